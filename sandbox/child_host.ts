@@ -1,0 +1,352 @@
+/**
+ * The in-child host: the trusted-by-nobody code that runs inside a script's
+ * process before the script itself. Importing this module captures stdin and
+ * stdout for the frame channel, routes `console.*` to log frames and hides
+ * the raw streams and internals from user code. `runChildHost` then loads the
+ * script, says hello with its manifest and serves ticks until shutdown.
+ *
+ * Nothing here is a security boundary: the runtime validates every frame as
+ * if the child were hostile. This module only makes honest scripts pleasant
+ * (clear errors with line numbers) and casual misuse of stdio impossible.
+ *
+ * @module
+ */
+import type { ComponentType, FieldInfo } from "../std/component.ts";
+import { flattenFieldValue } from "../std/component.ts";
+import type { SystemContext, SystemDefinition } from "../std/system.ts";
+import { FrameReader } from "./frame_reader.ts";
+import { MessagePackWriter } from "./msgpack_encode.ts";
+import {
+  type ChildMessage,
+  PROTOCOL_VERSION,
+  type TickMessage,
+  type WireColumns,
+  type WireCommand,
+  type WireError,
+  type WireManifest,
+} from "./protocol.ts";
+import { GrantViolationError } from "./errors.ts";
+
+// ---- Capture the channel before any user code exists. ----
+const stdin = Deno.stdin;
+const stdout = Deno.stdout;
+const inspect = Deno.inspect;
+const exit = Deno.exit;
+for (const key of ["stdin", "stdout", "stderr"] as const) {
+  Object.defineProperty(Deno, key, { value: undefined, writable: false, configurable: false });
+}
+const internal = (Deno as unknown as { internal?: symbol }).internal;
+if (internal) delete (Deno as unknown as Record<symbol, unknown>)[internal];
+// Workers from data: URLs need no permission and escape per-script budgets.
+delete (globalThis as { Worker?: unknown }).Worker;
+
+const writer = new MessagePackWriter();
+
+function send(message: ChildMessage): void {
+  const frame = writer.beginFrame().value(message).finishFrame();
+  let written = 0;
+  while (written < frame.length) written += stdout.writeSync(frame.subarray(written));
+}
+
+const MAX_LOG_CHARS = 8192;
+const levels = ["debug", "info", "log", "warn", "error"] as const;
+for (const level of levels) {
+  const route = (...args: unknown[]) => {
+    const text = args.map((a) => typeof a === "string" ? a : inspect(a)).join(" ");
+    send({ t: "log", level, text: text.slice(0, MAX_LOG_CHARS) });
+  };
+  Object.defineProperty(console, level, { value: route, writable: false, configurable: false });
+}
+
+function toWireError(error: unknown): WireError {
+  if (error instanceof Error) {
+    return {
+      name: error.name.slice(0, 128),
+      message: error.message.slice(0, MAX_LOG_CHARS),
+      stack: error.stack?.slice(0, MAX_LOG_CHARS) ?? null,
+    };
+  }
+  return { name: "Error", message: inspect(error).slice(0, MAX_LOG_CHARS), stack: null };
+}
+
+function wireSchema(component: ComponentType): WireManifest["components"][string] {
+  const out: WireManifest["components"][string] = {};
+  for (const f of component.fields) out[f.name] = { type: f.type, default: [...f.default] };
+  return out;
+}
+
+function isComponentType(value: unknown): value is ComponentType {
+  return typeof value === "object" && value !== null &&
+    typeof (value as ComponentType).name === "string" &&
+    Array.isArray((value as ComponentType).fields);
+}
+
+function describeManifest(system: SystemDefinition): WireManifest {
+  const list = (key: "reads" | "writes"): ComponentType[] => {
+    const value = system[key] ?? [];
+    if (!Array.isArray(value) || !value.every(isComponentType)) {
+      throw new TypeError(`The system's "${key}" must be an array of components from defineComponent`);
+    }
+    return value;
+  };
+  const reads = list("reads");
+  const writes = list("writes");
+  const components: WireManifest["components"] = {};
+  for (const c of [...reads, ...writes]) components[c.name] = wireSchema(c);
+  return {
+    name: typeof system.name === "string" ? system.name : null,
+    reads: reads.map((c) => c.name),
+    writes: writes.map((c) => c.name),
+    spawns: system.spawns === true,
+    hasInit: typeof system.init === "function",
+    hasRun: typeof system.run === "function",
+    components,
+    net: Array.isArray(system.net) ? system.net.map(String) : [],
+    storage: system.storage === true,
+  };
+}
+
+const ARRAY_FOR: Record<string, (b: ArrayBuffer) => ArrayBufferView> = {
+  f32: (b) => new Float32Array(b),
+  vec3: (b) => new Float32Array(b),
+  quat: (b) => new Float32Array(b),
+  f64: (b) => new Float64Array(b),
+  i32: (b) => new Int32Array(b),
+  u32: (b) => new Uint32Array(b),
+  entity: (b) => new Uint32Array(b),
+  u8: (b) => new Uint8Array(b),
+  bool: (b) => new Uint8Array(b),
+};
+
+/** Copies received bytes into a fresh aligned buffer (received views may be unaligned). */
+function alignedCopy(bytes: Uint8Array | undefined, byteLength: number): ArrayBuffer {
+  const out = new ArrayBuffer(byteLength);
+  if (bytes) new Uint8Array(out).set(bytes.subarray(0, byteLength));
+  return out;
+}
+
+function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  const whole = a.byteLength & ~3;
+  const x = new Int32Array(a, 0, whole >> 2);
+  const y = new Int32Array(b, 0, whole >> 2);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  const xb = new Uint8Array(a);
+  const yb = new Uint8Array(b);
+  for (let i = whole; i < a.byteLength; i++) if (xb[i] !== yb[i]) return false;
+  return true;
+}
+
+interface WrittenColumn {
+  component: string;
+  field: string;
+  original: ArrayBuffer;
+  working: ArrayBuffer;
+}
+
+class TickContext implements SystemContext {
+  readonly dt: number;
+  readonly tick: number;
+  readonly count: number;
+  readonly entities: Uint32Array;
+  readonly commands: WireCommand[] = [];
+  readonly written: WrittenColumn[] = [];
+  readonly #system: SystemDefinition;
+  readonly #name: string;
+  readonly #columns: WireColumns;
+  readonly #views = new Map<string, Record<string, ArrayBufferView>>();
+  readonly #reserve: Uint32Array;
+  #reserved = 0;
+
+  constructor(system: SystemDefinition, name: string, message: Omit<TickMessage, "t">) {
+    this.#system = system;
+    this.#name = name;
+    this.dt = message.dt;
+    this.tick = message.tick;
+    this.count = message.count;
+    this.#columns = message.columns;
+    this.entities = new Uint32Array(alignedCopy(message.entities, message.count * 4));
+    const reserve = message.reserve;
+    this.#reserve = new Uint32Array(alignedCopy(reserve, reserve ? reserve.length & ~3 : 0));
+  }
+
+  #has(key: "reads" | "writes", component: ComponentType): boolean {
+    return (this.#system[key] ?? []).some((c) => c.name === component.name);
+  }
+
+  #deny(action: string, component: string, why: string): never {
+    throw new GrantViolationError(
+      `Cannot ${action} component "${component}" from script "${this.#name}": ${why}`,
+    );
+  }
+
+  #columnsOf(component: ComponentType, writable: boolean): Record<string, ArrayBufferView> {
+    const cached = this.#views.get(component.name);
+    if (cached) return cached;
+    const shipped = this.#columns[component.name] ?? {};
+    const views: Record<string, ArrayBufferView> = {};
+    for (const f of component.fields) {
+      const byteLength = this.count * f.width * f.bytes;
+      const working = alignedCopy(shipped[f.name], byteLength);
+      views[f.name] = ARRAY_FOR[f.type]!(working);
+      if (writable) {
+        const original = alignedCopy(shipped[f.name], byteLength);
+        this.written.push({ component: component.name, field: f.name, original, working });
+      }
+    }
+    this.#views.set(component.name, views);
+    return views;
+  }
+
+  read(component: ComponentType): never {
+    if (!this.#has("reads", component) && !this.#has("writes", component)) {
+      this.#deny("read", component.name, "it is not in the script's reads or writes");
+    }
+    return this.#columnsOf(component, this.#has("writes", component)) as never;
+  }
+
+  write(component: ComponentType): never {
+    if (!this.#has("writes", component)) {
+      this.#deny("write", component.name, "it is not in the script's writes");
+    }
+    return this.#columnsOf(component, true) as never;
+  }
+
+  log(...args: unknown[]): void {
+    console.log(...args);
+  }
+
+  #requireSpawns(action: string): void {
+    if (this.#system.spawns !== true) {
+      throw new GrantViolationError(
+        `Cannot ${action} from script "${this.#name}": its manifest does not declare spawns: true`,
+      );
+    }
+  }
+
+  #value(component: ComponentType | undefined, name: string, value: unknown) {
+    if (!component) return this.#deny("attach", name, "it is not in the script's writes");
+    const out: Record<string, number[]> = {};
+    if (value === undefined) return out;
+    if (typeof value !== "object" || value === null) {
+      throw new TypeError(`Cannot attach component "${name}": the value must be an object`);
+    }
+    for (const [field, v] of Object.entries(value)) {
+      const info: FieldInfo | undefined = component.fields.find((f) => f.name === field);
+      if (!info) throw new TypeError(`Component "${name}" has no field "${field}"`);
+      const flat = flattenFieldValue(info, v);
+      if (typeof flat === "string") {
+        throw new TypeError(`Invalid value for field "${name}.${field}": ${flat}`);
+      }
+      out[field] = flat;
+    }
+    return out;
+  }
+
+  #writable(name: string): ComponentType | undefined {
+    return (this.#system.writes ?? []).find((c) => c.name === name);
+  }
+
+  spawn(components: Record<string, unknown>): number {
+    this.#requireSpawns("spawn an entity");
+    if (this.#reserved >= this.#reserve.length) {
+      throw new RangeError(
+        `Cannot spawn more than ${this.#reserve.length} entities in one tick from script "${this.#name}"`,
+      );
+    }
+    const values: Record<string, Record<string, number[]>> = {};
+    for (const [name, value] of Object.entries(components)) {
+      values[name] = this.#value(this.#writable(name), name, value);
+    }
+    const id = this.#reserve[this.#reserved++]!;
+    this.commands.push(["spawn", id, values]);
+    return id;
+  }
+
+  despawn(entity: number): void {
+    this.#requireSpawns("despawn an entity");
+    this.commands.push(["despawn", entity >>> 0]);
+  }
+
+  add(entity: number, component: ComponentType, value?: Record<string, unknown>): void {
+    this.#requireSpawns(`attach component "${component.name}"`);
+    const values = this.#value(this.#writable(component.name), component.name, value);
+    this.commands.push(["add", entity >>> 0, component.name, values]);
+  }
+
+  remove(entity: number, component: ComponentType): void {
+    this.#requireSpawns(`remove component "${component.name}"`);
+    if (!this.#writable(component.name)) {
+      this.#deny("remove", component.name, "it is not in the script's writes");
+    }
+    this.commands.push(["remove", entity >>> 0, component.name]);
+  }
+
+  changedColumns(): WireColumns {
+    const changed: WireColumns = {};
+    for (const w of this.written) {
+      if (sameBytes(w.original, w.working)) continue;
+      (changed[w.component] ??= {})[w.field] = new Uint8Array(w.working);
+    }
+    return changed;
+  }
+}
+
+/** Loads the script, says hello, then serves frames until shutdown or end of input. */
+export async function runChildHost(
+  load: () => Promise<Record<string, unknown>>,
+  fileName: string,
+): Promise<never> {
+  let system: SystemDefinition;
+  let name: string;
+  try {
+    const module = await load();
+    const exported = module.default as SystemDefinition | undefined;
+    if (!exported || exported.kind !== "syncra.system") {
+      throw new TypeError(
+        `Script "${fileName}" must export a system as its default: export default defineSystem({ ... })`,
+      );
+    }
+    system = exported;
+    const manifest = describeManifest(system);
+    name = manifest.name ?? fileName.replace(/\.[^.]+$/, "");
+    send({ t: "hello", v: PROTOCOL_VERSION, manifest });
+  } catch (error) {
+    send({ t: "fail", error: toWireError(error) });
+    return exit(1);
+  }
+
+  const reader = new FrameReader({
+    maxDepth: 16,
+    maxStringBytes: 1 << 20,
+    maxBinBytes: 1 << 30,
+    maxItems: 1 << 24,
+    maxFrameBytes: 1 << 30,
+  });
+  for await (const chunk of stdin.readable) {
+    for (const raw of reader.push(chunk)) {
+      const message = raw as { t: string } & Omit<TickMessage, "t">;
+      if (message.t === "shutdown") return exit(0);
+      const isInit = message.t === "init";
+      const ctx = new TickContext(
+        system,
+        name,
+        isInit ? { tick: 0, dt: 0, count: 0, entities: new Uint8Array(0), columns: {}, reserve: message.reserve ?? new Uint8Array(0) } : message,
+      );
+      let error: WireError | null = null;
+      try {
+        await (isInit ? system.init?.(ctx) : system.run?.(ctx));
+      } catch (e) {
+        error = toWireError(e);
+      }
+      send({
+        t: "result",
+        tick: ctx.tick,
+        changed: error ? {} : ctx.changedColumns(),
+        commands: error ? [] : ctx.commands,
+        error,
+      });
+    }
+  }
+  return exit(0);
+}

@@ -1,0 +1,81 @@
+/**
+ * Reassembles length-prefixed frames (u32 little-endian, then MessagePack)
+ * from a byte stream, enforcing a maximum frame size before allocating.
+ *
+ * @module
+ */
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits, decodeMessagePack } from "./msgpack_decode.ts";
+import { ProtocolError } from "./errors.ts";
+
+/** Limits for one direction of a frame channel. */
+export interface FrameLimits extends DecodeLimits {
+  /** Largest frame body accepted. @default 64 MiB */
+  maxFrameBytes: number;
+}
+
+/** Default limits for frames from an untrusted child. */
+export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
+  ...DEFAULT_DECODE_LIMITS,
+  maxFrameBytes: 64 * 1024 * 1024,
+});
+
+/** Turns chunks into decoded messages. Throws ProtocolError on the first bad frame. */
+export class FrameReader {
+  readonly #limits: Readonly<FrameLimits>;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #frame: Uint8Array | null = null;
+  #filled = 0;
+
+  constructor(limits: Readonly<FrameLimits> = DEFAULT_FRAME_LIMITS) {
+    this.#limits = limits;
+  }
+
+  /** Feeds a chunk; returns every message completed by it. */
+  push(chunk: Uint8Array): unknown[] {
+    const out: unknown[] = [];
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.#frame === null) {
+        // Collect the 4-byte length prefix (it may straddle chunks).
+        const take = Math.min(4 - this.#pendingBytes, chunk.length - at);
+        this.#pending.push(chunk.subarray(at, at + take));
+        this.#pendingBytes += take;
+        at += take;
+        if (this.#pendingBytes < 4) break;
+        const header = new Uint8Array(4);
+        let o = 0;
+        for (const p of this.#pending) {
+          header.set(p, o);
+          o += p.length;
+        }
+        this.#pending = [];
+        this.#pendingBytes = 0;
+        const length = new DataView(header.buffer).getUint32(0, true);
+        if (length > this.#limits.maxFrameBytes) {
+          throw new ProtocolError(
+            `Frame of ${length} bytes exceeds the limit of ${this.#limits.maxFrameBytes}`,
+          );
+        }
+        if (length === 0) throw new ProtocolError("Empty frame");
+        this.#frame = new Uint8Array(length);
+        this.#filled = 0;
+      }
+      const frame = this.#frame;
+      const take = Math.min(frame.length - this.#filled, chunk.length - at);
+      frame.set(chunk.subarray(at, at + take), this.#filled);
+      this.#filled += take;
+      at += take;
+      if (this.#filled === frame.length) {
+        this.#frame = null;
+        out.push(decodeMessagePack(frame, this.#limits));
+      }
+    }
+    return out;
+  }
+
+  /** Bytes of a frame begun but not finished (for diagnosing a child that died mid-frame). */
+  get partialBytes(): number {
+    return this.#frame ? this.#filled : this.#pendingBytes;
+  }
+}

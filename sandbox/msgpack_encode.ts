@@ -1,0 +1,146 @@
+/**
+ * A small MessagePack encoder that writes straight into a reusable buffer,
+ * leaving room for the frame's length prefix, so a tick's columns are copied
+ * exactly once on their way to a pipe. Typed arrays are written as `bin`.
+ *
+ * @module
+ */
+
+const utf8 = new TextEncoder();
+
+/** Encodes values into one growing buffer; `finishFrame` returns the framed bytes. */
+export class MessagePackWriter {
+  #buf: Uint8Array;
+  #view: DataView;
+  #pos = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.#buf = new Uint8Array(initialBytes);
+    this.#view = new DataView(this.#buf.buffer);
+  }
+
+  /** Starts a new frame: 4 bytes for the length, then the value. */
+  beginFrame(): this {
+    this.#pos = 4;
+    return this;
+  }
+
+  /**
+   * Writes the length prefix (u32 little-endian) and returns the frame. The
+   * returned view is only valid until the next `beginFrame`, unless copied.
+   */
+  finishFrame(): Uint8Array {
+    this.#view.setUint32(0, this.#pos - 4, true);
+    return this.#buf.subarray(0, this.#pos);
+  }
+
+  #ensure(n: number): void {
+    if (this.#pos + n <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < this.#pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#buf.subarray(0, this.#pos));
+    this.#buf = next;
+    this.#view = new DataView(next.buffer);
+  }
+
+  #u8(b: number): void {
+    this.#buf[this.#pos++] = b;
+  }
+
+  /** Writes any supported value. */
+  value(v: unknown): this {
+    if (v === null || v === undefined) {
+      this.#ensure(1);
+      this.#u8(0xc0);
+    } else if (typeof v === "boolean") {
+      this.#ensure(1);
+      this.#u8(v ? 0xc3 : 0xc2);
+    } else if (typeof v === "number") this.number(v);
+    else if (typeof v === "string") this.string(v);
+    else if (ArrayBuffer.isView(v)) this.bin(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    else if (Array.isArray(v)) {
+      this.arrayHeader(v.length);
+      for (const item of v) this.value(item);
+    } else if (typeof v === "object") {
+      const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) =>
+        x !== undefined
+      );
+      this.mapHeader(entries.length);
+      for (const [k, x] of entries) this.string(k).value(x);
+    } else {
+      throw new TypeError(`Cannot encode a value of type ${typeof v} as MessagePack`);
+    }
+    return this;
+  }
+
+  number(n: number): this {
+    this.#ensure(9);
+    const v = this.#view;
+    if (Number.isInteger(n) && n >= -0x80000000 && n <= 0xffffffff) {
+      if (n >= 0 && n <= 0x7f) this.#u8(n);
+      else if (n < 0 && n >= -32) this.#u8(n + 0x100);
+      else if (n >= 0) {
+        this.#u8(0xce);
+        v.setUint32(this.#pos, n);
+        this.#pos += 4;
+      } else {
+        this.#u8(0xd2);
+        v.setInt32(this.#pos, n);
+        this.#pos += 4;
+      }
+    } else {
+      this.#u8(0xcb);
+      v.setFloat64(this.#pos, n);
+      this.#pos += 8;
+    }
+    return this;
+  }
+
+  string(s: string): this {
+    this.#ensure(5 + s.length * 3);
+    const start = this.#pos + 5;
+    const { written } = utf8.encodeInto(s, this.#buf.subarray(start));
+    if (written < 32) {
+      this.#u8(0xa0 | written);
+      this.#buf.copyWithin(this.#pos, start, start + written);
+    } else {
+      this.#u8(0xdb);
+      this.#view.setUint32(this.#pos, written);
+      this.#pos += 4;
+    }
+    this.#pos += written;
+    return this;
+  }
+
+  bin(bytes: Uint8Array): this {
+    this.#ensure(5 + bytes.length);
+    this.#u8(0xc6);
+    this.#view.setUint32(this.#pos, bytes.length);
+    this.#pos += 4;
+    this.#buf.set(bytes, this.#pos);
+    this.#pos += bytes.length;
+    return this;
+  }
+
+  arrayHeader(n: number): this {
+    this.#ensure(5);
+    this.#u8(0xdd);
+    this.#view.setUint32(this.#pos, n);
+    this.#pos += 4;
+    return this;
+  }
+
+  mapHeader(n: number): this {
+    this.#ensure(5);
+    this.#u8(0xdf);
+    this.#view.setUint32(this.#pos, n);
+    this.#pos += 4;
+    return this;
+  }
+}
+
+/** Encodes one value as a standalone length-prefixed frame (a fresh copy). */
+export function encodeFrame(value: unknown): Uint8Array {
+  return new MessagePackWriter(256).beginFrame().value(value).finishFrame().slice();
+}

@@ -1,0 +1,172 @@
+/**
+ * Component definitions: a name plus a typed field schema. Components are
+ * plain data; the coordinator stores each field as one typed array (SoA).
+ *
+ * @module
+ */
+
+/** The field types a component may use. */
+export type FieldType = "f32" | "f64" | "i32" | "u32" | "u8" | "bool" | "vec3" | "quat" | "entity";
+
+/** A value a field accepts when spawning or adding a component. */
+export type FieldValue = number | boolean | readonly number[];
+
+/** A field declared by its type alone, or with a default value. */
+export type FieldSpec = FieldType | { readonly type: FieldType; readonly default?: FieldValue };
+
+/** A component's fields, by name. */
+export type Schema = { readonly [field: string]: FieldSpec };
+
+/** The field type of a field spec. */
+export type FieldTypeOf<F extends FieldSpec> = F extends FieldType ? F
+  : F extends { readonly type: infer T } ? T
+  : never;
+
+/** The typed array a field of type `T` arrives in. */
+export type ArrayFor<T extends FieldType> = T extends "f32" | "vec3" | "quat" ? Float32Array
+  : T extends "f64" ? Float64Array
+  : T extends "i32" ? Int32Array
+  : T extends "u32" | "entity" ? Uint32Array
+  : Uint8Array;
+
+/** The columns of a component as a system sees them: one typed array per field. */
+export type Columns<S extends Schema> = { [K in keyof S]: ArrayFor<FieldTypeOf<S[K]>> };
+
+/** The value of one entity's component, as passed to `spawn` and `add`. */
+export type ComponentValue<S extends Schema = Schema> = { [K in keyof S]?: FieldValue };
+
+/** One field, resolved: its type, the number of scalars per entity and its default. */
+export interface FieldInfo {
+  readonly name: string;
+  readonly type: FieldType;
+  /** Scalars per entity: 3 for vec3, 4 for quat, 1 otherwise. */
+  readonly width: number;
+  /** Bytes per scalar. */
+  readonly bytes: number;
+  readonly default: readonly number[];
+}
+
+/** A component type, as returned by {@linkcode defineComponent}. */
+export interface ComponentType<S extends Schema = Schema> {
+  readonly name: string;
+  readonly schema: S;
+  readonly fields: readonly FieldInfo[];
+}
+
+const FIELD_LAYOUT: Record<FieldType, { width: number; bytes: number }> = {
+  f32: { width: 1, bytes: 4 },
+  f64: { width: 1, bytes: 8 },
+  i32: { width: 1, bytes: 4 },
+  u32: { width: 1, bytes: 4 },
+  u8: { width: 1, bytes: 1 },
+  bool: { width: 1, bytes: 1 },
+  vec3: { width: 3, bytes: 4 },
+  quat: { width: 4, bytes: 4 },
+  entity: { width: 1, bytes: 4 },
+};
+
+/** Whether `value` names a field type. */
+export function isFieldType(value: unknown): value is FieldType {
+  return typeof value === "string" && Object.hasOwn(FIELD_LAYOUT, value);
+}
+
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** Whether `name` is usable as a component, field or system name. */
+export function isValidName(name: unknown): name is string {
+  return typeof name === "string" && NAME_PATTERN.test(name) && name !== "__proto__";
+}
+
+function defaultFor(type: FieldType): number[] {
+  if (type === "quat") return [0, 0, 0, 1];
+  return new Array(FIELD_LAYOUT[type].width).fill(0);
+}
+
+/**
+ * Flattens a field value into `width` numbers, or returns an error message.
+ * Shared by the std context, the coordinator and the state loader so that a
+ * value means the same thing everywhere.
+ */
+export function flattenFieldValue(field: FieldInfo, value: unknown): number[] | string {
+  if (field.width === 1) {
+    if (typeof value === "boolean") return [value ? 1 : 0];
+    if (typeof value === "number" && !Number.isNaN(value)) return [value];
+    return `expected a number, got ${describe(value)}`;
+  }
+  if (
+    Array.isArray(value) && value.length === field.width &&
+    value.every((v) => typeof v === "number" && !Number.isNaN(v))
+  ) {
+    return value as number[];
+  }
+  return `expected an array of ${field.width} numbers, got ${describe(value)}`;
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (value === null) return "null";
+  return typeof value === "string" ? `"${value.slice(0, 40)}"` : typeof value;
+}
+
+/** Resolves a field spec into its layout, validating it. */
+export function resolveField(name: string, spec: unknown, component: string): FieldInfo {
+  if (!isValidName(name)) {
+    throw new TypeError(`Cannot define component "${component}": invalid field name "${name}"`);
+  }
+  const type = typeof spec === "object" && spec !== null ? (spec as { type?: unknown }).type : spec;
+  if (!isFieldType(type)) {
+    throw new TypeError(
+      `Cannot define component "${component}": field "${name}" has unknown type "${
+        String(type)
+      }", expected one of ${Object.keys(FIELD_LAYOUT).join(" ")}`,
+    );
+  }
+  const layout = FIELD_LAYOUT[type];
+  const info: FieldInfo = { name, type, ...layout, default: defaultFor(type) };
+  const given = typeof spec === "object" && spec !== null
+    ? (spec as { default?: unknown }).default
+    : undefined;
+  if (given === undefined) return info;
+  const flat = flattenFieldValue(info, given);
+  if (typeof flat === "string") {
+    throw new TypeError(
+      `Cannot define component "${component}": default of field "${name}" is invalid: ${flat}`,
+    );
+  }
+  return { ...info, default: flat };
+}
+
+/** Resolves and validates a whole schema. */
+export function resolveSchema(component: string, schema: unknown): FieldInfo[] {
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
+    throw new TypeError(`Cannot define component "${component}": the schema must be an object`);
+  }
+  const entries = Object.entries(schema);
+  if (entries.length > 64) {
+    throw new RangeError(`Cannot define component "${component}": more than 64 fields`);
+  }
+  return entries.map(([name, spec]) => resolveField(name, spec, component));
+}
+
+/**
+ * Defines a component: a named set of typed fields.
+ *
+ * @example Define a component and read its field layout
+ * ```ts
+ * import { defineComponent } from "@syncra/std";
+ * import assert from "node:assert/strict";
+ *
+ * const Spin = defineComponent("Spin", { speed: "f32", axis: { type: "vec3", default: [0, 1, 0] } });
+ * assert.equal(Spin.name, "Spin");
+ * assert.deepEqual(Spin.fields.map((f) => [f.name, f.width]), [["speed", 1], ["axis", 3]]);
+ * ```
+ */
+export function defineComponent<const S extends Schema>(name: string, schema: S): ComponentType<S> {
+  if (!isValidName(name)) {
+    throw new TypeError(
+      `Cannot define component "${String(name)}": names are letters, digits and "_", up to 64`,
+    );
+  }
+  const fields = Object.freeze(resolveSchema(name, schema).map((f) => Object.freeze(f)));
+  return Object.freeze({ name, schema, fields });
+}

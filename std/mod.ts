@@ -1,0 +1,48 @@
+/**
+ * `@syncra/std`: the API that Syncra scripts import.
+ *
+ * A script's default export is a system made with {@linkcode defineSystem};
+ * the components it reads and writes are its grants. The runtime bundles the
+ * script, runs it in its own sandboxed process, and ships it only the columns
+ * it declared.
+ *
+ * @example A spinning cube's system
+ * ```ts
+ * import { defineComponent, defineSystem, Transform } from "@syncra/std";
+ * import assert from "node:assert/strict";
+ *
+ * export const Spin = defineComponent("Spin", { speed: "f32" });
+ * const spinner = defineSystem({ reads: [Spin], writes: [Transform], run() {} });
+ * assert.deepEqual(spinner.reads, [Spin]);
+ * ```
+ *
+ * @module
+ */
+export { defineComponent, flattenFieldValue, isFieldType, isValidName, resolveSchema } from "./component.ts";
+export type {
+  ArrayFor,
+  Columns,
+  ComponentType,
+  ComponentValue,
+  FieldInfo,
+  FieldSpec,
+  FieldType,
+  FieldValue,
+  Schema,
+} from "./component.ts";
+export { defineSystem } from "./system.ts";
+export type { SystemCapabilities, SystemContext, SystemDefinition, SystemManifest } from "./system.ts";
+export {
+  AudioSource,
+  BUILTIN_COMPONENTS,
+  Camera,
+  Input,
+  Light,
+  LightKind,
+  Material,
+  Mesh,
+  MeshShape,
+  Player,
+  Transform,
+  Velocity,
+} from "./builtins.ts";

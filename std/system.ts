@@ -1,0 +1,92 @@
+/**
+ * System definitions: the manifest a script exports as its default, and the
+ * context its `run` and `init` hooks receive.
+ *
+ * @module
+ */
+import type { Columns, ComponentType, ComponentValue, Schema } from "./component.ts";
+
+/** What a system sees during one tick. */
+export interface SystemContext {
+  /** Seconds this tick advances the world by (fixed: 1 / tick rate). */
+  readonly dt: number;
+  /** The tick number, starting at 1 (0 during `init`). */
+  readonly tick: number;
+  /** Number of entities matching the system's query. */
+  readonly count: number;
+  /** Entity ids, one per row. */
+  readonly entities: Uint32Array;
+  /** Columns of a component in `reads` or `writes`. Changes to them are never merged. */
+  read<S extends Schema>(component: ComponentType<S>): Columns<S>;
+  /** Columns of a component in `writes`; changed columns travel back to the world. */
+  write<S extends Schema>(component: ComponentType<S>): Columns<S>;
+  /** Logs a line to the world's console, prefixed with the system's name. */
+  log(...args: unknown[]): void;
+  /**
+   * Queues a new entity with the given components (by name); returns its id,
+   * valid from the next tick. Needs `spawns: true` and each component in `writes`.
+   */
+  spawn(components: { readonly [component: string]: ComponentValue }): number;
+  /** Queues the removal of an entity. Needs `spawns: true`. */
+  despawn(entity: number): void;
+  /** Queues attaching (or setting) a component. Needs `spawns: true` and the component in `writes`. */
+  add<S extends Schema>(entity: number, component: ComponentType<S>, value?: ComponentValue<S>): void;
+  /** Queues detaching a component. Needs `spawns: true` and the component in `writes`. */
+  remove(entity: number, component: ComponentType): void;
+}
+
+/** Capabilities beyond the ECS; each must be approved in the world's configuration. */
+export interface SystemCapabilities {
+  /** `host:port` pairs the system may connect to. */
+  readonly net?: readonly string[];
+  /** A private folder for the system, readable and writable. */
+  readonly storage?: boolean;
+}
+
+/** The manifest of a system, as passed to {@linkcode defineSystem}. */
+export interface SystemManifest extends SystemCapabilities {
+  /** Defaults to the file name without extension. */
+  readonly name?: string;
+  /** Components whose columns are shipped read-only. */
+  readonly reads?: readonly ComponentType[];
+  /** Components this system may change (and attach, with `spawns`). */
+  readonly writes?: readonly ComponentType[];
+  /** Whether the system may create and destroy entities and attach components. */
+  readonly spawns?: boolean;
+  /** Runs once when the world starts with no saved state (needs `spawns: true`). */
+  init?(ctx: SystemContext): void | Promise<void>;
+  /** Runs every tick. */
+  run?(ctx: SystemContext): void | Promise<void>;
+}
+
+/** A system, as returned by {@linkcode defineSystem}. */
+export interface SystemDefinition extends SystemManifest {
+  readonly kind: "syncra.system";
+}
+
+/**
+ * Defines a system. Export the result as the script's default export.
+ *
+ * @example A system that moves entities by their velocity
+ * ```ts
+ * import { defineSystem, Transform, Velocity } from "@syncra/std";
+ * import assert from "node:assert/strict";
+ *
+ * const mover = defineSystem({
+ *   reads: [Velocity],
+ *   writes: [Transform],
+ *   run(ctx) {
+ *     const v = ctx.read(Velocity).linear;
+ *     const p = ctx.write(Transform).position;
+ *     for (let i = 0; i < ctx.count * 3; i++) p[i]! += v[i]! * ctx.dt;
+ *   },
+ * });
+ * assert.equal(mover.kind, "syncra.system");
+ * ```
+ */
+export function defineSystem(manifest: SystemManifest): SystemDefinition {
+  if (typeof manifest !== "object" || manifest === null) {
+    throw new TypeError("Cannot define system: the manifest must be an object");
+  }
+  return Object.freeze({ ...manifest, kind: "syncra.system" as const });
+}
