@@ -1,0 +1,142 @@
+/**
+ * An archetype table: every entity with exactly one set of components, one
+ * typed array per field (SoA), rows packed (removal swaps the last row in).
+ *
+ * @module
+ */
+import type { FieldInfo } from "../std/component.ts";
+import type { ComponentInfo } from "./component_registry.ts";
+
+/** Any column array. */
+export type ColumnArray =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Uint32Array
+  | Uint8Array;
+
+/** A new zeroed array for `n` scalars of a field's type. */
+export function newColumnArray(field: FieldInfo, n: number): ColumnArray {
+  switch (field.type) {
+    case "f64":
+      return new Float64Array(n);
+    case "i32":
+      return new Int32Array(n);
+    case "u32":
+    case "entity":
+      return new Uint32Array(n);
+    case "u8":
+    case "bool":
+      return new Uint8Array(n);
+    default:
+      return new Float32Array(n);
+  }
+}
+
+/** One field's storage in one archetype. */
+export interface Column {
+  readonly field: FieldInfo;
+  data: ColumnArray;
+}
+
+/** The canonical key of a set of component names. */
+export function archetypeKey(components: readonly string[]): string {
+  return [...components].sort().join("+");
+}
+
+/** The rows of one component set. */
+export class Archetype {
+  readonly key: string;
+  /** Component names, sorted. */
+  readonly components: readonly string[];
+  entities = new Uint32Array(16);
+  length = 0;
+  readonly columns = new Map<string, Map<string, Column>>();
+
+  constructor(components: readonly ComponentInfo[]) {
+    this.components = components.map((c) => c.name).sort();
+    this.key = this.components.join("+");
+    for (const c of components) this.setComponent(c);
+  }
+
+  /** Adds (or replaces, migrating by field name) the storage of a component. */
+  setComponent(component: ComponentInfo): void {
+    const old = this.columns.get(component.name);
+    const fields = new Map<string, Column>();
+    for (const field of component.fields) {
+      const data = newColumnArray(field, this.entities.length * field.width);
+      const previous = old?.get(field.name);
+      if (previous && previous.field.type === field.type) {
+        data.set(previous.data.subarray(0, this.length * field.width) as never);
+      } else {
+        for (let row = 0; row < this.length; row++) data.set(field.default, row * field.width);
+      }
+      fields.set(field.name, { field, data });
+    }
+    this.columns.set(component.name, fields);
+  }
+
+  has(component: string): boolean {
+    return this.columns.has(component);
+  }
+
+  column(component: string, field: string): Column {
+    const c = this.columns.get(component)?.get(field);
+    if (!c) throw new Error(`Archetype ${this.key} has no column ${component}.${field}`);
+    return c;
+  }
+
+  #grow(): void {
+    const capacity = this.entities.length * 2;
+    const entities = new Uint32Array(capacity);
+    entities.set(this.entities);
+    this.entities = entities;
+    for (const fields of this.columns.values()) {
+      for (const col of fields.values()) {
+        const data = newColumnArray(col.field, capacity * col.field.width);
+        data.set(col.data as never);
+        col.data = data;
+      }
+    }
+  }
+
+  /** Appends a row holding field defaults; returns the row. */
+  push(id: number): number {
+    if (this.length === this.entities.length) this.#grow();
+    const row = this.length++;
+    this.entities[row] = id;
+    for (const fields of this.columns.values()) {
+      for (const col of fields.values()) col.data.set(col.field.default, row * col.field.width);
+    }
+    return row;
+  }
+
+  /** Removes a row by moving the last row into it; returns the moved entity's id, or null. */
+  swapRemove(row: number): number | null {
+    const last = --this.length;
+    if (row === last) return null;
+    const moved = this.entities[last]!;
+    this.entities[row] = moved;
+    for (const fields of this.columns.values()) {
+      for (const col of fields.values()) {
+        const w = col.field.width;
+        col.data.copyWithin(row * w, last * w, last * w + w);
+      }
+    }
+    return moved;
+  }
+
+  /** Copies every shared component's fields of row `from` in `source` to row `to` here. */
+  copyRow(source: Archetype, from: number, to: number): void {
+    for (const [name, fields] of this.columns) {
+      const other = source.columns.get(name);
+      if (!other) continue;
+      for (const [fieldName, col] of fields) {
+        const src = other.get(fieldName);
+        if (!src) continue;
+        const w = col.field.width;
+        col.data.set(src.data.subarray(from * w, from * w + w) as never, to * w);
+      }
+    }
+  }
+}
