@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type FieldInfo, resolveSchema } from "../std/component.ts";
+import { type FieldInfo, flattenFieldValue, resolveSchema } from "../std/component.ts";
 import { BUILTIN_COMPONENTS } from "../std/builtins.ts";
 import type { WireSchema } from "../sandbox/protocol.ts";
 import { ManifestError } from "../sandbox/errors.ts";
@@ -32,7 +32,9 @@ function sameSchema(a: readonly FieldInfo[], b: readonly FieldInfo[]): boolean {
   return a.length === b.length && a.every((f, i) => {
     const g = b[i]!;
     return f.name === g.name && f.type === g.type &&
-      f.default.length === g.default.length && f.default.every((v, j) => Object.is(v, g.default[j]));
+      f.default.length === g.default.length && f.default.every((v, j) =>
+        Object.is(v, g.default[j])
+      );
   });
 }
 
@@ -115,4 +117,23 @@ export class ComponentRegistry {
   release(owner: string): void {
     for (const owners of this.#owners.values()) owners.delete(owner);
   }
+}
+
+/** Flattens `{ field: value }` for a component; returns an error message instead on bad input. */
+export function flattenComponentValue(
+  component: ComponentInfo,
+  value: unknown,
+): Record<string, readonly number[]> | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return `the value of component "${component.name}" must be an object`;
+  }
+  const out: Record<string, number[]> = {};
+  for (const [field, v] of Object.entries(value)) {
+    const info = component.fields.find((f) => f.name === field);
+    if (!info) return `component "${component.name}" has no field "${field}"`;
+    const flat = flattenFieldValue(info, v);
+    if (typeof flat === "string") return `field "${component.name}.${field}": ${flat}`;
+    out[field] = flat;
+  }
+  return out;
 }

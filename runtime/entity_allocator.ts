@@ -48,7 +48,9 @@ export class EntityAllocator {
       if (this.#freeHead < this.#free.length) index = this.#free[this.#freeHead++]!;
       else {
         index = this.#next++;
-        if (index > INDEX_MASK) throw new RangeError("Cannot allocate an entity: all 16M ids in use");
+        if (index > INDEX_MASK) {
+          throw new RangeError("Cannot allocate an entity: all 16M ids in use");
+        }
         this.#grow(index);
       }
       out[i] = makeId(index, this.#generations[index]!);

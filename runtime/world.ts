@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { type FieldInfo, flattenFieldValue } from "../std/component.ts";
+import type { FieldInfo } from "../std/component.ts";
 import { Archetype, archetypeKey, type ColumnArray } from "./archetype.ts";
-import { ComponentRegistry, type ComponentInfo } from "./component_registry.ts";
+import { ComponentRegistry } from "./component_registry.ts";
 import { EntityAllocator } from "./entity_allocator.ts";
 
 /** Field values by field name, already flattened to numbers. */
@@ -206,22 +206,6 @@ export class World {
     }
   }
 
-  /** Flattens `{ field: value }` for a component; returns an error message instead on bad input. */
-  flatten(component: ComponentInfo, value: unknown): FlatValues | string {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      return `the value of component "${component.name}" must be an object`;
-    }
-    const out: Record<string, number[]> = {};
-    for (const [field, v] of Object.entries(value)) {
-      const info = component.fields.find((f) => f.name === field);
-      if (!info) return `component "${component.name}" has no field "${field}"`;
-      const flat = flattenFieldValue(info, v);
-      if (typeof flat === "string") return `field "${component.name}.${field}": ${flat}`;
-      out[field] = flat;
-    }
-    return out;
-  }
-
   /** Every archetype (including empty ones), in key order. */
   archetypes(): Archetype[] {
     return [...this.#archetypes.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
@@ -238,7 +222,11 @@ export class World {
           for (const [fieldName, col] of fields) {
             const w = col.field.width;
             const scalars = Array.from(col.data.subarray(row * w, row * w + w));
-            value[fieldName] = w > 1 ? scalars : col.field.type === "bool" ? scalars[0] !== 0 : scalars[0]!;
+            value[fieldName] = w > 1
+              ? scalars
+              : col.field.type === "bool"
+              ? scalars[0] !== 0
+              : scalars[0]!;
           }
           components[name] = value;
         }
@@ -249,7 +237,11 @@ export class World {
   }
 
   /** Re-creates an archetype's rows from saved data (ids must be live in the allocator). */
-  restoreRows(components: readonly string[], ids: Uint32Array, columns: Record<string, Record<string, Uint8Array>>): void {
+  restoreRows(
+    components: readonly string[],
+    ids: Uint32Array,
+    columns: Record<string, Record<string, Uint8Array>>,
+  ): void {
     const arch = this.#archetype(components);
     for (const id of ids) {
       const row = arch.push(id);

@@ -37,8 +37,14 @@ export function encodeWorld(world: World, tick: number): Uint8Array {
   const saved: SavedWorld = {
     format: FORMAT,
     tick,
-    components: Object.fromEntries(world.registry.all().map((c) => [c.name, toWireSchema(c.fields)])),
-    allocator: { generations: allocator.generations, free: u8(allocator.free), next: allocator.next },
+    components: Object.fromEntries(
+      world.registry.all().map((c) => [c.name, toWireSchema(c.fields)]),
+    ),
+    allocator: {
+      generations: allocator.generations,
+      free: u8(allocator.free),
+      next: allocator.next,
+    },
     archetypes: world.archetypes().filter((a) => a.length > 0).map((a) => ({
       components: [...a.components],
       entities: u8(a.entities.subarray(0, a.length)),
@@ -46,7 +52,9 @@ export function encodeWorld(world: World, tick: number): Uint8Array {
         [...a.columns].map(([name, fields]) => [
           name,
           Object.fromEntries(
-            [...fields].map(([f, col]) => [f, u8(col.data.subarray(0, a.length * col.field.width))]),
+            [...fields].map((
+              [f, col],
+            ) => [f, u8(col.data.subarray(0, a.length * col.field.width))]),
           ),
         ]),
       ),
@@ -66,10 +74,14 @@ export function decodeWorld(bytes: Uint8Array): { world: World; tick: number } {
     maxItems: 1 << 24,
   }) as SavedWorld;
   if (saved?.format !== FORMAT) {
-    throw new Error(`Cannot restore the world: not a ${FORMAT} file (format ${String(saved?.format)})`);
+    throw new Error(
+      `Cannot restore the world: not a ${FORMAT} file (format ${String(saved?.format)})`,
+    );
   }
   const world = new World();
-  for (const [name, schema] of Object.entries(saved.components)) world.registry.restore(name, schema);
+  for (const [name, schema] of Object.entries(saved.components)) {
+    world.registry.restore(name, schema);
+  }
   const live: number[] = [];
   for (const a of saved.archetypes) live.push(...new Uint32Array(aligned(a.entities)));
   world.allocator = EntityAllocator.restore({
@@ -103,6 +115,11 @@ export async function loadWorld(path: string): Promise<{ world: World; tick: num
   try {
     return decodeWorld(bytes);
   } catch (cause) {
-    throw new Error(`Cannot restore the world from "${path}": ${(cause as Error).message}. Move the file away or pass --fresh`, { cause });
+    throw new Error(
+      `Cannot restore the world from "${path}": ${
+        (cause as Error).message
+      }. Move the file away or pass --fresh`,
+      { cause },
+    );
   }
 }

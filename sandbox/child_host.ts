@@ -85,7 +85,9 @@ function describeManifest(system: SystemDefinition): WireManifest {
   const list = (key: "reads" | "writes"): ComponentType[] => {
     const value = system[key] ?? [];
     if (!Array.isArray(value) || !value.every(isComponentType)) {
-      throw new TypeError(`The system's "${key}" must be an array of components from defineComponent`);
+      throw new TypeError(
+        `The system's "${key}" must be an array of components from defineComponent`,
+      );
     }
     return value;
   };
@@ -331,7 +333,16 @@ export async function runChildHost(
       const ctx = new TickContext(
         system,
         name,
-        isInit ? { tick: 0, dt: 0, count: 0, entities: new Uint8Array(0), columns: {}, reserve: message.reserve ?? new Uint8Array(0) } : message,
+        isInit
+          ? {
+            tick: 0,
+            dt: 0,
+            count: 0,
+            entities: new Uint8Array(0),
+            columns: {},
+            reserve: message.reserve ?? new Uint8Array(0),
+          }
+          : message,
       );
       let error: WireError | null = null;
       try {

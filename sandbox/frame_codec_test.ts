@@ -22,7 +22,9 @@ Deno.test("frames round-trip through a reader fed one byte at a time", () => {
   const got: unknown[] = [];
   for (const b of bytes) got.push(...reader.push(new Uint8Array([b])));
   assert.equal(got.length, 2);
-  const first = got[0] as Omit<typeof msg, "cols"> & { cols: { Transform: { position: Uint8Array } } };
+  const first = got[0] as Omit<typeof msg, "cols"> & {
+    cols: { Transform: { position: Uint8Array } };
+  };
   assert.equal(first.tick, 7);
   assert.equal(first.dt, 1 / 60);
   assert.equal(first.neg, -5);
@@ -44,12 +46,16 @@ Deno.test("reader refuses a length prefix larger than the frame limit before all
 Deno.test("decoder refuses deep nesting, trailing bytes, __proto__ keys and huge declared lengths", () => {
   let deep: unknown = 1;
   for (let i = 0; i < 40; i++) deep = [deep];
-  const encode = (v: unknown) => new MessagePackWriter().beginFrame().value(v).finishFrame().slice(4);
+  const encode = (v: unknown) =>
+    new MessagePackWriter().beginFrame().value(v).finishFrame().slice(4);
   assert.throws(() => decodeMessagePack(encode(deep)), /nesting deeper/);
   assert.throws(() => decodeMessagePack(new Uint8Array([...encode(1), 0])), /trailing/);
   const proto = new Uint8Array([0x81, 0xa9, ...new TextEncoder().encode("__proto__"), 0x01]);
   assert.throws(() => decodeMessagePack(proto), /__proto__/);
   assert.throws(() => decodeMessagePack(new Uint8Array([0xdd, 0xff, 0xff, 0xff, 0xff])), /items/);
-  assert.throws(() => decodeMessagePack(new Uint8Array([0xc6, 0x7f, 0xff, 0xff, 0xff])), /bin|needs/);
+  assert.throws(
+    () => decodeMessagePack(new Uint8Array([0xc6, 0x7f, 0xff, 0xff, 0xff])),
+    /bin|needs/,
+  );
   assert.throws(() => decodeMessagePack(new Uint8Array([0xc1])), /unsupported/);
 });

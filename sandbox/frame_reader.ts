@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits, decodeMessagePack } from "./msgpack_decode.ts";
+import { type DecodeLimits, decodeMessagePack, DEFAULT_DECODE_LIMITS } from "./msgpack_decode.ts";
 import { ProtocolError } from "./errors.ts";
 
 /** Limits for one direction of a frame channel. */

@@ -72,7 +72,9 @@ class Reader {
 
   value(depth: number): unknown {
     if (depth > this.#limits.maxDepth) {
-      throw new ProtocolError(`Malformed MessagePack: nesting deeper than ${this.#limits.maxDepth}`);
+      throw new ProtocolError(
+        `Malformed MessagePack: nesting deeper than ${this.#limits.maxDepth}`,
+      );
     }
     const v = this.#view;
     const head = this.#bytes[this.#need(1)]!;

@@ -89,6 +89,7 @@ function defaultFor(type: FieldType): number[] {
  */
 export function flattenFieldValue(field: FieldInfo, value: unknown): number[] | string {
   if (field.width === 1) {
+    if (Array.isArray(value) && value.length === 1) value = value[0];
     if (typeof value === "boolean") return [value ? 1 : 0];
     if (typeof value === "number" && !Number.isNaN(value)) return [value];
     return `expected a number, got ${describe(value)}`;

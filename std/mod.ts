@@ -18,7 +18,13 @@
  *
  * @module
  */
-export { defineComponent, flattenFieldValue, isFieldType, isValidName, resolveSchema } from "./component.ts";
+export {
+  defineComponent,
+  flattenFieldValue,
+  isFieldType,
+  isValidName,
+  resolveSchema,
+} from "./component.ts";
 export type {
   ArrayFor,
   Columns,
@@ -31,7 +37,12 @@ export type {
   Schema,
 } from "./component.ts";
 export { defineSystem } from "./system.ts";
-export type { SystemCapabilities, SystemContext, SystemDefinition, SystemManifest } from "./system.ts";
+export type {
+  SystemCapabilities,
+  SystemContext,
+  SystemDefinition,
+  SystemManifest,
+} from "./system.ts";
 export {
   AudioSource,
   BUILTIN_COMPONENTS,

@@ -30,7 +30,11 @@ export interface SystemContext {
   /** Queues the removal of an entity. Needs `spawns: true`. */
   despawn(entity: number): void;
   /** Queues attaching (or setting) a component. Needs `spawns: true` and the component in `writes`. */
-  add<S extends Schema>(entity: number, component: ComponentType<S>, value?: ComponentValue<S>): void;
+  add<S extends Schema>(
+    entity: number,
+    component: ComponentType<S>,
+    value?: ComponentValue<S>,
+  ): void;
   /** Queues detaching a component. Needs `spawns: true` and the component in `writes`. */
   remove(entity: number, component: ComponentType): void;
 }

@@ -1,0 +1,145 @@
+/**
+ * The Syncra CLI: parses flags and wires the runtime in the right mode.
+ *
+ *   deno task world [--scripts DIR] [--ticks N] [--hz N] [--report FILE]
+ *                   [--dump FILE] [--state FILE] [--fresh] [--deadline MS] [--jail auto|on|off]
+ *   deno task explain <script>
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { DEFAULT_WORLD_OPTIONS, runWorld } from "./runtime/run_world.ts";
+import { explainScript, formatExplanation } from "./runtime/explain.ts";
+
+const USAGE = `Usage:
+  deno task world [flags]        run the world in ./scripts until Ctrl-C
+  deno task explain <script>     show a script's grants, command line and jail
+
+World flags:
+  --scripts DIR      folder of scripts (default "scripts")
+  --ticks N          run N ticks, then shut down cleanly and exit 0
+  --hz N             tick rate (default 60); 0 runs ticks back to back
+  --report FILE      at exit, write a JSON report
+  --dump FILE        at exit, write the world state as JSON
+  --state FILE       where state is saved and restored (default .syncra/world.state)
+  --fresh            ignore saved state (and run init hooks)
+  --deadline MS      how long a system may take per tick (default 250)
+  --jail MODE        auto (default): OS jail where available; on: require it; off: flags only
+  --no-watch         do not hot-reload on file changes
+  --quiet            no logs or status line`;
+
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function number(
+  flag: string,
+  value: string | undefined,
+  check: (n: number) => boolean,
+  what: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || !check(n)) {
+    throw new UsageError(`Invalid value for --${flag}: "${value}" is not ${what}`);
+  }
+  return n;
+}
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        scripts: { type: "string" },
+        ticks: { type: "string" },
+        hz: { type: "string" },
+        report: { type: "string" },
+        dump: { type: "string" },
+        state: { type: "string" },
+        fresh: { type: "boolean" },
+        deadline: { type: "string" },
+        jail: { type: "string" },
+        "no-watch": { type: "boolean" },
+        quiet: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ""));
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parse(rest);
+  if (values.help || command === undefined || command === "help") {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const jail = values.jail ?? DEFAULT_WORLD_OPTIONS.jail;
+  if (jail !== "auto" && jail !== "on" && jail !== "off") {
+    throw new UsageError(`Invalid value for --jail: "${jail}" is not one of auto, on, off`);
+  }
+  if (command === "world") {
+    if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+    const ticks = number(
+      "ticks",
+      values.ticks,
+      (n) => Number.isInteger(n) && n > 0,
+      "a positive integer",
+    );
+    const hz = number("hz", values.hz, (n) => n >= 0 && n <= 10_000, "a rate from 0 to 10000");
+    const deadline = number(
+      "deadline",
+      values.deadline,
+      (n) => n > 0 && n <= 600_000,
+      "a positive number of ms",
+    );
+    await runWorld({
+      ...(values.scripts !== undefined && { scriptsDir: values.scripts }),
+      ticks: ticks ?? null,
+      ...(hz !== undefined && { hz }),
+      reportPath: values.report ?? null,
+      dumpPath: values.dump ?? null,
+      ...(values.state !== undefined && { statePath: values.state }),
+      fresh: values.fresh ?? false,
+      ...(deadline !== undefined && { deadlineMs: deadline }),
+      jail,
+      watch: !values["no-watch"],
+      quiet: values.quiet ?? false,
+    });
+    return 0;
+  }
+  if (command === "explain") {
+    if (positionals.length !== 1) throw new UsageError("Usage: deno task explain <script>");
+    const file = positionals[0]!;
+    if (!(await Deno.stat(file).catch(() => null))?.isFile) {
+      throw new UsageError(`Cannot explain "${file}": no such file`);
+    }
+    const explanation = await explainScript(file, {
+      workDir: DEFAULT_WORLD_OPTIONS.workDir,
+      heapMb: DEFAULT_WORLD_OPTIONS.heapMb,
+      jail,
+      ...(values.scripts !== undefined && { scriptsDir: values.scripts }),
+    });
+    console.log(formatExplanation(explanation));
+    return explanation.state === "ok" ? 0 : 1;
+  }
+  throw new UsageError(`Unknown command "${command}"`);
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`error: ${error.message}\n\n${USAGE}`);
+      Deno.exit(2);
+    }
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    Deno.exit(1);
+  }
+}

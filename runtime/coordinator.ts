@@ -1,0 +1,273 @@
+/**
+ * The coordinator: owns the world and runs the tick of DESIGN §5 —
+ * structural commands from the previous tick first, then the stages of the
+ * conflict graph (systems within a stage at once, each in its own process),
+ * shipping only granted columns and merging only validated, changed,
+ * written columns.
+ *
+ * @module
+ */
+import type { Manifest } from "../sandbox/manifest.ts";
+import { ManifestError } from "../sandbox/errors.ts";
+import type { EventStream } from "./events.ts";
+import { buildSchedule } from "./schedule.ts";
+import type { AdmittedGrants, LiveChild, ScriptSlot } from "./script_slot.ts";
+import { validateResult, type ValidCommand } from "./result_validation.ts";
+import { TickStats } from "./tick_stats.ts";
+import type { RowSet, World } from "./world.ts";
+
+/** Coordinator settings. */
+export interface CoordinatorOptions {
+  /** Tick rate; 0 runs ticks back to back. @default 60 */
+  hz: number;
+  /** How long a system may take to answer a tick. @default 250 */
+  deadlineMs: number;
+  /** Ids a spawning system may hand out per tick. @default 256 */
+  maxSpawnsPerTick: number;
+  /** Ids a system's `init` may hand out. @default 10000 */
+  maxInitSpawns: number;
+  /** Structural commands accepted from one system per tick. @default 10000 */
+  maxCommandsPerTick: number;
+  /** How long `init` may take. @default 10000 */
+  initTimeoutMs: number;
+}
+
+/** Defaults for {@linkcode CoordinatorOptions}. */
+export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.freeze({
+  hz: 60,
+  deadlineMs: 250,
+  maxSpawnsPerTick: 256,
+  maxInitSpawns: 10_000,
+  maxCommandsPerTick: 10_000,
+  initTimeoutMs: 10_000,
+});
+
+const EMPTY_ROWS: RowSet = Object.freeze({ archetypes: [], count: 0 });
+
+/** Owns the world state and advances it tick by tick. */
+export class Coordinator {
+  world: World;
+  tick: number;
+  readonly stats = new TickStats();
+  readonly #options: Readonly<CoordinatorOptions>;
+  readonly #events: EventStream;
+  readonly #slots: () => readonly ScriptSlot[];
+  #queued = new Map<ScriptSlot, ValidCommand[]>();
+
+  constructor(
+    world: World,
+    startTick: number,
+    slots: () => readonly ScriptSlot[],
+    events: EventStream,
+    options: Readonly<CoordinatorOptions>,
+  ) {
+    this.world = world;
+    this.tick = startTick;
+    this.#slots = slots;
+    this.#events = events;
+    this.#options = options;
+  }
+
+  /** Seconds per tick, fixed so that runs are deterministic. */
+  get dt(): number {
+    return 1 / (this.#options.hz > 0 ? this.#options.hz : 60);
+  }
+
+  /**
+   * Checks a new script's manifest against the world: component definitions
+   * must agree with other scripts', and names must be unique.
+   */
+  admit(manifest: Manifest, file: string): AdmittedGrants {
+    const other = this.#slots().find((s) =>
+      s.file !== file && s.name === manifest.name && s.active
+    );
+    if (other) {
+      throw new ManifestError(
+        `Script "${file}" declares system name "${manifest.name}", already used by "${other.file}": rename one`,
+      );
+    }
+    this.world.registry.check(file, manifest.components);
+    return { net: [], storageDir: null };
+  }
+
+  /** Swaps in started, restarted and reloaded scripts; a tick boundary. */
+  #commitPending(): void {
+    for (const slot of this.#slots()) {
+      const child = slot.commitPending();
+      if (!child) continue;
+      const registry = this.world.registry;
+      let changed: string[] = [];
+      try {
+        changed = registry.check(slot.file, child.manifest.components);
+      } catch (error) {
+        slot.kill("violation", (error as Error).message);
+        continue;
+      }
+      registry.release(slot.file);
+      registry.declare(slot.file, child.manifest.components);
+      for (const c of changed) this.world.migrate(c);
+    }
+  }
+
+  /** Runs every `init` hook in declaration order (fresh worlds only), applying commands at once. */
+  async init(): Promise<void> {
+    this.#commitPending();
+    for (const slot of this.#slots()) {
+      const child = slot.active;
+      if (!child?.manifest.hasInit) continue;
+      const reserved = child.manifest.spawns
+        ? this.world.allocator.reserve(this.#options.maxInitSpawns)
+        : null;
+      const outcome = await slot.request(
+        { t: "init", reserve: reserved ? u8(reserved) : new Uint8Array(0) },
+        this.#options.initTimeoutMs,
+      );
+      if (outcome.kind === "timeout") slot.recordMiss(0);
+      const used = outcome.kind === "result"
+        ? this.#accept(slot, child, 0, EMPTY_ROWS, reserved, outcome.result)
+        : null;
+      this.#release(reserved, used);
+      this.#applyCommands();
+    }
+  }
+
+  /** Runs one tick; returns its duration in ms. */
+  async step(): Promise<number> {
+    const started = performance.now();
+    this.tick++;
+    this.#commitPending();
+    this.#applyCommands();
+    for (const slot of this.#slots()) slot.logsThisTick = 0;
+    const systems = this.#slots()
+      .filter((s) => s.active?.manifest.hasRun)
+      .map((slot) => ({
+        slot,
+        child: slot.active!,
+        name: slot.name,
+        reads: slot.active!.manifest.reads,
+        writes: slot.active!.manifest.writes,
+      }));
+    const { stages } = buildSchedule(systems);
+    for (const stage of stages) {
+      await Promise.all(stage.map(({ slot, child }) => this.#runSystem(slot, child)));
+    }
+    const ms = performance.now() - started;
+    this.stats.record(ms, started);
+    return ms;
+  }
+
+  async #runSystem(slot: ScriptSlot, child: LiveChild): Promise<void> {
+    const m = child.manifest;
+    const query = [...new Set([...m.reads, ...m.writes])];
+    const rows = query.length > 0 ? this.world.query(query) : EMPTY_ROWS;
+    const columns: Record<string, Record<string, Uint8Array>> = {};
+    for (const name of query) {
+      const fields: Record<string, Uint8Array> = {};
+      for (const f of this.world.registry.get(name)!.fields) {
+        fields[f.name] = rows.count > 0
+          ? this.world.gatherColumn(rows, name, f.name)
+          : new Uint8Array(0);
+      }
+      columns[name] = fields;
+    }
+    const reserved = m.spawns ? this.world.allocator.reserve(this.#options.maxSpawnsPerTick) : null;
+    const tick = this.tick;
+    const outcome = await slot.request({
+      t: "tick",
+      tick,
+      dt: this.dt,
+      count: rows.count,
+      entities: rows.count > 0 ? this.world.gatherEntities(rows) : new Uint8Array(0),
+      columns,
+      ...(reserved ? { reserve: u8(reserved) } : {}),
+    }, this.#options.deadlineMs);
+    let used: Set<number> | null = null;
+    if (outcome.kind === "result") {
+      used = this.#accept(slot, child, tick, rows, reserved, outcome.result);
+    } else if (outcome.kind === "timeout" || outcome.kind === "busy") slot.recordMiss(tick);
+    this.#release(reserved, used);
+  }
+
+  /** Validates and merges a result; returns the reserved ids its spawns used. */
+  #accept(
+    slot: ScriptSlot,
+    child: LiveChild,
+    tick: number,
+    rows: RowSet,
+    reserved: Uint32Array | null,
+    raw: unknown,
+  ): Set<number> | null {
+    const validation = validateResult(raw, {
+      script: slot.name,
+      manifest: child.manifest,
+      tick,
+      rows,
+      reserved,
+      component: (name) => this.world.registry.get(name),
+      maxCommands: this.#options.maxCommandsPerTick,
+    });
+    if (!validation.ok) {
+      for (const v of validation.violations) slot.recordViolation(tick, v);
+      return null;
+    }
+    const { result } = validation;
+    slot.recordOnTime();
+    if (result.error) {
+      slot.recordError(result.error);
+      return null;
+    }
+    for (const c of result.changed) this.world.scatterColumn(rows, c.component, c.field, c.bytes);
+    if (result.commands.length > 0) {
+      const queue = this.#queued.get(slot) ?? [];
+      queue.push(...result.commands);
+      this.#queued.set(slot, queue);
+    }
+    return result.usedIds;
+  }
+
+  #release(reserved: Uint32Array | null, used: Set<number> | null): void {
+    if (!reserved) return;
+    this.world.allocator.release(used ? reserved.filter((id) => !used.has(id)) : reserved);
+  }
+
+  /** Applies queued structural commands in declaration order, then command order. */
+  #applyCommands(): void {
+    if (this.#queued.size === 0) return;
+    const queued = this.#queued;
+    this.#queued = new Map();
+    const order = [...queued.keys()].sort((a, b) => (a.file < b.file ? -1 : 1));
+    const unspawned: number[] = [];
+    for (const slot of order) {
+      for (const c of queued.get(slot)!) {
+        switch (c.op) {
+          case "spawn":
+            if (!this.world.spawn(c.id, c.components)) unspawned.push(c.id);
+            break;
+          case "despawn":
+            this.world.despawn(c.id);
+            break;
+          case "add":
+            this.world.add(c.id, c.component, c.values);
+            break;
+          case "remove":
+            this.world.remove(c.id, c.component);
+            break;
+        }
+      }
+    }
+    this.world.allocator.release(unspawned);
+  }
+
+  /** Structural commands not yet applied (they are applied before saving). */
+  flushCommands(): void {
+    this.#applyCommands();
+  }
+
+  get events(): EventStream {
+    return this.#events;
+  }
+}
+
+function u8(ids: Uint32Array): Uint8Array {
+  return new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
+}

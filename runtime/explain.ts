@@ -1,0 +1,98 @@
+/**
+ * `deno task explain <script>`: shows what a script is granted and exactly
+ * how it is run — its manifest as the zero-permission child reports it, the
+ * command line, the jail, and the approved capabilities.
+ *
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { stopBundler } from "../sandbox/bundle.ts";
+import { EventStream } from "./events.ts";
+import { DEFAULT_SLOT_OPTIONS, ScriptSlot } from "./script_slot.ts";
+import { chooseJail, makeLauncher, type WorldOptions } from "./run_world.ts";
+import { World } from "./world.ts";
+
+/** What `explain` found out about a script. */
+export interface Explanation {
+  file: string;
+  name: string;
+  state: string;
+  error: string | null;
+  reads: string[];
+  writes: string[];
+  spawns: boolean;
+  hasInit: boolean;
+  capabilities: { net: string[]; storage: boolean };
+  isolation: string | null;
+  jail: string;
+  command: string[];
+}
+
+/** Starts the script just long enough to learn its manifest. */
+export async function explainScript(
+  file: string,
+  options: Pick<WorldOptions, "workDir" | "heapMb" | "jail"> & { scriptsDir?: string },
+): Promise<Explanation> {
+  const jail = await chooseJail(options.jail);
+  const world = new World();
+  const launcher = makeLauncher(
+    {
+      scriptsDir: options.scriptsDir ?? dirname(resolve(file)),
+      workDir: options.workDir,
+      heapMb: options.heapMb,
+    },
+    jail,
+    (manifest, f) => {
+      world.registry.check(f, manifest.components);
+      return { net: [], storageDir: null };
+    },
+  );
+  const slot = new ScriptSlot(file, launcher, new EventStream(), DEFAULT_SLOT_OPTIONS);
+  try {
+    await slot.start();
+    const manifest = slot.pending?.manifest;
+    return {
+      file,
+      name: slot.name,
+      state: manifest ? "ok" : "refused",
+      error: slot.lastError,
+      reads: manifest?.reads ?? [],
+      writes: manifest?.writes ?? [],
+      spawns: manifest?.spawns ?? false,
+      hasInit: manifest?.hasInit ?? false,
+      capabilities: { net: manifest?.net ?? [], storage: manifest?.storage ?? false },
+      isolation: slot.isolation,
+      jail: jail.description,
+      command: slot.commandLine,
+    };
+  } finally {
+    await slot.stop("shutdown");
+    await stopBundler();
+  }
+}
+
+const quote = (
+  arg: string,
+) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`);
+
+/** Formats an explanation for a terminal. */
+export function formatExplanation(e: Explanation): string {
+  const list = (xs: string[]) => (xs.length ? xs.join(", ") : "(none)");
+  const lines = [
+    `script      ${e.file}`,
+    `system      ${e.name}`,
+    ...(e.error ? [`REFUSED     ${e.error}`] : []),
+    `reads       ${list(e.reads)}`,
+    `writes      ${list(e.writes)}`,
+    `spawns      ${
+      e.spawns ? "yes (may create/destroy entities, attach components in writes)" : "no"
+    }`,
+    `init        ${e.hasInit ? "yes (runs once on a fresh world)" : "no"}`,
+    `net         ${list(e.capabilities.net)}`,
+    `storage     ${e.capabilities.storage ? "requested" : "no"}`,
+    `isolation   ${e.isolation ?? "none"}`,
+    `jail        ${e.jail}`,
+    `command     ${e.command.map(quote).join(" ")}`,
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,229 @@
+/**
+ * Wiring for `deno task world`: loads or creates the world, starts the
+ * scripts through the sandbox, runs the tick loop at a fixed rate, and on
+ * exit saves state and writes the report and dump.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { bundleScript, stopBundler } from "../sandbox/bundle.ts";
+import { deriveChildCommand } from "../sandbox/command_line.ts";
+import { detectJail, type Jail } from "../sandbox/jail.ts";
+import { FlagsOnlyJail } from "../sandbox/jail_flags_only.ts";
+import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
+import { EventStream, type SupervisorEvent } from "./events.ts";
+import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher } from "./script_slot.ts";
+import { spawnStdioLink } from "./stdio_link.ts";
+import { Supervisor } from "./supervisor.ts";
+import { formatStatus, StatusLine } from "./status_line.ts";
+import { World } from "./world.ts";
+import { loadWorld, saveWorld } from "./world_state.ts";
+import { buildDump, buildReport, type WorldReport } from "./world_report.ts";
+
+/** Options of a world run (the CLI flags of DESIGN §8). */
+export interface WorldOptions {
+  scriptsDir: string;
+  /** Stop after this many ticks; null runs until interrupted. */
+  ticks: number | null;
+  hz: number;
+  reportPath: string | null;
+  dumpPath: string | null;
+  statePath: string;
+  fresh: boolean;
+  deadlineMs: number;
+  /** "auto": the OS jail where available; "on": fail without it; "off": flags only. */
+  jail: "auto" | "on" | "off";
+  /** Watch the folder and hot-reload. @default true */
+  watch: boolean;
+  /** Where bundles are written. @default ".syncra/bundles" */
+  workDir: string;
+  /** V8 heap cap per script, MiB. @default 128 */
+  heapMb: number;
+  /** Print logs and the status line. @default true */
+  quiet: boolean;
+  /** Receives every supervisor event (tests, tools). */
+  onEvent?: (event: SupervisorEvent) => void;
+  /** Aborting stops the world cleanly, as Ctrl-C does. */
+  signal?: AbortSignal;
+}
+
+/** Defaults for {@linkcode WorldOptions}. */
+export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
+  scriptsDir: "scripts",
+  ticks: null,
+  hz: 60,
+  reportPath: null,
+  dumpPath: null,
+  statePath: ".syncra/world.state",
+  fresh: false,
+  deadlineMs: DEFAULT_COORDINATOR_OPTIONS.deadlineMs,
+  jail: "auto",
+  watch: true,
+  workDir: ".syncra",
+  heapMb: 128,
+  quiet: false,
+});
+
+/** Picks the jail for a run: the OS jail where it works, unless told otherwise. */
+export async function chooseJail(mode: WorldOptions["jail"]): Promise<Jail> {
+  if (mode === "off") return new FlagsOnlyJail("turned off with --jail off");
+  return await detectJail({ require: mode === "on" });
+}
+
+/** Builds the launcher that bundles, jails and spawns scripts. */
+export function makeLauncher(
+  options: Pick<WorldOptions, "scriptsDir" | "workDir" | "heapMb">,
+  jail: Jail,
+  admit: ScriptLauncher["admit"],
+): ScriptLauncher {
+  const outDir = resolve(options.workDir, "bundles");
+  const denoPath = Deno.execPath();
+  return {
+    bundle: (file) => bundleScript(file, { scriptsDir: options.scriptsDir, outDir }),
+    command: (bundle, grants) => {
+      const command = deriveChildCommand({
+        denoPath,
+        bundlePath: bundle.path,
+        heapMb: options.heapMb,
+        grants: grants ?? { net: [], storageDir: null },
+      });
+      const wrapped = jail.wrap(command, {
+        bundlePath: bundle.path,
+        storageDir: grants?.storageDir ?? null,
+        net: (grants?.net.length ?? 0) > 0,
+      });
+      return { command: wrapped, isolation: jail.isolation };
+    },
+    spawn: (command, handlers) => spawnStdioLink(command, handlers),
+    admit,
+  };
+}
+
+function printEvent(event: SupervisorEvent, write: (line: string) => void): void {
+  switch (event.type) {
+    case "log":
+      write(`[${event.script}] ${event.text}`);
+      break;
+    case "refused":
+      write(`✖ ${event.file} refused: ${event.error}`);
+      break;
+    case "exit":
+      if (event.reason === "reload" || event.reason === "shutdown" || event.reason === "removed") {
+        break;
+      }
+      write(
+        `✖ ${event.script} stopped (${event.reason}): ${event.detail}${
+          event.restartInMs !== null ? `; restarting in ${event.restartInMs} ms` : ""
+        }`,
+      );
+      break;
+    case "violation":
+      write(`⚠ ${event.script} violation at tick ${event.tick}: ${event.message}`);
+      break;
+    case "ready":
+      if (event.reload) write(`↻ ${event.script} reloaded (${event.startMs.toFixed(0)} ms)`);
+      break;
+    case "deadline":
+      write(
+        `⏱ ${event.script} missed the deadline of tick ${event.tick} (strike ${event.strikes})`,
+      );
+      break;
+  }
+}
+
+/** Runs a world until its ticks are done or it is interrupted; returns the report. */
+export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldReport> {
+  const options: WorldOptions = { ...DEFAULT_WORLD_OPTIONS, ...partial };
+  const stat = await Deno.stat(options.scriptsDir).catch(() => null);
+  if (!stat?.isDirectory) {
+    throw new Error(
+      `Cannot run the world: scripts folder "${options.scriptsDir}" does not exist. Create it or pass --scripts DIR`,
+    );
+  }
+  const jail = await chooseJail(options.jail);
+  const events = new EventStream();
+  let status: StatusLine | null = null;
+  if (options.onEvent) events.on(options.onEvent);
+  if (!options.quiet) {
+    events.on((e) =>
+      printEvent(e, (line) => {
+        status?.clear();
+        console.error(line);
+      })
+    );
+    if (jail.isolation !== "jail") console.error(`⚠ ${jail.description}`);
+  }
+
+  const saved = options.fresh ? null : await loadWorld(options.statePath);
+  const world = saved?.world ?? new World();
+  let supervisor: Supervisor;
+  const coordinator = new Coordinator(world, saved?.tick ?? 0, () => supervisor.slots(), events, {
+    ...DEFAULT_COORDINATOR_OPTIONS,
+    hz: options.hz,
+    deadlineMs: options.deadlineMs,
+  });
+  const launcher = makeLauncher(options, jail, (m, f) => coordinator.admit(m, f));
+  supervisor = new Supervisor(options.scriptsDir, launcher, events, DEFAULT_SLOT_OPTIONS);
+
+  const started = performance.now();
+  let stopping = false;
+  const stop = () => (stopping = true);
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, stop);
+  options.signal?.addEventListener("abort", stop);
+  let report: WorldReport;
+  let ticksRun = 0;
+  try {
+    await supervisor.startAll();
+    if (!options.quiet) {
+      for (const s of supervisor.slots()) {
+        console.error(`• ${s.name} (${s.file}): ${s.state}, isolation ${s.isolation ?? "none"}`);
+      }
+    }
+    if (!saved) await coordinator.init();
+    if (options.watch) supervisor.watch();
+    if (!options.quiet) {
+      status = new StatusLine(() => formatStatus(coordinator, supervisor.slots()));
+    }
+    const period = options.hz > 0 ? 1000 / options.hz : 0;
+    let next = performance.now();
+    let lastSave = performance.now();
+    while (!stopping && (options.ticks === null || ticksRun < options.ticks)) {
+      await coordinator.step();
+      ticksRun++;
+      if (performance.now() - lastSave > 10_000) {
+        lastSave = performance.now();
+        await saveWorld(options.statePath, coordinator.world, coordinator.tick);
+      }
+      if (period > 0) {
+        next += period;
+        const wait = next - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        else if (wait < -period) next = performance.now(); // too far behind: do not try to catch up
+      }
+    }
+    report = buildReport(
+      coordinator,
+      supervisor.slots(),
+      ticksRun,
+      options.hz,
+      performance.now() - started,
+    );
+  } finally {
+    status?.[Symbol.dispose]();
+    for (const s of signals) Deno.removeSignalListener(s, stop);
+    await supervisor.stopAll();
+    await stopBundler();
+  }
+  coordinator.flushCommands();
+  await saveWorld(options.statePath, coordinator.world, coordinator.tick);
+  if (options.reportPath) await writeJson(options.reportPath, report);
+  if (options.dumpPath) await writeJson(options.dumpPath, buildDump(coordinator));
+  return report;
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  const dir = join(path, "..");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(path, JSON.stringify(value, null, 2) + "\n");
+}

@@ -1,0 +1,462 @@
+/**
+ * One script file's life: bundle, spawn a zero-permission child, learn its
+ * manifest from `hello`, serve ticks, and restart it with backoff when it
+ * crashes or is killed. A new version (hot reload) starts beside the running
+ * one and takes over at a tick boundary, so no tick is missed.
+ *
+ * @module
+ */
+import type { Bundle } from "../sandbox/bundle.ts";
+import type { ChildCommand } from "../sandbox/command_line.ts";
+import type { Isolation } from "../sandbox/jail.ts";
+import { type Manifest, nameFromFile, validateManifest } from "../sandbox/manifest.ts";
+import type { ResultMessage, RuntimeMessage, WireError } from "../sandbox/protocol.ts";
+import type { ChildExit, ChildLink, LinkHandlers } from "./child_link.ts";
+import type { EventStream, ExitReason } from "./events.ts";
+
+/** A script's state, as reported. */
+export type ScriptState = "starting" | "running" | "restarting" | "refused" | "stopped";
+
+/** What a child is allowed, once its manifest is admitted. */
+export interface AdmittedGrants {
+  net: string[];
+  storageDir: string | null;
+}
+
+/** The ways of starting a script's process, chosen at wiring time. */
+export interface ScriptLauncher {
+  bundle(file: string): Promise<Bundle>;
+  /** The command for a bundle with the given grants (none while describing itself). */
+  command(
+    bundle: Bundle,
+    grants: AdmittedGrants | null,
+  ): { command: ChildCommand; isolation: Isolation };
+  spawn(command: ChildCommand, handlers: LinkHandlers): ChildLink;
+  /** Checks a manifest against the world (component conflicts, approvals); throws ManifestError. */
+  admit(manifest: Manifest, file: string): AdmittedGrants;
+}
+
+/** Timing and budget settings of script processes. */
+export interface SlotOptions {
+  /** How long a child may take to say hello. @default 10000 */
+  helloTimeoutMs: number;
+  /** First restart delay; doubles per consecutive failure. @default 250 */
+  backoffMs: number;
+  /** Longest restart delay. @default 30000 */
+  maxBackoffMs: number;
+  /** Consecutive deadline misses before the child is killed. @default 3 */
+  maxStrikes: number;
+  /** Log lines kept per tick; the rest are counted and dropped. @default 100 */
+  maxLogsPerTick: number;
+  /** SIGTERM → SIGKILL grace. @default 500 */
+  killGraceMs: number;
+}
+
+/** Defaults for {@linkcode SlotOptions}. */
+export const DEFAULT_SLOT_OPTIONS: Readonly<SlotOptions> = Object.freeze({
+  helloTimeoutMs: 10_000,
+  backoffMs: 250,
+  maxBackoffMs: 30_000,
+  maxStrikes: 3,
+  maxLogsPerTick: 100,
+  killGraceMs: 500,
+});
+
+/** The result of asking a child to run a tick. */
+export type TickOutcome =
+  | { kind: "result"; result: ResultMessage }
+  | { kind: "timeout" }
+  | { kind: "busy" }
+  | { kind: "gone" };
+
+/** A running child and what it told us. */
+export class LiveChild {
+  readonly link: ChildLink;
+  readonly manifest: Manifest;
+  readonly bundle: Bundle;
+  readonly command: ChildCommand;
+  readonly isolation: Isolation;
+  readonly startedAt = performance.now();
+  /** Resolver of the request in flight, if any. */
+  waiting: ((message: ResultMessage) => void) | null = null;
+  /** A request was sent and its result has not come back, even if its deadline passed. */
+  busy = false;
+  killReason: ExitReason | null = null;
+
+  constructor(
+    link: ChildLink,
+    manifest: Manifest,
+    bundle: Bundle,
+    command: ChildCommand,
+    isolation: Isolation,
+  ) {
+    this.link = link;
+    this.manifest = manifest;
+    this.bundle = bundle;
+    this.command = command;
+    this.isolation = isolation;
+  }
+}
+
+const errorText = (
+  e: WireError,
+) => (e.stack && e.stack.includes(e.message) ? e.stack : `${e.name}: ${e.message}`);
+
+/** A script file and its (possibly restarting) process. */
+export class ScriptSlot {
+  readonly file: string;
+  name: string;
+  state: ScriptState = "starting";
+  restarts = 0;
+  violations = 0;
+  deadlineMisses = 0;
+  errors = 0;
+  lastError: string | null = null;
+  isolation: Isolation | null = null;
+  commandLine: string[] = [];
+  active: LiveChild | null = null;
+  /** A started child waiting for a tick boundary to take over. */
+  pending: LiveChild | null = null;
+  inputs: string[] = [];
+  logsThisTick = 0;
+  droppedLogs = 0;
+
+  readonly #launcher: ScriptLauncher;
+  readonly #events: EventStream;
+  readonly #options: Readonly<SlotOptions>;
+  #strikes = 0;
+  #failures = 0;
+  #restartTimer: ReturnType<typeof setTimeout> | null = null;
+  #generation = 0;
+  #stopped = false;
+
+  constructor(
+    file: string,
+    launcher: ScriptLauncher,
+    events: EventStream,
+    options: Readonly<SlotOptions>,
+  ) {
+    this.file = file;
+    this.name = nameFromFile(file);
+    this.#launcher = launcher;
+    this.#events = events;
+    this.#options = options;
+  }
+
+  get #who() {
+    return { script: this.name, file: this.file };
+  }
+
+  /** Bundles and starts (or restarts, or reloads) the script; resolves once it is ready or refused. */
+  async start(reload = false): Promise<void> {
+    const generation = ++this.#generation;
+    const started = performance.now();
+    let bundle: Bundle;
+    try {
+      bundle = await this.#launcher.bundle(this.file);
+    } catch (error) {
+      if (generation === this.#generation) this.#refuse(error, reload);
+      return;
+    }
+    this.inputs = bundle.inputs;
+    await this.#launch(bundle, generation, reload, started);
+  }
+
+  async #launch(
+    bundle: Bundle,
+    generation: number,
+    reload: boolean,
+    started: number,
+  ): Promise<void> {
+    let child: LiveChild;
+    try {
+      const described = await this.#describe(bundle, null);
+      let grants: AdmittedGrants;
+      try {
+        grants = this.#launcher.admit(described.manifest, this.file);
+      } catch (error) {
+        await this.#dispose(described, "removed");
+        throw error;
+      }
+      child = described;
+      if (grants.net.length > 0 || grants.storageDir !== null) {
+        // The zero-permission child told us what it needs; start it again with exactly that.
+        await this.#dispose(described, "removed");
+        child = await this.#describe(bundle, grants);
+      }
+    } catch (error) {
+      if (generation === this.#generation) this.#refuse(error, reload);
+      return;
+    }
+    if (generation !== this.#generation || this.#stopped) {
+      await this.#dispose(child, "removed");
+      return;
+    }
+    if (this.pending) void this.#dispose(this.pending, "reload");
+    this.pending = child;
+    this.name = child.manifest.name;
+    this.#events.emit({
+      type: "ready",
+      ...this.#who,
+      pid: child.link.pid,
+      reload,
+      startMs: performance.now() - started,
+    });
+  }
+
+  /** Spawns a child and waits for its hello. */
+  #describe(bundle: Bundle, grants: AdmittedGrants | null): Promise<LiveChild> {
+    const { command, isolation } = this.#launcher.command(bundle, grants);
+    this.isolation = isolation;
+    this.commandLine = [command.program, ...command.args];
+    return new Promise<LiveChild>((resolve, reject) => {
+      let child: LiveChild | null = null;
+      const stderr: string[] = [];
+      const fail = (message: string) => {
+        clearTimeout(timer);
+        link.kill();
+        reject(new Error(message));
+      };
+      const handlers: LinkHandlers = {
+        message: (m) => {
+          const message = m as { t?: unknown; manifest?: unknown; error?: WireError };
+          if (child) return this.#onMessage(child, m);
+          if (message.t === "hello") {
+            try {
+              const manifest = validateManifest(message.manifest, this.file);
+              child = new LiveChild(link, manifest, bundle, command, isolation);
+              clearTimeout(timer);
+              resolve(child);
+            } catch (error) {
+              fail((error as Error).message);
+            }
+          } else if (message.t === "fail" && message.error) {
+            fail(errorText(message.error));
+          } else if (message.t === "log") {
+            this.#onMessage(null, m);
+          } else {
+            fail(`Script "${this.file}" sent ${JSON.stringify(message.t)} before hello`);
+          }
+        },
+        protocolError: (error) => {
+          if (child) return this.#kill(child, "protocol", error.message);
+          fail(`Script "${this.file}" broke the frame protocol: ${error.message}`);
+        },
+        stderr: (line) => {
+          if (stderr.length < 20) stderr.push(line);
+          if (child) this.#log("error", line);
+        },
+      };
+      const link = this.#launcher.spawn(command, handlers);
+      const timer = setTimeout(
+        () => fail(`Script "${this.file}" did not start within ${this.#options.helloTimeoutMs} ms`),
+        this.#options.helloTimeoutMs,
+      );
+      link.exited.then((exit) => {
+        if (!child) {
+          clearTimeout(timer);
+          const why = stderr.join("\n").trim() || `exit code ${exit.code ?? exit.signal}`;
+          reject(new Error(`Script "${this.file}" exited before starting: ${why}`));
+          return;
+        }
+        this.#onExit(child, exit, stderr);
+      });
+    });
+  }
+
+  #onMessage(child: LiveChild | null, raw: unknown): void {
+    const m = raw as { t?: unknown };
+    if (m.t === "log") {
+      const { level, text } = raw as { level?: unknown; text?: unknown };
+      this.#log(typeof level === "string" ? level : "log", typeof text === "string" ? text : "");
+      return;
+    }
+    if (child && m.t === "result") {
+      const tick = (raw as { tick?: unknown }).tick;
+      if (!child.busy) {
+        return this.#kill(
+          child,
+          "protocol",
+          `sent a result for tick ${String(tick)} that was not asked for`,
+        );
+      }
+      child.busy = false;
+      const waiting = child.waiting;
+      child.waiting = null;
+      waiting?.(raw as ResultMessage);
+      return;
+    }
+    if (child) this.#kill(child, "protocol", `sent an unexpected ${JSON.stringify(m.t)} frame`);
+  }
+
+  #log(level: string, text: string): void {
+    if (++this.logsThisTick > this.#options.maxLogsPerTick) {
+      this.droppedLogs++;
+      return;
+    }
+    this.#events.emit({ type: "log", ...this.#who, level, text });
+  }
+
+  /** Installs a pending child (a start, restart or reload) at a tick boundary. Returns it if it swapped. */
+  commitPending(): LiveChild | null {
+    const next = this.pending;
+    if (!next || this.#stopped) return null;
+    this.pending = null;
+    const old = this.active;
+    this.active = next;
+    this.state = "running";
+    this.#strikes = 0;
+    if (old) void this.#dispose(old, "reload");
+    return next;
+  }
+
+  /** Sends a tick (or init) and waits for its result until the deadline. */
+  request(message: RuntimeMessage, deadlineMs: number): Promise<TickOutcome> {
+    const child = this.active;
+    if (!child) return Promise.resolve({ kind: "gone" });
+    if (child.busy) return Promise.resolve({ kind: "busy" });
+    child.busy = true;
+    return new Promise<TickOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        child.waiting = null;
+        resolve({ kind: "timeout" });
+      }, deadlineMs);
+      child.waiting = (result) => {
+        clearTimeout(timer);
+        resolve({ kind: "result", result });
+      };
+      child.link.send(message).catch(() => {
+        clearTimeout(timer);
+        child.waiting = null;
+        resolve({ kind: "gone" });
+      });
+    });
+  }
+
+  /** Records a missed deadline; kills the child after too many in a row. */
+  recordMiss(tick: number): void {
+    this.deadlineMisses++;
+    this.#strikes++;
+    this.#events.emit({ type: "deadline", ...this.#who, tick, strikes: this.#strikes });
+    if (this.#strikes >= this.#options.maxStrikes && this.active) {
+      this.#kill(
+        this.active,
+        "deadline",
+        `missed the tick deadline ${this.#strikes} times in a row`,
+      );
+    }
+  }
+
+  /** Records an on-time result. */
+  recordOnTime(): void {
+    this.#strikes = 0;
+  }
+
+  /** Records a violation; the coordinator already dropped the offending result. */
+  recordViolation(tick: number, message: string): void {
+    this.violations++;
+    this.lastError = message;
+    this.#events.emit({ type: "violation", ...this.#who, tick, message });
+  }
+
+  /** Records an exception thrown by the script's code. */
+  recordError(error: WireError): void {
+    this.errors++;
+    this.lastError = errorText(error);
+    this.#log("error", `Uncaught ${this.lastError}`);
+  }
+
+  /** Kills the active child for `reason`; it is restarted with backoff. */
+  kill(reason: ExitReason, detail: string): void {
+    if (this.active) this.#kill(this.active, reason, detail);
+  }
+
+  #kill(child: LiveChild, reason: ExitReason, detail: string): void {
+    if (child.killReason) return;
+    child.killReason = reason;
+    if (reason !== "reload" && reason !== "removed" && reason !== "shutdown") {
+      this.lastError = `Killed (${reason}): ${detail}`;
+    }
+    child.link.kill("SIGKILL");
+  }
+
+  async #dispose(child: LiveChild, reason: ExitReason): Promise<void> {
+    child.killReason ??= reason;
+    if (reason === "shutdown") {
+      await child.link.send({ t: "shutdown" }).catch(() => {});
+      const timer = setTimeout(() => child.link.kill("SIGTERM"), this.#options.killGraceMs);
+      const hard = setTimeout(() => child.link.kill("SIGKILL"), this.#options.killGraceMs * 2);
+      await child.link.exited;
+      clearTimeout(timer);
+      clearTimeout(hard);
+      return;
+    }
+    child.link.kill("SIGKILL");
+    await child.link.exited;
+  }
+
+  #onExit(child: LiveChild, exit: ChildExit, stderr: string[]): void {
+    child.waiting = null;
+    const wasPending = this.pending === child;
+    if (wasPending) this.pending = null;
+    // A new version that dies before taking over leaves the running one in place.
+    if (this.active !== child && !(wasPending && this.active === null)) return;
+    this.active = null;
+    let reason = child.killReason ?? "crash";
+    if (!child.killReason && stderr.some((l) => /out of memory|heap limit/i.test(l))) {
+      reason = "memory";
+    }
+    const ranMs = performance.now() - child.startedAt;
+    const detail = child.killReason
+      ? this.lastError ?? reason
+      : `exited with ${exit.signal ?? `code ${exit.code}`}${
+        stderr.length ? `: ${stderr.slice(-3).join(" | ")}` : ""
+      }`;
+    if (!child.killReason) this.lastError = `Crashed: ${detail}`;
+    let restartInMs: number | null = null;
+    if (!this.#stopped && reason !== "removed" && reason !== "shutdown") {
+      if (ranMs > 10_000) this.#failures = 0;
+      restartInMs = Math.min(
+        this.#options.maxBackoffMs,
+        this.#options.backoffMs * 2 ** this.#failures,
+      );
+      this.#failures++;
+      this.state = "restarting";
+      this.#restartTimer = setTimeout(() => {
+        this.#restartTimer = null;
+        this.restarts++;
+        void this.#launch(child.bundle, ++this.#generation, false, performance.now());
+      }, restartInMs);
+    }
+    this.#events.emit({
+      type: "exit",
+      ...this.#who,
+      reason,
+      code: exit.code,
+      signal: exit.signal,
+      detail,
+      restartInMs,
+    });
+  }
+
+  #refuse(error: unknown, reload: boolean): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.lastError = message;
+    this.#events.emit({ type: "refused", ...this.#who, error: message });
+    // A broken edit leaves the running version in place; a script that never ran is refused.
+    if (!reload || (!this.active && !this.pending)) this.state = "refused";
+  }
+
+  /** Stops the script for good (file deleted, or world shutdown). */
+  async stop(reason: "removed" | "shutdown"): Promise<void> {
+    this.#stopped = true;
+    this.#generation++;
+    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
+    const children = [this.active, this.pending].filter((c): c is LiveChild => c !== null);
+    this.active = null;
+    this.pending = null;
+    if (this.state !== "refused") this.state = "stopped";
+    await Promise.all(children.map((c) => this.#dispose(c, reason)));
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * `ChildLink` over a child's stdio: length-prefixed MessagePack frames on
+ * stdin/stdout, stderr read as lines. Every incoming frame goes through the
+ * limited decoder; the first malformed one ends reading and is reported.
+ *
+ * @module
+ */
+import { DEFAULT_FRAME_LIMITS, type FrameLimits, FrameReader } from "../sandbox/frame_reader.ts";
+import { MessagePackWriter } from "../sandbox/msgpack_encode.ts";
+import { ProtocolError } from "../sandbox/errors.ts";
+import type { ChildCommand } from "../sandbox/command_line.ts";
+import type { RuntimeMessage } from "../sandbox/protocol.ts";
+import type { ChildExit, ChildLink, LinkHandlers } from "./child_link.ts";
+
+/** Options for a stdio link. */
+export interface StdioLinkOptions {
+  /** Limits on frames from the child. @default DEFAULT_FRAME_LIMITS */
+  limits?: Readonly<FrameLimits>;
+  /** Longest stderr line kept, in characters. @default 4096 */
+  maxStderrLine?: number;
+}
+
+/** Starts a child from `command` and links to it over stdio. */
+export function spawnStdioLink(
+  command: ChildCommand,
+  handlers: LinkHandlers,
+  options: StdioLinkOptions = {},
+): StdioLink {
+  const child = new Deno.Command(command.program, {
+    args: command.args,
+    env: command.env,
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return new StdioLink(child, handlers, options);
+}
+
+/** A child process and its frame channel. */
+export class StdioLink implements ChildLink {
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #writer = new MessagePackWriter();
+  #queue: Promise<void> = Promise.resolve();
+  #closed = false;
+  readonly exited: Promise<ChildExit>;
+
+  constructor(child: Deno.ChildProcess, handlers: LinkHandlers, options: StdioLinkOptions) {
+    this.#child = child;
+    const stdin = child.stdin.getWriter();
+    this.#stdin = stdin;
+    // A dead child rejects pending writes; that is reported through `exited`.
+    stdin.closed.catch(() => {});
+    const stdout = this.#readFrames(handlers, options.limits ?? DEFAULT_FRAME_LIMITS);
+    const stderr = this.#readStderr(handlers, options.maxStderrLine ?? 4096);
+    this.exited = (async () => {
+      const status = await child.status;
+      this.#closed = true;
+      await Promise.allSettled([stdout, stderr]);
+      await stdin.close().catch(() => {});
+      return { code: status.signal ? null : status.code, signal: status.signal };
+    })();
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  async #readFrames(handlers: LinkHandlers, limits: Readonly<FrameLimits>): Promise<void> {
+    const reader = new FrameReader(limits);
+    const stream = this.#child.stdout.getReader();
+    try {
+      while (true) {
+        const { value, done } = await stream.read();
+        if (done) return;
+        let messages: unknown[];
+        try {
+          messages = reader.push(value);
+        } catch (error) {
+          handlers.protocolError(
+            error instanceof ProtocolError
+              ? error
+              : new ProtocolError(String(error), { cause: error }),
+          );
+          await stream.cancel().catch(() => {});
+          return;
+        }
+        for (const m of messages) handlers.message(m);
+      }
+    } catch {
+      // The pipe broke because the child died: its exit is reported through `exited`.
+    } finally {
+      stream.releaseLock();
+    }
+  }
+
+  async #readStderr(handlers: LinkHandlers, maxLine: number): Promise<void> {
+    const decoder = new TextDecoder();
+    let partial = "";
+    try {
+      for await (const chunk of this.#child.stderr) {
+        partial += decoder.decode(chunk, { stream: true });
+        const lines = partial.split("\n");
+        partial = lines.pop()!.slice(0, maxLine);
+        for (const line of lines) if (line.trim() !== "") handlers.stderr(line.slice(0, maxLine));
+      }
+    } catch {
+      // As above: a dead child's stderr may end abruptly.
+    }
+    if (partial.trim() !== "") handlers.stderr(partial);
+  }
+
+  send(message: RuntimeMessage): Promise<void> {
+    // Frames are encoded when their turn comes, so the one reusable buffer is never shared.
+    const next = this.#queue.then(async () => {
+      if (this.#closed) throw new Error("Cannot send to a child that has exited");
+      await this.#stdin.write(this.#writer.beginFrame().value(message).finishFrame());
+    });
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  kill(signal: Deno.Signal = "SIGKILL"): void {
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // Already exited.
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill();
+    await this.exited;
+  }
+}

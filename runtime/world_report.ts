@@ -1,0 +1,72 @@
+/**
+ * The JSON report of DESIGN §8 and the `--dump` of the world state.
+ *
+ * @module
+ */
+import type { Coordinator } from "./coordinator.ts";
+import type { ScriptSlot } from "./script_slot.ts";
+import type { DumpedEntity } from "./world.ts";
+import type { TickPercentiles } from "./tick_stats.ts";
+
+/** One script's line in the report. */
+export interface ScriptReport {
+  name: string;
+  file: string;
+  state: string;
+  restarts: number;
+  violations: number;
+  deadlineMisses: number;
+  errors: number;
+  isolation: string | null;
+  command: string[];
+  lastError: string | null;
+}
+
+/** The report written by `--report`. */
+export interface WorldReport {
+  ticks: number;
+  entities: number;
+  hz: number;
+  durationMs: number;
+  tickMs: TickPercentiles;
+  scripts: ScriptReport[];
+}
+
+/** Describes one script for the report and the status line. */
+export function reportScript(slot: ScriptSlot): ScriptReport {
+  return {
+    name: slot.name,
+    file: slot.file,
+    state: slot.state,
+    restarts: slot.restarts,
+    violations: slot.violations,
+    deadlineMisses: slot.deadlineMisses,
+    errors: slot.errors,
+    isolation: slot.isolation,
+    command: slot.commandLine,
+    lastError: slot.lastError,
+  };
+}
+
+/** Builds the report at the end of a run. */
+export function buildReport(
+  coordinator: Coordinator,
+  slots: readonly ScriptSlot[],
+  ticksRun: number,
+  hz: number,
+  durationMs: number,
+): WorldReport {
+  return {
+    ticks: ticksRun,
+    entities: coordinator.world.entityCount,
+    hz,
+    durationMs: Math.round(durationMs),
+    tickMs: coordinator.stats.overall(),
+    scripts: slots.map(reportScript),
+  };
+}
+
+/** The `--dump` document. */
+export function buildDump(coordinator: Coordinator): { tick: number; entities: DumpedEntity[] } {
+  return { tick: coordinator.tick, entities: coordinator.world.dump() };
+}

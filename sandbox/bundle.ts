@@ -1,0 +1,582 @@
+/**
+ * Bundles one user script into a single ESM file that a zero-permission
+ * `deno run` child executes. The bundle starts with the in-child host
+ * (`sandbox/child_host.ts`), which captures stdio before the script's own
+ * module is evaluated lazily inside the host's error handling.
+ *
+ * Resolution is confined (DESIGN §4): a user file may import only relative
+ * paths whose real path stays inside the real path of its scripts folder,
+ * and exactly `"@syncra/std"`. Everything else — other folders, symlinks out,
+ * absolute paths, URLs, `npm:`, `node:`, `jsr:`, bare names, computed
+ * `import()`/`require()` (including esbuild's glob imports) and `text`/`bytes`
+ * import attributes — is refused with a {@linkcode BundleError} naming the
+ * import and its file:line:column. A check of esbuild's metafile after the
+ * build backs up the resolver.
+ *
+ * @module
+ */
+import * as esbuild from "esbuild";
+import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BundleError } from "./errors.ts";
+
+/** Where a script is read from and its bundle written to. */
+export interface BundleOptions {
+  /** Folder holding the script; its imports may not leave it. Absolute or relative to the cwd. */
+  scriptsDir: string;
+  /** Folder the bundle is written to, created if missing. Absolute or relative to the cwd. */
+  outDir: string;
+}
+
+/** A bundle written to disk. */
+export interface Bundle {
+  /** Absolute path of the written `.js` file. */
+  path: string;
+  /** Hex SHA-256 of the bundle's bytes, first 16 characters. */
+  hash: string;
+  /** Size of the bundle in bytes. */
+  bytes: number;
+  /** Absolute real paths of the user files included, sorted. */
+  inputs: string[];
+}
+
+const STD_SPECIFIER = "@syncra/std";
+const CONFINED = `scripts may only import files in their own folder and "${STD_SPECIFIER}"`;
+const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
+const HOST_PATH = join(REPO_ROOT, "sandbox", "child_host.ts");
+const LOADERS: Readonly<Record<string, esbuild.Loader>> = {
+  ".ts": "ts",
+  ".mts": "ts",
+  ".js": "js",
+  ".mjs": "js",
+  ".json": "json",
+};
+
+interface TrustedPaths {
+  std: string;
+  sandbox: string;
+  stdMod: string;
+  host: string;
+}
+
+let trustedPaths: Promise<TrustedPaths> | null = null;
+
+function getTrustedPaths(): Promise<TrustedPaths> {
+  trustedPaths ??= (async () => ({
+    std: await Deno.realPath(join(REPO_ROOT, "std")),
+    sandbox: await Deno.realPath(join(REPO_ROOT, "sandbox")),
+    stdMod: await Deno.realPath(join(REPO_ROOT, "std", "mod.ts")),
+    host: await Deno.realPath(HOST_PATH),
+  }))();
+  return trustedPaths;
+}
+
+function isInside(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+}
+
+/** What a plugin error carries so the failure can be reworded with its location. */
+type Refusal =
+  | { kind: "import"; specifier: string }
+  | { kind: "entry" }
+  | { kind: "top-level-await" };
+
+function refuse(text: string, detail: Refusal, location?: Partial<esbuild.Location>) {
+  return { errors: [{ text, detail, ...(location ? { location } : {}) }] };
+}
+
+/** One script's esbuild context; rebuilds reuse esbuild's parse cache (about twice as fast). */
+interface Slot {
+  cwd: string;
+  scriptPath: string;
+  scriptRel: string;
+  scriptsDir: string;
+  scriptsReal: string;
+  outDir: string;
+  trusted: TrustedPaths;
+  /** Real paths the resolver accepted during the current build. */
+  approved: Set<string>;
+  context: Promise<esbuild.BuildContext<BuildOptions>>;
+  /** Builds of one slot run one at a time, since they share `approved`. */
+  queue: Promise<unknown>;
+}
+
+type BuildOptions = esbuild.BuildOptions & { write: false; metafile: true };
+
+const MAX_SLOTS = 256;
+const slots = new Map<string, Slot>();
+
+/**
+ * Bundles `file` (inside `options.scriptsDir`) and writes
+ * `<outDir>/<name>.<hash>.js`, removing older bundles of the same script.
+ * Every build re-runs the confinement checks, so a file swapped for a
+ * symlink since the last build is caught.
+ *
+ * @throws {BundleError} on a syntax error, top-level await or a refused import.
+ */
+export async function bundleScript(file: string, options: BundleOptions): Promise<Bundle> {
+  const cwd = Deno.cwd();
+  const scriptPath = resolve(cwd, file);
+  const scriptRel = relative(cwd, scriptPath);
+  const outDir = resolve(cwd, options.outDir);
+  const trusted = await getTrustedPaths();
+  let scriptsReal: string;
+  try {
+    scriptsReal = await Deno.realPath(resolve(cwd, options.scriptsDir));
+  } catch (error) {
+    throw new BundleError(
+      `Cannot bundle "${scriptRel}": the scripts folder "${options.scriptsDir}" does not exist`,
+      scriptRel,
+      { cause: error },
+    );
+  }
+  const key = JSON.stringify([cwd, scriptPath, scriptsReal, outDir]);
+  let slot = slots.get(key);
+  if (slot === undefined) {
+    const fields = { cwd, scriptPath, scriptRel, scriptsReal, outDir, trusted };
+    slot = openSlot({ ...fields, scriptsDir: options.scriptsDir, approved: new Set() });
+    slots.set(key, slot);
+    if (slots.size > MAX_SLOTS) {
+      const [oldestKey, oldest] = slots.entries().next().value!;
+      slots.delete(oldestKey);
+      void closeSlot(oldest);
+    }
+  }
+  const current = slot;
+  const run = current.queue.then(() => buildSlot(current));
+  current.queue = run.catch(() => {});
+  return await run;
+}
+
+/** Disposes every cached build and stops esbuild's service process; the next bundle starts it again. */
+export async function stopBundler(): Promise<void> {
+  const open = [...slots.values()];
+  slots.clear();
+  await Promise.allSettled(open.map(closeSlot));
+  await esbuild.stop();
+}
+
+async function closeSlot(slot: Slot): Promise<void> {
+  await slot.queue;
+  await (await slot.context).dispose();
+}
+
+function openSlot(fields: Omit<Slot, "context" | "queue">): Slot {
+  const slot = fields as Slot;
+  const entry = `import { runChildHost } from ${JSON.stringify(HOST_PATH)}; ` +
+    `runChildHost(() => import(${JSON.stringify(slot.scriptPath)}), ${
+      JSON.stringify(basename(slot.scriptPath))
+    });`;
+  slot.queue = Promise.resolve();
+  slot.context = esbuild.context({
+    stdin: { contents: entry, loader: "ts", resolveDir: slot.scriptsReal },
+    absWorkingDir: slot.cwd,
+    // Sources in the inline map are relative to the bundle's folder.
+    outfile: join(slot.outDir, "bundle.js"),
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "esnext",
+    write: false,
+    sourcemap: "inline",
+    sourcesContent: false,
+    logLevel: "silent",
+    // esbuild reports a computed import() or require() only at debug level.
+    logOverride: { "unsupported-dynamic-import": "error", "unsupported-require-call": "error" },
+    metafile: true,
+    charset: "utf8",
+    minify: false,
+    // Read no tsconfig.json from the scripts folder or above it.
+    tsconfigRaw: {},
+    plugins: [confine(slot)],
+  });
+  return slot;
+}
+
+async function buildSlot(slot: Slot): Promise<Bundle> {
+  slot.approved.clear();
+  let result: esbuild.BuildResult<BuildOptions>;
+  try {
+    result = await (await slot.context).rebuild();
+  } catch (error) {
+    const failure = error as Partial<esbuild.BuildFailure>;
+    const first = Array.isArray(failure.errors) ? failure.errors[0] : undefined;
+    if (first === undefined) throw error;
+    throw toBundleError(first, slot.scriptRel, error);
+  }
+  const inputs = await checkInputs(result.metafile, slot);
+  const output = result.outputFiles[0];
+  if (output === undefined || result.outputFiles.length !== 1) {
+    throw new BundleError(
+      `Cannot bundle "${slot.scriptRel}": esbuild produced ${result.outputFiles.length} files`,
+      slot.scriptRel,
+    );
+  }
+  return await writeBundle(output.contents, slot.scriptPath, slot.outDir, inputs);
+}
+
+/**
+ * The resolver. Synchronous file system calls on purpose: each awaited call
+ * costs an event-loop turn while esbuild waits, and bundles have few files.
+ */
+function confine(slot: Slot): esbuild.Plugin {
+  const { cwd, scriptPath, scriptsReal, trusted, approved } = slot;
+  const approve = (path: string) => {
+    approved.add(path);
+    return { path };
+  };
+  /** The resolved path, or why it is refused, or null when the file does not exist. */
+  const resolveLocal = (specifier: string, resolveDir: string, roots: readonly string[]) => {
+    const lexical = resolve(resolveDir, specifier);
+    let real: string;
+    try {
+      real = Deno.realPathSync(lexical);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+    if (!roots.some((root) => isInside(real, root))) {
+      return roots.some((root) => isInside(lexical, root))
+        ? `it is a symlink to "${real}", outside the folder: ${CONFINED}`
+        : CONFINED;
+    }
+    if (!Deno.statSync(real).isFile) return "it is not a file";
+    if (!(extname(lexical) in LOADERS) || !(extname(real) in LOADERS)) {
+      return `only ${Object.keys(LOADERS).join(", ")} files can be imported`;
+    }
+    return approve(real);
+  };
+
+  return {
+    name: "syncra-confine",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => {
+        const specifier = args.path;
+        const asImport = (text: string) => refuse(text, { kind: "import", specifier });
+        const attributes = Object.entries(args.with);
+        if (
+          attributes.length > 0 &&
+          !(attributes.length === 1 && args.with.type === "json" && specifier.endsWith(".json"))
+        ) {
+          const shown = attributes.map(([k, v]) => `${k}: "${v}"`).join(", ");
+          return asImport(`import attributes { ${shown} } are not allowed, only { type: "json" }`);
+        }
+
+        if (args.importer === "<stdin>" && args.namespace === "") {
+          if (specifier === HOST_PATH) return approve(trusted.host);
+          if (specifier !== scriptPath) {
+            return asImport("the entry may load only the host and the script");
+          }
+          const resolved = resolveLocal(scriptPath, cwd, [scriptsReal]);
+          if (resolved === null) return refuse("the file does not exist", { kind: "entry" });
+          if (typeof resolved !== "string") return resolved;
+          const outside = `it is not inside the scripts folder "${slot.scriptsDir}"`;
+          return refuse(resolved === CONFINED ? outside : resolved, { kind: "entry" });
+        }
+
+        const isRelative = specifier.startsWith("./") || specifier.startsWith("../");
+        let resolved: ReturnType<typeof resolveLocal>;
+        if (isInside(args.importer, scriptsReal)) {
+          if (specifier === STD_SPECIFIER) return approve(trusted.stdMod);
+          resolved = isRelative
+            ? resolveLocal(specifier, args.resolveDir, [scriptsReal])
+            : CONFINED;
+        } else if (
+          isInside(args.importer, trusted.std) || isInside(args.importer, trusted.sandbox)
+        ) {
+          resolved = isRelative
+            ? resolveLocal(specifier, args.resolveDir, [trusted.std, trusted.sandbox])
+            : "trusted modules may import only each other";
+        } else {
+          resolved = `its importer "${args.importer}" is neither a script nor trusted`;
+        }
+        if (resolved === null) return asImport("the file does not exist");
+        return typeof resolved === "string" ? asImport(resolved) : resolved;
+      });
+
+      // Only files in the scripts folder; esbuild reads trusted files itself.
+      const inScripts = new RegExp(`^${escapeRegExp(scriptsReal + sep)}`);
+      build.onLoad({ filter: inScripts }, async (args) => {
+        const loader = LOADERS[extname(args.path)];
+        if (args.namespace !== "file" || loader === undefined) return undefined;
+        const contents = Deno.readTextFileSync(args.path);
+        if (loader !== "json" && /\bawait\b/.test(contents)) {
+          const site = await findTopLevelAwait(contents, loader, relative(cwd, args.path));
+          if (site) {
+            const why = "a script's module body must finish without awaiting, because the host " +
+              "loads it after capturing stdio; move the await into init() or run()";
+            return refuse(why, { kind: "top-level-await" }, site);
+          }
+        }
+        return { contents, loader };
+      });
+    },
+  };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+function formatLocation(location: Partial<esbuild.Location> | null): string | null {
+  if (!location?.file) return null;
+  const line = location.line ?? 1;
+  // esbuild counts columns in UTF-8 bytes; editors and Deno count UTF-16 units from 1.
+  const bytes = new TextEncoder().encode(location.lineText ?? "");
+  const column = new TextDecoder().decode(bytes.subarray(0, location.column ?? 0)).length + 1;
+  return `${location.file}:${line}:${column}`;
+}
+
+function toBundleError(message: esbuild.Message, scriptRel: string, cause: unknown): BundleError {
+  const detail = message.detail as Refusal | undefined;
+  const location = formatLocation(message.location);
+  const at = location ?? scriptRel;
+  switch (detail?.kind) {
+    case "import":
+      return new BundleError(`Cannot import "${detail.specifier}" in ${at}: ${message.text}`, at, {
+        cause,
+      });
+    case "entry":
+      return new BundleError(`Cannot bundle "${scriptRel}": ${message.text}`, scriptRel, { cause });
+    case "top-level-await":
+      return new BundleError(`Cannot use top-level await in ${at}: ${message.text}`, at, { cause });
+  }
+  if (message.id === "unsupported-dynamic-import" || message.id === "unsupported-require-call") {
+    const call = message.id === "unsupported-dynamic-import" ? "import()" : "require()";
+    return new BundleError(
+      `Cannot ${call} a computed path in ${at}: ${CONFINED}, named by a string literal`,
+      at,
+      { cause },
+    );
+  }
+  return new BundleError(`Cannot bundle ${at}: ${message.text}`, at, { cause });
+}
+
+/** Uses esbuild's CommonJS transform, which rejects top-level await, to find one. */
+async function findTopLevelAwait(
+  contents: string,
+  loader: esbuild.Loader,
+  file: string,
+): Promise<Partial<esbuild.Location> | null> {
+  try {
+    await esbuild.transform(contents, { loader, format: "cjs", logLevel: "silent" });
+    return null;
+  } catch (error) {
+    const errors = (error as Partial<esbuild.TransformFailure>).errors ?? [];
+    const found = errors.find((e) => /top-level await/i.test(e.text))?.location;
+    // Other errors are syntax errors the build reports itself.
+    return found ? { ...found, file } : null;
+  }
+}
+
+/**
+ * Backs up the resolver: every input must be the entry, a file the resolver
+ * approved inside the scripts folder, or a trusted file; nothing may be left
+ * external. esbuild expands `import("./" + x)` into a glob of files without
+ * asking plugins, which shows up here as an external import of a `*` pattern.
+ */
+async function checkInputs(
+  metafile: esbuild.Metafile,
+  { cwd, scriptsReal, trusted, approved }: Slot,
+): Promise<string[]> {
+  const user: string[] = [];
+  for (const [key, input] of Object.entries(metafile.inputs)) {
+    const inputPath = key === "<stdin>" ? null : resolve(cwd, key);
+    for (const imported of input.imports) {
+      if (!imported.external) continue;
+      const at = inputPath ? await locateComputedImport(inputPath, key) : key;
+      const what = imported.path.includes("*")
+        ? `Cannot import a computed path (esbuild would bundle every file matching "${imported.path}")`
+        : `Cannot import "${imported.original ?? imported.path}"`;
+      throw new BundleError(`${what} in ${at}: ${CONFINED}, named by a string literal`, at);
+    }
+    if (inputPath === null) continue;
+    const inScripts = isInside(inputPath, scriptsReal);
+    const inTrusted = isInside(inputPath, trusted.std) || isInside(inputPath, trusted.sandbox);
+    if (input.with !== undefined || !approved.has(inputPath) || !(inScripts || inTrusted)) {
+      throw new BundleError(
+        `Cannot bundle "${key}": it was not resolved by the confined resolver`,
+        key,
+      );
+    }
+    if (inScripts) user.push(inputPath);
+  }
+  return user.sort();
+}
+
+/** Points at the first computed `import()`/`require()` in a file, for the error message. */
+async function locateComputedImport(path: string, shown: string): Promise<string> {
+  let source: string;
+  try {
+    source = await Deno.readTextFile(path);
+  } catch {
+    return shown;
+  }
+  const index = findComputedImport(source);
+  if (index < 0) return shown;
+  const before = source.slice(0, index);
+  const line = before.split("\n").length;
+  const column = index - before.lastIndexOf("\n");
+  return `${shown}:${line}:${column}`;
+}
+
+const KEYWORDS_BEFORE_EXPRESSION = new Set([
+  "return",
+  "typeof",
+  "instanceof",
+  "in",
+  "of",
+  "new",
+  "delete",
+  "void",
+  "throw",
+  "case",
+  "do",
+  "else",
+  "yield",
+  "await",
+]);
+
+/**
+ * Index of the first `import(` or `require(` whose argument is not a lone
+ * string literal, or -1. A light scanner that skips comments, strings,
+ * templates and (by the usual heuristic) regular expressions; it only
+ * locates what esbuild already reported, so a miss costs a line number.
+ */
+function findComputedImport(source: string): number {
+  const n = source.length;
+  const quoted = (at: number): number => {
+    const quote = source[at];
+    let i = at + 1;
+    while (i < n && source[i] !== quote && source[i] !== "\n") i += source[i] === "\\" ? 2 : 1;
+    return i + 1;
+  };
+  /** From inside a template: the index after its closing backtick or after a `${`. */
+  const template = (at: number): { end: number; open: boolean } => {
+    let i = at;
+    while (i < n) {
+      if (source[i] === "\\") i += 2;
+      else if (source[i] === "`") return { end: i + 1, open: false };
+      else if (source[i] === "$" && source[i + 1] === "{") return { end: i + 2, open: true };
+      else i++;
+    }
+    return { end: n, open: false };
+  };
+  const trivia = (at: number): number => {
+    let i = at;
+    while (i < n) {
+      if (/\s/.test(source[i]!)) i++;
+      else if (source.startsWith("//", i)) {
+        i = source.indexOf("\n", i) < 0 ? n : source.indexOf("\n", i);
+      } else if (source.startsWith("/*", i)) {
+        i = source.indexOf("*/", i) < 0 ? n : source.indexOf("*/", i) + 2;
+      } else break;
+    }
+    return i;
+  };
+  const isLiteralArgument = (open: number): boolean => {
+    const at = trivia(open + 1);
+    let end: number;
+    if (source[at] === '"' || source[at] === "'") end = quoted(at);
+    else if (source[at] === "`") {
+      const t = template(at + 1);
+      if (t.open) return false;
+      end = t.end;
+    } else return false;
+    const next = source[trivia(end)];
+    return next === ")" || next === ",";
+  };
+
+  const substitutions: number[] = [];
+  let depth = 0;
+  let regexAllowed = true;
+  let afterDot = false;
+  let i = 0;
+  while (i < n) {
+    const skipped = trivia(i);
+    if (skipped !== i) {
+      i = skipped;
+      continue;
+    }
+    const c = source[i]!;
+    if (c === '"' || c === "'") {
+      i = quoted(i);
+      regexAllowed = afterDot = false;
+    } else if (c === "`" || (c === "}" && substitutions.at(-1) === depth - 1)) {
+      if (c === "}") substitutions.pop(), depth--;
+      const t = template(i + 1);
+      if (t.open) substitutions.push(depth++);
+      i = t.end;
+      regexAllowed = t.open;
+      afterDot = false;
+    } else if (c === "/" && regexAllowed) {
+      i++;
+      let inClass = false;
+      while (i < n && source[i] !== "\n" && (inClass || source[i] !== "/")) {
+        if (source[i] === "\\") i++;
+        else if (source[i] === "[") inClass = true;
+        else if (source[i] === "]") inClass = false;
+        i++;
+      }
+      i++;
+      while (i < n && /[\w$]/.test(source[i]!)) i++;
+      regexAllowed = afterDot = false;
+    } else if (/[A-Za-z_$\u0080-\uffff]/.test(c)) {
+      const start = i;
+      while (i < n && /[\w$\u0080-\uffff]/.test(source[i]!)) i++;
+      const word = source.slice(start, i);
+      if (!afterDot && (word === "import" || word === "require")) {
+        const open = trivia(i);
+        if (source[open] === "(" && !isLiteralArgument(open)) return start;
+      }
+      regexAllowed = KEYWORDS_BEFORE_EXPRESSION.has(word);
+      afterDot = false;
+    } else if (/[0-9]/.test(c)) {
+      while (i < n && /[\w.]/.test(source[i]!)) i++;
+      regexAllowed = afterDot = false;
+    } else {
+      if (c === "{") depth++;
+      else if (c === "}") depth--;
+      afterDot = c === "." || (c === "?" && source[i + 1] === ".");
+      regexAllowed = c !== ")" && c !== "]" && c !== "}";
+      i += afterDot && c === "?" ? 2 : 1;
+    }
+  }
+  return -1;
+}
+
+async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function writeBundle(
+  contents: Uint8Array,
+  scriptPath: string,
+  outDir: string,
+  inputs: string[],
+): Promise<Bundle> {
+  const bytes = new Uint8Array(contents);
+  const hash = (await sha256Hex(bytes)).slice(0, 16);
+  const name = basename(scriptPath).replace(/\.[^.]+$/, "");
+  const fileName = `${name}.${hash}.js`;
+  const path = join(outDir, fileName);
+  await Deno.mkdir(outDir, { recursive: true });
+  const exists = await Deno.stat(path).then(
+    (s) => s.isFile && s.size === bytes.length,
+    () => false,
+  );
+  if (!exists) {
+    const temporary = join(dirname(path), `.${fileName}.${crypto.randomUUID()}.tmp`);
+    await Deno.writeFile(temporary, bytes);
+    await Deno.rename(temporary, path);
+  }
+  const older = new RegExp(`^${escapeRegExp(name)}\\.[0-9a-f]{16}\\.js$`);
+  for await (const entry of Deno.readDir(outDir)) {
+    if (!entry.isFile || entry.name === fileName || !older.test(entry.name)) continue;
+    await Deno.remove(join(outDir, entry.name)).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+  return { path, hash, bytes: bytes.length, inputs };
+}
