@@ -1,0 +1,98 @@
+/**
+ * Test helpers: a temporary scripts folder and a real world run over it
+ * (real bundling, real jailed `deno` children).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { runWorld, type WorldOptions } from "../runtime/run_world.ts";
+import type { SupervisorEvent } from "../runtime/events.ts";
+import type { WorldReport } from "../runtime/world_report.ts";
+
+/** In CI nothing may be skipped: the jail must be there. */
+export const IN_CI = Deno.env.get("SYNCRA_CI") === "1";
+
+/** A temporary folder holding scripts (and a work dir), removed on dispose. */
+export interface TestFolder extends AsyncDisposable {
+  root: string;
+  scripts: string;
+  write(name: string, source: string): Promise<void>;
+}
+
+/** A component shared by test scripts: a per-entity counter. */
+export const COUNTER_MODULE = `
+import { defineComponent } from "@syncra/std";
+export const Counter = defineComponent("Counter", { value: "u32" });
+`;
+
+/** A well-behaved script that spawns one counter and increments it every tick. */
+export const COUNTER_SCRIPT = `
+import { defineSystem } from "@syncra/std";
+import { Counter } from "./_counter.ts";
+export default defineSystem({
+  writes: [Counter],
+  spawns: true,
+  init(ctx) { ctx.spawn({ Counter: { value: 0 } }); },
+  run(ctx) { const v = ctx.write(Counter).value; for (let i = 0; i < ctx.count; i++) v[i]++; },
+});
+`;
+
+/** Makes a folder of scripts. */
+export async function makeScripts(files: Record<string, string>): Promise<TestFolder> {
+  const root = await Deno.makeTempDir({ prefix: "syncra_test_" });
+  const scripts = join(root, "scripts");
+  await Deno.mkdir(scripts);
+  const write = (name: string, source: string) => Deno.writeTextFile(join(scripts, name), source);
+  for (const [name, source] of Object.entries(files)) await write(name, source);
+  return {
+    root,
+    scripts,
+    write,
+    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
+  };
+}
+
+/** The result of a test world run. */
+export interface TestRun {
+  report: WorldReport;
+  events: SupervisorEvent[];
+  dump: { tick: number; entities: { id: number; components: Record<string, Record<string, unknown>> }[] };
+}
+
+/** Runs a world over a test folder, quietly, with the jail required in CI. */
+export async function runTestWorld(
+  folder: TestFolder,
+  options: Partial<WorldOptions> = {},
+): Promise<TestRun> {
+  const events: SupervisorEvent[] = [];
+  const dumpPath = join(folder.root, "dump.json");
+  const report = await runWorld({
+    scriptsDir: folder.scripts,
+    workDir: join(folder.root, ".syncra"),
+    statePath: join(folder.root, "world.state"),
+    dumpPath,
+    hz: 0,
+    quiet: true,
+    watch: false,
+    jail: IN_CI ? "on" : "auto",
+    ...options,
+    onEvent: (e) => {
+      events.push(e);
+      options.onEvent?.(e);
+    },
+  });
+  const dump = JSON.parse(await Deno.readTextFile(dumpPath));
+  return { report, events, dump };
+}
+
+/** The values of one component field over all entities that have it. */
+export function fieldValues(run: TestRun, component: string, field: string): unknown[] {
+  return run.dump.entities.filter((e) => e.components[component]).map((e) => e.components[component]![field]);
+}
+
+/** The report line of a script by name. */
+export function scriptReport(run: TestRun, name: string) {
+  const s = run.report.scripts.find((x) => x.name === name);
+  if (!s) throw new Error(`No script "${name}" in the report: ${run.report.scripts.map((x) => x.name)}`);
+  return s;
+}

@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { COUNTER_MODULE, COUNTER_SCRIPT, fieldValues, makeScripts, runTestWorld, scriptReport } from "./_world.ts";
+import type { SupervisorEvent } from "../runtime/events.ts";
+
+const CRASHER = `
+import { defineSystem } from "@syncra/std";
+import { Counter } from "./_counter.ts";
+export default defineSystem({ reads: [Counter], run(ctx) { if (ctx.tick % 7 === 0) Deno.exit(3); } });
+`;
+
+Deno.test("a crashing script restarts with backoff while a script beside it loses no tick", async () => {
+  await using folder = await makeScripts({ "_counter.ts": COUNTER_MODULE, "counter.ts": COUNTER_SCRIPT, "crasher.ts": CRASHER });
+  const run = await runTestWorld(folder, { ticks: 400, hz: 200 });
+  const crasher = scriptReport(run, "crasher");
+  assert.ok(crasher.restarts >= 2, `restarts: ${crasher.restarts}`);
+  assert.match(crasher.lastError ?? "", /code 3/);
+  const exits = run.events.filter((e): e is Extract<SupervisorEvent, { type: "exit" }> => e.type === "exit");
+  assert.ok(exits.every((e) => e.reason === "crash" && e.restartInMs !== null));
+  const delays = exits.map((e) => e.restartInMs!);
+  assert.ok(delays[1]! > delays[0]!, `backoff grows: ${delays}`);
+  assert.deepEqual(fieldValues(run, "Counter", "value"), [400]);
+  assert.equal(scriptReport(run, "counter").restarts, 0);
+});
+
+Deno.test("a script stuck in while (true) misses deadlines, is killed and restarted; the world keeps ticking", async () => {
+  await using folder = await makeScripts({
+    "_counter.ts": COUNTER_MODULE,
+    "counter.ts": COUNTER_SCRIPT,
+    "spin_forever.ts": `
+      import { defineSystem } from "@syncra/std";
+      export default defineSystem({ run() { while (true) {} } });`,
+  });
+  const run = await runTestWorld(folder, { ticks: 60, hz: 60, deadlineMs: 50 });
+  const stuck = scriptReport(run, "spin_forever");
+  assert.ok(stuck.deadlineMisses >= 3, `misses: ${stuck.deadlineMisses}`);
+  assert.ok(stuck.restarts >= 1, `restarts: ${stuck.restarts}`);
+  const kills = run.events.filter((e) => e.type === "exit" && e.reason === "deadline");
+  assert.ok(kills.length >= 1);
+  assert.deepEqual(fieldValues(run, "Counter", "value"), [60]);
+});
+
+Deno.test("two independent 50 ms systems run at the same time", async () => {
+  const busy = (component: string) => `
+    import { defineComponent, defineSystem } from "@syncra/std";
+    const C = defineComponent("${component}", { x: "f32" });
+    export default defineSystem({ writes: [C], run() { const end = performance.now() + 50; while (performance.now() < end) {} } });`;
+  await using folder = await makeScripts({ "a.ts": busy("A"), "b.ts": busy("B") });
+  const run = await runTestWorld(folder, { ticks: 12, deadlineMs: 1000 });
+  assert.ok(run.report.tickMs.p50 < 90, `tick p50 ${run.report.tickMs.p50} ms`);
+  assert.ok(run.report.tickMs.p50 >= 50, `tick p50 ${run.report.tickMs.p50} ms`);
+});
+
+Deno.test("saved state is restored on the next start and init does not run again", async () => {
+  await using folder = await makeScripts({ "_counter.ts": COUNTER_MODULE, "counter.ts": COUNTER_SCRIPT });
+  const first = await runTestWorld(folder, { ticks: 30, fresh: true });
+  assert.deepEqual(fieldValues(first, "Counter", "value"), [30]);
+  const second = await runTestWorld(folder, { ticks: 20 });
+  assert.equal(second.dump.tick, 50);
+  assert.deepEqual(fieldValues(second, "Counter", "value"), [50]);
+  const fresh = await runTestWorld(folder, { ticks: 5, fresh: true });
+  assert.deepEqual(fieldValues(fresh, "Counter", "value"), [5]);
+});
+
+Deno.test("editing a script hot-reloads it alone, keeping world state and every tick", async () => {
+  await using folder = await makeScripts({
+    "_counter.ts": COUNTER_MODULE,
+    "counter.ts": COUNTER_SCRIPT,
+    "tagger.ts": `
+      import { defineComponent, defineSystem } from "@syncra/std";
+      import { Counter } from "./_counter.ts";
+      const Tag = defineComponent("Tag", { version: "u32" });
+      export default defineSystem({
+        reads: [Counter], writes: [Tag], spawns: true,
+        run(ctx) { if (ctx.tick === 1) ctx.spawn({ Tag: { version: 1 } }); },
+      });`,
+  });
+  const controller = new AbortController();
+  let reloaded: number | null = null;
+  let ticksAtEdit = 0;
+  const run = runTestWorld(folder, {
+    hz: 100,
+    watch: true,
+    signal: controller.signal,
+    onEvent: (e) => {
+      if (e.type === "ready" && e.reload) reloaded = performance.now();
+    },
+  });
+  await new Promise((r) => setTimeout(r, 800));
+  ticksAtEdit = 1;
+  await folder.write(
+    "tagger.ts",
+    `
+    import { defineComponent, defineSystem } from "@syncra/std";
+    const Tag = defineComponent("Tag", { version: "u32" });
+    export default defineSystem({ writes: [Tag], run(ctx) { ctx.write(Tag).version.fill(2); } });`,
+  );
+  const deadline = performance.now() + 5000;
+  while (reloaded === null && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 300));
+  controller.abort();
+  const result = await run;
+  assert.ok(reloaded !== null && ticksAtEdit === 1, "the edit was picked up");
+  const ticks = result.dump.tick;
+  assert.deepEqual(fieldValues(result, "Counter", "value"), [ticks], "the counter lost no tick");
+  assert.deepEqual(fieldValues(result, "Tag", "version"), [2], "the new version runs on the old state");
+  assert.equal(scriptReport(result, "counter").restarts, 0);
+  assert.equal(scriptReport(result, "tagger").state, "running");
+});
