@@ -100,7 +100,7 @@ export class Coordinator {
       try {
         changed = registry.check(slot.file, child.manifest.components);
       } catch (error) {
-        slot.kill("violation", (error as Error).message);
+        slot.reject(error);
         continue;
       }
       registry.release(slot.file);

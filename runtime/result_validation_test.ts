@@ -32,20 +32,39 @@ function worldWithOne(): World {
   return world;
 }
 
-const result = (extra: Record<string, unknown>) => ({ t: "result", tick: 3, changed: {}, commands: [], error: null, ...extra });
+const result = (extra: Record<string, unknown>) => ({
+  t: "result",
+  tick: 3,
+  changed: {},
+  commands: [],
+  error: null,
+  ...extra,
+});
 
 Deno.test("a forged column of a read-only component is a violation", () => {
   const world = worldWithOne();
-  const v = validateResult(result({ changed: { Velocity: { linear: new Uint8Array(12) } } }), context(world));
+  const v = validateResult(
+    result({ changed: { Velocity: { linear: new Uint8Array(12) } } }),
+    context(world),
+  );
   assert.equal(v.ok, false);
-  assert.match(!v.ok ? v.violations[0]! : "", /Cannot write component "Velocity" from script "forger"/);
+  assert.match(
+    !v.ok ? v.violations[0]! : "",
+    /Cannot write component "Velocity" from script "forger"/,
+  );
 });
 
 Deno.test("a column of the wrong length or an unknown field is a violation", () => {
   const world = worldWithOne();
-  const short = validateResult(result({ changed: { Transform: { position: new Uint8Array(5) } } }), context(world));
+  const short = validateResult(
+    result({ changed: { Transform: { position: new Uint8Array(5) } } }),
+    context(world),
+  );
   assert.match(!short.ok ? short.violations[0]! : "", /has 5 bytes, expected 12/);
-  const unknown = validateResult(result({ changed: { Transform: { nope: new Uint8Array(4) } } }), context(world));
+  const unknown = validateResult(
+    result({ changed: { Transform: { nope: new Uint8Array(4) } } }),
+    context(world),
+  );
   assert.match(!unknown.ok ? unknown.violations[0]! : "", /no such field/);
 });
 
@@ -57,7 +76,10 @@ Deno.test("commands without spawns, unreserved ids and stale ticks are violation
   (spawning.manifest as { spawns: boolean }).spawns = true;
   const stolen = validateResult(result({ commands: [["spawn", 8, { Transform: {} }]] }), spawning);
   assert.match(!stolen.ok ? stolen.violations[0]! : "", /was not reserved/);
-  const twice = validateResult(result({ commands: [["spawn", 7, {}], ["spawn", 7, {}]] }), spawning);
+  const twice = validateResult(
+    result({ commands: [["spawn", 7, {}], ["spawn", 7, {}]] }),
+    spawning,
+  );
   assert.equal(twice.ok, false);
   const stale = validateResult(result({ tick: 2 }), context(world));
   assert.match(!stale.ok ? stale.violations[0]! : "", /for tick 2, expected 3/);
@@ -65,7 +87,10 @@ Deno.test("commands without spawns, unreserved ids and stale ticks are violation
 
 Deno.test("a valid result passes with only its changed columns", () => {
   const world = worldWithOne();
-  const v = validateResult(result({ changed: { Transform: { position: new Uint8Array(12) } } }), context(world));
+  const v = validateResult(
+    result({ changed: { Transform: { position: new Uint8Array(12) } } }),
+    context(world),
+  );
   assert.ok(v.ok);
   assert.deepEqual(v.ok && v.result.changed.map((c) => c.field), ["position"]);
 });

@@ -156,14 +156,14 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
 
   const saved = options.fresh ? null : await loadWorld(options.statePath);
   const world = saved?.world ?? new World();
-  let supervisor: Supervisor;
+  // The launcher admits scripts through the coordinator, which schedules the supervisor's slots.
+  const launcher = makeLauncher(options, jail, (m, f) => coordinator.admit(m, f));
+  const supervisor = new Supervisor(options.scriptsDir, launcher, events, DEFAULT_SLOT_OPTIONS);
   const coordinator = new Coordinator(world, saved?.tick ?? 0, () => supervisor.slots(), events, {
     ...DEFAULT_COORDINATOR_OPTIONS,
     hz: options.hz,
     deadlineMs: options.deadlineMs,
   });
-  const launcher = makeLauncher(options, jail, (m, f) => coordinator.admit(m, f));
-  supervisor = new Supervisor(options.scriptsDir, launcher, events, DEFAULT_SLOT_OPTIONS);
 
   const started = performance.now();
   let stopping = false;

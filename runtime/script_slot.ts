@@ -78,7 +78,9 @@ export class LiveChild {
   readonly isolation: Isolation;
   readonly startedAt = performance.now();
   /** Resolver of the request in flight, if any. */
-  waiting: ((message: ResultMessage) => void) | null = null;
+  waiting: ((outcome: TickOutcome) => void) | null = null;
+  /** The tick of the request in flight (0 for init). */
+  expectedTick = -1;
   /** A request was sent and its result has not come back, even if its deadline passed. */
   busy = false;
   killReason: ExitReason | null = null;
@@ -273,7 +275,7 @@ export class ScriptSlot {
     }
     if (child && m.t === "result") {
       const tick = (raw as { tick?: unknown }).tick;
-      if (!child.busy) {
+      if (!child.busy || tick !== child.expectedTick) {
         return this.#kill(
           child,
           "protocol",
@@ -283,7 +285,7 @@ export class ScriptSlot {
       child.busy = false;
       const waiting = child.waiting;
       child.waiting = null;
-      waiting?.(raw as ResultMessage);
+      waiting?.({ kind: "result", result: raw as ResultMessage });
       return;
     }
     if (child) this.#kill(child, "protocol", `sent an unexpected ${JSON.stringify(m.t)} frame`);
@@ -316,14 +318,15 @@ export class ScriptSlot {
     if (!child) return Promise.resolve({ kind: "gone" });
     if (child.busy) return Promise.resolve({ kind: "busy" });
     child.busy = true;
+    child.expectedTick = message.t === "tick" ? message.tick : 0;
     return new Promise<TickOutcome>((resolve) => {
       const timer = setTimeout(() => {
         child.waiting = null;
         resolve({ kind: "timeout" });
       }, deadlineMs);
-      child.waiting = (result) => {
+      child.waiting = (outcome) => {
         clearTimeout(timer);
-        resolve({ kind: "result", result });
+        resolve(outcome);
       };
       child.link.send(message).catch(() => {
         clearTimeout(timer);
@@ -396,6 +399,7 @@ export class ScriptSlot {
   }
 
   #onExit(child: LiveChild, exit: ChildExit, stderr: string[]): void {
+    child.waiting?.({ kind: "gone" });
     child.waiting = null;
     const wasPending = this.pending === child;
     if (wasPending) this.pending = null;
@@ -445,6 +449,14 @@ export class ScriptSlot {
     this.#events.emit({ type: "refused", ...this.#who, error: message });
     // A broken edit leaves the running version in place; a script that never ran is refused.
     if (!reload || (!this.active && !this.pending)) this.state = "refused";
+  }
+
+  /** Refuses the running version (it conflicts with the world); it stays off until its file changes. */
+  reject(error: unknown): void {
+    const child = this.active;
+    this.active = null;
+    if (child) void this.#dispose(child, "removed");
+    this.#refuse(error, false);
   }
 
   /** Stops the script for good (file deleted, or world shutdown). */

@@ -56,7 +56,10 @@ export async function makeScripts(files: Record<string, string>): Promise<TestFo
 export interface TestRun {
   report: WorldReport;
   events: SupervisorEvent[];
-  dump: { tick: number; entities: { id: number; components: Record<string, Record<string, unknown>> }[] };
+  dump: {
+    tick: number;
+    entities: { id: number; components: Record<string, Record<string, unknown>> }[];
+  };
 }
 
 /** Runs a world over a test folder, quietly, with the jail required in CI. */
@@ -87,12 +90,16 @@ export async function runTestWorld(
 
 /** The values of one component field over all entities that have it. */
 export function fieldValues(run: TestRun, component: string, field: string): unknown[] {
-  return run.dump.entities.filter((e) => e.components[component]).map((e) => e.components[component]![field]);
+  return run.dump.entities.filter((e) => e.components[component]).map((e) =>
+    e.components[component]![field]
+  );
 }
 
 /** The report line of a script by name. */
 export function scriptReport(run: TestRun, name: string) {
   const s = run.report.scripts.find((x) => x.name === name);
-  if (!s) throw new Error(`No script "${name}" in the report: ${run.report.scripts.map((x) => x.name)}`);
+  if (!s) {
+    throw new Error(`No script "${name}" in the report: ${run.report.scripts.map((x) => x.name)}`);
+  }
   return s;
 }

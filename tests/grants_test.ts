@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { COUNTER_MODULE, COUNTER_SCRIPT, fieldValues, makeScripts, runTestWorld, scriptReport } from "./_world.ts";
+import {
+  COUNTER_MODULE,
+  COUNTER_SCRIPT,
+  fieldValues,
+  makeScripts,
+  runTestWorld,
+  scriptReport,
+} from "./_world.ts";
 
 const HOSTILE = {
   "write_outside_grant.ts": `
@@ -34,7 +41,11 @@ const HOSTILE = {
 };
 
 Deno.test("coordinator rejects each kind of grant violation, names the script, and leaves the world unchanged", async () => {
-  await using folder = await makeScripts({ "_counter.ts": COUNTER_MODULE, "counter.ts": COUNTER_SCRIPT, ...HOSTILE });
+  await using folder = await makeScripts({
+    "_counter.ts": COUNTER_MODULE,
+    "counter.ts": COUNTER_SCRIPT,
+    ...HOSTILE,
+  });
   const run = await runTestWorld(folder, { ticks: 20 });
   for (const name of Object.keys(HOSTILE).map((f) => f.replace(".ts", ""))) {
     const s = scriptReport(run, name);
@@ -42,10 +53,22 @@ Deno.test("coordinator rejects each kind of grant violation, names the script, a
     assert.ok(s.violations >= 20, `${name}: ${s.violations} violations`);
     assert.match(s.lastError ?? "", new RegExp(`script "${name}"`), name);
   }
-  assert.match(scriptReport(run, "write_outside_grant").lastError!, /Cannot write component "Counter".*not in the script's writes/);
-  assert.match(scriptReport(run, "spawn_without_grant").lastError!, /does not declare spawns: true/);
-  assert.match(scriptReport(run, "attach_outside_writes").lastError!, /Cannot attach component "Counter"/);
-  assert.match(scriptReport(run, "read_outside_grant").lastError!, /Cannot read component "Velocity"/);
+  assert.match(
+    scriptReport(run, "write_outside_grant").lastError!,
+    /Cannot write component "Counter".*not in the script's writes/,
+  );
+  assert.match(
+    scriptReport(run, "spawn_without_grant").lastError!,
+    /does not declare spawns: true/,
+  );
+  assert.match(
+    scriptReport(run, "attach_outside_writes").lastError!,
+    /Cannot attach component "Counter"/,
+  );
+  assert.match(
+    scriptReport(run, "read_outside_grant").lastError!,
+    /Cannot read component "Velocity"/,
+  );
   const violations = run.events.filter((e) => e.type === "violation");
   assert.ok(violations.length >= 80);
   // The world is exactly what the honest script made of it.

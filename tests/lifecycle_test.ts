@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { COUNTER_MODULE, COUNTER_SCRIPT, fieldValues, makeScripts, runTestWorld, scriptReport } from "./_world.ts";
+import {
+  COUNTER_MODULE,
+  COUNTER_SCRIPT,
+  fieldValues,
+  makeScripts,
+  runTestWorld,
+  scriptReport,
+} from "./_world.ts";
 import type { SupervisorEvent } from "../runtime/events.ts";
 
 const CRASHER = `
@@ -9,12 +16,18 @@ export default defineSystem({ reads: [Counter], run(ctx) { if (ctx.tick % 7 === 
 `;
 
 Deno.test("a crashing script restarts with backoff while a script beside it loses no tick", async () => {
-  await using folder = await makeScripts({ "_counter.ts": COUNTER_MODULE, "counter.ts": COUNTER_SCRIPT, "crasher.ts": CRASHER });
+  await using folder = await makeScripts({
+    "_counter.ts": COUNTER_MODULE,
+    "counter.ts": COUNTER_SCRIPT,
+    "crasher.ts": CRASHER,
+  });
   const run = await runTestWorld(folder, { ticks: 400, hz: 200 });
   const crasher = scriptReport(run, "crasher");
   assert.ok(crasher.restarts >= 2, `restarts: ${crasher.restarts}`);
   assert.match(crasher.lastError ?? "", /code 3/);
-  const exits = run.events.filter((e): e is Extract<SupervisorEvent, { type: "exit" }> => e.type === "exit");
+  const exits = run.events.filter((e): e is Extract<SupervisorEvent, { type: "exit" }> =>
+    e.type === "exit"
+  );
   assert.ok(exits.every((e) => e.reason === "crash" && e.restartInMs !== null));
   const delays = exits.map((e) => e.restartInMs!);
   assert.ok(delays[1]! > delays[0]!, `backoff grows: ${delays}`);
@@ -51,7 +64,10 @@ Deno.test("two independent 50 ms systems run at the same time", async () => {
 });
 
 Deno.test("saved state is restored on the next start and init does not run again", async () => {
-  await using folder = await makeScripts({ "_counter.ts": COUNTER_MODULE, "counter.ts": COUNTER_SCRIPT });
+  await using folder = await makeScripts({
+    "_counter.ts": COUNTER_MODULE,
+    "counter.ts": COUNTER_SCRIPT,
+  });
   const first = await runTestWorld(folder, { ticks: 30, fresh: true });
   assert.deepEqual(fieldValues(first, "Counter", "value"), [30]);
   const second = await runTestWorld(folder, { ticks: 20 });
@@ -95,14 +111,20 @@ Deno.test("editing a script hot-reloads it alone, keeping world state and every 
     export default defineSystem({ writes: [Tag], run(ctx) { ctx.write(Tag).version.fill(2); } });`,
   );
   const deadline = performance.now() + 5000;
-  while (reloaded === null && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (reloaded === null && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   await new Promise((r) => setTimeout(r, 300));
   controller.abort();
   const result = await run;
   assert.ok(reloaded !== null && ticksAtEdit === 1, "the edit was picked up");
   const ticks = result.dump.tick;
   assert.deepEqual(fieldValues(result, "Counter", "value"), [ticks], "the counter lost no tick");
-  assert.deepEqual(fieldValues(result, "Tag", "version"), [2], "the new version runs on the old state");
+  assert.deepEqual(
+    fieldValues(result, "Tag", "version"),
+    [2],
+    "the new version runs on the old state",
+  );
   assert.equal(scriptReport(result, "counter").restarts, 0);
   assert.equal(scriptReport(result, "tagger").state, "running");
 });

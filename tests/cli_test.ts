@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { COUNTER_MODULE, COUNTER_SCRIPT, IN_CI, makeScripts } from "./_world.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+async function cli(args: string[], cwd?: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    ...(cwd ? { cwd } : {}),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+const jail = IN_CI ? ["--jail", "on"] : [];
+
+Deno.test("the example scripts run 300 ticks cleanly and two fresh runs dump the same world", async () => {
+  await using folder = await makeScripts({});
+  const scripts = new URL("../scripts", import.meta.url).pathname;
+  const dumps: string[] = [];
+  for (const n of [1, 2]) {
+    const report = join(folder.root, `r${n}.json`);
+    const dump = join(folder.root, `d${n}.json`);
+    const args = [
+      "world",
+      "--scripts",
+      scripts,
+      "--ticks",
+      "300",
+      "--hz",
+      "0",
+      "--fresh",
+      "--quiet",
+    ];
+    const { code, stderr } = await cli([
+      ...args,
+      ...jail,
+      "--report",
+      report,
+      "--dump",
+      dump,
+      "--state",
+      join(folder.root, "s"),
+    ]);
+    assert.equal(code, 0, stderr);
+    const r = JSON.parse(await Deno.readTextFile(report));
+    assert.equal(r.ticks, 300);
+    assert.ok(r.scripts.length >= 4);
+    for (const s of r.scripts) {
+      assert.equal(s.state, "running", `${s.name}: ${s.lastError}`);
+      assert.equal(s.restarts, 0, s.name);
+      assert.equal(s.violations, 0, s.name);
+      assert.equal(s.command[0] === Deno.execPath() || s.isolation === "jail", true);
+    }
+    dumps.push(await Deno.readTextFile(dump));
+  }
+  assert.equal(dumps[0], dumps[1]);
+  const entities = JSON.parse(dumps[0]!).entities;
+  assert.ok(entities.length >= 6);
+});
+
+Deno.test("bad flags and a missing folder get clear errors and exit 2 or 1", async () => {
+  const unknown = await cli(["world", "--tick", "5"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /Unknown option '--tick'/);
+  const ticks = await cli(["world", "--ticks=-3"]);
+  assert.equal(ticks.code, 2);
+  assert.match(ticks.stderr, /Invalid value for --ticks: "-3" is not a positive integer/);
+  const hz = await cli(["world", "--hz", "fast"]);
+  assert.match(hz.stderr, /Invalid value for --hz: "fast"/);
+  const missing = await cli(["world", "--scripts", "/nonexistent/scripts", "--ticks", "1"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /scripts folder "\/nonexistent\/scripts" does not exist/);
+});
+
+Deno.test("broken scripts are refused with file and line while the rest of the world runs", async () => {
+  await using folder = await makeScripts({
+    "_counter.ts": COUNTER_MODULE,
+    "counter.ts": COUNTER_SCRIPT,
+    "syntax.ts":
+      `import { defineSystem } from "@syncra/std";\nexport default defineSystem({ run() { let x = ; } });\n`,
+    "no_default.ts": `export const x = 1;\n`,
+    "bad_manifest.ts":
+      `import { defineSystem } from "@syncra/std";\nexport default defineSystem({ reads: ["Transform"] as never });\n`,
+    "throws.ts": `throw new Error("boom at load");\n`,
+    "redefines_counter.ts": `
+      import { defineComponent, defineSystem } from "@syncra/std";
+      const Counter = defineComponent("Counter", { value: "f64", extra: "u8" });
+      export default defineSystem({ writes: [Counter], run() {} });`,
+  });
+  const report = join(folder.root, "r.json");
+  const { code, stderr } = await cli([
+    "world",
+    "--scripts",
+    folder.scripts,
+    "--ticks",
+    "10",
+    "--hz",
+    "0",
+    "--fresh",
+    "--no-watch",
+    ...jail,
+    "--report",
+    report,
+    "--state",
+    join(folder.root, "s"),
+  ], folder.root);
+  assert.equal(code, 0, stderr);
+  const r = JSON.parse(await Deno.readTextFile(report));
+  const byName = Object.fromEntries(r.scripts.map((s: { name: string }) => [s.name, s]));
+  assert.equal(byName.counter.state, "running");
+  for (const name of ["syntax", "no_default", "bad_manifest", "throws", "redefines_counter"]) {
+    assert.equal(byName[name].state, "refused", name);
+  }
+  assert.match(byName.syntax.lastError, /syntax\.ts:2:\d+/);
+  assert.match(byName.no_default.lastError, /must export a system as its default/);
+  assert.match(byName.bad_manifest.lastError, /"reads" must be an array of components/);
+  assert.match(byName.throws.lastError, /boom at load/);
+  assert.match(byName.redefines_counter.lastError, /Component "Counter" is defined differently/);
+  assert.match(stderr, /syntax\.ts refused/);
+});
+
+Deno.test("explain shows the grants, the exact command line and the jail", async () => {
+  const scripts = new URL("../scripts", import.meta.url).pathname;
+  const { code, stdout, stderr } = await cli(["explain", join(scripts, "spinner.ts"), ...jail]);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /reads\s+Spin/);
+  assert.match(stdout, /writes\s+Transform/);
+  assert.match(stdout, /--no-prompt --no-remote --no-npm --no-config --no-lock/);
+  assert.doesNotMatch(stdout, /--allow-/);
+  assert.match(stdout, /isolation\s+(jail|flags-only)/);
+});
