@@ -11,7 +11,7 @@ import type { Manifest } from "../sandbox/manifest.ts";
 import { ManifestError } from "../sandbox/errors.ts";
 import type { EventStream } from "./events.ts";
 import { buildSchedule } from "./schedule.ts";
-import type { AdmittedGrants, LiveChild, ScriptSlot } from "./script_slot.ts";
+import type { LiveChild, ScriptSlot } from "./script_slot.ts";
 import { validateResult, type ValidCommand } from "./result_validation.ts";
 import { TickStats } from "./tick_stats.ts";
 import type { RowSet, World } from "./world.ts";
@@ -75,9 +75,10 @@ export class Coordinator {
 
   /**
    * Checks a new script's manifest against the world: component definitions
-   * must agree with other scripts', and names must be unique.
+   * must agree with other scripts', and names must be unique. Throws
+   * ManifestError naming both scripts.
    */
-  admit(manifest: Manifest, file: string): AdmittedGrants {
+  checkManifest(manifest: Manifest, file: string): void {
     const other = this.#slots().find((s) =>
       s.file !== file && s.name === manifest.name && s.active
     );
@@ -87,7 +88,6 @@ export class Coordinator {
       );
     }
     this.world.registry.check(file, manifest.components);
-    return { net: [], storageDir: null };
   }
 
   /** Swaps in started, restarted and reloaded scripts; a tick boundary. */

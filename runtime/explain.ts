@@ -11,6 +11,7 @@ import { EventStream } from "./events.ts";
 import { DEFAULT_SLOT_OPTIONS, ScriptSlot } from "./script_slot.ts";
 import { chooseJail, makeLauncher, type WorldOptions } from "./run_world.ts";
 import { World } from "./world.ts";
+import { approveCapabilities, loadWorldConfig } from "./world_config.ts";
 
 /** What `explain` found out about a script. */
 export interface Explanation {
@@ -34,6 +35,8 @@ export async function explainScript(
   options: Pick<WorldOptions, "workDir" | "heapMb" | "jail"> & { scriptsDir?: string },
 ): Promise<Explanation> {
   const jail = await chooseJail(options.jail);
+  const config = await loadWorldConfig();
+  const scriptsDir = options.scriptsDir ?? dirname(resolve(file));
   const world = new World();
   const launcher = makeLauncher(
     {
@@ -44,7 +47,13 @@ export async function explainScript(
     jail,
     (manifest, f) => {
       world.registry.check(f, manifest.components);
-      return { net: [], storageDir: null };
+      return approveCapabilities(
+        config,
+        manifest,
+        f,
+        scriptsDir,
+        resolve(options.workDir, "storage"),
+      );
     },
   );
   const slot = new ScriptSlot(file, launcher, new EventStream(), DEFAULT_SLOT_OPTIONS);

@@ -12,11 +12,13 @@ import { detectJail, type Jail } from "../sandbox/jail.ts";
 import { FlagsOnlyJail } from "../sandbox/jail_flags_only.ts";
 import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
 import { EventStream, type SupervisorEvent } from "./events.ts";
+import { AuditLog } from "./audit_log.ts";
 import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher } from "./script_slot.ts";
 import { spawnStdioLink } from "./stdio_link.ts";
 import { Supervisor } from "./supervisor.ts";
 import { formatStatus, StatusLine } from "./status_line.ts";
 import { World } from "./world.ts";
+import { approveCapabilities, loadWorldConfig, type WorldConfig } from "./world_config.ts";
 import { loadWorld, saveWorld } from "./world_state.ts";
 import { buildDump, buildReport, type WorldReport } from "./world_report.ts";
 
@@ -41,6 +43,8 @@ export interface WorldOptions {
   heapMb: number;
   /** Print logs and the status line. @default true */
   quiet: boolean;
+  /** Capability approvals; null reads syncra.json (or deno.json's "syncra") in the working directory. */
+  config: WorldConfig | null;
   /** Receives every supervisor event (tests, tools). */
   onEvent?: (event: SupervisorEvent) => void;
   /** Aborting stops the world cleanly, as Ctrl-C does. */
@@ -62,6 +66,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   workDir: ".syncra",
   heapMb: 128,
   quiet: false,
+  config: null,
 });
 
 /** Picks the jail for a run: the OS jail where it works, unless told otherwise. */
@@ -141,6 +146,7 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
     );
   }
   const jail = await chooseJail(options.jail);
+  const storageRoot = resolve(options.workDir, "storage");
   const events = new EventStream();
   let status: StatusLine | null = null;
   if (options.onEvent) events.on(options.onEvent);
@@ -156,8 +162,14 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
 
   const saved = options.fresh ? null : await loadWorld(options.statePath);
   const world = saved?.world ?? new World();
+  const config = options.config ?? await loadWorldConfig();
   // The launcher admits scripts through the coordinator, which schedules the supervisor's slots.
-  const launcher = makeLauncher(options, jail, (m, f) => coordinator.admit(m, f));
+  const launcher = makeLauncher(options, jail, (manifest, file) => {
+    coordinator.checkManifest(manifest, file);
+    const grants = approveCapabilities(config, manifest, file, options.scriptsDir, storageRoot);
+    if (grants.storageDir) Deno.mkdirSync(grants.storageDir, { recursive: true });
+    return grants;
+  });
   const supervisor = new Supervisor(options.scriptsDir, launcher, events, DEFAULT_SLOT_OPTIONS);
   const coordinator = new Coordinator(world, saved?.tick ?? 0, () => supervisor.slots(), events, {
     ...DEFAULT_COORDINATOR_OPTIONS,
@@ -165,6 +177,11 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
     deadlineMs: options.deadlineMs,
   });
 
+  await using _audit = new AuditLog(
+    join(options.workDir, "audit.jsonl"),
+    events,
+    () => coordinator.tick,
+  );
   const started = performance.now();
   let stopping = false;
   const stop = () => (stopping = true);

@@ -79,7 +79,8 @@ function isInside(path: string, folder: string): boolean {
 type Refusal =
   | { kind: "import"; specifier: string }
   | { kind: "entry" }
-  | { kind: "top-level-await" };
+  | { kind: "top-level-await" }
+  | { kind: "unresolved" };
 
 function refuse(text: string, detail: Refusal, location?: Partial<esbuild.Location>) {
   return { errors: [{ text, detail, ...(location ? { location } : {}) }] };
@@ -139,7 +140,7 @@ export async function bundleScript(file: string, options: BundleOptions): Promis
     if (slots.size > MAX_SLOTS) {
       const [oldestKey, oldest] = slots.entries().next().value!;
       slots.delete(oldestKey);
-      void closeSlot(oldest);
+      closeSlot(oldest).catch(() => {});
     }
   }
   const current = slot;
@@ -200,9 +201,18 @@ async function buildSlot(slot: Slot): Promise<Bundle> {
     result = await (await slot.context).rebuild();
   } catch (error) {
     const failure = error as Partial<esbuild.BuildFailure>;
-    const first = Array.isArray(failure.errors) ? failure.errors[0] : undefined;
-    if (first === undefined) throw error;
-    throw toBundleError(first, slot.scriptRel, error);
+    const errors = Array.isArray(failure.errors) ? failure.errors : [];
+    if (errors[0] === undefined) throw error;
+    // A glob import fails on the files it drags in; name the glob instead.
+    for (const e of errors) {
+      const glob = GLOB_MODULE.exec(e.location?.file ?? "");
+      if (glob) throw await globRefusal(slot, [resolve(slot.cwd, glob[2]!)], glob[1]);
+    }
+    if (errors.some((e) => (e.detail as Refusal | undefined)?.kind === "unresolved")) {
+      const loaded = [...slot.approved].filter((p) => isInside(p, slot.scriptsReal));
+      throw await globRefusal(slot, loaded.sort());
+    }
+    throw toBundleError(errors[0], slot.scriptRel, error);
   }
   const inputs = await checkInputs(result.metafile, slot);
   const output = result.outputFiles[0];
@@ -294,17 +304,20 @@ function confine(slot: Slot): esbuild.Plugin {
         return typeof resolved === "string" ? asImport(resolved) : resolved;
       });
 
-      // Only files in the scripts folder; esbuild reads trusted files itself.
-      const inScripts = new RegExp(`^${escapeRegExp(scriptsReal + sep)}`);
-      build.onLoad({ filter: inScripts }, async (args) => {
+      build.onLoad({ filter: /.*/ }, async (args) => {
+        // Only a glob import makes esbuild load a file it did not resolve through us.
+        if (args.namespace !== "file" || !approved.has(args.path)) {
+          return refuse("it was not resolved by the confined resolver", { kind: "unresolved" });
+        }
         const loader = LOADERS[extname(args.path)];
-        if (args.namespace !== "file" || loader === undefined) return undefined;
+        // esbuild reads trusted files itself.
+        if (!isInside(args.path, scriptsReal) || loader === undefined) return undefined;
         const contents = Deno.readTextFileSync(args.path);
         if (loader !== "json" && /\bawait\b/.test(contents)) {
           const site = await findTopLevelAwait(contents, loader, relative(cwd, args.path));
           if (site) {
-            const why = "a script's module body must finish without awaiting, because the host " +
-              "loads it after capturing stdio; move the await into init() or run()";
+            const why = "a script's module body must finish synchronously so that it describes " +
+              "itself at once; move the await into init() or run()";
             return refuse(why, { kind: "top-level-await" }, site);
           }
         }
@@ -371,53 +384,67 @@ async function findTopLevelAwait(
 
 /**
  * Backs up the resolver: every input must be the entry, a file the resolver
- * approved inside the scripts folder, or a trusted file; nothing may be left
- * external. esbuild expands `import("./" + x)` into a glob of files without
- * asking plugins, which shows up here as an external import of a `*` pattern.
+ * approved inside the scripts folder, or a trusted file, and the bundle may
+ * import nothing. esbuild expands `import("./" + x)` into a glob of files
+ * without asking plugins; that shows up here as an external `*` pattern.
+ * (Other external imports in the metafile are TypeScript imports that were
+ * used only as types: esbuild drops them unresolved, and no code remains.)
  */
-async function checkInputs(
-  metafile: esbuild.Metafile,
-  { cwd, scriptsReal, trusted, approved }: Slot,
-): Promise<string[]> {
+async function checkInputs(metafile: esbuild.Metafile, slot: Slot): Promise<string[]> {
+  const { cwd, scriptsReal, trusted, approved } = slot;
+  const inputs = Object.entries(metafile.inputs);
+  for (const [key, input] of inputs) {
+    const glob = input.imports.find((imported) => imported.external && imported.path.includes("*"));
+    if (glob) throw await globRefusal(slot, [resolve(cwd, key)], glob.path);
+  }
+  for (const output of Object.values(metafile.outputs)) {
+    const left = output.imports[0];
+    if (left === undefined) continue;
+    throw new BundleError(
+      `Cannot bundle "${slot.scriptRel}": the bundle would still import "${left.path}" at run time`,
+      slot.scriptRel,
+    );
+  }
   const user: string[] = [];
-  for (const [key, input] of Object.entries(metafile.inputs)) {
-    const inputPath = key === "<stdin>" ? null : resolve(cwd, key);
-    for (const imported of input.imports) {
-      if (!imported.external) continue;
-      const at = inputPath ? await locateComputedImport(inputPath, key) : key;
-      const what = imported.path.includes("*")
-        ? `Cannot import a computed path (esbuild would bundle every file matching "${imported.path}")`
-        : `Cannot import "${imported.original ?? imported.path}"`;
-      throw new BundleError(`${what} in ${at}: ${CONFINED}, named by a string literal`, at);
-    }
-    if (inputPath === null) continue;
-    const inScripts = isInside(inputPath, scriptsReal);
-    const inTrusted = isInside(inputPath, trusted.std) || isInside(inputPath, trusted.sandbox);
-    if (input.with !== undefined || !approved.has(inputPath) || !(inScripts || inTrusted)) {
+  for (const [key, input] of inputs) {
+    if (key === "<stdin>") continue;
+    const path = resolve(cwd, key);
+    const inScripts = isInside(path, scriptsReal);
+    const inTrusted = isInside(path, trusted.std) || isInside(path, trusted.sandbox);
+    const attributes = input.with === undefined ||
+      (Object.keys(input.with).length === 1 && input.with.type === "json");
+    if (!attributes || !approved.has(path) || !(inScripts || inTrusted)) {
       throw new BundleError(
         `Cannot bundle "${key}": it was not resolved by the confined resolver`,
         key,
       );
     }
-    if (inScripts) user.push(inputPath);
+    if (inScripts) user.push(path);
   }
   return user.sort();
 }
 
-/** Points at the first computed `import()`/`require()` in a file, for the error message. */
-async function locateComputedImport(path: string, shown: string): Promise<string> {
-  let source: string;
-  try {
-    source = await Deno.readTextFile(path);
-  } catch {
-    return shown;
+// esbuild names the module it makes for a glob import like `import("./**/*") in scripts/x.ts`.
+const GLOB_MODULE = /^(?:import|require)\("([^"]*\*[^"]*)"\) in (.+)$/;
+
+/** Refuses a glob import, pointing at the first computed import() or require() in `files`. */
+async function globRefusal(slot: Slot, files: string[], pattern?: string): Promise<BundleError> {
+  let at = slot.scriptRel;
+  for (const file of files) {
+    const source = await Deno.readTextFile(file).catch(() => "");
+    const index = findComputedImport(source);
+    if (index < 0) continue;
+    const before = source.slice(0, index);
+    const column = index - before.lastIndexOf("\n");
+    at = `${relative(slot.cwd, file)}:${before.split("\n").length}:${column}`;
+    break;
   }
-  const index = findComputedImport(source);
-  if (index < 0) return shown;
-  const before = source.slice(0, index);
-  const line = before.split("\n").length;
-  const column = index - before.lastIndexOf("\n");
-  return `${shown}:${line}:${column}`;
+  const matching = pattern ? `every file matching "${pattern}"` : "every file its pattern matches";
+  return new BundleError(
+    `Cannot import a computed path in ${at}: esbuild would bundle ${matching}, and ${CONFINED}, ` +
+      `named by a string literal`,
+    at,
+  );
 }
 
 const KEYWORDS_BEFORE_EXPRESSION = new Set([

@@ -76,3 +76,72 @@ Deno.test("coordinator rejects each kind of grant violation, names the script, a
   assert.equal(run.report.entities, 1);
   assert.equal(scriptReport(run, "counter").violations, 0);
 });
+
+Deno.test("every violation is appended to the audit log with script, reason and tick", async () => {
+  await using folder = await makeScripts({
+    "_counter.ts": COUNTER_MODULE,
+    "counter.ts": COUNTER_SCRIPT,
+    ...HOSTILE,
+  });
+  await runTestWorld(folder, { ticks: 5 });
+  const lines = (await Deno.readTextFile(`${folder.root}/.syncra/audit.jsonl`)).trim().split("\n")
+    .map((l) => JSON.parse(l));
+  const violations = lines.filter((l) => l.event === "violation");
+  assert.ok(violations.length >= 20, `${violations.length} audited violations`);
+  assert.ok(
+    violations.every((l) => typeof l.tick === "number" && l.tick >= 1 && l.script && l.message),
+  );
+  assert.ok(violations.some((l) => l.script === "spawn_without_grant"));
+});
+
+const NET_SCRIPT = (port: number) => `
+  import { defineComponent, defineSystem } from "@syncra/std";
+  const Reached = defineComponent("Reached", { ok: "u8" });
+  export default defineSystem({
+    writes: [Reached], spawns: true, net: ["127.0.0.1:${port}"],
+    init(ctx) { ctx.spawn({ Reached: { ok: 0 } }); },
+    async run(ctx) {
+      if (ctx.tick !== 2) return;
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: ${port} });
+      conn.close();
+      ctx.write(Reached).ok.fill(1);
+    },
+  });`;
+
+Deno.test("an unapproved capability refuses the script with the exact approval to add", async () => {
+  await using folder = await makeScripts({ "fetcher.ts": NET_SCRIPT(9) });
+  const run = await runTestWorld(folder, {
+    ticks: 2,
+    config: { capabilities: {}, source: "syncra.json" },
+  });
+  const s = scriptReport(run, "fetcher");
+  assert.equal(s.state, "refused");
+  assert.match(
+    s.lastError ?? "",
+    /asks for net \["127\.0\.0\.1:9"\], which the world owner has not approved: add \{"capabilities":\{"fetcher\.ts":\{"net":\["127\.0\.0\.1:9"\]\}\}\} to syncra\.json/,
+  );
+});
+
+Deno.test("an approved net capability becomes a scoped --allow-net flag and the connection works", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  const accepting = (async () => {
+    for await (const conn of listener) conn.close();
+  })().catch(() => {});
+  await using folder = await makeScripts({ "fetcher.ts": NET_SCRIPT(port) });
+  const run = await runTestWorld(folder, {
+    ticks: 4,
+    deadlineMs: 2000,
+    config: {
+      capabilities: { "fetcher.ts": { net: [`127.0.0.1:${port}`], storage: false } },
+      source: "test",
+    },
+  });
+  const s = scriptReport(run, "fetcher");
+  assert.equal(s.state, "running", s.lastError ?? "");
+  assert.ok(s.command.includes(`--allow-net=127.0.0.1:${port}`), s.command.join(" "));
+  assert.ok(!s.command.some((a) => /^--allow-(run|ffi|env|sys|all)|^-A$/.test(a)));
+  assert.deepEqual(fieldValues(run, "Reached", "ok"), [1]);
+  listener.close();
+  await accepting;
+});

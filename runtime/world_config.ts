@@ -1,0 +1,119 @@
+/**
+ * The world owner's configuration: which scripts are approved for which
+ * capabilities beyond the ECS. Read from `syncra.json` in the working
+ * directory, or from the `syncra` section of `deno.json`:
+ *
+ * ```json
+ * { "capabilities": { "weather.ts": { "net": ["api.example.com:443"], "storage": true } } }
+ * ```
+ *
+ * Keys are script file names relative to the scripts folder: approval
+ * follows the file the owner reviewed, not a name any script could claim.
+ *
+ * @module
+ */
+import { basename, join, relative, resolve } from "node:path";
+import { validateNetGrant } from "../sandbox/command_line.ts";
+import { ManifestError } from "../sandbox/errors.ts";
+import type { Manifest } from "../sandbox/manifest.ts";
+import type { AdmittedGrants } from "./script_slot.ts";
+
+/** Capabilities approved for one script. */
+export interface Approval {
+  net: string[];
+  storage: boolean;
+}
+
+/** The world configuration. */
+export interface WorldConfig {
+  /** Approvals by script file (relative to the scripts folder). */
+  capabilities: Record<string, Approval>;
+  /** Where the config came from, for messages. */
+  source: string;
+}
+
+/** Reads and validates the configuration; a missing file means nothing is approved. */
+export async function loadWorldConfig(cwd = "."): Promise<WorldConfig> {
+  for (
+    const [file, pick] of [
+      ["syncra.json", (j: Record<string, unknown>) => j],
+      ["deno.json", (j: Record<string, unknown>) => j.syncra],
+    ] as const
+  ) {
+    const path = join(cwd, file);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch {
+      continue;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`Cannot read "${path}": ${(error as Error).message}`);
+    }
+    const section = pick(json as Record<string, unknown>);
+    if (section === undefined) continue;
+    return parseWorldConfig(section, file === "deno.json" ? `${path} (section "syncra")` : path);
+  }
+  return { capabilities: {}, source: "syncra.json" };
+}
+
+/** Validates a configuration object. */
+export function parseWorldConfig(raw: unknown, source: string): WorldConfig {
+  const fail = (why: string): never => {
+    throw new Error(`Invalid world configuration in ${source}: ${why}`);
+  };
+  if (typeof raw !== "object" || raw === null) fail("expected an object");
+  const caps = (raw as { capabilities?: unknown }).capabilities ?? {};
+  if (typeof caps !== "object" || caps === null) fail(`"capabilities" must be an object`);
+  const capabilities: Record<string, Approval> = {};
+  for (const [file, value] of Object.entries(caps as Record<string, unknown>)) {
+    const v = (value ?? {}) as { net?: unknown; storage?: unknown };
+    if (v.net !== undefined && !Array.isArray(v.net)) fail(`"${file}".net must be an array`);
+    let net: string[] = [];
+    try {
+      net = ((v.net ?? []) as unknown[]).map(validateNetGrant);
+    } catch (error) {
+      fail(`"${file}": ${(error as Error).message}`);
+    }
+    capabilities[file] = { net, storage: v.storage === true };
+  }
+  return { capabilities, source };
+}
+
+/**
+ * Decides a script's grants: every capability it asks for must be approved
+ * for its file, or the script is refused with the exact lines to add.
+ */
+export function approveCapabilities(
+  config: WorldConfig,
+  manifest: Manifest,
+  file: string,
+  scriptsDir: string,
+  storageRoot: string,
+): AdmittedGrants {
+  const key = relative(resolve(scriptsDir), resolve(file)) || basename(file);
+  const approval = config.capabilities[key] ?? { net: [], storage: false };
+  const missingNet = manifest.net.filter((n) => !approval.net.includes(n));
+  const missingStorage = manifest.storage && !approval.storage;
+  if (missingNet.length > 0 || missingStorage) {
+    const wanted: Record<string, unknown> = {};
+    if (manifest.net.length > 0) wanted.net = manifest.net;
+    if (manifest.storage) wanted.storage = true;
+    const asks = [
+      ...(missingNet.length ? [`net ${JSON.stringify(missingNet)}`] : []),
+      ...(missingStorage ? ["storage"] : []),
+    ].join(" and ");
+    throw new ManifestError(
+      `Script "${file}" asks for ${asks}, which the world owner has not approved: add ${
+        JSON.stringify({ capabilities: { [key]: wanted } })
+      } to ${config.source}`,
+    );
+  }
+  return {
+    net: manifest.net,
+    storageDir: manifest.storage ? resolve(storageRoot, manifest.name) : null,
+  };
+}

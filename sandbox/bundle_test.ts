@@ -1,0 +1,429 @@
+import assert from "node:assert/strict";
+import { dirname, join, relative } from "node:path";
+import { type Bundle, bundleScript, stopBundler } from "./bundle.ts";
+import { BundleError } from "./errors.ts";
+import { FrameReader } from "./frame_reader.ts";
+
+/** A temporary world: `<root>/scripts` holds the scripts, `<root>/out` the bundles. */
+interface Dirs {
+  root: string;
+  scripts: string;
+  out: string;
+}
+
+/** Writes `files` (paths relative to the root) into a fresh temp folder, runs `fn`, cleans up. */
+async function withScripts(
+  files: Record<string, string>,
+  fn: (dirs: Dirs) => Promise<void>,
+): Promise<void> {
+  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "syncra_bundle_" }));
+  const dirs = { root, scripts: join(root, "scripts"), out: join(root, "out") };
+  try {
+    await Deno.mkdir(dirs.scripts);
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.mkdir(dirname(join(root, name)), { recursive: true });
+      await Deno.writeTextFile(join(root, name), text);
+    }
+    await fn(dirs);
+  } finally {
+    await stopBundler();
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+function bundle(dirs: Dirs, name = "main.ts"): Promise<Bundle> {
+  return bundleScript(join(dirs.scripts, name), { scriptsDir: dirs.scripts, outDir: dirs.out });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<BundleError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof BundleError, `expected a BundleError, got ${error}`);
+    return error;
+  }
+  assert.fail("expected the bundle to be refused");
+}
+
+/** `file:line:column` (relative to the cwd, 1-based) of the first `token` in `source`, plus `offset`. */
+function site(dirs: Dirs, file: string, source: string, token: string, offset = 0): string {
+  const lines = source.split("\n");
+  const line = lines.findIndex((l) => l.includes(token));
+  assert.ok(line >= 0, `"${token}" is not in ${file}`);
+  const path = relative(Deno.cwd(), join(dirs.root, file));
+  return `${path}:${line + 1}:${lines[line]!.indexOf(token) + 1 + offset}`;
+}
+
+/** Bundles `source` as scripts/main.ts and expects a refusal located at `token`. */
+async function assertRefused(
+  source: string,
+  token: string,
+  says: RegExp,
+  extra: Record<string, string> = {},
+): Promise<void> {
+  await withScripts({ "scripts/main.ts": source, ...extra }, async (dirs) => {
+    const error = await refusal(bundle(dirs));
+    const at = site(dirs, "scripts/main.ts", source, token);
+    assert.equal(error.location, at, error.message);
+    assert.ok(error.message.includes(` in ${at}: `), error.message);
+    assert.match(error.message, says);
+  });
+}
+
+const CONFINED = /scripts may only import files in their own folder and "@syncra\/std"/;
+
+async function runBundle(path: string): Promise<{ code: number; stdout: Uint8Array }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--no-remote", "--no-npm", "--no-config", "--no-lock", path],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  await child.stdin.close();
+  const { code, stdout } = await child.output();
+  return { code, stdout };
+}
+
+/** The first frame of a child's stdout: a u32 little-endian length, then MessagePack. */
+function firstFrame(stdout: Uint8Array): Record<string, unknown> {
+  assert.ok(stdout.length >= 4, "the child wrote no frame");
+  const length = new DataView(stdout.buffer, stdout.byteOffset).getUint32(0, true);
+  assert.ok(stdout.length >= 4 + length, `the first frame is cut short at ${stdout.length} bytes`);
+  const messages = new FrameReader().push(stdout.subarray(0, 4 + length));
+  assert.equal(messages.length, 1);
+  return messages[0] as Record<string, unknown>;
+}
+
+const SPINNER = `import { defineSystem, Transform } from "@syncra/std";
+import { Spin } from "./helper.ts";
+import { SPEED } from "./lib/speed.ts";
+
+export default defineSystem({
+  name: "spinner",
+  reads: [Spin],
+  writes: [Transform],
+  run(ctx) {
+    ctx.write(Transform).position[0] = SPEED;
+  },
+});
+`;
+const HELPER = `import { defineComponent } from "@syncra/std";
+export const Spin = defineComponent("Spin", { speed: "f32" });
+`;
+
+Deno.test("bundleScript bundles a script with @syncra/std and sibling files into a bundle that runs without permissions", async () => {
+  const files = {
+    "scripts/main.ts": SPINNER,
+    "scripts/helper.ts": HELPER,
+    "scripts/lib/speed.ts": "export const SPEED = 2;\n",
+  };
+  await withScripts(files, async (dirs) => {
+    const result = await bundle(dirs);
+    assert.match(result.hash, /^[0-9a-f]{16}$/);
+    assert.equal(result.path, join(dirs.out, `main.${result.hash}.js`));
+    assert.equal(result.bytes, (await Deno.stat(result.path)).size);
+    const expected = ["helper.ts", "lib/speed.ts", "main.ts"].map((f) => join(dirs.scripts, f));
+    assert.deepEqual(result.inputs, expected);
+
+    const { code, stdout } = await runBundle(result.path);
+    assert.equal(code, 0);
+    const hello = firstFrame(stdout) as { t: string; manifest: Record<string, unknown> };
+    assert.equal(hello.t, "hello");
+    assert.equal(hello.manifest.name, "spinner");
+    assert.deepEqual(hello.manifest.reads, ["Spin"]);
+    assert.deepEqual(hello.manifest.writes, ["Transform"]);
+    assert.equal(hello.manifest.spawns, false);
+    assert.equal(hello.manifest.hasRun, true);
+  });
+});
+
+Deno.test("bundleScript accepts imports used only as types, which leave no code", async () => {
+  const source = `import { defineSystem, SystemContext } from "@syncra/std";
+import type { Buffer } from "node:buffer";
+import { Unused } from "./helper.ts";
+
+let last: Buffer | SystemContext | undefined;
+export default defineSystem({ run(ctx: SystemContext) { last = ctx; } });
+`;
+  await withScripts({ "scripts/main.ts": source, "scripts/helper.ts": HELPER }, async (dirs) => {
+    const result = await bundle(dirs);
+    assert.deepEqual(result.inputs, [join(dirs.scripts, "main.ts")]);
+    const { code, stdout } = await runBundle(result.path);
+    assert.equal(code, 0);
+    assert.equal(firstFrame(stdout).t, "hello");
+  });
+});
+
+Deno.test("bundleScript replaces an older bundle of the script and keeps one identical bundle", async () => {
+  const files = { "scripts/main.ts": SPINNER.replace(/.*speed.*\n/, "").replace("SPEED", "1") };
+  await withScripts({ ...files, "scripts/helper.ts": HELPER }, async (dirs) => {
+    const first = await bundle(dirs);
+    const again = await bundle(dirs);
+    assert.deepEqual(again, first);
+    const edited = files["scripts/main.ts"].replace("] = 1", "] = 3");
+    await Deno.writeTextFile(join(dirs.scripts, "main.ts"), edited);
+    const second = await bundle(dirs);
+    assert.notEqual(second.hash, first.hash);
+    const names = await Array.fromAsync(Deno.readDir(dirs.out), (e) => e.name);
+    assert.deepEqual(names, [`main.${second.hash}.js`]);
+  });
+});
+
+Deno.test("a bundled script's stack trace points at the script's own line", async () => {
+  const source = `const answer = 42;\n\nthrow new Error("boom " + answer);\n`;
+  await withScripts({ "scripts/boom.ts": source }, async (dirs) => {
+    const result = await bundle(dirs, "boom.ts");
+    const { code, stdout } = await runBundle(result.path);
+    assert.equal(code, 1);
+    const fail = firstFrame(stdout) as { t: string; error: { message: string; stack: string } };
+    assert.equal(fail.t, "fail");
+    assert.equal(fail.error.message, "boom 42");
+    assert.match(fail.error.stack, /scripts\/boom\.ts:3:7\b/);
+  });
+});
+
+Deno.test("a warm bundle takes a few milliseconds", async () => {
+  const files = { "scripts/main.ts": SPINNER, "scripts/helper.ts": HELPER };
+  await withScripts(
+    { ...files, "scripts/lib/speed.ts": "export const SPEED = 2;\n" },
+    async (dirs) => {
+      await bundle(dirs);
+      const times: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const start = performance.now();
+        await bundle(dirs);
+        times.push(performance.now() - start);
+      }
+      times.sort((a, b) => a - b);
+      const [min, median] = [times[0]!, times[times.length >> 1]!];
+      console.log(`warm bundle: median ${median.toFixed(1)} ms, best ${min.toFixed(1)} ms`);
+    },
+  );
+});
+
+Deno.test("bundleScript refuses a ../ import that leaves the scripts folder", async () => {
+  const source = `import { secret } from "../outside.ts";\nexport default secret;\n`;
+  await assertRefused(source, `"../outside.ts"`, CONFINED, {
+    "outside.ts": "export const secret = 1;\n",
+  });
+});
+
+Deno.test("bundleScript refuses an absolute import even of a file in the scripts folder", async () => {
+  await withScripts({ "scripts/helper.ts": HELPER }, async (dirs) => {
+    const source = `import { Spin } from ${JSON.stringify(join(dirs.scripts, "helper.ts"))};\n` +
+      `export default Spin;\n`;
+    await Deno.writeTextFile(join(dirs.scripts, "main.ts"), source);
+    const error = await refusal(bundle(dirs));
+    assert.equal(error.location, site(dirs, "scripts/main.ts", source, `"/`));
+    assert.match(error.message, CONFINED);
+  });
+});
+
+Deno.test("bundleScript refuses an import through a symlink that points out of the folder", async () => {
+  const source =
+    `import { secret } from "./inside.ts";\nimport { other } from "./linked/other.ts";\n` +
+    `export default [secret, other];\n`;
+  await withScripts({
+    "scripts/main.ts": source,
+    "elsewhere/other.ts": "export const other = 2;\n",
+  }, async (dirs) => {
+    await Deno.writeTextFile(join(dirs.root, "secret.ts"), "export const secret = 1;\n");
+    await Deno.symlink(join(dirs.root, "secret.ts"), join(dirs.scripts, "inside.ts"));
+    await Deno.symlink(join(dirs.root, "elsewhere"), join(dirs.scripts, "linked"));
+    const error = await refusal(bundle(dirs));
+    assert.equal(error.location, site(dirs, "scripts/main.ts", source, `"./inside.ts"`));
+    assert.match(error.message, /it is a symlink to ".*secret\.ts", outside the folder/);
+
+    await Deno.writeTextFile(join(dirs.scripts, "main.ts"), source.replace(/.*inside.*\n/, ""));
+    const dir = await refusal(bundle(dirs));
+    assert.match(dir.location ?? "", /scripts\/main\.ts:1:\d+$/);
+    assert.match(
+      dir.message,
+      /Cannot import "\.\/linked\/other\.ts" .*symlink to ".*elsewhere\/other\.ts"/,
+    );
+  });
+});
+
+Deno.test("bundleScript refuses a script that is itself a symlink out of the folder", async () => {
+  await withScripts({ "outside.ts": SPINNER }, async (dirs) => {
+    await Deno.symlink(join(dirs.root, "outside.ts"), join(dirs.scripts, "main.ts"));
+    const error = await refusal(bundle(dirs));
+    const script = relative(Deno.cwd(), join(dirs.scripts, "main.ts"));
+    assert.equal(error.location, script);
+    assert.match(
+      error.message,
+      /^Cannot bundle ".*scripts\/main\.ts": it is a symlink to ".*outside\.ts"/,
+    );
+  });
+});
+
+Deno.test("bundleScript refuses a script outside the scripts folder", async () => {
+  await withScripts({ "other/main.ts": SPINNER }, async (dirs) => {
+    const file = join(dirs.root, "other", "main.ts");
+    const error = await refusal(bundleScript(file, { scriptsDir: dirs.scripts, outDir: dirs.out }));
+    assert.match(error.message, /it is not inside the scripts folder/);
+  });
+});
+
+Deno.test("bundleScript refuses http:, https:, data: and file: imports", async () => {
+  for (
+    const url of [
+      "http://example.com/x.ts",
+      "https://example.com/x.ts",
+      "data:text/javascript,export default 1",
+      "file:///etc/hosts",
+    ]
+  ) {
+    await assertRefused(
+      `const a = 1;\nexport { default } from "${url}";\n`,
+      `"${url.slice(0, 5)}`,
+      CONFINED,
+    );
+  }
+});
+
+Deno.test("bundleScript refuses npm:, node: and jsr: imports", async () => {
+  for (const specifier of ["npm:left-pad", "node:fs", "jsr:@std/path"]) {
+    const source = `// uses ${specifier}\nimport * as m from "${specifier}";\nexport default m;\n`;
+    await assertRefused(source, `"${specifier}"`, new RegExp(`^Cannot import "${specifier}" in `));
+  }
+});
+
+Deno.test("bundleScript refuses bare package names and paths into std", async () => {
+  for (const specifier of ["left-pad", "@syncra/std/component.ts", "std/mod.ts", "@syncra/std/"]) {
+    const source = `import * as m from "${specifier}";\nexport default m;\n`;
+    await assertRefused(source, `"${specifier}"`, CONFINED);
+  }
+});
+
+Deno.test("bundleScript refuses import() and require() of a computed path that esbuild leaves alone", async () => {
+  const cases = [
+    `const name = "./helper.ts";\nexport const load = () => import(name);\n`,
+    `const name = "./helper.ts";\nexport function load() {\n  try {\n    return import(name, { with: { type: "json" } });\n  } catch { /* hidden */ }\n}\n`,
+    `const name = "./helper.ts";\nexport const load = () => require(name);\n`,
+  ];
+  for (const source of cases) {
+    const call = source.includes("require") ? "require(" : "import(";
+    await assertRefused(
+      source,
+      call,
+      /^Cannot (import|require)\(\) a computed path in .*named by a string literal$/,
+    );
+  }
+});
+
+Deno.test("bundleScript refuses glob-style import() and require() of a computed path", async () => {
+  const cases: [source: string, token: string][] = [
+    [
+      `const name = "helper";\n// a computed import() in a comment is not code\n` +
+      `export const load = () => import("./" + name + ".ts");\n`,
+      `import("./" +`,
+    ],
+    ["const name = `helper`;\nexport const load = () => import(`./${name}.ts`);\n", "import(`"],
+    [`const name = "helper";\nexport const load = () => require("./" + name);\n`, "require("],
+    // A glob upwards would pull in files outside the folder ...
+    [
+      `const name = "outside";\nexport const load = () => import("../" + name + ".ts");\n`,
+      `import("../"`,
+    ],
+    // ... or files esbuild cannot load at all.
+    [`const name = "data";\nexport const load = () => import("../" + name);\n`, `import("../"`],
+  ];
+  // A glob that matches only files esbuild already has is caught after the build.
+  const self = `export const load = (name: string) => import(\`./\${name}.ts\`);\n`;
+  await withScripts({ "scripts/main.ts": self }, async (dirs) => {
+    const error = await refusal(bundle(dirs));
+    assert.equal(error.location, site(dirs, "scripts/main.ts", self, "import("));
+    assert.match(error.message, /esbuild would bundle every file matching "\.\/\*\*\/\*\.ts"/);
+  });
+  for (const [source, token] of cases) {
+    await assertRefused(
+      source,
+      token,
+      /^Cannot import a computed path in .*esbuild would bundle every file (matching "\.\.?\/\*\*\/\*(\.ts)?"|its pattern matches)/,
+      {
+        "scripts/helper.ts": HELPER,
+        "outside.ts": "export const secret = 1;\n",
+        "data.bin": "\u0000",
+      },
+    );
+  }
+});
+
+Deno.test("bundleScript refuses text and bytes import attributes", async () => {
+  const cases = [
+    `import text from "./notes.json" with { type: "text" };\nexport default text;\n`,
+    `import bytes from "./notes.json" with { type: "bytes" };\nexport default bytes;\n`,
+    `export const load = () =>\n  import("./notes.json", { with: { type: "text" } });\n`,
+  ];
+  for (const source of cases) {
+    await assertRefused(
+      source,
+      `"./notes.json"`,
+      /import attributes \{ type: "(text|bytes)" \} are not allowed/,
+      {
+        "scripts/notes.json": "{}\n",
+      },
+    );
+  }
+  // JSON imports inside the folder are fine.
+  const json = `import data from "./notes.json" with { type: "json" };\nexport default data;\n`;
+  await withScripts({ "scripts/main.ts": json, "scripts/notes.json": "{}\n" }, async (dirs) => {
+    assert.equal((await bundle(dirs)).inputs.length, 2);
+  });
+});
+
+Deno.test("bundleScript refuses an import of a file that does not exist", async () => {
+  const source = `import { x } from "./missing.ts";\nexport default x;\n`;
+  await assertRefused(source, `"./missing.ts"`, /the file does not exist/);
+});
+
+Deno.test("bundleScript reports a syntax error with its file, line and column", async () => {
+  const source = `export const a = 1;\nexport const b = (;\n`;
+  await withScripts({ "scripts/main.ts": source }, async (dirs) => {
+    const error = await refusal(bundle(dirs));
+    const at = site(dirs, "scripts/main.ts", source, "(;", 1);
+    assert.equal(error.location, at);
+    assert.match(error.message, /^Cannot bundle .*scripts\/main\.ts:2:19: Unexpected ";"$/);
+  });
+});
+
+Deno.test("bundleScript refuses top-level await in a script and in the files it imports", async () => {
+  const source = `import { defineSystem } from "@syncra/std";\n` +
+    `const speed = await Promise.resolve(1);\nexport default defineSystem({ run() { speed; } });\n`;
+  await assertRefused(
+    source,
+    "await",
+    /^Cannot use top-level await in .*move the await into init\(\) or run\(\)$/,
+  );
+
+  const helper =
+    `export async function later() { await 1; }\n\nfor await (const x of [1]) later();\n`;
+  await withScripts(
+    { "scripts/main.ts": `import "./helper.ts";\n`, "scripts/helper.ts": helper },
+    async (dirs) => {
+      const error = await refusal(bundle(dirs));
+      assert.equal(error.location, site(dirs, "scripts/helper.ts", helper, "await ("));
+      assert.match(error.message, /^Cannot use top-level await in /);
+    },
+  );
+});
+
+Deno.test("bundleScript re-checks confinement on every build", async () => {
+  const files = { "scripts/main.ts": SPINNER.replace(/.*speed.*\n/, "").replace("SPEED", "1") };
+  await withScripts(
+    { ...files, "scripts/helper.ts": HELPER, "secret.ts": HELPER },
+    async (dirs) => {
+      await bundle(dirs);
+      await Deno.remove(join(dirs.scripts, "helper.ts"));
+      await Deno.symlink(join(dirs.root, "secret.ts"), join(dirs.scripts, "helper.ts"));
+      const error = await refusal(bundle(dirs));
+      assert.match(error.message, /^Cannot import "\.\/helper\.ts" in .*it is a symlink to/);
+
+      await Deno.remove(join(dirs.scripts, "helper.ts"));
+      await Deno.writeTextFile(join(dirs.scripts, "helper.ts"), `await 0;\n${HELPER}`);
+      const awaiting = await refusal(bundle(dirs));
+      assert.match(awaiting.message, /^Cannot use top-level await in .*helper\.ts:1:1: /);
+    },
+  );
+});
