@@ -208,6 +208,7 @@ export class Coordinator {
     });
     if (!validation.ok) {
       for (const v of validation.violations) slot.recordViolation(tick, v);
+      slot.recordViolatingTick();
       return null;
     }
     const { result } = validation;

@@ -50,6 +50,8 @@ export interface SlotOptions {
   maxLogsPerTick: number;
   /** SIGTERM → SIGKILL grace. @default 500 */
   killGraceMs: number;
+  /** Consecutive ticks with violations before the child is killed. @default 10 */
+  maxViolatingTicks: number;
 }
 
 /** Defaults for {@linkcode SlotOptions}. */
@@ -60,6 +62,7 @@ export const DEFAULT_SLOT_OPTIONS: Readonly<SlotOptions> = Object.freeze({
   maxStrikes: 3,
   maxLogsPerTick: 100,
   killGraceMs: 500,
+  maxViolatingTicks: 10,
 });
 
 /** The result of asking a child to run a tick. */
@@ -127,6 +130,7 @@ export class ScriptSlot {
   readonly #events: EventStream;
   readonly #options: Readonly<SlotOptions>;
   #strikes = 0;
+  #violatingTicks = 0;
   #failures = 0;
   #restartTimer: ReturnType<typeof setTimeout> | null = null;
   #generation = 0;
@@ -350,9 +354,10 @@ export class ScriptSlot {
     }
   }
 
-  /** Records an on-time result. */
+  /** Records an on-time result that respected the grants. */
   recordOnTime(): void {
     this.#strikes = 0;
+    this.#violatingTicks = 0;
   }
 
   /** Records a violation; the coordinator already dropped the offending result. */
@@ -360,6 +365,17 @@ export class ScriptSlot {
     this.violations++;
     this.lastError = message;
     this.#events.emit({ type: "violation", ...this.#who, tick, message });
+  }
+
+  /** Records a tick whose result broke the grants; too many in a row kill the child. */
+  recordViolatingTick(): void {
+    if (++this.#violatingTicks >= this.#options.maxViolatingTicks && this.active) {
+      this.#kill(
+        this.active,
+        "violation",
+        `broke its grants ${this.#violatingTicks} ticks in a row`,
+      );
+    }
   }
 
   /** Records an exception thrown by the script's code. */
@@ -380,22 +396,28 @@ export class ScriptSlot {
     if (reason !== "reload" && reason !== "removed" && reason !== "shutdown") {
       this.lastError = `Killed (${reason}): ${detail}`;
     }
-    child.link.kill("SIGKILL");
+    void this.#terminate(child);
+  }
+
+  /** SIGTERM, a grace period, then SIGKILL; resolves once the child is gone. */
+  async #terminate(child: LiveChild): Promise<void> {
+    child.link.kill("SIGTERM");
+    const hard = setTimeout(() => child.link.kill("SIGKILL"), this.#options.killGraceMs);
+    await child.link.exited;
+    clearTimeout(hard);
   }
 
   async #dispose(child: LiveChild, reason: ExitReason): Promise<void> {
     child.killReason ??= reason;
     if (reason === "shutdown") {
+      // Ask first: a well-behaved child exits on the shutdown frame.
       await child.link.send({ t: "shutdown" }).catch(() => {});
-      const timer = setTimeout(() => child.link.kill("SIGTERM"), this.#options.killGraceMs);
-      const hard = setTimeout(() => child.link.kill("SIGKILL"), this.#options.killGraceMs * 2);
+      const polite = setTimeout(() => void this.#terminate(child), this.#options.killGraceMs);
       await child.link.exited;
-      clearTimeout(timer);
-      clearTimeout(hard);
+      clearTimeout(polite);
       return;
     }
-    child.link.kill("SIGKILL");
-    await child.link.exited;
+    await this.#terminate(child);
   }
 
   #onExit(child: LiveChild, exit: ChildExit, stderr: string[]): void {

@@ -242,7 +242,7 @@ export class BubblewrapJail implements Jail {
         const storage = checkMountPath(mounts.storageDir, "storage folder");
         args.push("--bind", storage, storage);
       }
-      if (mounts.net) for (const file of NET_FILES) args.push("--ro-bind-try", file, file);
+      if (mounts.net) { for (const file of NET_FILES) args.push("--ro-bind-try", file, file); }
     }
     args.push("--remount-ro", "/", "--chdir", "/", "--", command.program, ...command.args);
     return args;
