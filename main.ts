@@ -122,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
     const explanation = await explainScript(file, {
       workDir: DEFAULT_WORLD_OPTIONS.workDir,
       heapMb: DEFAULT_WORLD_OPTIONS.heapMb,
+      memoryMb: DEFAULT_WORLD_OPTIONS.memoryMb,
+      maxThreads: DEFAULT_WORLD_OPTIONS.maxThreads,
       jail,
       ...(values.scripts !== undefined && { scriptsDir: values.scripts }),
     });

@@ -11,6 +11,7 @@ import { EventStream } from "./events.ts";
 import { DEFAULT_SLOT_OPTIONS, ScriptSlot } from "./script_slot.ts";
 import { chooseJail, makeLauncher, type WorldOptions } from "./run_world.ts";
 import { World } from "./world.ts";
+import { detectCgroups } from "../sandbox/cgroup.ts";
 import { approveCapabilities, loadWorldConfig } from "./world_config.ts";
 
 /** What `explain` found out about a script. */
@@ -26,13 +27,17 @@ export interface Explanation {
   capabilities: { net: string[]; storage: boolean };
   isolation: string | null;
   jail: string;
+  budget: string | null;
   command: string[];
+  wrapped: string[];
 }
 
 /** Starts the script just long enough to learn its manifest. */
 export async function explainScript(
   file: string,
-  options: Pick<WorldOptions, "workDir" | "heapMb" | "jail"> & { scriptsDir?: string },
+  options: Pick<WorldOptions, "workDir" | "heapMb" | "memoryMb" | "maxThreads" | "jail"> & {
+    scriptsDir?: string;
+  },
 ): Promise<Explanation> {
   const jail = await chooseJail(options.jail);
   const config = await loadWorldConfig();
@@ -40,11 +45,14 @@ export async function explainScript(
   const world = new World();
   const launcher = makeLauncher(
     {
-      scriptsDir: options.scriptsDir ?? dirname(resolve(file)),
+      scriptsDir,
       workDir: options.workDir,
       heapMb: options.heapMb,
+      memoryMb: options.memoryMb,
+      maxThreads: options.maxThreads,
     },
     jail,
+    await detectCgroups(),
     (manifest, f) => {
       world.registry.check(f, manifest.components);
       return approveCapabilities(
@@ -72,7 +80,9 @@ export async function explainScript(
       capabilities: { net: manifest?.net ?? [], storage: manifest?.storage ?? false },
       isolation: slot.isolation,
       jail: jail.description,
+      budget: slot.budget,
       command: slot.commandLine,
+      wrapped: slot.wrappedCommandLine,
     };
   } finally {
     await slot.stop("shutdown");
@@ -101,7 +111,9 @@ export function formatExplanation(e: Explanation): string {
     `storage     ${e.capabilities.storage ? "requested" : "no"}`,
     `isolation   ${e.isolation ?? "none"}`,
     `jail        ${e.jail}`,
+    `budget      ${e.budget ?? "none"}`,
     `command     ${e.command.map(quote).join(" ")}`,
+    `exact argv  ${e.wrapped.map(quote).join(" ")}`,
   ];
   return lines.join("\n");
 }

@@ -10,6 +10,7 @@ import { bundleScript, stopBundler } from "../sandbox/bundle.ts";
 import { deriveChildCommand } from "../sandbox/command_line.ts";
 import { detectJail, type Jail } from "../sandbox/jail.ts";
 import { FlagsOnlyJail } from "../sandbox/jail_flags_only.ts";
+import { type CgroupManager, detectCgroups } from "../sandbox/cgroup.ts";
 import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
 import { EventStream, type SupervisorEvent } from "./events.ts";
 import { AuditLog } from "./audit_log.ts";
@@ -41,6 +42,10 @@ export interface WorldOptions {
   workDir: string;
   /** V8 heap cap per script, MiB. @default 128 */
   heapMb: number;
+  /** Memory per script process tree (ArrayBuffers included), MiB, where cgroups allow. @default 256 */
+  memoryMb: number;
+  /** Processes plus threads per script, where cgroups allow. @default 64 */
+  maxThreads: number;
   /** Print logs and the status line. @default true */
   quiet: boolean;
   /** Capability approvals; null reads syncra.json (or deno.json's "syncra") in the working directory. */
@@ -65,6 +70,8 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   watch: true,
   workDir: ".syncra",
   heapMb: 128,
+  memoryMb: 256,
+  maxThreads: 64,
   quiet: false,
   config: null,
 });
@@ -75,29 +82,41 @@ export async function chooseJail(mode: WorldOptions["jail"]): Promise<Jail> {
   return await detectJail({ require: mode === "on" });
 }
 
-/** Builds the launcher that bundles, jails and spawns scripts. */
+/** Builds the launcher that bundles, jails, budgets and spawns scripts. */
 export function makeLauncher(
-  options: Pick<WorldOptions, "scriptsDir" | "workDir" | "heapMb">,
+  options: Pick<WorldOptions, "scriptsDir" | "workDir" | "heapMb" | "memoryMb" | "maxThreads">,
   jail: Jail,
+  cgroups: CgroupManager | null,
   admit: ScriptLauncher["admit"],
 ): ScriptLauncher {
   const outDir = resolve(options.workDir, "bundles");
   const denoPath = Deno.execPath();
+  const budget = { memoryBytes: options.memoryMb * 1024 * 1024, maxPids: options.maxThreads };
+  let groups = 0;
   return {
     bundle: (file) => bundleScript(file, { scriptsDir: options.scriptsDir, outDir }),
-    command: (bundle, grants) => {
+    prepare: async (bundle, grants, name) => {
       const command = deriveChildCommand({
         denoPath,
         bundlePath: bundle.path,
         heapMb: options.heapMb,
         grants: grants ?? { net: [], storageDir: null },
       });
-      const wrapped = jail.wrap(command, {
+      const jailed = jail.wrap(command, {
         bundlePath: bundle.path,
         storageDir: grants?.storageDir ?? null,
         net: (grants?.net.length ?? 0) > 0,
       });
-      return { command: wrapped, isolation: jail.isolation };
+      const group = cgroups ? await cgroups.create(`${name}-${++groups}`, budget) : null;
+      return {
+        command: group ? group.wrap(jailed) : jailed,
+        display: [command.program, ...command.args],
+        isolation: jail.isolation,
+        budget: group
+          ? `cgroup v${cgroups!.version}: ${options.memoryMb} MiB, ${options.maxThreads} threads`
+          : `V8 heap cap only (${options.heapMb} MiB): no cgroup could be created here`,
+        group,
+      };
     },
     spawn: (command, handlers) => spawnStdioLink(command, handlers),
     admit,
@@ -164,7 +183,13 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
   const world = saved?.world ?? new World();
   const config = options.config ?? await loadWorldConfig();
   // The launcher admits scripts through the coordinator, which schedules the supervisor's slots.
-  const launcher = makeLauncher(options, jail, (manifest, file) => {
+  const cgroups = await detectCgroups();
+  if (!cgroups && !options.quiet) {
+    console.error(
+      "⚠ No cgroup can be created here: script memory is bounded by the V8 heap cap only",
+    );
+  }
+  const launcher = makeLauncher(options, jail, cgroups, (manifest, file) => {
     coordinator.checkManifest(manifest, file);
     const grants = approveCapabilities(config, manifest, file, options.scriptsDir, storageRoot);
     if (grants.storageDir) Deno.mkdirSync(grants.storageDir, { recursive: true });

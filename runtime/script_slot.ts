@@ -9,6 +9,7 @@
 import type { Bundle } from "../sandbox/bundle.ts";
 import type { ChildCommand } from "../sandbox/command_line.ts";
 import type { Isolation } from "../sandbox/jail.ts";
+import type { ProcessGroup } from "../sandbox/cgroup.ts";
 import { type Manifest, nameFromFile, validateManifest } from "../sandbox/manifest.ts";
 import type { ResultMessage, RuntimeMessage, WireError } from "../sandbox/protocol.ts";
 import type { ChildExit, ChildLink, LinkHandlers } from "./child_link.ts";
@@ -26,14 +27,26 @@ export interface AdmittedGrants {
 /** The ways of starting a script's process, chosen at wiring time. */
 export interface ScriptLauncher {
   bundle(file: string): Promise<Bundle>;
-  /** The command for a bundle with the given grants (none while describing itself). */
-  command(
-    bundle: Bundle,
-    grants: AdmittedGrants | null,
-  ): { command: ChildCommand; isolation: Isolation };
+  /**
+   * The command for a bundle with the given grants (none while describing
+   * itself), jailed, and the resource group it runs in, if any.
+   */
+  prepare(bundle: Bundle, grants: AdmittedGrants | null, name: string): Promise<PreparedChild>;
   spawn(command: ChildCommand, handlers: LinkHandlers): ChildLink;
   /** Checks a manifest against the world (component conflicts, approvals); throws ManifestError. */
   admit(manifest: Manifest, file: string): AdmittedGrants;
+}
+
+/** A command ready to spawn, and what confines it. */
+export interface PreparedChild {
+  command: ChildCommand;
+  /** The deno command line inside the jail and budget wrappers. */
+  display: string[];
+  isolation: Isolation;
+  /** The budget enforcement, e.g. "cgroup v1: 256 MiB, 64 pids", or "watchdog". */
+  budget: string;
+  /** The resource group the child runs in; disposed when it exits. */
+  group: ProcessGroup | null;
 }
 
 /** Timing and budget settings of script processes. */
@@ -118,7 +131,11 @@ export class ScriptSlot {
   errors = 0;
   lastError: string | null = null;
   isolation: Isolation | null = null;
+  budget: string | null = null;
+  /** The deno command line of the last child. */
   commandLine: string[] = [];
+  /** The full command line (jail and budget wrappers included) of the last child. */
+  wrappedCommandLine: string[] = [];
   active: LiveChild | null = null;
   /** A started child waiting for a tick boundary to take over. */
   pending: LiveChild | null = null;
@@ -211,11 +228,14 @@ export class ScriptSlot {
   }
 
   /** Spawns a child and waits for its hello. */
-  #describe(bundle: Bundle, grants: AdmittedGrants | null): Promise<LiveChild> {
-    const { command, isolation } = this.#launcher.command(bundle, grants);
+  async #describe(bundle: Bundle, grants: AdmittedGrants | null): Promise<LiveChild> {
+    const prepared = await this.#launcher.prepare(bundle, grants, this.name);
+    const { command, isolation, group } = prepared;
     this.isolation = isolation;
-    this.commandLine = [command.program, ...command.args];
-    return new Promise<LiveChild>((resolve, reject) => {
+    this.budget = prepared.budget;
+    this.commandLine = prepared.display;
+    this.wrappedCommandLine = [command.program, ...command.args];
+    return await new Promise<LiveChild>((resolve, reject) => {
       let child: LiveChild | null = null;
       const stderr: string[] = [];
       const fail = (message: string) => {
@@ -258,14 +278,19 @@ export class ScriptSlot {
         () => fail(`Script "${this.file}" did not start within ${this.#options.helloTimeoutMs} ms`),
         this.#options.helloTimeoutMs,
       );
-      link.exited.then((exit) => {
+      link.exited.then(async (exit) => {
+        // Ask the group whether the kernel killed the child for memory, then remove it.
+        const oomKills = group ? (await group.memoryEvents().catch(() => null))?.oomKills ?? 0 : 0;
+        await group?.dispose().catch(() => {});
         if (!child) {
           clearTimeout(timer);
-          const why = stderr.join("\n").trim() || `exit code ${exit.code ?? exit.signal}`;
+          const why = oomKills
+            ? "killed for exceeding its memory budget"
+            : stderr.join("\n").trim() || `exit code ${exit.code ?? exit.signal}`;
           reject(new Error(`Script "${this.file}" exited before starting: ${why}`));
           return;
         }
-        this.#onExit(child, exit, stderr);
+        this.#onExit(child, exit, stderr, oomKills > 0);
       });
     });
   }
@@ -420,7 +445,7 @@ export class ScriptSlot {
     await this.#terminate(child);
   }
 
-  #onExit(child: LiveChild, exit: ChildExit, stderr: string[]): void {
+  #onExit(child: LiveChild, exit: ChildExit, stderr: string[], oomKilled: boolean): void {
     child.waiting?.({ kind: "gone" });
     child.waiting = null;
     const wasPending = this.pending === child;
@@ -429,7 +454,9 @@ export class ScriptSlot {
     if (this.active !== child && !(wasPending && this.active === null)) return;
     this.active = null;
     let reason = child.killReason ?? "crash";
-    if (!child.killReason && stderr.some((l) => /out of memory|heap limit/i.test(l))) {
+    if (
+      !child.killReason && (oomKilled || stderr.some((l) => /out of memory|heap limit/i.test(l)))
+    ) {
       reason = "memory";
     }
     const ranMs = performance.now() - child.startedAt;

@@ -18,6 +18,7 @@ export interface ScriptReport {
   deadlineMisses: number;
   errors: number;
   isolation: string | null;
+  budget: string | null;
   command: string[];
   lastError: string | null;
 }
@@ -43,6 +44,7 @@ export function reportScript(slot: ScriptSlot): ScriptReport {
     deadlineMisses: slot.deadlineMisses,
     errors: slot.errors,
     isolation: slot.isolation,
+    budget: slot.budget,
     command: slot.commandLine,
     lastError: slot.lastError,
   };

@@ -92,15 +92,22 @@ for (const [attack, code] of Object.entries(GARBAGE)) {
       stream.on((e) => events.push(e));
       const launcher: ScriptLauncher = {
         bundle: () => Promise.resolve({ path: file, hash: "raw", bytes: 0, inputs: [file] }),
-        command: (bundle) => ({
-          command: deriveChildCommand({
+        prepare: (bundle) => {
+          const command = deriveChildCommand({
             denoPath: Deno.execPath(),
             bundlePath: bundle.path,
             heapMb: 64,
             grants: { net: [], storageDir: null },
-          }),
-          isolation: "flags-only",
-        }),
+          });
+          const display = [command.program, ...command.args];
+          return Promise.resolve({
+            command,
+            display,
+            isolation: "flags-only",
+            budget: "none",
+            group: null,
+          });
+        },
         spawn: (command, handlers) => spawnStdioLink(command, handlers),
         admit: () => ({ net: [], storageDir: null }),
       };
