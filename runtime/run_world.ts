@@ -14,6 +14,7 @@ import { type CgroupManager, detectCgroups } from "../sandbox/cgroup.ts";
 import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
 import { EventStream, type SupervisorEvent } from "./events.ts";
 import { AuditLog } from "./audit_log.ts";
+import { ResourceWatchdog } from "./resource_watchdog.ts";
 import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher } from "./script_slot.ts";
 import { spawnStdioLink } from "./stdio_link.ts";
 import { Supervisor } from "./supervisor.ts";
@@ -46,6 +47,8 @@ export interface WorldOptions {
   memoryMb: number;
   /** Processes plus threads per script, where cgroups allow. @default 64 */
   maxThreads: number;
+  /** Use cgroups where the machine allows; false leaves memory to the RSS watchdog. @default true */
+  cgroups: boolean;
   /** Print logs and the status line. @default true */
   quiet: boolean;
   /** Capability approvals; null reads syncra.json (or deno.json's "syncra") in the working directory. */
@@ -72,6 +75,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   heapMb: 128,
   memoryMb: 256,
   maxThreads: 64,
+  cgroups: true,
   quiet: false,
   config: null,
 });
@@ -114,7 +118,7 @@ export function makeLauncher(
         isolation: jail.isolation,
         budget: group
           ? `cgroup v${cgroups!.version}: ${options.memoryMb} MiB, ${options.maxThreads} threads`
-          : `V8 heap cap only (${options.heapMb} MiB): no cgroup could be created here`,
+          : `V8 heap cap ${options.heapMb} MiB and RSS watchdog ${options.memoryMb} MiB (no cgroup)`,
         group,
       };
     },
@@ -183,7 +187,7 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
   const world = saved?.world ?? new World();
   const config = options.config ?? await loadWorldConfig();
   // The launcher admits scripts through the coordinator, which schedules the supervisor's slots.
-  const cgroups = await detectCgroups();
+  const cgroups = options.cgroups ? await detectCgroups() : null;
   if (!cgroups && !options.quiet) {
     console.error(
       "⚠ No cgroup can be created here: script memory is bounded by the V8 heap cap only",
@@ -214,6 +218,7 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
   for (const s of signals) Deno.addSignalListener(s, stop);
   options.signal?.addEventListener("abort", stop);
   let report: WorldReport;
+  let watchdog: ResourceWatchdog | null = null;
   let ticksRun = 0;
   try {
     await supervisor.startAll();
@@ -224,6 +229,12 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
     }
     if (!saved) await coordinator.init();
     if (options.watch) supervisor.watch();
+    watchdog = new ResourceWatchdog(() => supervisor.slots(), {
+      intervalMs: 1000,
+      maxIdleCpuShare: 0.5,
+      strikes: 2,
+      memoryBytes: cgroups ? null : options.memoryMb * 1024 * 1024,
+    });
     if (!options.quiet) {
       status = new StatusLine(() => formatStatus(coordinator, supervisor.slots()));
     }
@@ -253,6 +264,7 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
     );
   } finally {
     status?.[Symbol.dispose]();
+    watchdog?.[Symbol.dispose]();
     for (const s of signals) Deno.removeSignalListener(s, stop);
     await supervisor.stopAll();
     await stopBundler();

@@ -97,6 +97,22 @@ export class LiveChild {
   waiting: ((outcome: TickOutcome) => void) | null = null;
   /** The tick of the request in flight (0 for init). */
   expectedTick = -1;
+  /** Wall time spent working on requests, for the CPU budget. */
+  busyMs = 0;
+  #busySince = 0;
+
+  /** Marks a request sent. */
+  beginRequest(tick: number): void {
+    this.busy = true;
+    this.expectedTick = tick;
+    this.#busySince = performance.now();
+  }
+
+  /** Marks a request answered (or abandoned by an exit). */
+  endRequest(): void {
+    if (this.busy) this.busyMs += performance.now() - this.#busySince;
+    this.busy = false;
+  }
   /** A request was sent and its result has not come back, even if its deadline passed. */
   busy = false;
   killReason: ExitReason | null = null;
@@ -311,7 +327,7 @@ export class ScriptSlot {
           `sent a result for tick ${String(tick)} that was not asked for`,
         );
       }
-      child.busy = false;
+      child.endRequest();
       const waiting = child.waiting;
       child.waiting = null;
       waiting?.({ kind: "result", result: raw as ResultMessage });
@@ -346,8 +362,7 @@ export class ScriptSlot {
     const child = this.active;
     if (!child) return Promise.resolve({ kind: "gone" });
     if (child.busy) return Promise.resolve({ kind: "busy" });
-    child.busy = true;
-    child.expectedTick = message.t === "tick" ? message.tick : 0;
+    child.beginRequest(message.t === "tick" ? message.tick : 0);
     return new Promise<TickOutcome>((resolve) => {
       const timer = setTimeout(() => {
         child.waiting = null;
@@ -446,6 +461,7 @@ export class ScriptSlot {
   }
 
   #onExit(child: LiveChild, exit: ChildExit, stderr: string[], oomKilled: boolean): void {
+    child.endRequest();
     child.waiting?.({ kind: "gone" });
     child.waiting = null;
     const wasPending = this.pending === child;

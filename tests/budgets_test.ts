@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import {
+  COUNTER_MODULE,
+  COUNTER_SCRIPT,
+  fieldValues,
+  makeScripts,
+  runTestWorld,
+} from "./_world.ts";
+
+Deno.test("a script burning CPU between its ticks is killed for cpu while the world keeps ticking", async () => {
+  await using folder = await makeScripts({
+    "_counter.ts": COUNTER_MODULE,
+    "counter.ts": COUNTER_SCRIPT,
+    "background_burner.ts": `
+      import { defineSystem } from "@syncra/std";
+      const burn = () => { const end = performance.now() + 40; while (performance.now() < end) {} setTimeout(burn, 0); };
+      burn();
+      export default defineSystem({ run() {} });`,
+  });
+  const run = await runTestWorld(folder, { ticks: 90, hz: 20 });
+  const kill = run.events.find((e) => e.type === "exit" && e.script === "background_burner");
+  assert.equal(kill?.type === "exit" && kill.reason, "cpu");
+  assert.match(kill?.type === "exit" ? kill.detail : "", /CPU outside its ticks/);
+  assert.deepEqual(fieldValues(run, "Counter", "value"), [90]);
+});
+
+Deno.test("without a cgroup, the RSS watchdog kills an ArrayBuffer bomb for memory", async () => {
+  await using folder = await makeScripts({
+    "_counter.ts": COUNTER_MODULE,
+    "counter.ts": COUNTER_SCRIPT,
+    "arraybuffer_bomb.ts": `
+      import { defineSystem } from "@syncra/std";
+      const hoard: Uint8Array[] = [];
+      export default defineSystem({ run() { for (let i = 0; i < 4; i++) hoard.push(new Uint8Array(8 << 20).fill(1)); } });`,
+  });
+  const run = await runTestWorld(folder, { ticks: 60, hz: 20, cgroups: false, memoryMb: 160 });
+  const kill = run.events.find((e) => e.type === "exit" && e.script === "arraybuffer_bomb");
+  assert.equal(kill?.type === "exit" && kill.reason, "memory");
+  assert.match(
+    kill?.type === "exit" ? kill.detail : "",
+    /resident memory \d+ MiB exceeds the budget of 160 MiB/,
+  );
+  assert.deepEqual(fieldValues(run, "Counter", "value"), [60]);
+});
+
+Deno.test("with a cgroup, an ArrayBuffer bomb is killed by the kernel and reported as memory", async () => {
+  await using folder = await makeScripts({
+    "_counter.ts": COUNTER_MODULE,
+    "counter.ts": COUNTER_SCRIPT,
+    "arraybuffer_bomb.ts": `
+      import { defineSystem } from "@syncra/std";
+      const hoard: Uint8Array[] = [];
+      export default defineSystem({ run() { for (let i = 0; i < 8; i++) hoard.push(new Uint8Array(8 << 20).fill(1)); } });`,
+  });
+  const run = await runTestWorld(folder, { ticks: 40, hz: 20, memoryMb: 128 });
+  const bomb = run.report.scripts.find((s) => s.name === "arraybuffer_bomb")!;
+  if (!bomb.budget?.startsWith("cgroup")) {
+    // No delegable cgroup on this machine: the RSS watchdog test covers it.
+    assert.ok(!Deno.env.get("SYNCRA_CI"), "CI machines must allow cgroups");
+    return;
+  }
+  const kill = run.events.find((e) => e.type === "exit" && e.script === "arraybuffer_bomb");
+  assert.equal(kill?.type === "exit" && kill.reason, "memory");
+  assert.deepEqual(fieldValues(run, "Counter", "value"), [40]);
+});
