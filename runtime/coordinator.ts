@@ -28,6 +28,8 @@ export interface CoordinatorOptions {
   maxInitSpawns: number;
   /** Structural commands accepted from one system per tick. @default 10000 */
   maxCommandsPerTick: number;
+  /** Live entities one script may have spawned (this run). @default 100000 */
+  maxEntitiesPerScript: number;
   /** How long `init` may take. @default 10000 */
   initTimeoutMs: number;
 }
@@ -39,6 +41,7 @@ export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.
   maxSpawnsPerTick: 256,
   maxInitSpawns: 10_000,
   maxCommandsPerTick: 10_000,
+  maxEntitiesPerScript: 100_000,
   initTimeoutMs: 10_000,
 });
 
@@ -53,6 +56,9 @@ export class Coordinator {
   readonly #events: EventStream;
   readonly #slots: () => readonly ScriptSlot[];
   #queued = new Map<ScriptSlot, ValidCommand[]>();
+  /** Who spawned each live entity (this run), and how many each script owns. */
+  readonly #owner = new Map<number, string>();
+  readonly #owned = new Map<string, number>();
 
   constructor(
     world: World,
@@ -238,14 +244,23 @@ export class Coordinator {
     this.#queued = new Map();
     const order = [...queued.keys()].sort((a, b) => (a.file < b.file ? -1 : 1));
     const unspawned: number[] = [];
+    const overCap = new Map<ScriptSlot, number>();
     for (const slot of order) {
       for (const c of queued.get(slot)!) {
         switch (c.op) {
-          case "spawn":
-            if (!this.world.spawn(c.id, c.components)) unspawned.push(c.id);
+          case "spawn": {
+            const owned = this.#owned.get(slot.file) ?? 0;
+            if (owned >= this.#options.maxEntitiesPerScript) {
+              unspawned.push(c.id);
+              overCap.set(slot, (overCap.get(slot) ?? 0) + 1);
+            } else if (this.world.spawn(c.id, c.components)) {
+              this.#owner.set(c.id, slot.file);
+              this.#owned.set(slot.file, owned + 1);
+            } else unspawned.push(c.id);
             break;
+          }
           case "despawn":
-            this.world.despawn(c.id);
+            if (this.world.despawn(c.id)) this.#disown(c.id);
             break;
           case "add":
             this.world.add(c.id, c.component, c.values);
@@ -257,6 +272,21 @@ export class Coordinator {
       }
     }
     this.world.allocator.release(unspawned);
+    for (const [slot, refused] of overCap) {
+      slot.recordViolation(
+        this.tick,
+        `Cannot spawn ${refused} more entities from script "${slot.name}": it owns ${
+          this.#owned.get(slot.file)
+        } entities, the limit is ${this.#options.maxEntitiesPerScript}`,
+      );
+    }
+  }
+
+  #disown(id: number): void {
+    const file = this.#owner.get(id);
+    if (file === undefined) return;
+    this.#owner.delete(id);
+    this.#owned.set(file, (this.#owned.get(file) ?? 1) - 1);
   }
 
   /** Structural commands not yet applied (they are applied before saving). */

@@ -47,6 +47,8 @@ export interface WorldOptions {
   memoryMb: number;
   /** Processes plus threads per script, where cgroups allow. @default 64 */
   maxThreads: number;
+  /** Live entities one script may have spawned. @default 100000 */
+  maxEntitiesPerScript: number;
   /** Use cgroups where the machine allows; false leaves memory to the RSS watchdog. @default true */
   cgroups: boolean;
   /** Print logs and the status line. @default true */
@@ -76,6 +78,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   memoryMb: 256,
   maxThreads: 64,
   cgroups: true,
+  maxEntitiesPerScript: DEFAULT_COORDINATOR_OPTIONS.maxEntitiesPerScript,
   quiet: false,
   config: null,
 });
@@ -204,6 +207,7 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
     ...DEFAULT_COORDINATOR_OPTIONS,
     hz: options.hz,
     deadlineMs: options.deadlineMs,
+    maxEntitiesPerScript: options.maxEntitiesPerScript,
   });
 
   await using _audit = new AuditLog(

@@ -63,3 +63,35 @@ Deno.test("with a cgroup, an ArrayBuffer bomb is killed by the kernel and report
   assert.equal(kill?.type === "exit" && kill.reason, "memory");
   assert.deepEqual(fieldValues(run, "Counter", "value"), [40]);
 });
+
+Deno.test("a spawn flood gets 256 ids per tick and stops at the per-script entity cap", async () => {
+  await using folder = await makeScripts({
+    "_counter.ts": COUNTER_MODULE,
+    "counter.ts": COUNTER_SCRIPT,
+    "spawn_flood.ts": `
+      import { defineComponent, defineSystem } from "@syncra/std";
+      const Junk = defineComponent("Junk", { x: "f32" });
+      export default defineSystem({
+        writes: [Junk], spawns: true,
+        run(ctx) {
+          let made = 0;
+          try { for (let i = 0; i < 100000; i++) { ctx.spawn({ Junk: { x: i } }); made++; } }
+          catch (e) { if (ctx.tick === 1) ctx.log(made, String(e)); }
+        },
+      });`,
+  });
+  const run = await runTestWorld(folder, { ticks: 12, maxEntitiesPerScript: 2000 });
+  const log = run.events.find((e) => e.type === "log" && e.script === "spawn_flood");
+  assert.match(
+    log?.type === "log" ? log.text : "",
+    /^256 RangeError: Cannot spawn more than 256 entities in one tick/,
+  );
+  // 11 ticks of spawns are applied (the 12th tick's at the next start): capped at 2000.
+  assert.equal(run.report.entities, 1 + 2000);
+  const capped = run.events.find((e) => e.type === "violation" && e.script === "spawn_flood");
+  assert.match(
+    capped?.type === "violation" ? capped.message : "",
+    /owns 2000 entities, the limit is 2000/,
+  );
+  assert.deepEqual(fieldValues(run, "Counter", "value"), [12]);
+});
