@@ -31,6 +31,8 @@ import { GrantViolationError } from "./errors.ts";
 const stdin = Deno.stdin;
 const stdout = Deno.stdout;
 const inspect = Deno.inspect;
+const storageArg = Deno.args.find((a) => a.startsWith("--storage="));
+const storage = storageArg ? storageArg.slice("--storage=".length) : null;
 const exit = Deno.exit;
 for (const key of ["stdin", "stdout", "stderr"] as const) {
   Object.defineProperty(Deno, key, { value: undefined, writable: false, configurable: false });
@@ -151,6 +153,7 @@ class TickContext implements SystemContext {
   readonly tick: number;
   readonly count: number;
   readonly entities: Uint32Array;
+  readonly storage = storage;
   readonly commands: WireCommand[] = [];
   readonly written: WrittenColumn[] = [];
   readonly #system: SystemDefinition;

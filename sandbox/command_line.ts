@@ -83,6 +83,8 @@ export function deriveDenoArgs(spec: ChildCommandSpec): string[] {
     args.push(`--allow-read=${dir}`, `--allow-write=${dir}`);
   }
   args.push(validatePath(spec.bundlePath, "bundle"));
+  // The script learns where its storage is from its arguments (Deno.args needs no permission).
+  if (spec.grants.storageDir !== null) args.push(`--storage=${spec.grants.storageDir}`);
   return args;
 }
 

@@ -12,6 +12,8 @@ export interface SystemContext {
   readonly dt: number;
   /** The tick number, starting at 1 (0 during `init`). */
   readonly tick: number;
+  /** Absolute path of the system's private folder when `storage` was approved, else null. */
+  readonly storage: string | null;
   /** Number of entities matching the system's query. */
   readonly count: number;
   /** Entity ids, one per row. */

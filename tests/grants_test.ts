@@ -157,3 +157,39 @@ Deno.test("an approved net capability becomes a scoped --allow-net flag and the 
   listener.close();
   await accepting;
 });
+
+Deno.test("an approved storage capability gives the script a private folder and nothing else", async () => {
+  await using folder = await makeScripts({
+    "notes.ts": `
+      import { defineComponent, defineSystem } from "@syncra/std";
+      const Saved = defineComponent("Saved", { ok: "u8" });
+      export default defineSystem({
+        writes: [Saved], spawns: true, storage: true,
+        init(ctx) { ctx.spawn({ Saved: { ok: 0 } }); },
+        run(ctx) {
+          if (ctx.tick !== 1) return;
+          Deno.writeTextFileSync(ctx.storage + "/note.txt", "kept");
+          let outside = "allowed";
+          try { Deno.readTextFileSync(ctx.storage + "/../../audit.jsonl"); } catch (e) { outside = (e as Error).name; }
+          ctx.log("outside:", outside);
+          ctx.write(Saved).ok.fill(Deno.readTextFileSync(ctx.storage + "/note.txt") === "kept" ? 1 : 0);
+        },
+      });`,
+  });
+  const run = await runTestWorld(folder, {
+    ticks: 3,
+    deadlineMs: 2000,
+    config: { capabilities: { "notes.ts": { net: [], storage: true } }, source: "test" },
+  });
+  const s = scriptReport(run, "notes");
+  assert.equal(s.state, "running", s.lastError ?? "");
+  assert.deepEqual(fieldValues(run, "Saved", "ok"), [1]);
+  const storage = `${folder.root}/.syncra/storage/notes`;
+  assert.equal(await Deno.readTextFile(`${storage}/note.txt`), "kept");
+  assert.ok(s.command.includes(`--allow-write=${storage}`), s.command.join(" "));
+  const log = run.events.find((e) => e.type === "log" && e.script === "notes");
+  assert.match(
+    log?.type === "log" ? log.text : "",
+    /outside: (NotCapable|NotFound|PermissionDenied)/,
+  );
+});
