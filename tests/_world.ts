@@ -103,3 +103,41 @@ export function scriptReport(run: TestRun, name: string) {
   }
   return s;
 }
+
+/**
+ * Runs a world until `done(events)` holds (checked on every event) or
+ * `timeoutMs` passes, then stops it cleanly. For assertions about things that
+ * take a varying number of ticks on a loaded machine.
+ */
+export async function runTestWorldUntil(
+  folder: TestFolder,
+  done: (events: readonly SupervisorEvent[]) => boolean,
+  options: Partial<WorldOptions> & { timeoutMs?: number } = {},
+): Promise<TestRun> {
+  const controller = new AbortController();
+  const seen: SupervisorEvent[] = [];
+  const { timeoutMs = 20_000, ...rest } = options;
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    return await runTestWorld(folder, {
+      ...rest,
+      signal: controller.signal,
+      onEvent: (e) => {
+        seen.push(e);
+        if (done(seen)) controller.abort();
+      },
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The counter value a run ended with equals its last tick: no tick was lost. */
+export function assertNoTickLost(run: TestRun): void {
+  const values = fieldValues(run, "Counter", "value");
+  if (values.length !== 1 || values[0] !== run.dump.tick) {
+    throw new Error(
+      `The counter is ${JSON.stringify(values)} after tick ${run.dump.tick}: a tick was lost`,
+    );
+  }
+}
