@@ -4,33 +4,15 @@
  *
  * @module
  */
-import type { FieldInfo } from "../std/component.ts";
+import { type FieldArray, fieldArray, type FieldInfo } from "../std/component.ts";
 import type { ComponentInfo } from "./component_registry.ts";
 
 /** Any column array. */
-export type ColumnArray =
-  | Float32Array
-  | Float64Array
-  | Int32Array
-  | Uint32Array
-  | Uint8Array;
+export type ColumnArray = FieldArray;
 
 /** A new zeroed array for `n` scalars of a field's type. */
 export function newColumnArray(field: FieldInfo, n: number): ColumnArray {
-  switch (field.type) {
-    case "f64":
-      return new Float64Array(n);
-    case "i32":
-      return new Int32Array(n);
-    case "u32":
-    case "entity":
-      return new Uint32Array(n);
-    case "u8":
-    case "bool":
-      return new Uint8Array(n);
-    default:
-      return new Float32Array(n);
-  }
+  return fieldArray(field.type, n);
 }
 
 /** One field's storage in one archetype. */

@@ -12,7 +12,7 @@
  * @module
  */
 import type { ComponentType, FieldInfo } from "../std/component.ts";
-import { flattenFieldValue } from "../std/component.ts";
+import { fieldArray, flattenFieldValue } from "../std/component.ts";
 import type { SystemContext, SystemDefinition } from "../std/system.ts";
 import { FrameReader } from "./frame_reader.ts";
 import { MessagePackWriter } from "./msgpack_encode.ts";
@@ -110,18 +110,6 @@ function describeManifest(system: SystemDefinition): WireManifest {
   };
 }
 
-const ARRAY_FOR: Record<string, (b: ArrayBuffer) => ArrayBufferView> = {
-  f32: (b) => new Float32Array(b),
-  vec3: (b) => new Float32Array(b),
-  quat: (b) => new Float32Array(b),
-  f64: (b) => new Float64Array(b),
-  i32: (b) => new Int32Array(b),
-  u32: (b) => new Uint32Array(b),
-  entity: (b) => new Uint32Array(b),
-  u8: (b) => new Uint8Array(b),
-  bool: (b) => new Uint8Array(b),
-};
-
 /** Copies received bytes into a fresh aligned buffer (received views may be unaligned). */
 function alignedCopy(bytes: Uint8Array | undefined, byteLength: number): ArrayBuffer {
   const out = new ArrayBuffer(byteLength);
@@ -193,7 +181,7 @@ class TickContext implements SystemContext {
     for (const f of component.fields) {
       const byteLength = this.count * f.width * f.bytes;
       const working = alignedCopy(shipped[f.name], byteLength);
-      views[f.name] = ARRAY_FOR[f.type]!(working);
+      views[f.name] = fieldArray(f.type, working);
       if (writable) {
         const original = alignedCopy(shipped[f.name], byteLength);
         this.written.push({ component: component.name, field: f.name, original, working });

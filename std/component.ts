@@ -65,6 +65,31 @@ const FIELD_LAYOUT: Record<FieldType, { width: number; bytes: number }> = {
   entity: { width: 1, bytes: 4 },
 };
 
+/** Any array a column arrives in. */
+export type FieldArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
+
+/**
+ * A typed array for a field type: `n` zeroed scalars, or a view of a buffer.
+ * Used by the coordinator's tables and the in-child host alike.
+ */
+export function fieldArray(type: FieldType, size: number | ArrayBuffer): FieldArray {
+  const arg = size as number;
+  switch (type) {
+    case "f64":
+      return new Float64Array(arg);
+    case "i32":
+      return new Int32Array(arg);
+    case "u32":
+    case "entity":
+      return new Uint32Array(arg);
+    case "u8":
+    case "bool":
+      return new Uint8Array(arg);
+    default:
+      return new Float32Array(arg);
+  }
+}
+
 /** Whether `value` names a field type. */
 export function isFieldType(value: unknown): value is FieldType {
   return typeof value === "string" && Object.hasOwn(FIELD_LAYOUT, value);
