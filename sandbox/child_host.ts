@@ -316,8 +316,12 @@ export async function runChildHost(
     maxItems: 1 << 24,
     maxFrameBytes: 1 << 30,
   });
-  for await (const chunk of stdin.readable) {
-    for (const raw of reader.push(chunk)) {
+  // Plain reads into one buffer: cheaper per tick than a ReadableStream (the reader copies out).
+  const chunk = new Uint8Array(256 * 1024);
+  while (true) {
+    const n = await stdin.read(chunk);
+    if (n === null) break;
+    for (const raw of reader.push(chunk.subarray(0, n))) {
       const message = raw as { t: string } & Omit<TickMessage, "t">;
       if (message.t === "shutdown") return exit(0);
       const isInit = message.t === "init";

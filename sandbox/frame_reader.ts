@@ -39,7 +39,8 @@ export class FrameReader {
       if (this.#frame === null) {
         // Collect the 4-byte length prefix (it may straddle chunks).
         const take = Math.min(4 - this.#pendingBytes, chunk.length - at);
-        this.#pending.push(chunk.subarray(at, at + take));
+        // Copied: callers may reuse `chunk` for their next read.
+        this.#pending.push(chunk.slice(at, at + take));
         this.#pendingBytes += take;
         at += take;
         if (this.#pendingBytes < 4) break;
