@@ -116,6 +116,8 @@ export class LiveChild {
   /** A request was sent and its result has not come back, even if its deadline passed. */
   busy = false;
   killReason: ExitReason | null = null;
+  /** Resolves once the child has exited and its resources (cgroup) are released. */
+  settled: Promise<void> = Promise.resolve();
 
   constructor(
     link: ChildLink,
@@ -267,6 +269,7 @@ export class ScriptSlot {
             try {
               const manifest = validateManifest(message.manifest, this.file);
               child = new LiveChild(link, manifest, bundle, command, isolation);
+              child.settled = settled;
               clearTimeout(timer);
               resolve(child);
             } catch (error) {
@@ -294,6 +297,8 @@ export class ScriptSlot {
         () => fail(`Script "${this.file}" did not start within ${this.#options.helloTimeoutMs} ms`),
         this.#options.helloTimeoutMs,
       );
+      let settle = () => {};
+      const settled = new Promise<void>((r) => (settle = r));
       link.exited.then(async (exit) => {
         // Ask the group whether the kernel killed the child for memory, then remove it.
         const oomKills = group ? (await group.memoryEvents().catch(() => null))?.oomKills ?? 0 : 0;
@@ -307,7 +312,7 @@ export class ScriptSlot {
           return;
         }
         this.#onExit(child, exit, stderr, oomKills > 0);
-      });
+      }).finally(settle);
     });
   }
 
@@ -445,6 +450,7 @@ export class ScriptSlot {
     const hard = setTimeout(() => child.link.kill("SIGKILL"), this.#options.killGraceMs);
     await child.link.exited;
     clearTimeout(hard);
+    await child.settled;
   }
 
   async #dispose(child: LiveChild, reason: ExitReason): Promise<void> {
@@ -455,6 +461,7 @@ export class ScriptSlot {
       const polite = setTimeout(() => void this.#terminate(child), this.#options.killGraceMs);
       await child.link.exited;
       clearTimeout(polite);
+      await child.settled;
       return;
     }
     await this.#terminate(child);

@@ -7,6 +7,7 @@
  */
 import { DEFAULT_FRAME_LIMITS, type FrameLimits, FrameReader } from "../sandbox/frame_reader.ts";
 import { MessagePackWriter } from "../sandbox/msgpack_encode.ts";
+import { writeRuntimeFrame } from "../sandbox/tick_frame.ts";
 import { ProtocolError } from "../sandbox/errors.ts";
 import type { ChildCommand } from "../sandbox/command_line.ts";
 import type { RuntimeMessage } from "../sandbox/protocol.ts";
@@ -115,7 +116,7 @@ export class StdioLink implements ChildLink {
     // Frames are encoded when their turn comes, so the one reusable buffer is never shared.
     const next = this.#queue.then(async () => {
       if (this.#closed) throw new Error("Cannot send to a child that has exited");
-      await this.#stdin.write(this.#writer.beginFrame().value(message).finishFrame());
+      await this.#stdin.write(writeRuntimeFrame(this.#writer, message));
     });
     this.#queue = next.catch(() => {});
     return next;

@@ -355,13 +355,36 @@ async function probeV2(root: string): Promise<Layout> {
       );
     }
   }
+  await removeStaleParents(own);
   const parent = `${own}/syncra-${Deno.pid}`;
   return { version: 2, memoryParent: parent, pidsParent: parent };
+}
+
+/**
+ * Removes `syncra-<pid>` folders left by runtimes that died without cleaning
+ * up (their groups are empty once their processes are gone).
+ */
+async function removeStaleParents(dir: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const pid = /^syncra-(\d+)$/.exec(entry.name)?.[1];
+      if (!entry.isDirectory || !pid || pid === String(Deno.pid)) continue;
+      if (await Deno.stat(`/proc/${pid}`).then(() => true, () => false)) continue;
+      const parent = `${dir}/${entry.name}`;
+      for await (const group of Deno.readDir(parent)) {
+        if (group.isDirectory) await Deno.remove(`${parent}/${group.name}`).catch(() => {});
+      }
+      await Deno.remove(parent).catch(() => {});
+    }
+  } catch {
+    // Best effort: a folder we cannot read is not ours to clean.
+  }
 }
 
 async function probeV1(root: string): Promise<Layout> {
   const memory = await ownGroup(`${root}/memory`, "memory");
   const pids = await ownGroup(`${root}/pids`, "pids");
+  await Promise.all([removeStaleParents(memory), removeStaleParents(pids)]);
   return {
     version: 1,
     memoryParent: `${memory}/syncra-${Deno.pid}`,

@@ -16,6 +16,7 @@ import { fieldArray, flattenFieldValue } from "../std/component.ts";
 import type { SystemContext, SystemDefinition } from "../std/system.ts";
 import { FrameReader } from "./frame_reader.ts";
 import { MessagePackWriter } from "./msgpack_encode.ts";
+import { readTickFrame } from "./tick_frame.ts";
 import {
   type ChildMessage,
   PROTOCOL_VERSION,
@@ -110,30 +111,46 @@ function describeManifest(system: SystemDefinition): WireManifest {
   };
 }
 
-/** Copies received bytes into a fresh aligned buffer (received views may be unaligned). */
-function alignedCopy(bytes: Uint8Array | undefined, byteLength: number): ArrayBuffer {
-  const out = new ArrayBuffer(byteLength);
-  if (bytes) new Uint8Array(out).set(bytes.subarray(0, byteLength));
+/** Copies received bytes into a fresh aligned buffer. */
+function alignedCopy(bytes: Uint8Array | undefined, byteLength: number): Uint8Array {
+  const out = new Uint8Array(byteLength);
+  if (bytes) out.set(bytes.subarray(0, byteLength));
   return out;
 }
 
-function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  const whole = a.byteLength & ~3;
-  const x = new Int32Array(a, 0, whole >> 2);
-  const y = new Int32Array(b, 0, whole >> 2);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  const xb = new Uint8Array(a);
-  const yb = new Uint8Array(b);
-  for (let i = whole; i < a.byteLength; i++) if (xb[i] !== yb[i]) return false;
+/** Compares two views of equal length, both starting on a 4-byte boundary. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const whole = a.length >> 2;
+  const x = new Int32Array(a.buffer, a.byteOffset, whole);
+  const y = new Int32Array(b.buffer, b.byteOffset, whole);
+  for (let i = 0; i < whole; i++) if (x[i] !== y[i]) return false;
+  for (let i = whole << 2; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * Copies of written columns as shipped, to find what changed. The buffers
+ * are kept from tick to tick: allocating them anew would leave megabytes of
+ * ArrayBuffers per tick to the garbage collector.
+ */
+const originals = new Map<string, Uint8Array>();
+
+function originalCopy(key: string, bytes: Uint8Array): Uint8Array {
+  let buffer = originals.get(key);
+  if (!buffer || buffer.length < bytes.length) {
+    buffer = new Uint8Array(Math.max(bytes.length, (buffer?.length ?? 0) * 2));
+    originals.set(key, buffer);
+  }
+  const copy = buffer.subarray(0, bytes.length);
+  copy.set(bytes);
+  return copy;
 }
 
 interface WrittenColumn {
   component: string;
   field: string;
-  original: ArrayBuffer;
-  working: ArrayBuffer;
+  original: Uint8Array;
+  working: Uint8Array;
 }
 
 class TickContext implements SystemContext {
@@ -158,9 +175,12 @@ class TickContext implements SystemContext {
     this.tick = message.tick;
     this.count = message.count;
     this.#columns = message.columns;
-    this.entities = new Uint32Array(alignedCopy(message.entities, message.count * 4));
+    const ids = message.entities;
+    this.entities = ids.byteOffset % 4 === 0 && ids.length === message.count * 4
+      ? new Uint32Array(ids.buffer, ids.byteOffset, message.count)
+      : new Uint32Array(alignedCopy(ids, message.count * 4).buffer);
     const reserve = message.reserve;
-    this.#reserve = new Uint32Array(alignedCopy(reserve, reserve ? reserve.length & ~3 : 0));
+    this.#reserve = new Uint32Array(alignedCopy(reserve, reserve ? reserve.length & ~3 : 0).buffer);
   }
 
   #has(key: "reads" | "writes", component: ComponentType): boolean {
@@ -180,10 +200,15 @@ class TickContext implements SystemContext {
     const views: Record<string, ArrayBufferView> = {};
     for (const f of component.fields) {
       const byteLength = this.count * f.width * f.bytes;
-      const working = alignedCopy(shipped[f.name], byteLength);
+      let working = shipped[f.name];
+      // Columns arrive aligned inside the frame buffer and are used in place; anything
+      // else (a component that was not shipped) gets a zeroed buffer of its own.
+      if (!working || working.length !== byteLength || working.byteOffset % 8 !== 0) {
+        working = alignedCopy(working, byteLength);
+      }
       views[f.name] = fieldArray(f.type, working);
       if (writable) {
-        const original = alignedCopy(shipped[f.name], byteLength);
+        const original = originalCopy(`${component.name}.${f.name}`, working);
         this.written.push({ component: component.name, field: f.name, original, working });
       }
     }
@@ -279,7 +304,7 @@ class TickContext implements SystemContext {
     const changed: WireColumns = {};
     for (const w of this.written) {
       if (sameBytes(w.original, w.working)) continue;
-      (changed[w.component] ??= {})[w.field] = new Uint8Array(w.working);
+      (changed[w.component] ??= {})[w.field] = w.working;
     }
     return changed;
   }
@@ -315,14 +340,15 @@ export async function runChildHost(
     maxBinBytes: 1 << 30,
     maxItems: 1 << 24,
     maxFrameBytes: 1 << 30,
-  });
+  }, { reuse: true });
   // Plain reads into one buffer: cheaper per tick than a ReadableStream (the reader copies out).
   const chunk = new Uint8Array(256 * 1024);
   while (true) {
     const n = await stdin.read(chunk);
     if (n === null) break;
-    for (const raw of reader.push(chunk.subarray(0, n))) {
-      const message = raw as { t: string } & Omit<TickMessage, "t">;
+    // One message at a time: the reader reuses its buffer, and the columns are views into it.
+    for (const raw of reader.frames(chunk.subarray(0, n))) {
+      const message = raw as { t: string; reserve?: Uint8Array };
       if (message.t === "shutdown") return exit(0);
       const isInit = message.t === "init";
       const ctx = new TickContext(
@@ -337,7 +363,7 @@ export async function runChildHost(
             columns: {},
             reserve: message.reserve ?? new Uint8Array(0),
           }
-          : message,
+          : readTickFrame(message),
       );
       let error: WireError | null = null;
       try {

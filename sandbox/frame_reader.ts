@@ -27,13 +27,39 @@ export class FrameReader {
   #frame: Uint8Array | null = null;
   #filled = 0;
 
-  constructor(limits: Readonly<FrameLimits> = DEFAULT_FRAME_LIMITS) {
+  readonly #reuse: boolean;
+  #spare: Uint8Array | null = null;
+
+  /**
+   * With `reuse`, every message is decoded into one buffer that the next
+   * message overwrites: use `frames()` and finish with each message (and the
+   * views into it) before asking for the next. It spares a large allocation
+   * per frame, and the garbage collections that follow.
+   */
+  constructor(
+    limits: Readonly<FrameLimits> = DEFAULT_FRAME_LIMITS,
+    options: { reuse?: boolean } = {},
+  ) {
     this.#limits = limits;
+    this.#reuse = options.reuse ?? false;
   }
 
-  /** Feeds a chunk; returns every message completed by it. */
+  /** Feeds a chunk; returns every message completed by it (a fresh buffer each). */
   push(chunk: Uint8Array): unknown[] {
-    const out: unknown[] = [];
+    if (this.#reuse) throw new TypeError("A reusing FrameReader must be read with frames()");
+    return [...this.frames(chunk)];
+  }
+
+  #allocate(length: number): Uint8Array {
+    if (!this.#reuse) return new Uint8Array(length);
+    if (!this.#spare || this.#spare.length < length) {
+      this.#spare = new Uint8Array(Math.max(length, (this.#spare?.length ?? 0) * 2, 64 * 1024));
+    }
+    return this.#spare.subarray(0, length);
+  }
+
+  /** Feeds a chunk; yields each message it completes, one at a time. */
+  *frames(chunk: Uint8Array): Generator<unknown, void, undefined> {
     let at = 0;
     while (at < chunk.length) {
       if (this.#frame === null) {
@@ -59,7 +85,7 @@ export class FrameReader {
           );
         }
         if (length === 0) throw new ProtocolError("Empty frame");
-        this.#frame = new Uint8Array(length);
+        this.#frame = this.#allocate(length);
         this.#filled = 0;
       }
       const frame = this.#frame;
@@ -69,10 +95,9 @@ export class FrameReader {
       at += take;
       if (this.#filled === frame.length) {
         this.#frame = null;
-        out.push(decodeMessagePack(frame, this.#limits));
+        yield decodeMessagePack(frame, this.#limits);
       }
     }
-    return out;
   }
 
   /** Bytes of a frame begun but not finished (for diagnosing a child that died mid-frame). */

@@ -123,6 +123,33 @@ export class MessagePackWriter {
     return this;
   }
 
+  /** Bytes written since `beginFrame`, length prefix included. */
+  get position(): number {
+    return this.#pos;
+  }
+
+  /**
+   * Writes one bin holding every part, each starting at a multiple of `align`
+   * from the bin's start (gaps zeroed). Returns each part's offset.
+   */
+  packedBin(parts: readonly Uint8Array[], align: number): number[] {
+    const offsets: number[] = [];
+    let size = 0;
+    for (const p of parts) {
+      size = Math.ceil(size / align) * align;
+      offsets.push(size);
+      size += p.length;
+    }
+    this.#ensure(5 + size);
+    this.#u8(0xc6);
+    this.#view.setUint32(this.#pos, size);
+    this.#pos += 4;
+    this.#buf.fill(0, this.#pos, this.#pos + size);
+    parts.forEach((p, i) => this.#buf.set(p, this.#pos + offsets[i]!));
+    this.#pos += size;
+    return offsets;
+  }
+
   arrayHeader(n: number): this {
     this.#ensure(5);
     this.#u8(0xdd);

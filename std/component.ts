@@ -69,24 +69,37 @@ const FIELD_LAYOUT: Record<FieldType, { width: number; bytes: number }> = {
 export type FieldArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
 
 /**
- * A typed array for a field type: `n` zeroed scalars, or a view of a buffer.
+ * A typed array for a field type: `n` zeroed scalars, or a view of a buffer
+ * or of a Uint8Array's bytes (which must be aligned for the type).
  * Used by the coordinator's tables and the in-child host alike.
  */
-export function fieldArray(type: FieldType, size: number | ArrayBuffer): FieldArray {
-  const arg = size as number;
+export function fieldArray(type: FieldType, size: number | ArrayBuffer | Uint8Array): FieldArray {
+  const make = <T>(C: {
+    new (n: number): T;
+    new (b: ArrayBufferLike, offset: number, length: number): T;
+    BYTES_PER_ELEMENT: number;
+  }): T => {
+    if (typeof size === "number") return new C(size);
+    const bytes = size instanceof Uint8Array ? size : new Uint8Array(size);
+    return new C(
+      bytes.buffer,
+      bytes.byteOffset,
+      Math.floor(bytes.byteLength / C.BYTES_PER_ELEMENT),
+    );
+  };
   switch (type) {
     case "f64":
-      return new Float64Array(arg);
+      return make(Float64Array);
     case "i32":
-      return new Int32Array(arg);
+      return make(Int32Array);
     case "u32":
     case "entity":
-      return new Uint32Array(arg);
+      return make(Uint32Array);
     case "u8":
     case "bool":
-      return new Uint8Array(arg);
+      return make(Uint8Array);
     default:
-      return new Float32Array(arg);
+      return make(Float32Array);
   }
 }
 

@@ -1,0 +1,336 @@
+/**
+ * Helpers of `bench/tick_bench.ts`: statistics, process memory from /proc,
+ * an instrumented launcher, the real frame sizes of a tick, and the steps of
+ * one tick timed in-process with the runtime's own code.
+ *
+ * @module
+ */
+import type { ScriptLauncher } from "../runtime/script_slot.ts";
+import type { ChildLink } from "../runtime/child_link.ts";
+import { validateResult } from "../runtime/result_validation.ts";
+import { World } from "../runtime/world.ts";
+import { DEFAULT_FRAME_LIMITS, FrameReader } from "../sandbox/frame_reader.ts";
+import type { Manifest } from "../sandbox/manifest.ts";
+import { MessagePackWriter } from "../sandbox/msgpack_encode.ts";
+import type { ResultMessage, TickMessage } from "../sandbox/protocol.ts";
+
+// ---- Statistics ----
+
+/** Percentiles (nearest rank) and extremes of samples, in their unit. */
+export interface Stats {
+  p50: number;
+  p99: number;
+  mean: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+const round = (n: number) => Math.round(n * 10000) / 10000;
+
+/** Nearest-rank percentiles of `samples`. */
+export function stats(samples: readonly number[]): Stats {
+  const s = [...samples].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (s.length === 0) return { p50: NaN, p99: NaN, mean: NaN, min: NaN, max: NaN, n: 0 };
+  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+  return {
+    p50: round(at(0.5)),
+    p99: round(at(0.99)),
+    mean: round(s.reduce((a, b) => a + b, 0) / s.length),
+    min: round(s[0]!),
+    max: round(s[s.length - 1]!),
+    n: s.length,
+  };
+}
+
+// ---- Processes ----
+
+/** One process under a script's link. */
+export interface ProcessInfo {
+  pid: number;
+  name: string;
+  rssKb: number;
+}
+
+function readStatus(pid: number): ProcessInfo | null {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const name = /^Name:\s*(.*)$/m.exec(text)?.[1]?.trim() ?? "?";
+    const rssKb = Number(/^VmRSS:\s*(\d+)\s*kB/m.exec(text)?.[1] ?? 0);
+    return { pid, name, rssKb };
+  } catch {
+    return null;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+      if (text !== "") out.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    // Gone.
+  }
+  return out;
+}
+
+/**
+ * A process and all its descendants (a jailed script is bash → bwrap →
+ * bwrap → deno: the link's pid is the outer bwrap, bash having exec'd it).
+ */
+export function describeProcesses(pid: number): ProcessInfo[] {
+  const out: ProcessInfo[] = [];
+  const queue = [pid];
+  const seen = new Set<number>();
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    const info = readStatus(p);
+    if (info) out.push(info);
+    queue.push(...childrenOf(p));
+  }
+  return out;
+}
+
+/** CPU time (user + system, all threads) of a process in ms, from /proc/<pid>/stat; 0 if gone. */
+export function cpuMs(pid: number | "self"): number {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the command name (which may hold spaces) start at field 3.
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS);
+  } catch {
+    return 0;
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+/** CPU time of a process and all its descendants, in ms. */
+export function treeCpuMs(pid: number): number {
+  return describeProcesses(pid).reduce((n, p) => n + cpuMs(p.pid), 0);
+}
+
+// ---- Instrumented links ----
+
+/** Receives, per request to a child, the time from `send` to written and to its result decoded. */
+export interface LinkProbe {
+  written(ms: number): void;
+  reply(ms: number): void;
+}
+
+/** The launcher, with every link it spawns timing its requests. */
+export function instrumentLauncher(launcher: ScriptLauncher, probe: LinkProbe): ScriptLauncher {
+  return {
+    ...launcher,
+    spawn(command, handlers) {
+      let sentAt = 0;
+      const link = launcher.spawn(command, {
+        ...handlers,
+        message(m) {
+          if ((m as { t?: unknown }).t === "result") probe.reply(performance.now() - sentAt);
+          handlers.message(m);
+        },
+      });
+      const wrapped: ChildLink = {
+        get pid() {
+          return link.pid;
+        },
+        exited: link.exited,
+        kill: (signal) => link.kill(signal),
+        [Symbol.asyncDispose]: () => link[Symbol.asyncDispose](),
+        send(message) {
+          const at = performance.now();
+          if (message.t === "tick") sentAt = at;
+          const sent = link.send(message);
+          if (message.t === "tick") {
+            sent.then(() => probe.written(performance.now() - at), () => {});
+          }
+          return sent;
+        },
+      };
+      return wrapped;
+    },
+  };
+}
+
+// ---- Frames ----
+
+function tickMessage(n: number, dt: number, component = "P0"): TickMessage {
+  return {
+    t: "tick",
+    tick: 123_456,
+    dt,
+    count: n,
+    entities: new Uint8Array(n * 4),
+    columns: { [component]: { p: new Uint8Array(n * 12) } },
+  };
+}
+
+function resultMessage(n: number, component = "P0"): ResultMessage {
+  return {
+    t: "result",
+    tick: 123_456,
+    changed: { [component]: { p: new Uint8Array(n * 12) } },
+    commands: [],
+    error: null,
+  };
+}
+
+/** Byte sizes (length prefix included) of one script's real tick and result frames. */
+export function realFrameSizes(n: number, dt: number): { tick: number; result: number } {
+  const w = new MessagePackWriter();
+  const tick = w.beginFrame().value(tickMessage(n, dt)).finishFrame().length;
+  const result = w.beginFrame().value(resultMessage(n)).finishFrame().length;
+  return { tick, result };
+}
+
+// ---- One tick's steps, in-process ----
+
+/** Median ms of each step, by side ("runtime": the coordinator's process; "child": a script's). */
+export type Breakdown = Record<"runtime" | "child", Record<string, number>>;
+
+/** Verbatim from sandbox/child_host.ts (not exported there). */
+function alignedCopy(bytes: Uint8Array | undefined, byteLength: number): ArrayBuffer {
+  const out = new ArrayBuffer(byteLength);
+  if (bytes) new Uint8Array(out).set(bytes.subarray(0, byteLength));
+  return out;
+}
+
+/** Verbatim from sandbox/child_host.ts (not exported there). */
+function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  const whole = a.byteLength & ~3;
+  const x = new Int32Array(a, 0, whole >> 2);
+  const y = new Int32Array(b, 0, whole >> 2);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  const xb = new Uint8Array(a);
+  const yb = new Uint8Array(b);
+  for (let i = whole; i < a.byteLength; i++) if (xb[i] !== yb[i]) return false;
+  return true;
+}
+
+/** The child host's reader limits (sandbox/child_host.ts). */
+const CHILD_LIMITS = {
+  maxDepth: 16,
+  maxStringBytes: 1 << 20,
+  maxBinBytes: 1 << 30,
+  maxItems: 1 << 24,
+  maxFrameBytes: 1 << 30,
+};
+
+function median(fn: () => void, reps: number): number {
+  for (let i = 0; i < 5; i++) fn();
+  const out: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    fn();
+    out.push(performance.now() - t);
+  }
+  return stats(out).p50;
+}
+
+/**
+ * Times each step of one script's tick with the code that does it (World,
+ * MessagePackWriter, FrameReader, validateResult; the child host's copies and
+ * diff, copied verbatim) on `n` vec3 rows. Pipe transfers and process wake-ups
+ * are not in here: they are what the raw-pipe baseline measures.
+ */
+export function bench4x25kBreakdown(n: number, dt: number, reps = 60): Breakdown {
+  const world = new World();
+  world.registry.declare("bench", { P0: { p: { type: "vec3", default: [0, 0, 0] } } });
+  for (const id of world.allocator.reserve(n)) world.spawn(id, { P0: { p: [1, 2, 3] } });
+  const manifest: Manifest = {
+    name: "mover0",
+    reads: [],
+    writes: ["P0"],
+    spawns: false,
+    hasInit: false,
+    hasRun: true,
+    components: { P0: { p: { type: "vec3", default: [0, 0, 0] } } },
+    net: [],
+    storage: false,
+  };
+
+  // Runtime: gather and encode the tick.
+  let rows = world.query(["P0"]);
+  let message: TickMessage = tickMessage(0, dt);
+  const gather = median(() => {
+    rows = world.query(["P0"]);
+    message = {
+      t: "tick",
+      tick: 1,
+      dt,
+      count: rows.count,
+      entities: world.gatherEntities(rows),
+      columns: { P0: { p: world.gatherColumn(rows, "P0", "p") } },
+    };
+  }, reps);
+  const writer = new MessagePackWriter();
+  const encode = median(() => writer.beginFrame().value(message).finishFrame(), reps);
+  const tickFrame = writer.beginFrame().value(message).finishFrame().slice();
+
+  // Child: decode, copy into aligned buffers, run, diff, encode the result.
+  const childReader = new FrameReader(CHILD_LIMITS);
+  let decoded = message as TickMessage;
+  const childDecode = median(() => {
+    decoded = childReader.push(tickFrame)[0] as TickMessage;
+  }, reps);
+  let entities = new Uint32Array(0);
+  let working = new ArrayBuffer(0);
+  let original = new ArrayBuffer(0);
+  const bytes = n * 12;
+  const copies = median(() => {
+    entities = new Uint32Array(alignedCopy(decoded.entities, n * 4));
+    working = alignedCopy(decoded.columns.P0!.p, bytes);
+    original = alignedCopy(decoded.columns.P0!.p, bytes);
+  }, reps);
+  const run = median(() => {
+    const p = new Float32Array(working);
+    for (let i = 0; i < n * 3; i++) p[i]! += 1 * dt;
+  }, reps);
+  const diff = median(() => sameBytes(original, working), reps);
+  const childWriter = new MessagePackWriter();
+  const result: ResultMessage = {
+    t: "result",
+    tick: 1,
+    changed: { P0: { p: new Uint8Array(working) } },
+    commands: [],
+    error: null,
+  };
+  const childEncode = median(() => childWriter.beginFrame().value(result).finishFrame(), reps);
+  const resultFrame = childWriter.beginFrame().value(result).finishFrame().slice();
+
+  // Runtime: decode, validate and merge the result.
+  const reader = new FrameReader(DEFAULT_FRAME_LIMITS);
+  let raw: unknown = null;
+  const decode = median(() => {
+    raw = reader.push(resultFrame)[0];
+  }, reps);
+  let changed: { component: string; field: string; bytes: Uint8Array }[] = [];
+  const validate = median(() => {
+    const v = validateResult(raw, {
+      script: "mover0",
+      manifest,
+      tick: 1,
+      rows,
+      reserved: null,
+      component: (name) => world.registry.get(name),
+      maxCommands: 10_000,
+    });
+    if (!v.ok) throw new Error(v.violations.join("; "));
+    changed = v.result.changed;
+  }, reps);
+  const merge = median(() => {
+    for (const c of changed) world.scatterColumn(rows, c.component, c.field, c.bytes);
+  }, reps);
+  void entities;
+  return {
+    runtime: { gather, encode, decode, validate, merge },
+    child: { decode: childDecode, copies, run, diff, encode: childEncode },
+  };
+}
