@@ -127,11 +127,10 @@ export class Coordinator {
       const outcome = await slot.request(
         { t: "init", reserve: reserved ? u8(reserved) : new Uint8Array(0) },
         this.#options.initTimeoutMs,
+        (result) => this.#accept(slot, child, 0, EMPTY_ROWS, reserved, result),
       );
       if (outcome.kind === "timeout") slot.recordMiss(0);
-      const used = outcome.kind === "result"
-        ? this.#accept(slot, child, 0, EMPTY_ROWS, reserved, outcome.result)
-        : null;
+      const used = outcome.kind === "result" ? outcome.value : null;
       this.#release(reserved, used);
       this.#applyCommands();
     }
@@ -178,19 +177,22 @@ export class Coordinator {
     }
     const reserved = m.spawns ? this.world.allocator.reserve(this.#options.maxSpawnsPerTick) : null;
     const tick = this.tick;
-    const outcome = await slot.request({
-      t: "tick",
-      tick,
-      dt: this.dt,
-      count: rows.count,
-      entities: rows.count > 0 ? this.world.gatherEntities(rows) : new Uint8Array(0),
-      columns,
-      ...(reserved ? { reserve: u8(reserved) } : {}),
-    }, this.#options.deadlineMs);
+    const outcome = await slot.request(
+      {
+        t: "tick",
+        tick,
+        dt: this.dt,
+        count: rows.count,
+        entities: rows.count > 0 ? this.world.gatherEntities(rows) : new Uint8Array(0),
+        columns,
+        ...(reserved ? { reserve: u8(reserved) } : {}),
+      },
+      this.#options.deadlineMs,
+      (result) => this.#accept(slot, child, tick, rows, reserved, result),
+    );
     let used: Set<number> | null = null;
-    if (outcome.kind === "result") {
-      used = this.#accept(slot, child, tick, rows, reserved, outcome.result);
-    } else if (outcome.kind === "timeout" || outcome.kind === "busy") slot.recordMiss(tick);
+    if (outcome.kind === "result") used = outcome.value;
+    else if (outcome.kind === "timeout" || outcome.kind === "busy") slot.recordMiss(tick);
     this.#release(reserved, used);
   }
 

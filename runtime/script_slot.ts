@@ -78,9 +78,14 @@ export const DEFAULT_SLOT_OPTIONS: Readonly<SlotOptions> = Object.freeze({
   maxViolatingTicks: 10,
 });
 
-/** The result of asking a child to run a tick. */
-export type TickOutcome =
-  | { kind: "result"; result: ResultMessage }
+/**
+ * The result of asking a child to run a tick. For a result, `value` is what
+ * the caller's `accept` made of it: `accept` runs synchronously when the
+ * frame arrives, while its column views are valid (the link reuses its
+ * buffer for the next frame).
+ */
+export type TickOutcome<T = void> =
+  | { kind: "result"; value: T }
   | { kind: "timeout" }
   | { kind: "busy" }
   | { kind: "gone" };
@@ -93,8 +98,8 @@ export class LiveChild {
   readonly command: ChildCommand;
   readonly isolation: Isolation;
   readonly startedAt = performance.now();
-  /** Resolver of the request in flight, if any. */
-  waiting: ((outcome: TickOutcome) => void) | null = null;
+  /** Handler of the request in flight, if any: called with the result, or null when it is gone. */
+  waiting: ((result: ResultMessage | null) => void) | null = null;
   /** The tick of the request in flight (0 for init). */
   expectedTick = -1;
   /** Wall time spent working on requests, for the CPU budget. */
@@ -335,7 +340,7 @@ export class ScriptSlot {
       child.endRequest();
       const waiting = child.waiting;
       child.waiting = null;
-      waiting?.({ kind: "result", result: raw as ResultMessage });
+      waiting?.(raw as ResultMessage);
       return;
     }
     if (child) this.#kill(child, "protocol", `sent an unexpected ${JSON.stringify(m.t)} frame`);
@@ -363,19 +368,23 @@ export class ScriptSlot {
   }
 
   /** Sends a tick (or init) and waits for its result until the deadline. */
-  request(message: RuntimeMessage, deadlineMs: number): Promise<TickOutcome> {
+  request<T>(
+    message: RuntimeMessage,
+    deadlineMs: number,
+    accept: (result: ResultMessage) => T,
+  ): Promise<TickOutcome<T>> {
     const child = this.active;
     if (!child) return Promise.resolve({ kind: "gone" });
     if (child.busy) return Promise.resolve({ kind: "busy" });
     child.beginRequest(message.t === "tick" ? message.tick : 0);
-    return new Promise<TickOutcome>((resolve) => {
+    return new Promise<TickOutcome<T>>((resolve) => {
       const timer = setTimeout(() => {
         child.waiting = null;
         resolve({ kind: "timeout" });
       }, deadlineMs);
-      child.waiting = (outcome) => {
+      child.waiting = (result) => {
         clearTimeout(timer);
-        resolve(outcome);
+        resolve(result ? { kind: "result", value: accept(result) } : { kind: "gone" });
       };
       child.link.send(message).catch(() => {
         clearTimeout(timer);
@@ -469,7 +478,7 @@ export class ScriptSlot {
 
   #onExit(child: LiveChild, exit: ChildExit, stderr: string[], oomKilled: boolean): void {
     child.endRequest();
-    child.waiting?.({ kind: "gone" });
+    child.waiting?.(null);
     child.waiting = null;
     const wasPending = this.pending === child;
     if (wasPending) this.pending = null;

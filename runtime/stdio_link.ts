@@ -69,25 +69,36 @@ export class StdioLink implements ChildLink {
   }
 
   async #readFrames(handlers: LinkHandlers, limits: Readonly<FrameLimits>): Promise<void> {
-    const reader = new FrameReader(limits);
+    // Handlers consume each message synchronously (results are merged on arrival), so
+    // one buffer serves every frame.
+    const reader = new FrameReader(limits, { reuse: true });
     const stream = this.#child.stdout.getReader();
     try {
       while (true) {
         const { value, done } = await stream.read();
         if (done) return;
-        let messages: unknown[];
-        try {
-          messages = reader.push(value);
-        } catch (error) {
-          handlers.protocolError(
-            error instanceof ProtocolError
-              ? error
-              : new ProtocolError(String(error), { cause: error }),
-          );
-          await stream.cancel().catch(() => {});
-          return;
+        const frames = reader.frames(value);
+        while (true) {
+          let next: IteratorResult<unknown>;
+          try {
+            next = frames.next();
+          } catch (error) {
+            handlers.protocolError(
+              error instanceof ProtocolError
+                ? error
+                : new ProtocolError(String(error), { cause: error }),
+            );
+            await stream.cancel().catch(() => {});
+            return;
+          }
+          if (next.done) break;
+          // A handler's own bug must not pass for the child's protocol error.
+          try {
+            handlers.message(next.value);
+          } catch (error) {
+            console.error("A frame handler threw:", error);
+          }
         }
-        for (const m of messages) handlers.message(m);
       }
     } catch {
       // The pipe broke because the child died: its exit is reported through `exited`.

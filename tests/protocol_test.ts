@@ -117,14 +117,18 @@ for (const [attack, code] of Object.entries(GARBAGE)) {
       });
       await slot.start();
       assert.ok(slot.commitPending(), "the raw child said hello");
-      const outcome = await slot.request({
-        t: "tick",
-        tick: 1,
-        dt: 0,
-        count: 0,
-        entities: new Uint8Array(0),
-        columns: {},
-      }, 2000);
+      const outcome = await slot.request(
+        {
+          t: "tick",
+          tick: 1,
+          dt: 0,
+          count: 0,
+          entities: new Uint8Array(0),
+          columns: {},
+        },
+        2000,
+        () => {},
+      );
       assert.notEqual(outcome.kind, "result");
       const until = performance.now() + 5000;
       while (events.filter((e) => e.type === "ready").length < 2 && performance.now() < until) {
