@@ -40,8 +40,14 @@ for (const key of ["stdin", "stdout", "stderr"] as const) {
 }
 const internal = (Deno as unknown as { internal?: symbol }).internal;
 if (internal) delete (Deno as unknown as Record<symbol, unknown>)[internal];
-// Workers from data: URLs need no permission and escape per-script budgets.
-delete (globalThis as { Worker?: unknown }).Worker;
+// Workers from data: URLs need no permission and escape per-script budgets. Deno 2's
+// Node globals are worse: process.getBuiltinModule() hands out node:vm (code from
+// strings despite --disallow-code-generation-from-strings), node:worker_threads and
+// node:fs (raw writes to fd 1), and process.stdout is the frame channel.
+for (const name of ["Worker", "process", "Buffer", "global", "setImmediate", "clearImmediate"]) {
+  Reflect.deleteProperty(globalThis, name);
+  if (name in globalThis) throw new Error(`The host cannot hide the global "${name}"`);
+}
 
 const writer = new MessagePackWriter();
 
