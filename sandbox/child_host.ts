@@ -44,9 +44,28 @@ if (internal) delete (Deno as unknown as Record<symbol, unknown>)[internal];
 // Node globals are worse: process.getBuiltinModule() hands out node:vm (code from
 // strings despite --disallow-code-generation-from-strings), node:worker_threads and
 // node:fs (raw writes to fd 1), and process.stdout is the frame channel.
-for (const name of ["Worker", "process", "Buffer", "global", "setImmediate", "clearImmediate"]) {
+// Web storage and the Cache API need no permission and would keep state (and fill
+// a disk) outside the world.
+const HIDDEN_GLOBALS = [
+  "Worker",
+  "process",
+  "Buffer",
+  "global",
+  "setImmediate",
+  "clearImmediate",
+  "localStorage",
+  "sessionStorage",
+  "caches",
+];
+for (const name of HIDDEN_GLOBALS) {
   Reflect.deleteProperty(globalThis, name);
   if (name in globalThis) throw new Error(`The host cannot hide the global "${name}"`);
+}
+// A net grant is for connecting: Deno's --allow-net=host:port would also let the
+// script listen on that address and take over a service's port.
+for (const name of ["listen", "listenTls", "listenDatagram", "serve"]) {
+  Reflect.deleteProperty(Deno, name);
+  if (name in Deno) throw new Error(`The host cannot hide Deno.${name}`);
 }
 
 const writer = new MessagePackWriter();

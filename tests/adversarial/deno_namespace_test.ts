@@ -73,8 +73,9 @@ const DENO_NAMESPACE: Record<string, Permission | RegExp | "hidden" | "info" | "
   link: "read",
   linkSync: "read",
   lint: "inert",
-  listen: "net",
-  listenTls: "net",
+  // Removed by the in-child host: a net grant (--allow-net=host:port) would also allow listening.
+  listen: /^TypeError: D\.listen is not a function/,
+  listenTls: /^TypeError: D\.listenTls is not a function/,
   loadavg: "sys",
   lstat: "read",
   lstatSync: "read",
@@ -114,7 +115,7 @@ const DENO_NAMESPACE: Record<string, Permission | RegExp | "hidden" | "info" | "
   renameSync: "read",
   resolveDns: "net",
   run: "run",
-  serve: "net",
+  serve: /^TypeError: D\.serve is not a function/,
   serveHttp: "inert", // needs a connection, which needs net
   spawn: "run",
   spawnAndWait: "run",

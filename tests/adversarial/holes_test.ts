@@ -1,14 +1,14 @@
 /**
- * Holes this suite found in the runtime and sandbox code, written as the
- * secure behaviour they should have and ignored until they are fixed (see
- * README.md, "Holes found"). Every other layer still stops what these
- * scripts can do with them: the flags, the jail and the coordinator's
- * validation are asserted by the passing tests next to this file.
+ * Holes this suite found in the runtime and sandbox code (README.md, "Holes
+ * found"), written as the secure behaviour they should have: regression tests
+ * for the ones fixed, `ignore: true` for the ones still open. Every other
+ * layer still stops what these scripts can do with them: the flags, the jail
+ * and the coordinator's validation are asserted by the tests next to this file.
  *
  * @module
  */
 import assert from "node:assert/strict";
-import { assertKeptTicking, attackFolder, notCapable, probes, runAttacks } from "./_attack.ts";
+import { assertKeptTicking, attackFolder, probes, runAttacks } from "./_attack.ts";
 
 /** Asserts that every listed attempt failed (none starts with "OK:"). */
 function assertAllFailed(results: Record<string, string>, keys: readonly string[]): void {
@@ -18,14 +18,12 @@ function assertAllFailed(results: Record<string, string>, keys: readonly string[
 }
 
 Deno.test({
-  // HOLE: Deno 2 puts Node's `process` on globalThis, and `process.getBuiltinModule("node:vm")`
-  // needs no import, so the bundler never sees it; vm compiles strings as the embedder, which
-  // --disallow-code-generation-from-strings does not cover, and with
-  // `importModuleDynamically: USE_MAIN_CONTEXT_DEFAULT_LOADER` it runs import() of computed
-  // specifiers at run time. Fix in sandbox/child_host.ts: delete globalThis.process (it is
-  // configurable) before user code, with Worker.
+  // Was a hole (fixed: the host deletes Node's globals): Deno 2 puts Node's `process` on
+  // globalThis, and `process.getBuiltinModule("node:vm")` needs no import, so the bundler never
+  // sees it; vm compiles strings as the embedder, which --disallow-code-generation-from-strings
+  // does not cover, and with `importModuleDynamically: USE_MAIN_CONTEXT_DEFAULT_LOADER` it runs
+  // import() of computed specifiers at run time.
   name: "code built from strings cannot run through node:vm",
-  ignore: true,
   async fn() {
     await using folder = await attackFolder(["node_vm_eval"]);
     const run = await runAttacks(folder, 4, { deadlineMs: 2000 });
@@ -43,14 +41,12 @@ Deno.test({
 });
 
 Deno.test({
-  // HOLE: the host deletes globalThis.Worker, but `process.getBuiltinModule("node:worker_threads")`
-  // starts Workers anyway (from a string with `eval: true`, or a data: URL); inside one, the host's
-  // hiding does not apply: Deno.stdout, Worker and Deno[Deno.internal] are all there, and each
-  // Worker is a new isolate with a heap cap of its own, burning CPU outside the script's ticks.
-  // The cgroup (threads, memory) and the deadline still bound it. Fix: as above, delete
-  // globalThis.process in sandbox/child_host.ts.
+  // Was a hole (fixed as above): the host deleted globalThis.Worker, but
+  // `process.getBuiltinModule("node:worker_threads")` started Workers anyway (from a string with
+  // `eval: true`, or a data: URL); inside one the host's hiding did not apply (Deno.stdout, Worker
+  // and Deno[Deno.internal] were all there), and each Worker is an isolate with a heap cap of its
+  // own, burning CPU outside the script's ticks.
   name: "no Worker can be started through node:worker_threads",
-  ignore: true,
   async fn() {
     await using folder = await attackFolder(["worker_threads_escape"]);
     const run = await runAttacks(folder, 4, { deadlineMs: 2000 });
@@ -60,12 +56,11 @@ Deno.test({
 });
 
 Deno.test({
-  // HOLE: the host hides Deno.stdin/stdout/stderr, but Node's process.stdout, process.stdin and
-  // process.stderr reach the same descriptors: a script can write forged frames (the coordinator
-  // then kills it for protocol, see channel_test.ts) or read the runtime's frames meant for the
-  // host. Fix: as above, delete globalThis.process in sandbox/child_host.ts.
+  // Was a hole (fixed as above): the host hid Deno.stdin/stdout/stderr, but Node's
+  // process.stdout, process.stdin and process.stderr reached the same descriptors: a script
+  // could write forged frames (the coordinator then killed it for protocol, see
+  // channel_test.ts) or read the runtime's frames meant for the host.
   name: "the frame channel cannot be reached through Node's process object",
-  ignore: true,
   async fn() {
     await using folder = await attackFolder(["process_stdio"]);
     const run = await runAttacks(folder, 4, { deadlineMs: 2000 });
@@ -77,14 +72,14 @@ Deno.test({
 });
 
 Deno.test({
-  // HOLE: a net grant "host:port" (documented as "pairs the system may connect to") becomes
-  // --allow-net=host:port, which Deno also takes as leave to listen on that address; with
-  // --share-net the jail does not stop it either. A script granted a service's address can
-  // take the port while the service is down and receive what other scripts send it. Fix
-  // (sandbox/jail_bubblewrap.ts): a seccomp filter denying bind/listen to net-granted
-  // scripts, or a network namespace of their own reaching out through a connect-only proxy.
+  // Was a hole: a net grant "host:port" (documented as "pairs the system may connect to")
+  // becomes --allow-net=host:port, which Deno also takes as leave to listen on that address,
+  // and with --share-net the jail does not stop it either: a script granted a service's
+  // address could take the port while the service was down. The in-child host now removes
+  // Deno.listen, listenTls, listenDatagram and serve before user code runs (node:net is
+  // unreachable: no node: imports, no process object). A seccomp filter in the jail would
+  // add a kernel-level layer; see the README's "What is not defended".
   name: "a net grant lets a script connect to its address, not listen on it",
-  ignore: true,
   async fn() {
     const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = probe.addr.port;
@@ -99,7 +94,28 @@ Deno.test({
         source: "test",
       },
     });
-    assert.match(probes(run, "net_grant_listen").listen ?? "", notCapable("net"));
+    assert.match(
+      probes(run, "net_grant_listen").listen ?? "",
+      /^TypeError: Deno\.listen is not a function/,
+    );
     assertKeptTicking(run, 4);
+  },
+});
+
+Deno.test({
+  // Was a hole: localStorage and the Cache API need no permission and write to Deno's
+  // location-data folder, which a flags-only child (no jail) finds in the runtime user's
+  // cache: a script kept state across its restarts, and the Cache API has no quota. The
+  // in-child host now removes localStorage, sessionStorage and caches; in the jail they
+  // would land on a fresh tmpfs charged to the cgroup anyway (files_test.ts).
+  name: "without the jail, localStorage and the Cache API keep no state across restarts",
+  async fn() {
+    await using folder = await attackFolder(["web_storage_persist"]);
+    const run = await runAttacks(folder, 30, { hz: 20, deadlineMs: 2000, jail: "off" });
+    const results = probes(run, "web_storage_persist");
+    for (const key of ["localStorage", "cache"]) {
+      assert.ok(!results[key]?.includes("left by the previous process"), `${key}: ${results[key]}`);
+    }
+    assertKeptTicking(run, 30);
   },
 });
