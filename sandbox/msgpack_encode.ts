@@ -8,6 +8,21 @@
 
 const utf8 = new TextEncoder();
 
+/** Where parts of the given lengths go when each starts at a multiple of `align`. */
+export function alignedOffsets(
+  lengths: readonly number[],
+  align: number,
+): { offsets: number[]; size: number } {
+  const offsets: number[] = [];
+  let size = 0;
+  for (const length of lengths) {
+    size = Math.ceil(size / align) * align;
+    offsets.push(size);
+    size += length;
+  }
+  return { offsets, size };
+}
+
 /** Encodes values into one growing buffer; `finishFrame` returns the framed bytes. */
 export class MessagePackWriter {
   #buf: Uint8Array;
@@ -133,13 +148,7 @@ export class MessagePackWriter {
    * from the bin's start (gaps zeroed). Returns each part's offset.
    */
   packedBin(parts: readonly Uint8Array[], align: number): number[] {
-    const offsets: number[] = [];
-    let size = 0;
-    for (const p of parts) {
-      size = Math.ceil(size / align) * align;
-      offsets.push(size);
-      size += p.length;
-    }
+    const { offsets, size } = alignedOffsets(parts.map((p) => p.length), align);
     this.#ensure(5 + size);
     this.#u8(0xc6);
     this.#view.setUint32(this.#pos, size);

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { MessagePackWriter } from "./msgpack_encode.ts";
+import { alignedOffsets, type MessagePackWriter } from "./msgpack_encode.ts";
 import type { RuntimeMessage, TickMessage, WireColumns } from "./protocol.ts";
 import { ProtocolError } from "./errors.ts";
 
@@ -33,14 +33,8 @@ export function writeRuntimeFrame(writer: MessagePackWriter, message: RuntimeMes
       parts.push(bytes);
     }
   }
-  // Offsets are computed the same way packedBin lays the parts out.
-  const offsets: number[] = [];
-  let size = 0;
-  for (const p of parts) {
-    size = Math.ceil(size / ALIGN) * ALIGN;
-    offsets.push(size);
-    size += p.length;
-  }
+  // The same layout packedBin writes below.
+  const { offsets } = alignedOffsets(parts.map((p) => p.length), ALIGN);
   const columns: Record<string, Record<string, [number, number]>> = {};
   names.forEach(([component, field], i) => {
     (columns[component] ??= {})[field] = [offsets[i + 1]!, parts[i + 1]!.length];

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { runWorld, type WorldOptions } from "../runtime/run_world.ts";
 import type { SupervisorEvent } from "../runtime/events.ts";
 import type { WorldReport } from "../runtime/world_report.ts";
+import { encodeFrame } from "../sandbox/msgpack_encode.ts";
 
 /** In CI nothing may be skipped: the jail must be there. */
 export const IN_CI = Deno.env.get("SYNCRA_CI") === "1";
@@ -36,6 +37,30 @@ export default defineSystem({
   run(ctx) { const v = ctx.write(Counter).value; for (let i = 0; i < ctx.count; i++) v[i]++; },
 });
 `;
+
+/** Makes a folder holding the well-behaved counter script beside the given scripts. */
+export function makeScriptsWithCounter(files: Record<string, string>): Promise<TestFolder> {
+  return makeScripts({ "_counter.ts": COUNTER_MODULE, "counter.ts": COUNTER_SCRIPT, ...files });
+}
+
+/** The `hello` frame of a raw child (one that speaks the protocol by hand) named `name`. */
+export function rawHelloFrame(name: string): Uint8Array {
+  return encodeFrame({
+    t: "hello",
+    v: 1,
+    manifest: {
+      name,
+      reads: [],
+      writes: [],
+      spawns: false,
+      hasInit: false,
+      hasRun: true,
+      components: {},
+      net: [],
+      storage: false,
+    },
+  });
+}
 
 /** Makes a folder of scripts. */
 export async function makeScripts(files: Record<string, string>): Promise<TestFolder> {

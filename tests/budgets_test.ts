@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
 import {
   assertNoTickLost,
-  COUNTER_MODULE,
-  COUNTER_SCRIPT,
   fieldValues,
-  makeScripts,
+  makeScriptsWithCounter,
   runTestWorld,
   runTestWorldUntil,
 } from "./_world.ts";
 
 Deno.test("a script burning CPU between its ticks is killed for cpu while the world keeps ticking", async () => {
-  await using folder = await makeScripts({
-    "_counter.ts": COUNTER_MODULE,
-    "counter.ts": COUNTER_SCRIPT,
+  await using folder = await makeScriptsWithCounter({
     "background_burner.ts": `
       import { defineSystem } from "@syncra/std";
       const burn = () => { const end = performance.now() + 40; while (performance.now() < end) {} setTimeout(burn, 0); };
@@ -31,9 +27,7 @@ Deno.test("a script burning CPU between its ticks is killed for cpu while the wo
 });
 
 Deno.test("without a cgroup, the RSS watchdog kills an ArrayBuffer bomb for memory", async () => {
-  await using folder = await makeScripts({
-    "_counter.ts": COUNTER_MODULE,
-    "counter.ts": COUNTER_SCRIPT,
+  await using folder = await makeScriptsWithCounter({
     "arraybuffer_bomb.ts": `
       import { defineSystem } from "@syncra/std";
       const hoard: Uint8Array[] = [];
@@ -50,9 +44,7 @@ Deno.test("without a cgroup, the RSS watchdog kills an ArrayBuffer bomb for memo
 });
 
 Deno.test("with a cgroup, an ArrayBuffer bomb is killed by the kernel and reported as memory", async () => {
-  await using folder = await makeScripts({
-    "_counter.ts": COUNTER_MODULE,
-    "counter.ts": COUNTER_SCRIPT,
+  await using folder = await makeScriptsWithCounter({
     "arraybuffer_bomb.ts": `
       import { defineSystem } from "@syncra/std";
       const hoard: Uint8Array[] = [];
@@ -71,9 +63,7 @@ Deno.test("with a cgroup, an ArrayBuffer bomb is killed by the kernel and report
 });
 
 Deno.test("a spawn flood gets 256 ids per tick and stops at the per-script entity cap", async () => {
-  await using folder = await makeScripts({
-    "_counter.ts": COUNTER_MODULE,
-    "counter.ts": COUNTER_SCRIPT,
+  await using folder = await makeScriptsWithCounter({
     "spawn_flood.ts": `
       import { defineComponent, defineSystem } from "@syncra/std";
       const Junk = defineComponent("Junk", { x: "f32" });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { COUNTER_MODULE, COUNTER_SCRIPT, IN_CI, makeScripts } from "./_world.ts";
+import { IN_CI, makeScripts, makeScriptsWithCounter } from "./_world.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -77,9 +77,7 @@ Deno.test("bad flags and a missing folder get clear errors and exit 2 or 1", asy
 });
 
 Deno.test("broken scripts are refused with file and line while the rest of the world runs", async () => {
-  await using folder = await makeScripts({
-    "_counter.ts": COUNTER_MODULE,
-    "counter.ts": COUNTER_SCRIPT,
+  await using folder = await makeScriptsWithCounter({
     "syntax.ts":
       `import { defineSystem } from "@syncra/std";\nexport default defineSystem({ run() { let x = ; } });\n`,
     "no_default.ts": `export const x = 1;\n`,

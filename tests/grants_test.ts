@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import type { SupervisorEvent } from "../runtime/events.ts";
 import {
   assertNoTickLost,
-  COUNTER_MODULE,
-  COUNTER_SCRIPT,
   fieldValues,
   makeScripts,
+  makeScriptsWithCounter,
   runTestWorld,
   runTestWorldUntil,
   scriptReport,
@@ -44,9 +43,7 @@ const HOSTILE = {
 };
 
 Deno.test("coordinator rejects each kind of grant violation, names the script, and leaves the world unchanged", async () => {
-  await using folder = await makeScripts({
-    "_counter.ts": COUNTER_MODULE,
-    "counter.ts": COUNTER_SCRIPT,
+  await using folder = await makeScriptsWithCounter({
     ...HOSTILE,
   });
   const hostile = Object.keys(HOSTILE).map((f) => f.replace(".ts", ""));
@@ -96,9 +93,7 @@ Deno.test("coordinator rejects each kind of grant violation, names the script, a
 });
 
 Deno.test("every violation is appended to the audit log with script, reason and tick", async () => {
-  await using folder = await makeScripts({
-    "_counter.ts": COUNTER_MODULE,
-    "counter.ts": COUNTER_SCRIPT,
+  await using folder = await makeScriptsWithCounter({
     ...HOSTILE,
   });
   await runTestWorld(folder, { ticks: 5 });

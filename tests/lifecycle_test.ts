@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import {
   assertNoTickLost,
-  COUNTER_MODULE,
-  COUNTER_SCRIPT,
   fieldValues,
   makeScripts,
+  makeScriptsWithCounter,
   runTestWorld,
   runTestWorldUntil,
   scriptReport,
@@ -18,9 +17,7 @@ export default defineSystem({ reads: [Counter], run(ctx) { if (ctx.tick % 7 === 
 `;
 
 Deno.test("a crashing script restarts with backoff while a script beside it loses no tick", async () => {
-  await using folder = await makeScripts({
-    "_counter.ts": COUNTER_MODULE,
-    "counter.ts": COUNTER_SCRIPT,
+  await using folder = await makeScriptsWithCounter({
     "crasher.ts": CRASHER,
   });
   const run = await runTestWorld(folder, { ticks: 400, hz: 200 });
@@ -38,9 +35,7 @@ Deno.test("a crashing script restarts with backoff while a script beside it lose
 });
 
 Deno.test("a script stuck in while (true) misses deadlines, is killed and restarted; the world keeps ticking", async () => {
-  await using folder = await makeScripts({
-    "_counter.ts": COUNTER_MODULE,
-    "counter.ts": COUNTER_SCRIPT,
+  await using folder = await makeScriptsWithCounter({
     "spin_forever.ts": `
       import { defineSystem } from "@syncra/std";
       export default defineSystem({ run() { while (true) {} } });`,
@@ -71,10 +66,7 @@ Deno.test("two independent 50 ms systems run at the same time", async () => {
 });
 
 Deno.test("saved state is restored on the next start and init does not run again", async () => {
-  await using folder = await makeScripts({
-    "_counter.ts": COUNTER_MODULE,
-    "counter.ts": COUNTER_SCRIPT,
-  });
+  await using folder = await makeScriptsWithCounter({});
   const first = await runTestWorld(folder, { ticks: 30, fresh: true });
   assert.deepEqual(fieldValues(first, "Counter", "value"), [30]);
   const second = await runTestWorld(folder, { ticks: 20 });
@@ -85,9 +77,7 @@ Deno.test("saved state is restored on the next start and init does not run again
 });
 
 Deno.test("editing a script hot-reloads it alone, keeping world state and every tick", async () => {
-  await using folder = await makeScripts({
-    "_counter.ts": COUNTER_MODULE,
-    "counter.ts": COUNTER_SCRIPT,
+  await using folder = await makeScriptsWithCounter({
     "tagger.ts": `
       import { defineComponent, defineSystem } from "@syncra/std";
       import { Counter } from "./_counter.ts";

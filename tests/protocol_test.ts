@@ -6,23 +6,10 @@ import { EventStream, type SupervisorEvent } from "../runtime/events.ts";
 import { encodeFrame } from "../sandbox/msgpack_encode.ts";
 import { deriveChildCommand } from "../sandbox/command_line.ts";
 import type { ProtocolError } from "../sandbox/errors.ts";
+import { rawHelloFrame } from "./_world.ts";
 
 // Raw children that speak (or break) the protocol by hand, without the in-child host.
-const HELLO = [...encodeFrame({
-  t: "hello",
-  v: 1,
-  manifest: {
-    name: "raw",
-    reads: [],
-    writes: [],
-    spawns: false,
-    hasInit: false,
-    hasRun: true,
-    components: {},
-    net: [],
-    storage: false,
-  },
-})];
+const HELLO = [...rawHelloFrame("raw")];
 
 function rawChild(afterHello: string): string {
   return `

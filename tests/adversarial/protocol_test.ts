@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import { COUNTER_MODULE, COUNTER_SCRIPT, IN_CI, makeScripts } from "../_world.ts";
+import { COUNTER_MODULE, COUNTER_SCRIPT, IN_CI, makeScripts, rawHelloFrame } from "../_world.ts";
 import { chooseJail, makeLauncher } from "../../runtime/run_world.ts";
 import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "../../runtime/coordinator.ts";
 import { EventStream, type SupervisorEvent } from "../../runtime/events.ts";
@@ -19,7 +19,6 @@ import { World } from "../../runtime/world.ts";
 import { reportScript } from "../../runtime/world_report.ts";
 import { stopBundler } from "../../sandbox/bundle.ts";
 import { detectCgroups } from "../../sandbox/cgroup.ts";
-import { encodeFrame } from "../../sandbox/msgpack_encode.ts";
 import { assertNoSurvivors, type ExitEvent, FIXTURES } from "./_attack.ts";
 
 /** Each raw child, the exit reason it must get and the detail that names its fault. */
@@ -95,21 +94,8 @@ const RAW: Record<string, { reason: string; detail: RegExp }> = {
 
 /** A raw child's source: its hello frame, the shared preamble, the attack, then it idles. */
 async function rawChild(name: string): Promise<string> {
-  const hello = encodeFrame({
-    t: "hello",
-    v: 1,
-    manifest: {
-      name,
-      reads: [],
-      writes: [],
-      spawns: false,
-      hasInit: false,
-      hasRun: true,
-      components: {},
-      net: [],
-      storage: false,
-    },
-  });
+  const hello = rawHelloFrame(name);
+
   const read = (file: string) => Deno.readTextFile(new URL(`raw/${file}`, FIXTURES));
   return [
     `const HELLO = new Uint8Array(${JSON.stringify([...hello])});`,
