@@ -117,6 +117,13 @@ export class ComponentRegistry {
   release(owner: string): void {
     for (const owners of this.#owners.values()) owners.delete(owner);
   }
+
+  /** Forgets every script owner not in `live` (their files were deleted). */
+  retain(live: ReadonlySet<string>): void {
+    for (const owners of this.#owners.values()) {
+      for (const o of owners) if (o !== STD_OWNER && !live.has(o)) owners.delete(o);
+    }
+  }
 }
 
 /** Flattens `{ field: value }` for a component; returns an error message instead on bad input. */

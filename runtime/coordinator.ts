@@ -56,6 +56,7 @@ export class Coordinator {
   readonly #events: EventStream;
   readonly #slots: () => readonly ScriptSlot[];
   #queued = new Map<ScriptSlot, ValidCommand[]>();
+  #lastSlots: readonly ScriptSlot[] | null = null;
   /** Who spawned each live entity (this run), and how many each script owns. */
   readonly #owner = new Map<number, string>();
   readonly #owned = new Map<string, number>();
@@ -98,7 +99,13 @@ export class Coordinator {
 
   /** Swaps in started, restarted and reloaded scripts; a tick boundary. */
   #commitPending(): void {
-    for (const slot of this.#slots()) {
+    const slots = this.#slots();
+    if (slots !== this.#lastSlots) {
+      // A script file was added or deleted: a deleted one no longer owns its components.
+      this.#lastSlots = slots;
+      this.world.registry.retain(new Set(slots.map((s) => s.file)));
+    }
+    for (const slot of slots) {
       const child = slot.commitPending();
       if (!child) continue;
       const registry = this.world.registry;
@@ -107,6 +114,7 @@ export class Coordinator {
         changed = registry.check(slot.file, child.manifest.components);
       } catch (error) {
         slot.reject(error);
+        registry.release(slot.file);
         continue;
       }
       registry.release(slot.file);

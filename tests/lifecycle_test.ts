@@ -125,3 +125,51 @@ Deno.test("editing a script hot-reloads it alone, keeping world state and every 
   assert.equal(scriptReport(result, "counter").restarts, 0);
   assert.equal(scriptReport(result, "tagger").state, "running");
 });
+
+Deno.test("deleting a script frees its component name for a new definition, which migrates the data", async () => {
+  const defines = (schema: string, write: string) => `
+    import { defineComponent, defineSystem } from "@syncra/std";
+    const Score = defineComponent("Score", ${schema});
+    export default defineSystem({
+      writes: [Score], spawns: true,
+      init(ctx) { ctx.spawn({ Score: { points: 7 } }); },
+      run(ctx) { ${write} },
+    });`;
+  await using folder = await makeScripts({ "first.ts": defines(`{ points: "u32" }`, "") });
+  const events: SupervisorEvent[] = [];
+  const controller = new AbortController();
+  const run = runTestWorld(folder, {
+    hz: 100,
+    watch: true,
+    signal: controller.signal,
+    onEvent: (e) => events.push(e),
+  });
+  const waitFor = async (what: (e: SupervisorEvent) => boolean) => {
+    const until = performance.now() + 5000;
+    while (!events.some(what) && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await new Promise((r) => setTimeout(r, 500));
+  await Deno.remove(`${folder.scripts}/first.ts`);
+  await new Promise((r) => setTimeout(r, 300));
+  await folder.write(
+    "second.ts",
+    defines(
+      `{ points: "u32", bonus: { type: "f32", default: 0.5 } }`,
+      "ctx.write(Score).bonus.fill(2);",
+    ),
+  );
+  await waitFor((e) => e.type === "ready" && e.script === "second");
+  await new Promise((r) => setTimeout(r, 300));
+  controller.abort();
+  const result = await run;
+  const second = result.report.scripts.find((s) => s.name === "second");
+  assert.equal(second?.state, "running", second?.lastError ?? "");
+  assert.deepEqual(
+    fieldValues(result, "Score", "points"),
+    [7],
+    "the stored value survived the migration",
+  );
+  assert.deepEqual(fieldValues(result, "Score", "bonus"), [2]);
+});
