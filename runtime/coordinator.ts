@@ -98,7 +98,7 @@ export class Coordinator {
   }
 
   /** Swaps in started, restarted and reloaded scripts; a tick boundary. */
-  #commitPending(): void {
+  commitPending(): void {
     const slots = this.#slots();
     if (slots !== this.#lastSlots) {
       // A script file was added or deleted: a deleted one no longer owns its components.
@@ -125,7 +125,7 @@ export class Coordinator {
 
   /** Runs every `init` hook in declaration order (fresh worlds only), applying commands at once. */
   async init(): Promise<void> {
-    this.#commitPending();
+    this.commitPending();
     for (const slot of this.#slots()) {
       const child = slot.active;
       if (!child?.manifest.hasInit) continue;
@@ -148,7 +148,7 @@ export class Coordinator {
   async step(): Promise<number> {
     const started = performance.now();
     this.tick++;
-    this.#commitPending();
+    this.commitPending();
     this.#applyCommands();
     for (const slot of this.#slots()) slot.logsThisTick = 0;
     const systems = this.#slots()

@@ -226,6 +226,7 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
   let ticksRun = 0;
   try {
     await supervisor.startAll();
+    coordinator.commitPending();
     if (!options.quiet) {
       for (const s of supervisor.slots()) {
         console.error(`• ${s.name} (${s.file}): ${s.state}, isolation ${s.isolation ?? "none"}`);

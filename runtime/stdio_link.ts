@@ -31,6 +31,10 @@ export function spawnStdioLink(
     args: command.args,
     env: command.env,
     clearEnv: true,
+    // Its own session: a Ctrl-C in the terminal reaches the runtime, which then stops
+    // every child in order, instead of killing them all mid-tick. A child whose
+    // runtime dies anyway exits on end of stdin (and the jail dies with its parent).
+    detached: true,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

@@ -76,7 +76,7 @@ export class Supervisor {
   }
 
   /** Watches the folder for changes until `stopAll`. */
-  watch(debounceMs = 20): void {
+  watch(debounceMs = 10): void {
     const absolute = resolve(this.dir);
     this.#watcher = Deno.watchFs(this.dir, { recursive: true });
     const loop = async () => {
