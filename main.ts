@@ -64,6 +64,7 @@ function parse(args: string[]) {
         jail: { type: "string" },
         "no-watch": { type: "boolean" },
         quiet: { type: "boolean" },
+        nats: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -82,6 +83,11 @@ async function main(argv: string[]): Promise<number> {
   const jail = values.jail ?? DEFAULT_WORLD_OPTIONS.jail;
   if (jail !== "auto" && jail !== "on" && jail !== "off") {
     throw new UsageError(`Invalid value for --jail: "${jail}" is not one of auto, on, off`);
+  }
+  if (command === "system" || values.nats !== undefined) {
+    throw new UsageError(
+      "Distributed mode (--nats, deno task system) is not available yet: this version runs a world on one machine",
+    );
   }
   if (command === "world") {
     if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);

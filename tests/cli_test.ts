@@ -131,3 +131,9 @@ Deno.test("explain shows the grants, the exact command line and the jail", async
   assert.doesNotMatch(stdout, /--allow-/);
   assert.match(stdout, /isolation\s+(jail|flags-only)/);
 });
+
+Deno.test("distributed mode says clearly that it is not available yet", async () => {
+  const { code, stderr } = await cli(["world", "--nats", "auto"]);
+  assert.equal(code, 2);
+  assert.match(stderr, /Distributed mode \(--nats, deno task system\) is not available yet/);
+});

@@ -173,3 +173,50 @@ Deno.test("deleting a script frees its component name for a new definition, whic
   );
   assert.deepEqual(fieldValues(result, "Score", "bonus"), [2]);
 });
+
+Deno.test("a broken edit keeps the running version, reports the error, and the fix reloads", async () => {
+  const version = (n: number) => `
+    import { defineComponent, defineSystem } from "@syncra/std";
+    const Version = defineComponent("Version", { n: "u32" });
+    export default defineSystem({
+      writes: [Version], spawns: true,
+      init(ctx) { ctx.spawn({ Version: { n: 0 } }); },
+      run(ctx) { ctx.write(Version).n.fill(${n}); },
+    });`;
+  await using folder = await makeScriptsWithCounter({ "versioned.ts": version(1) });
+  const events: SupervisorEvent[] = [];
+  const controller = new AbortController();
+  const run = runTestWorld(folder, {
+    hz: 100,
+    watch: true,
+    signal: controller.signal,
+    onEvent: (e) => events.push(e),
+  });
+  const waitFor = async (what: (e: SupervisorEvent) => boolean) => {
+    const until = performance.now() + 5000;
+    while (!events.some(what) && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(events.some(what), "the expected event arrived");
+  };
+  await new Promise((r) => setTimeout(r, 400));
+  await folder.write("versioned.ts", version(2).replace("fill(2)", "fill(2"));
+  await waitFor((e) => e.type === "refused" && e.script === "versioned");
+  const refused = events.find((e) => e.type === "refused");
+  assert.match(refused?.type === "refused" ? refused.error : "", /versioned\.ts:7:\d+/);
+  await new Promise((r) => setTimeout(r, 200));
+  await folder.write("versioned.ts", version(3));
+  await waitFor((e) => e.type === "ready" && e.reload && e.script === "versioned");
+  await new Promise((r) => setTimeout(r, 200));
+  controller.abort();
+  const result = await run;
+  const s = result.report.scripts.find((x) => x.name === "versioned");
+  assert.equal(s?.state, "running");
+  assert.deepEqual(fieldValues(result, "Version", "n"), [3]);
+  assertNoTickLost(result);
+  assert.equal(
+    events.filter((e) => e.type === "exit" && e.script === "versioned" && e.reason !== "reload")
+      .length,
+    0,
+  );
+});
