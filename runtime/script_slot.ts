@@ -195,6 +195,9 @@ export class ScriptSlot {
 
   /** Bundles and starts (or restarts, or reloads) the script; resolves once it is ready or refused. */
   async start(reload = false): Promise<void> {
+    // A new version replaces any restart of the old one that was waiting for its backoff.
+    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
     const generation = ++this.#generation;
     const started = performance.now();
     let bundle: Bundle;
@@ -213,6 +216,7 @@ export class ScriptSlot {
     generation: number,
     reload: boolean,
     started: number,
+    restart = false,
   ): Promise<void> {
     let child: LiveChild;
     try {
@@ -231,7 +235,13 @@ export class ScriptSlot {
         child = await this.#describe(bundle, grants);
       }
     } catch (error) {
-      if (generation === this.#generation) this.#refuse(error, reload);
+      if (generation !== this.#generation) return;
+      // A restart that fails to start (a load-time crash, a slow start) keeps backing off;
+      // a first start or an edit that fails is refused until the file changes.
+      if (restart && !this.#stopped) {
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.#scheduleRestart(bundle);
+      } else this.#refuse(error, reload);
       return;
     }
     if (generation !== this.#generation || this.#stopped) {
@@ -483,7 +493,15 @@ export class ScriptSlot {
     const wasPending = this.pending === child;
     if (wasPending) this.pending = null;
     // A new version that dies before taking over leaves the running one in place.
-    if (this.active !== child && !(wasPending && this.active === null)) return;
+    if (this.active !== child && !(wasPending && this.active === null)) {
+      if (wasPending && !child.killReason) {
+        this.#refuse(
+          new Error(`The new version of "${this.file}" exited before taking over`),
+          true,
+        );
+      }
+      return;
+    }
     this.active = null;
     let reason = child.killReason ?? "crash";
     if (
@@ -501,17 +519,7 @@ export class ScriptSlot {
     let restartInMs: number | null = null;
     if (!this.#stopped && reason !== "removed" && reason !== "shutdown") {
       if (ranMs > 10_000) this.#failures = 0;
-      restartInMs = Math.min(
-        this.#options.maxBackoffMs,
-        this.#options.backoffMs * 2 ** this.#failures,
-      );
-      this.#failures++;
-      this.state = "restarting";
-      this.#restartTimer = setTimeout(() => {
-        this.#restartTimer = null;
-        this.restarts++;
-        void this.#launch(child.bundle, ++this.#generation, false, performance.now());
-      }, restartInMs);
+      restartInMs = this.#scheduleRestart(child.bundle);
     }
     this.#events.emit({
       type: "exit",
@@ -522,6 +530,23 @@ export class ScriptSlot {
       detail,
       restartInMs,
     });
+  }
+
+  /** Starts the bundle again after the current backoff; returns the delay. */
+  #scheduleRestart(bundle: Bundle): number {
+    const delay = Math.min(
+      this.#options.maxBackoffMs,
+      this.#options.backoffMs * 2 ** this.#failures,
+    );
+    this.#failures++;
+    this.state = "restarting";
+    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      this.restarts++;
+      void this.#launch(bundle, ++this.#generation, false, performance.now(), true);
+    }, delay);
+    return delay;
   }
 
   #refuse(error: unknown, reload: boolean): void {
