@@ -6,7 +6,11 @@
  */
 import type { Columns, ComponentType, ComponentValue, Schema } from "./component.ts";
 
-/** What a system sees during one tick. */
+/**
+ * What a system sees during one tick. Column arrays are views into the
+ * frame the tick arrived in, valid until the system returns: keep values in
+ * components, not arrays in variables.
+ */
 export interface SystemContext {
   /** Seconds this tick advances the world by (fixed: 1 / tick rate). */
   readonly dt: number;
