@@ -9,6 +9,7 @@ export { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
 export type { CoordinatorOptions } from "./coordinator.ts";
 export { isScriptFile, listScripts, Supervisor } from "./supervisor.ts";
 export { DEFAULT_SLOT_OPTIONS, ScriptSlot } from "./script_slot.ts";
+export { LiveChild } from "./live_child.ts";
 export type {
   AdmittedGrants,
   PreparedChild,

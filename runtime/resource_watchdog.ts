@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { LiveChild, ScriptSlot } from "./script_slot.ts";
+import type { LiveChild } from "./live_child.ts";
+import type { ScriptSlot } from "./script_slot.ts";
 
 /** CPU time and resident memory of a process tree. */
 export interface TreeUsage {

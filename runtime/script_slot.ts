@@ -7,47 +7,17 @@
  * @module
  */
 import type { Bundle } from "../sandbox/bundle.ts";
-import type { ChildCommand } from "../sandbox/command_line.ts";
 import type { Isolation } from "../sandbox/jail.ts";
-import type { ProcessGroup } from "../sandbox/cgroup.ts";
-import { type Manifest, nameFromFile, validateManifest } from "../sandbox/manifest.ts";
+import { nameFromFile, validateManifest } from "../sandbox/manifest.ts";
 import type { ResultMessage, RuntimeMessage, WireError } from "../sandbox/protocol.ts";
-import type { ChildExit, ChildLink, LinkHandlers } from "./child_link.ts";
+import type { ChildExit, LinkHandlers } from "./child_link.ts";
+import { LiveChild } from "./live_child.ts";
+import type { AdmittedGrants, ScriptLauncher } from "./script_launcher.ts";
+export type { AdmittedGrants, PreparedChild, ScriptLauncher } from "./script_launcher.ts";
 import type { EventStream, ExitReason } from "./events.ts";
 
 /** A script's state, as reported. */
 export type ScriptState = "starting" | "running" | "restarting" | "refused" | "stopped";
-
-/** What a child is allowed, once its manifest is admitted. */
-export interface AdmittedGrants {
-  net: string[];
-  storageDir: string | null;
-}
-
-/** The ways of starting a script's process, chosen at wiring time. */
-export interface ScriptLauncher {
-  bundle(file: string): Promise<Bundle>;
-  /**
-   * The command for a bundle with the given grants (none while describing
-   * itself), jailed, and the resource group it runs in, if any.
-   */
-  prepare(bundle: Bundle, grants: AdmittedGrants | null, name: string): Promise<PreparedChild>;
-  spawn(command: ChildCommand, handlers: LinkHandlers): ChildLink;
-  /** Checks a manifest against the world (component conflicts, approvals); throws ManifestError. */
-  admit(manifest: Manifest, file: string): AdmittedGrants;
-}
-
-/** A command ready to spawn, and what confines it. */
-export interface PreparedChild {
-  command: ChildCommand;
-  /** The deno command line inside the jail and budget wrappers. */
-  display: string[];
-  isolation: Isolation;
-  /** The budget enforcement, e.g. "cgroup v1: 256 MiB, 64 pids", or "watchdog". */
-  budget: string;
-  /** The resource group the child runs in; disposed when it exits. */
-  group: ProcessGroup | null;
-}
 
 /** Timing and budget settings of script processes. */
 export interface SlotOptions {
@@ -89,55 +59,6 @@ export type TickOutcome<T = void> =
   | { kind: "timeout" }
   | { kind: "busy" }
   | { kind: "gone" };
-
-/** A running child and what it told us. */
-export class LiveChild {
-  readonly link: ChildLink;
-  readonly manifest: Manifest;
-  readonly bundle: Bundle;
-  readonly command: ChildCommand;
-  readonly isolation: Isolation;
-  readonly startedAt = performance.now();
-  /** Handler of the request in flight, if any: called with the result, or null when it is gone. */
-  waiting: ((result: ResultMessage | null) => void) | null = null;
-  /** The tick of the request in flight (0 for init). */
-  expectedTick = -1;
-  /** Wall time spent working on requests, for the CPU budget. */
-  busyMs = 0;
-  #busySince = 0;
-
-  /** Marks a request sent. */
-  beginRequest(tick: number): void {
-    this.busy = true;
-    this.expectedTick = tick;
-    this.#busySince = performance.now();
-  }
-
-  /** Marks a request answered (or abandoned by an exit). */
-  endRequest(): void {
-    if (this.busy) this.busyMs += performance.now() - this.#busySince;
-    this.busy = false;
-  }
-  /** A request was sent and its result has not come back, even if its deadline passed. */
-  busy = false;
-  killReason: ExitReason | null = null;
-  /** Resolves once the child has exited and its resources (cgroup) are released. */
-  settled: Promise<void> = Promise.resolve();
-
-  constructor(
-    link: ChildLink,
-    manifest: Manifest,
-    bundle: Bundle,
-    command: ChildCommand,
-    isolation: Isolation,
-  ) {
-    this.link = link;
-    this.manifest = manifest;
-    this.bundle = bundle;
-    this.command = command;
-    this.isolation = isolation;
-  }
-}
 
 const errorText = (
   e: WireError,
