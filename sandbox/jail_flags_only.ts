@@ -15,8 +15,8 @@ export class FlagsOnlyJail implements Jail {
   /** @param reason Why no OS jail is available, shown in the description. */
   constructor(reason: string) {
     this.description = `FLAGS-ONLY, NO OS JAIL (${reason}): scripts are limited by Deno's ` +
-      `permission flags alone, which do not stop import() with { type: "json" | "text" } ` +
-      `from reading any file this user can read, nor bound memory outside the V8 heap; ` +
+      `permission flags (and the bundler and in-child host), without the mount and network ` +
+      `namespaces that would back them up if a way around the flags were found; ` +
       `install bubblewrap (Debian package "bubblewrap") to jail them`;
   }
 
