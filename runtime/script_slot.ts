@@ -74,6 +74,9 @@ export class ScriptSlot {
   deadlineMisses = 0;
   errors = 0;
   lastError: string | null = null;
+  /** How often the script's process ended, by typed reason (reloads and shutdown excluded). */
+  exits: Partial<Record<ExitReason, number>> = {};
+  lastExitReason: ExitReason | null = null;
   isolation: Isolation | null = null;
   budget: string | null = null;
   /** The deno command line of the last child. */
@@ -442,6 +445,8 @@ export class ScriptSlot {
       if (ranMs > 10_000) this.#failures = 0;
       restartInMs = this.#scheduleRestart(child.bundle);
     }
+    this.exits[reason] = (this.exits[reason] ?? 0) + 1;
+    this.lastExitReason = reason;
     this.#events.emit({
       type: "exit",
       ...this.#who,

@@ -21,6 +21,9 @@ export interface ScriptReport {
   budget: string | null;
   command: string[];
   lastError: string | null;
+  /** Process ends by typed reason: deadline, cpu, memory, crash, violation, protocol. */
+  exits: Record<string, number>;
+  lastExitReason: string | null;
 }
 
 /** The report written by `--report`. */
@@ -47,6 +50,8 @@ export function reportScript(slot: ScriptSlot): ScriptReport {
     budget: slot.budget,
     command: slot.commandLine,
     lastError: slot.lastError,
+    exits: { ...slot.exits },
+    lastExitReason: slot.lastExitReason,
   };
 }
 

@@ -24,6 +24,8 @@ Deno.test("a crashing script restarts with backoff while a script beside it lose
   const crasher = scriptReport(run, "crasher");
   assert.ok(crasher.restarts >= 2, `restarts: ${crasher.restarts}`);
   assert.match(crasher.lastError ?? "", /code 3/);
+  assert.ok((crasher.exits.crash ?? 0) >= 2, JSON.stringify(crasher.exits));
+  assert.equal(crasher.lastExitReason, "crash");
   const exits = run.events.filter((e): e is Extract<SupervisorEvent, { type: "exit" }> =>
     e.type === "exit"
   );
@@ -49,6 +51,8 @@ Deno.test("a script stuck in while (true) misses deadlines, is killed and restar
   const stuck = scriptReport(run, "spin_forever");
   assert.ok(stuck.deadlineMisses >= 3, `misses: ${stuck.deadlineMisses}`);
   assert.ok(stuck.restarts >= 1, `restarts: ${stuck.restarts}`);
+  assert.ok((stuck.exits.deadline ?? 0) >= 1, JSON.stringify(stuck.exits));
+  assert.equal(stuck.lastExitReason, "deadline");
   const kills = run.events.filter((e) => e.type === "exit" && e.reason === "deadline");
   assert.ok(kills.length >= 1);
   assertNoTickLost(run);
