@@ -25,6 +25,7 @@
  */
 import type { ChildCommand } from "./command_line.ts";
 import type { Isolation, Jail, JailMounts } from "./jail.ts";
+import { denyListenFilter } from "./seccomp_filter.ts";
 
 /** Deno's cache folder inside the jail, on the fresh `/tmp` tmpfs. */
 export const JAIL_DENO_DIR = "/tmp/deno_dir";
@@ -35,10 +36,14 @@ export const JAIL_HOSTNAME = "syncra";
 /** Name resolution files bound read-only when the script holds a net grant. */
 const NET_FILES = ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf"] as const;
 
-/** Closes every descriptor above 2, then execs its arguments. */
+/**
+ * Closes every descriptor above 2, then execs its arguments with the seccomp
+ * filter file (its first argument) open as descriptor 3, for `--seccomp 3`.
+ */
 const CLOSE_FDS_SCRIPT = '[ -d /proc/self/fd ] || { echo "syncra: cannot list /proc/self/fd ' +
   'to close inherited descriptors" >&2; exit 126; }; for f in /proc/self/fd/*; do n=${f##*/}; ' +
-  'case $n in 0|1|2|*[!0-9]*) ;; *) { eval "exec $n>&-"; } 2>/dev/null ;; esac; done; exec "$@"';
+  'case $n in 0|1|2|*[!0-9]*) ;; *) { eval "exec $n>&-"; } 2>/dev/null ;; esac; done; ' +
+  'filter=$1; shift; exec "$@" 3<"$filter"';
 
 /** A file bound read-only into the jail: `source` on the host, `path` inside. */
 export interface JailFile {
@@ -67,6 +72,8 @@ export interface BubblewrapJailConfig {
   denoRealPath: string;
   /** The libraries and the dynamic loader deno needs, at the paths it loads them from. */
   libraries: readonly JailFile[];
+  /** The compiled seccomp filter file. */
+  seccompPath: string;
 }
 
 function findExecutable(name: string): string {
@@ -141,11 +148,14 @@ export class BubblewrapJail implements Jail {
   readonly description: string;
   readonly bwrapPath: string;
   readonly bashPath: string;
+  /** The compiled seccomp filter (see seccomp_filter.ts), passed to bwrap as descriptor 3. */
+  readonly seccompPath: string;
   readonly denoRealPath: string;
   readonly libraries: readonly JailFile[];
   #realPaths = new Map<string, string>();
 
   constructor(config: BubblewrapJailConfig) {
+    this.seccompPath = config.seccompPath;
     this.bwrapPath = config.bwrapPath;
     this.bashPath = config.bashPath;
     this.denoRealPath = config.denoRealPath;
@@ -153,7 +163,8 @@ export class BubblewrapJail implements Jail {
     this.description = `${config.bwrapVersion} jail: a mount namespace holding only deno, ` +
       `its ${config.libraries.length} libraries, the bundle, an empty /tmp, /proc, /dev and any ` +
       `granted storage folder; no network unless granted; new user, pid, ipc, uts and cgroup ` +
-      `namespaces; no capabilities; new session; dies with the runtime; no inherited descriptors`;
+      `namespaces; no capabilities; no bind or listen (seccomp); new session; dies with the ` +
+      `runtime; no inherited descriptors`;
   }
 
   /** Finds bwrap, bash and the libraries of deno; runs nothing inside a jail yet. */
@@ -161,7 +172,18 @@ export class BubblewrapJail implements Jail {
     const bwrapPath = options.bwrapPath ?? findExecutable("bwrap");
     const bwrapVersion = (await run(bwrapPath, ["--version"])).trim() || "bubblewrap";
     const denoRealPath = await Deno.realPath(options.denoPath);
+    // A private file (created exclusively, mode 0600), removed when the runtime exits.
+    const seccompPath = await Deno.makeTempFile({ prefix: "syncra-seccomp-", suffix: ".bpf" });
+    await Deno.writeFile(seccompPath, denyListenFilter());
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(seccompPath);
+      } catch {
+        // Already gone.
+      }
+    });
     return new BubblewrapJail({
+      seccompPath,
       bwrapPath,
       bwrapVersion,
       bashPath: options.bashPath ?? findExecutable("bash"),
@@ -221,7 +243,16 @@ export class BubblewrapJail implements Jail {
         `Cannot jail "${command.program}": this jail holds "${this.denoRealPath}" only`,
       );
     }
-    const args = ["-c", CLOSE_FDS_SCRIPT, "syncra-close-fds", this.bwrapPath, "--unshare-all"];
+    const args = [
+      "-c",
+      CLOSE_FDS_SCRIPT,
+      "syncra-close-fds",
+      this.seccompPath,
+      this.bwrapPath,
+      "--unshare-all",
+    ];
+    // No script may bind or listen, even on an address it may connect to.
+    args.push("--seccomp", "3");
     if (mounts?.net) args.push("--share-net");
     args.push("--die-with-parent", "--new-session", "--cap-drop", "ALL");
     args.push("--hostname", JAIL_HOSTNAME, "--clearenv");

@@ -303,6 +303,39 @@ console.log(JSON.stringify(result));`);
 );
 
 jailTest(
+  "a jailed script granted an address may connect to it but not listen on it (seccomp)",
+  async (jail) => {
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = probe.addr.port;
+    probe.close();
+    await using bundle = await fixture(`${ATTEMPT}
+await attempt("listen", () => {
+  const server = Deno.listen({ hostname: "127.0.0.1", port: ${port} });
+  server.close();
+  return "listening";
+});
+await attempt("udp", () => {
+  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: ${port}, transport: "udp" });
+  socket.close();
+  return "bound";
+});
+console.log(JSON.stringify(result));`);
+    // The flag alone would let Deno listen on the address; the kernel refuses the bind.
+    const granted = report<Attempts>(
+      await runBundle(jail, bundle.bundlePath, {
+        grants: { net: [`127.0.0.1:${port}`] },
+        net: true,
+      }),
+    );
+    assert.match(
+      granted.listen?.ok === false ? granted.listen.error : "",
+      /^PermissionDenied: Operation not permitted/,
+    );
+    assert.equal(granted.udp?.ok, false, JSON.stringify(granted.udp));
+  },
+);
+
+jailTest(
   "a jailed script writes to stdout and stderr and its exit code comes back",
   async (jail) => {
     await using bundle = await fixture(

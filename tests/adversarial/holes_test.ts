@@ -77,8 +77,8 @@ Deno.test({
   // and with --share-net the jail does not stop it either: a script granted a service's
   // address could take the port while the service was down. The in-child host now removes
   // Deno.listen, listenTls, listenDatagram and serve before user code runs (node:net is
-  // unreachable: no node: imports, no process object). A seccomp filter in the jail would
-  // add a kernel-level layer; see the README's "What is not defended".
+  // unreachable: no node: imports, no process object), and the jail's seccomp filter makes
+  // bind(2) and listen(2) fail underneath (sandbox/jail_test.ts proves that layer alone).
   name: "a net grant lets a script connect to its address, not listen on it",
   async fn() {
     const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
