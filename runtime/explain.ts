@@ -67,11 +67,12 @@ export async function explainScript(
   const slot = new ScriptSlot(file, launcher, new EventStream(), DEFAULT_SLOT_OPTIONS);
   try {
     await slot.start();
-    const manifest = slot.pending?.manifest;
+    // A refused script still described itself: show what it asked for.
+    const manifest = slot.pending?.manifest ?? slot.describedManifest ?? undefined;
     return {
       file,
       name: slot.name,
-      state: manifest ? "ok" : "refused",
+      state: slot.pending ? "ok" : "refused",
       error: slot.lastError,
       reads: manifest?.reads ?? [],
       writes: manifest?.writes ?? [],

@@ -8,7 +8,7 @@
  */
 import type { Bundle } from "../sandbox/bundle.ts";
 import type { Isolation } from "../sandbox/jail.ts";
-import { nameFromFile, validateManifest } from "../sandbox/manifest.ts";
+import { type Manifest, nameFromFile, validateManifest } from "../sandbox/manifest.ts";
 import type { ResultMessage, RuntimeMessage, WireError } from "../sandbox/protocol.ts";
 import type { ChildExit, LinkHandlers } from "./child_link.ts";
 import { LiveChild } from "./live_child.ts";
@@ -79,6 +79,8 @@ export class ScriptSlot {
   lastExitReason: ExitReason | null = null;
   isolation: Isolation | null = null;
   budget: string | null = null;
+  /** The manifest the last child reported, even if it was then refused. */
+  describedManifest: Manifest | null = null;
   /** The deno command line of the last child. */
   commandLine: string[] = [];
   /** The full command line (jail and budget wrappers included) of the last child. */
@@ -207,6 +209,7 @@ export class ScriptSlot {
           if (message.t === "hello") {
             try {
               const manifest = validateManifest(message.manifest, this.file);
+              this.describedManifest = manifest;
               child = new LiveChild(link, manifest, bundle, command, isolation);
               child.settled = settled;
               clearTimeout(timer);

@@ -137,3 +137,21 @@ Deno.test("distributed mode says clearly that it is not available yet", async ()
   assert.equal(code, 2);
   assert.match(stderr, /Distributed mode \(--nats, deno task system\) is not available yet/);
 });
+
+Deno.test("explain shows what a refused script asks for and exactly what to approve", async () => {
+  await using folder = await makeScripts({
+    "weather.ts": `import { defineSystem } from "@syncra/std";
+      export default defineSystem({ net: ["api.example.com:443"], storage: true, run() {} });`,
+  });
+  const { code, stdout } = await cli(
+    ["explain", join(folder.scripts, "weather.ts"), ...jail],
+    folder.root,
+  );
+  assert.equal(code, 1);
+  assert.match(
+    stdout,
+    /REFUSED .*add \{"capabilities":\{"weather\.ts":\{"net":\["api\.example\.com:443"\],"storage":true\}\}\}/,
+  );
+  assert.match(stdout, /net\s+api\.example\.com:443/);
+  assert.match(stdout, /storage\s+requested/);
+});
