@@ -225,7 +225,7 @@ function wireWorld(
   let launcher = makeLauncher(limits, options.jail, options.cgroups, admit);
   if (options.probe) launcher = instrumentLauncher(launcher, options.probe);
   const supervisor = new Supervisor(options.scriptsDir, launcher, events, DEFAULT_SLOT_OPTIONS);
-  const coordinator = new Coordinator(options.world, 0, () => supervisor.slots(), events, {
+  const coordinator = new Coordinator(options.world, 0, () => supervisor.slots(), {
     ...DEFAULT_COORDINATOR_OPTIONS,
     hz: options.hz,
     deadlineMs: DEADLINE_MS,

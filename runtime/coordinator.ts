@@ -9,7 +9,6 @@
  */
 import type { Manifest } from "../sandbox/manifest.ts";
 import { ManifestError } from "../sandbox/errors.ts";
-import type { EventStream } from "./events.ts";
 import { buildSchedule } from "./schedule.ts";
 import type { LiveChild } from "./live_child.ts";
 import type { ScriptSlot } from "./script_slot.ts";
@@ -54,7 +53,6 @@ export class Coordinator {
   tick: number;
   readonly stats = new TickStats();
   readonly #options: Readonly<CoordinatorOptions>;
-  readonly #events: EventStream;
   readonly #slots: () => readonly ScriptSlot[];
   #queued = new Map<ScriptSlot, ValidCommand[]>();
   #lastSlots: readonly ScriptSlot[] | null = null;
@@ -66,13 +64,11 @@ export class Coordinator {
     world: World,
     startTick: number,
     slots: () => readonly ScriptSlot[],
-    events: EventStream,
     options: Readonly<CoordinatorOptions>,
   ) {
     this.world = world;
     this.tick = startTick;
     this.#slots = slots;
-    this.#events = events;
     this.#options = options;
   }
 
@@ -303,10 +299,6 @@ export class Coordinator {
   /** Structural commands not yet applied (they are applied before saving). */
   flushCommands(): void {
     this.#applyCommands();
-  }
-
-  get events(): EventStream {
-    return this.#events;
   }
 }
 

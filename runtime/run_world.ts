@@ -203,7 +203,7 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
     return grants;
   });
   const supervisor = new Supervisor(options.scriptsDir, launcher, events, DEFAULT_SLOT_OPTIONS);
-  const coordinator = new Coordinator(world, saved?.tick ?? 0, () => supervisor.slots(), events, {
+  const coordinator = new Coordinator(world, saved?.tick ?? 0, () => supervisor.slots(), {
     ...DEFAULT_COORDINATOR_OPTIONS,
     hz: options.hz,
     deadlineMs: options.deadlineMs,

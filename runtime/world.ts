@@ -48,11 +48,6 @@ export class World {
     return this.allocator.isAlive(id);
   }
 
-  /** The component names of a live entity (sorted), or null. */
-  componentsOf(id: number): readonly string[] | null {
-    return this.isAlive(id) ? this.#archOf[id & 0xffffff]!.components : null;
-  }
-
   #archetype(names: readonly string[]): Archetype {
     const key = archetypeKey(names);
     let arch = this.#archetypes.get(key);

@@ -24,6 +24,8 @@ export interface ScriptReport {
   /** Process ends by typed reason: deadline, cpu, memory, crash, violation, protocol. */
   exits: Record<string, number>;
   lastExitReason: string | null;
+  /** Log lines dropped past the per-tick cap. */
+  droppedLogs: number;
 }
 
 /** The report written by `--report`. */
@@ -52,6 +54,7 @@ export function reportScript(slot: ScriptSlot): ScriptReport {
     lastError: slot.lastError,
     exits: { ...slot.exits },
     lastExitReason: slot.lastExitReason,
+    droppedLogs: slot.droppedLogs,
   };
 }
 

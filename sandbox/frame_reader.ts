@@ -99,9 +99,4 @@ export class FrameReader {
       }
     }
   }
-
-  /** Bytes of a frame begun but not finished (for diagnosing a child that died mid-frame). */
-  get partialBytes(): number {
-    return this.#frame ? this.#filled : this.#pendingBytes;
-  }
 }

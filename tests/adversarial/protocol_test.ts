@@ -142,7 +142,7 @@ Deno.test("forged and malformed frames from raw children — 4 GiB prefixes, tru
     ...DEFAULT_SLOT_OPTIONS,
     backoffMs: 50,
   });
-  const coordinator: Coordinator = new Coordinator(world, 0, () => supervisor.slots(), stream, {
+  const coordinator: Coordinator = new Coordinator(world, 0, () => supervisor.slots(), {
     ...DEFAULT_COORDINATOR_OPTIONS,
     hz: 50,
     // Not a deadline test: 18 jailed children restarting at once load a 2-core machine.

@@ -171,6 +171,8 @@ Deno.test("log floods are capped at 100 lines a tick, spawn floods at 256 entiti
   }
   assert.equal(perTick.size, ticks, "the flood logged on every tick");
   for (const [tick, count] of perTick) assert.equal(count, 100, `tick ${tick}: ${count} lines`);
+  // The rest are counted in the report: 4 900 a tick.
+  assert.equal(scriptReport(run, "log_flood").droppedLogs, ticks * 4900);
 
   const floods = run.events.filter((e) => e.type === "log" && e.script === "spawn_flood")
     .map((e) => JSON.parse(e.type === "log" ? e.text.slice("FLOOD ".length) : "{}"));
