@@ -166,3 +166,41 @@ export function assertNoTickLost(run: TestRun): void {
     );
   }
 }
+
+/** A world running in the background (hot reload on) for tests that edit its scripts. */
+export interface LiveWorld {
+  readonly events: SupervisorEvent[];
+  /** Resolves once an event matching `what` has arrived; throws after `timeoutMs`. */
+  waitFor(what: (e: SupervisorEvent) => boolean, timeoutMs?: number): Promise<void>;
+  /** Stops the world cleanly and returns the run. */
+  stop(): Promise<TestRun>;
+}
+
+/** Starts a watching world over a test folder at 100 Hz. */
+export function startLiveWorld(folder: TestFolder, options: Partial<WorldOptions> = {}): LiveWorld {
+  const events: SupervisorEvent[] = [];
+  const controller = new AbortController();
+  const run = runTestWorld(folder, {
+    hz: 100,
+    watch: true,
+    ...options,
+    signal: controller.signal,
+    onEvent: (e) => events.push(e),
+  });
+  return {
+    events,
+    async waitFor(what, timeoutMs = 5000) {
+      const until = performance.now() + timeoutMs;
+      while (!events.some(what) && performance.now() < until) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (!events.some(what)) {
+        throw new Error(`The expected event did not arrive in ${timeoutMs} ms`);
+      }
+    },
+    stop() {
+      controller.abort();
+      return run;
+    },
+  };
+}

@@ -7,6 +7,7 @@ import {
   runTestWorld,
   runTestWorldUntil,
   scriptReport,
+  startLiveWorld,
 } from "./_world.ts";
 import type { SupervisorEvent } from "../runtime/events.ts";
 
@@ -140,20 +141,8 @@ Deno.test("deleting a script frees its component name for a new definition, whic
       run(ctx) { ${write} },
     });`;
   await using folder = await makeScripts({ "first.ts": defines(`{ points: "u32" }`, "") });
-  const events: SupervisorEvent[] = [];
-  const controller = new AbortController();
-  const run = runTestWorld(folder, {
-    hz: 100,
-    watch: true,
-    signal: controller.signal,
-    onEvent: (e) => events.push(e),
-  });
-  const waitFor = async (what: (e: SupervisorEvent) => boolean) => {
-    const until = performance.now() + 5000;
-    while (!events.some(what) && performance.now() < until) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const world = startLiveWorld(folder);
+  const { waitFor } = world;
   await new Promise((r) => setTimeout(r, 500));
   await Deno.remove(`${folder.scripts}/first.ts`);
   await new Promise((r) => setTimeout(r, 300));
@@ -166,8 +155,7 @@ Deno.test("deleting a script frees its component name for a new definition, whic
   );
   await waitFor((e) => e.type === "ready" && e.script === "second");
   await new Promise((r) => setTimeout(r, 300));
-  controller.abort();
-  const result = await run;
+  const result = await world.stop();
   const second = result.report.scripts.find((s) => s.name === "second");
   assert.equal(second?.state, "running", second?.lastError ?? "");
   assert.deepEqual(
@@ -188,21 +176,8 @@ Deno.test("a broken edit keeps the running version, reports the error, and the f
       run(ctx) { ctx.write(Version).n.fill(${n}); },
     });`;
   await using folder = await makeScriptsWithCounter({ "versioned.ts": version(1) });
-  const events: SupervisorEvent[] = [];
-  const controller = new AbortController();
-  const run = runTestWorld(folder, {
-    hz: 100,
-    watch: true,
-    signal: controller.signal,
-    onEvent: (e) => events.push(e),
-  });
-  const waitFor = async (what: (e: SupervisorEvent) => boolean) => {
-    const until = performance.now() + 5000;
-    while (!events.some(what) && performance.now() < until) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok(events.some(what), "the expected event arrived");
-  };
+  const world = startLiveWorld(folder);
+  const { events, waitFor } = world;
   await new Promise((r) => setTimeout(r, 400));
   await folder.write("versioned.ts", version(2).replace("fill(2)", "fill(2"));
   await waitFor((e) => e.type === "refused" && e.script === "versioned");
@@ -212,8 +187,7 @@ Deno.test("a broken edit keeps the running version, reports the error, and the f
   await folder.write("versioned.ts", version(3));
   await waitFor((e) => e.type === "ready" && e.reload && e.script === "versioned");
   await new Promise((r) => setTimeout(r, 200));
-  controller.abort();
-  const result = await run;
+  const result = await world.stop();
   const s = result.report.scripts.find((x) => x.name === "versioned");
   assert.equal(s?.state, "running");
   assert.deepEqual(fieldValues(result, "Version", "n"), [3]);
