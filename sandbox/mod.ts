@@ -39,3 +39,4 @@ export type {
   WireManifest,
   WireSchema,
 } from "./protocol.ts";
+export { escapeControls, escapedLines, quoteUntrusted, truncate } from "./untrusted_text.ts";
