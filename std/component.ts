@@ -51,6 +51,12 @@ export interface ComponentType<S extends Schema = Schema> {
   readonly name: string;
   readonly schema: S;
   readonly fields: readonly FieldInfo[];
+  /**
+   * The module that defined it, relative to the scripts folder (set by the
+   * runtime's bundler; null outside a bundle). Two different definitions of
+   * one name are two components, told apart by their modules.
+   */
+  readonly module: string | null;
 }
 
 const FIELD_LAYOUT: Record<FieldType, { width: number; bytes: number }> = {
@@ -201,11 +207,24 @@ export function resolveSchema(component: string, schema: unknown): FieldInfo[] {
  * ```
  */
 export function defineComponent<const S extends Schema>(name: string, schema: S): ComponentType<S> {
+  return defineComponentIn(null, name, schema);
+}
+
+/**
+ * {@linkcode defineComponent} for a known module. The bundler gives each
+ * script module its own `defineComponent` bound to the module's path, so the
+ * runtime learns where every component was defined.
+ */
+export function defineComponentIn<const S extends Schema>(
+  module: string | null,
+  name: string,
+  schema: S,
+): ComponentType<S> {
   if (!isValidName(name)) {
     throw new TypeError(
       `Cannot define component "${String(name)}": names are letters, digits and "_", up to 64`,
     );
   }
   const fields = Object.freeze(resolveSchema(name, schema).map((f) => Object.freeze(f)));
-  return Object.freeze({ name, schema, fields });
+  return Object.freeze({ name, schema, fields, module });
 }
