@@ -13,13 +13,31 @@
  * import and its file:line:column. A check of esbuild's metafile after the
  * build backs up the resolver.
  *
+ * esbuild reads nothing itself: the plugin hands it the contents of every
+ * file, trusted ones included, and refuses a user file holding a source map
+ * comment (which esbuild would follow to any path, `file:` or `data:` URL).
+ * Underneath, the esbuild service runs in a jail holding only its binary and
+ * in a memory budget (`sandbox/bundler_service.ts`), each build in a time
+ * budget, and a bundle (and the user files read for it) in a size budget; a
+ * build that breaks a budget or kills esbuild is refused alone and the
+ * service is restarted for the others.
+ *
  * @module
  */
-import * as esbuild from "esbuild";
+import type * as esbuild from "esbuild";
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BundleError } from "./errors.ts";
 import { findComputedImport } from "./_find_computed_import.ts";
+import { findSourceMapComment } from "./_source_map_comment.ts";
+import { quoteUntrusted } from "./untrusted_text.ts";
+import {
+  buildsDone,
+  bundlerGeneration,
+  type EsbuildApi,
+  runBuild,
+  stopBundlerService,
+} from "./bundler_service.ts";
 
 /** Where a script is read from and its bundle written to. */
 export interface BundleOptions {
@@ -27,7 +45,24 @@ export interface BundleOptions {
   scriptsDir: string;
   /** Folder the bundle is written to, created if missing. Absolute or relative to the cwd. */
   outDir: string;
+  /**
+   * Wall-clock budget of one build in milliseconds; past it esbuild is
+   * stopped (and restarted for the next build) and the script refused.
+   * @default 10000
+   */
+  timeBudgetMs?: number;
+  /**
+   * Largest bundle in bytes, and largest total of the user files read for
+   * one build.
+   * @default 16777216 (16 MiB)
+   */
+  maxBundleBytes?: number;
 }
+
+/** The default of {@linkcode BundleOptions.timeBudgetMs}. */
+export const DEFAULT_BUNDLE_TIME_BUDGET_MS = 10_000;
+/** The default of {@linkcode BundleOptions.maxBundleBytes}. */
+export const DEFAULT_MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
 
 /** A bundle written to disk. */
 export interface Bundle {
@@ -84,6 +119,8 @@ type Refusal =
   | { kind: "import"; specifier: string }
   | { kind: "entry" }
   | { kind: "top-level-await" }
+  | { kind: "source-map" }
+  | { kind: "load"; file: string }
   | { kind: "unresolved" };
 
 function refuse(text: string, detail: Refusal, location?: Partial<esbuild.Location>) {
@@ -98,7 +135,7 @@ function refuse(text: string, detail: Refusal, location?: Partial<esbuild.Locati
  */
 interface Slot {
   cwd: string;
-  /** The script of the build under way (builds of a slot run one at a time). */
+  /** The script of the build under way (builds run one at a time, see `runBuild`). */
   scriptPath: string;
   scriptRel: string;
   scriptsDir: string;
@@ -107,29 +144,44 @@ interface Slot {
   trusted: TrustedPaths;
   /** Real paths the resolver accepted during the current build. */
   approved: Set<string>;
-  context: Promise<esbuild.BuildContext<BuildOptions>>;
-  /** Builds of one slot run one at a time, since they share `approved` and the script. */
-  queue: Promise<unknown>;
+  /** The budget of the current build, and the bytes of user files read for it so far. */
+  maxBundleBytes: number;
+  inputBytes: number;
+  /** The esbuild API of the current build. */
+  api: EsbuildApi | null;
+  /** The context, made in `generation` of the esbuild service; a restart kills it. */
+  context: esbuild.BuildContext<BuildOptions> | null;
+  generation: number;
 }
 
 type BuildOptions = esbuild.BuildOptions & { write: false; metafile: true };
 
 const MAX_SLOTS = 256;
 const slots = new Map<string, Slot>();
+/** esbuild sends a transform's input over 1 MiB through a temporary file, which the jail lacks. */
+const TRANSFORM_INLINE_LIMIT = 1024 * 1024;
 
 /**
  * Bundles `file` (inside `options.scriptsDir`) and writes
  * `<outDir>/<name>.<hash>.js`, removing older bundles of the same script.
  * Every build re-runs the confinement checks, so a file swapped for a
- * symlink since the last build is caught.
+ * symlink since the last build is caught. Builds run one at a time.
  *
- * @throws {BundleError} on a syntax error, top-level await or a refused import.
+ * @throws {BundleError} on a syntax error, top-level await, a refused import
+ * or source map comment, or a build past its time, memory or size budget.
  */
 export async function bundleScript(file: string, options: BundleOptions): Promise<Bundle> {
   const cwd = Deno.cwd();
   const scriptPath = resolve(cwd, file);
   const scriptRel = relative(cwd, scriptPath);
   const outDir = resolve(cwd, options.outDir);
+  const timeMs = options.timeBudgetMs ?? DEFAULT_BUNDLE_TIME_BUDGET_MS;
+  const maxBundleBytes = options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+  if (!(timeMs > 0) || !Number.isSafeInteger(maxBundleBytes) || maxBundleBytes <= 0) {
+    throw new RangeError(
+      `Invalid bundle budget: ${timeMs} ms and ${maxBundleBytes} bytes (both must be positive)`,
+    );
+  }
   const trusted = await getTrustedPaths();
   let scriptsReal: string;
   try {
@@ -141,48 +193,57 @@ export async function bundleScript(file: string, options: BundleOptions): Promis
       { cause: error },
     );
   }
-  const key = JSON.stringify([cwd, scriptsReal, outDir]);
-  let slot = slots.get(key);
-  if (slot === undefined) {
-    const fields = { cwd, scriptPath, scriptRel, scriptsReal, outDir, trusted };
-    slot = openSlot({ ...fields, scriptsDir: options.scriptsDir, approved: new Set() });
-    slots.set(key, slot);
-    if (slots.size > MAX_SLOTS) {
-      const [oldestKey, oldest] = slots.entries().next().value!;
-      slots.delete(oldestKey);
-      closeSlot(oldest).catch(() => {});
+  return await runBuild({ file: scriptRel, timeMs }, (api) => {
+    const key = JSON.stringify([cwd, scriptsReal, outDir]);
+    let slot = slots.get(key);
+    if (slot === undefined) {
+      slot = {
+        cwd,
+        scriptPath,
+        scriptRel,
+        scriptsDir: options.scriptsDir,
+        scriptsReal,
+        outDir,
+        trusted,
+        approved: new Set(),
+        maxBundleBytes,
+        inputBytes: 0,
+        api: null,
+        context: null,
+        generation: -1,
+      };
+      slots.set(key, slot);
+      if (slots.size > MAX_SLOTS) {
+        const [oldestKey, oldest] = slots.entries().next().value!;
+        slots.delete(oldestKey);
+        closeSlot(oldest).catch(() => {});
+      }
     }
-  }
-  const current = slot;
-  const run = current.queue.then(() => {
-    current.scriptPath = scriptPath;
-    current.scriptRel = scriptRel;
-    return buildSlot(current);
+    Object.assign(slot, { scriptPath, scriptRel, maxBundleBytes, api });
+    return buildSlot(slot, api);
   });
-  current.queue = run.catch(() => {});
-  return await run;
 }
 
 /** Disposes every cached build and stops esbuild's service process; the next bundle starts it again. */
 export async function stopBundler(): Promise<void> {
+  await buildsDone();
   const open = [...slots.values()];
   slots.clear();
   await Promise.allSettled(open.map(closeSlot));
-  await esbuild.stop();
+  await stopBundlerService();
 }
 
 async function closeSlot(slot: Slot): Promise<void> {
-  await slot.queue;
-  await (await slot.context).dispose();
+  const context = slot.context;
+  slot.context = null;
+  if (context !== null && slot.generation === bundlerGeneration()) await context.dispose();
 }
 
-function openSlot(fields: Omit<Slot, "context" | "queue">): Slot {
-  const slot = fields as Slot;
+function openSlot(slot: Slot, api: EsbuildApi): Promise<esbuild.BuildContext<BuildOptions>> {
   const entry = `import { runChildHost } from ${JSON.stringify(HOST_PATH)}; ` +
     `import fileName from ${JSON.stringify(NAME_MODULE)}; ` +
     `runChildHost(() => import(${JSON.stringify(SCRIPT_MODULE)}), fileName);`;
-  slot.queue = Promise.resolve();
-  slot.context = esbuild.context({
+  return api.context({
     stdin: { contents: entry, loader: "ts", resolveDir: slot.scriptsReal },
     absWorkingDir: slot.cwd,
     // Sources in the inline map are relative to the bundle's folder.
@@ -204,14 +265,20 @@ function openSlot(fields: Omit<Slot, "context" | "queue">): Slot {
     tsconfigRaw: {},
     plugins: [confine(slot)],
   });
-  return slot;
 }
 
-async function buildSlot(slot: Slot): Promise<Bundle> {
+async function buildSlot(slot: Slot, api: EsbuildApi): Promise<Bundle> {
+  if (slot.context === null || slot.generation !== bundlerGeneration()) {
+    // A restarted service has none of the old context; it needs no dispose.
+    slot.context = null;
+    slot.generation = bundlerGeneration();
+    slot.context = await openSlot(slot, api);
+  }
   slot.approved.clear();
+  slot.inputBytes = 0;
   let result: esbuild.BuildResult<BuildOptions>;
   try {
-    result = await (await slot.context).rebuild();
+    result = await slot.context.rebuild();
   } catch (error) {
     const failure = error as Partial<esbuild.BuildFailure>;
     const errors = Array.isArray(failure.errors) ? failure.errors : [];
@@ -220,6 +287,10 @@ async function buildSlot(slot: Slot): Promise<Bundle> {
     for (const e of errors) {
       const glob = GLOB_MODULE.exec(e.location?.file ?? "");
       if (glob) throw await globRefusal(slot, [resolve(slot.cwd, glob[2]!)], glob[1]);
+      // In the jail esbuild finds no file for a glob at all.
+      if (UNRESOLVED_GLOB.test(e.text) && e.location?.file) {
+        throw await globRefusal(slot, [resolve(slot.cwd, e.location.file)]);
+      }
     }
     if (errors.some((e) => (e.detail as Refusal | undefined)?.kind === "unresolved")) {
       const loaded = [...slot.approved].filter((p) => isInside(p, slot.scriptsReal));
@@ -235,7 +306,65 @@ async function buildSlot(slot: Slot): Promise<Bundle> {
       slot.scriptRel,
     );
   }
-  return await writeBundle(output.contents, slot.scriptPath, slot.outDir, inputs);
+  if (output.contents.length > slot.maxBundleBytes) {
+    throw new BundleError(
+      `Cannot bundle "${slot.scriptRel}": the bundle is ${formatBytes(output.contents.length)}, ` +
+        `over the budget of ${formatBytes(slot.maxBundleBytes)}`,
+      slot.scriptRel,
+    );
+  }
+  return await writeBundle(output.contents, slot, inputs);
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, "KiB"] : [bytes / 1024 / 1024, "MiB"];
+  return `${value.toFixed(1).replace(/\.0$/, "")} ${unit}`;
+}
+
+/**
+ * Reads a user file the resolver approved, at most `limit` bytes, and checks
+ * that the file opened is still the one inside the scripts folder (not a
+ * symlink or FIFO swapped in since).
+ */
+function readUserFile(path: string, slot: Slot): string | { refusal: string } {
+  using file = Deno.openSync(path, { read: true });
+  const info = file.statSync();
+  let real: string;
+  try {
+    real = Deno.realPathSync(path);
+  } catch {
+    return { refusal: "it changed while it was being bundled" };
+  }
+  const now = Deno.statSync(real);
+  if (
+    !info.isFile || !isInside(real, slot.scriptsReal) || now.ino !== info.ino ||
+    now.dev !== info.dev
+  ) {
+    return { refusal: "it changed while it was being bundled" };
+  }
+  const limit = slot.maxBundleBytes - slot.inputBytes;
+  if (info.size > limit) {
+    return {
+      refusal: info.size > slot.maxBundleBytes
+        ? `it is ${formatBytes(info.size)}, over the budget of ${
+          formatBytes(slot.maxBundleBytes)
+        } for a bundle`
+        : `with it the script's files exceed the budget of ${
+          formatBytes(slot.maxBundleBytes)
+        } for a bundle`,
+    };
+  }
+  const buffer = new Uint8Array(info.size + 1);
+  let length = 0;
+  while (length < buffer.length) {
+    const n = file.readSync(buffer.subarray(length));
+    if (n === null) break;
+    length += n;
+  }
+  if (length > info.size) return { refusal: "it changed while it was being bundled" };
+  slot.inputBytes += length;
+  return new TextDecoder().decode(buffer.subarray(0, length));
 }
 
 /**
@@ -300,13 +429,14 @@ function confine(slot: Slot): esbuild.Plugin {
 
         const isRelative = specifier.startsWith("./") || specifier.startsWith("../");
         let resolved: ReturnType<typeof resolveLocal>;
-        if (isInside(args.importer, scriptsReal)) {
+        if (args.namespace === "file" && isInside(args.importer, scriptsReal)) {
           if (specifier === STD_SPECIFIER) return approve(trusted.stdMod);
           resolved = isRelative
             ? resolveLocal(specifier, args.resolveDir, [scriptsReal])
             : CONFINED;
         } else if (
-          isInside(args.importer, trusted.std) || isInside(args.importer, trusted.sandbox)
+          args.namespace === "file" &&
+          (isInside(args.importer, trusted.std) || isInside(args.importer, trusted.sandbox))
         ) {
           resolved = isRelative
             ? resolveLocal(specifier, args.resolveDir, [trusted.std, trusted.sandbox])
@@ -328,11 +458,26 @@ function confine(slot: Slot): esbuild.Plugin {
           return refuse("it was not resolved by the confined resolver", { kind: "unresolved" });
         }
         const loader = LOADERS[extname(args.path)];
-        // esbuild reads trusted files itself.
-        if (!isInside(args.path, scriptsReal) || loader === undefined) return undefined;
-        const contents = Deno.readTextFileSync(args.path);
+        const file = relative(cwd, args.path);
+        if (loader === undefined) return refuse("it cannot be loaded", { kind: "load", file });
+        // Trusted files too: esbuild reads nothing from the file system itself.
+        if (!isInside(args.path, scriptsReal)) {
+          return { contents: Deno.readTextFileSync(args.path), loader };
+        }
+        const contents = readUserFile(args.path, slot);
+        if (typeof contents !== "string") {
+          return refuse(contents.refusal, { kind: "load", file });
+        }
+        // JSON has no comments, so esbuild follows no source map comment in it.
+        const comment = loader === "json" ? null : findSourceMapComment(contents);
+        if (comment !== null) {
+          const why = `esbuild would load the map it names, ${quoteUntrusted(comment.url, 160)}, ` +
+            `outside the confined resolver; remove the comment (bundles carry their own source map)`;
+          const { line, column, lineText } = comment;
+          return refuse(why, { kind: "source-map" }, { file, line, column, lineText });
+        }
         if (loader !== "json" && /\bawait\b/.test(contents)) {
-          const site = await findTopLevelAwait(contents, loader, relative(cwd, args.path));
+          const site = await findTopLevelAwait(slot.api!, contents, loader, file);
           if (site) {
             const why = "a script's module body must finish synchronously so that it describes " +
               "itself at once; move the await into init() or run()";
@@ -343,10 +488,6 @@ function confine(slot: Slot): esbuild.Plugin {
       });
     },
   };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 function formatLocation(location: Partial<esbuild.Location> | null): string | null {
@@ -371,6 +512,14 @@ function toBundleError(message: esbuild.Message, scriptRel: string, cause: unkno
       return new BundleError(`Cannot bundle "${scriptRel}": ${message.text}`, scriptRel, { cause });
     case "top-level-await":
       return new BundleError(`Cannot use top-level await in ${at}: ${message.text}`, at, { cause });
+    case "source-map":
+      return new BundleError(`Cannot use a source map comment in ${at}: ${message.text}`, at, {
+        cause,
+      });
+    case "load":
+      return new BundleError(`Cannot bundle "${detail.file}": ${message.text}`, detail.file, {
+        cause,
+      });
   }
   if (message.id === "unsupported-dynamic-import" || message.id === "unsupported-require-call") {
     const call = message.id === "unsupported-dynamic-import" ? "import()" : "require()";
@@ -383,17 +532,34 @@ function toBundleError(message: esbuild.Message, scriptRel: string, cause: unkno
   return new BundleError(`Cannot bundle ${at}: ${message.text}`, at, { cause });
 }
 
-/** Uses esbuild's CommonJS transform, which rejects top-level await, to find one. */
+/**
+ * Uses esbuild's CommonJS output, which rejects top-level await, to find one:
+ * the transform API for small files, the build API (whose input travels in
+ * the request) for those esbuild would pass through a temporary file.
+ */
 async function findTopLevelAwait(
+  api: EsbuildApi,
   contents: string,
   loader: esbuild.Loader,
   file: string,
 ): Promise<Partial<esbuild.Location> | null> {
   try {
-    await esbuild.transform(contents, { loader, format: "cjs", logLevel: "silent" });
+    if (contents.length > TRANSFORM_INLINE_LIMIT) {
+      await api.build({
+        stdin: { contents, loader },
+        format: "cjs",
+        write: false,
+        logLevel: "silent",
+        tsconfigRaw: {},
+      });
+    } else {
+      await api.transform(contents, { loader, format: "cjs", logLevel: "silent" });
+    }
     return null;
   } catch (error) {
     const errors = (error as Partial<esbuild.TransformFailure>).errors ?? [];
+    // A dead service is the caller's to report, not a syntax error.
+    if (errors.length === 0) throw error;
     const found = errors.find((e) => /top-level await/i.test(e.text))?.location;
     // Other errors are syntax errors the build reports itself.
     return found ? { ...found, file } : null;
@@ -444,6 +610,8 @@ async function checkInputs(metafile: esbuild.Metafile, slot: Slot): Promise<stri
 
 // esbuild names the module it makes for a glob import like `import("./**/*") in scripts/x.ts`.
 const GLOB_MODULE = /^(?:import|require)\("([^"]*\*[^"]*)"\) in (.+)$/;
+// ... and, where it can list no folder (the jail), fails it as `Could not resolve import("./**/*")`.
+const UNRESOLVED_GLOB = /^Could not resolve (?:import|require)\("[^"]*\*[^"]*"\)$/;
 
 /** Refuses a glob import, pointing at the first computed import() or require() in `files`. */
 async function globRefusal(slot: Slot, files: string[], pattern?: string): Promise<BundleError> {
@@ -470,18 +638,17 @@ async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function writeBundle(
-  contents: Uint8Array,
-  scriptPath: string,
-  outDir: string,
-  inputs: string[],
-): Promise<Bundle> {
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+async function writeBundle(contents: Uint8Array, slot: Slot, inputs: string[]): Promise<Bundle> {
   const bytes = new Uint8Array(contents);
   const hash = (await sha256Hex(bytes)).slice(0, 16);
-  const name = basename(scriptPath).replace(/\.[^.]+$/, "");
+  const name = basename(slot.scriptPath).replace(/\.[^.]+$/, "");
   const fileName = `${name}.${hash}.js`;
-  const path = join(outDir, fileName);
-  await Deno.mkdir(outDir, { recursive: true });
+  const path = join(slot.outDir, fileName);
+  await Deno.mkdir(slot.outDir, { recursive: true });
   const exists = await Deno.stat(path).then(
     (s) => s.isFile && s.size === bytes.length,
     () => false,
@@ -492,9 +659,9 @@ async function writeBundle(
     await Deno.rename(temporary, path);
   }
   const older = new RegExp(`^${escapeRegExp(name)}\\.[0-9a-f]{16}\\.js$`);
-  for await (const entry of Deno.readDir(outDir)) {
+  for await (const entry of Deno.readDir(slot.outDir)) {
     if (!entry.isFile || entry.name === fileName || !older.test(entry.name)) continue;
-    await Deno.remove(join(outDir, entry.name)).catch((error) => {
+    await Deno.remove(join(slot.outDir, entry.name)).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
   }

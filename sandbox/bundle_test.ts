@@ -110,6 +110,9 @@ export default defineSystem({
 const HELPER = `import { defineComponent } from "@syncra/std";
 export const Spin = defineComponent("Spin", { speed: "f32" });
 `;
+const IDLE = `import { defineSystem } from "@syncra/std";
+export default defineSystem({ run() {} });
+`;
 
 Deno.test("bundleScript bundles a script with @syncra/std and sibling files into a bundle that runs without permissions", async () => {
   const files = {
@@ -329,12 +332,16 @@ Deno.test("bundleScript refuses glob-style import() and require() of a computed 
     // ... or files esbuild cannot load at all.
     [`const name = "data";\nexport const load = () => import("../" + name);\n`, `import("../"`],
   ];
-  // A glob that matches only files esbuild already has is caught after the build.
+  // A glob that matches only files esbuild already has is caught after the build (in the
+  // jail, where esbuild can list no folder, it is refused like the others).
   const self = `export const load = (name: string) => import(\`./\${name}.ts\`);\n`;
   await withScripts({ "scripts/main.ts": self }, async (dirs) => {
     const error = await refusal(bundle(dirs));
     assert.equal(error.location, site(dirs, "scripts/main.ts", self, "import("));
-    assert.match(error.message, /esbuild would bundle every file matching "\.\/\*\*\/\*\.ts"/);
+    assert.match(
+      error.message,
+      /esbuild would bundle every file (matching "\.\/\*\*\/\*\.ts"|its pattern matches)/,
+    );
   });
   for (const [source, token] of cases) {
     await assertRefused(
@@ -426,4 +433,149 @@ Deno.test("bundleScript re-checks confinement on every build", async () => {
       assert.match(awaiting.message, /^Cannot use top-level await in .*helper\.ts:1:1: /);
     },
   );
+});
+
+/** A source map outside the scripts folder whose sources name a secret. */
+async function writePrivateMap(dirs: Dirs): Promise<string> {
+  const secret = `SECRET-${crypto.randomUUID()}`;
+  const map = { version: 3, sources: [secret], sourcesContent: [secret], mappings: "AAAA" };
+  await Deno.writeTextFile(join(dirs.root, "private.map"), JSON.stringify(map));
+  return secret;
+}
+
+async function bundleFiles(dirs: Dirs): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isDirectory) await walk(join(dir, entry.name));
+      else out.push(join(dir, entry.name));
+    }
+  };
+  await walk(dirs.out).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
+  return out;
+}
+
+Deno.test("bundleScript refuses every form of source map comment, in the script or a file it imports", async () => {
+  const data = "data:application/json;base64," +
+    btoa(JSON.stringify({ version: 3, sources: ["x"], mappings: "AAAA" }));
+  const comments = (root: string) => [
+    "//# sourceMappingURL=../private.map",
+    `//@ sourceMappingURL=file://${root}/private.map`,
+    "/*# sourceMappingURL=/dev/zero */",
+    `/*@ sourceMappingURL=${data} */`,
+    "//#  sourceMappingURL=../private.map",
+  ];
+  for (const where of ["scripts/main.ts", "scripts/helper.mts", "scripts/lib/util.js"]) {
+    for (let i = 0; i < 5; i++) {
+      const files = {
+        "scripts/main.ts":
+          `import { util } from "./lib/util.js";\nimport { x } from "./helper.mts";\n` +
+          `export default [util, x];\n`,
+        "scripts/helper.mts": "export const x = 1;\n",
+        "scripts/lib/util.js": "export const util = 2;\n",
+      } as Record<string, string>;
+      await withScripts(files, async (dirs) => {
+        const secret = await writePrivateMap(dirs);
+        const comment = comments(dirs.root)[i]!;
+        const source = `${files[where]}  ${comment}\nexport const after = 3;\n`;
+        await Deno.writeTextFile(join(dirs.root, where), source);
+        const error = await refusal(bundle(dirs));
+        assert.equal(error.location, site(dirs, where, source, comment.slice(0, 3)), error.message);
+        assert.match(
+          error.message,
+          /^Cannot use a source map comment in \S+: esbuild would load the map it names, "[^"]+", outside the confined resolver; remove the comment/,
+        );
+        assert.ok(!error.message.includes(secret));
+        assert.deepEqual(await bundleFiles(dirs), [], "no bundle was written");
+      });
+    }
+  }
+});
+
+Deno.test("a source map comment in a JSON string is data, not a comment, and is bundled as written", async () => {
+  await withScripts({
+    "scripts/main.ts": `import data from "./data.json" with { type: "json" };\n` +
+      `export default data;\n`,
+    "scripts/data.json": JSON.stringify({ text: "//# sourceMappingURL=../private.map" }),
+  }, async (dirs) => {
+    const secret = await writePrivateMap(dirs);
+    const result = await bundle(dirs);
+    const text = await Deno.readTextFile(result.path);
+    assert.ok(text.includes("//# sourceMappingURL=../private.map"));
+    assert.ok(!text.includes(secret), "the map was not read");
+  });
+});
+
+/** A module nesting `depth` arrays: esbuild parses it recursively (a 1 000 000 deep one kills it). */
+function nested(depth: number): string {
+  return `export const a = ${"[".repeat(depth)}${"]".repeat(depth)};\nexport default a;\n`;
+}
+
+Deno.test("a build past its time budget is refused alone, and the next build of any script works", async () => {
+  await withScripts(
+    { "scripts/slow.ts": nested(100_000), "scripts/main.ts": IDLE },
+    async (dirs) => {
+      await bundle(dirs);
+      const start = performance.now();
+      const error = await refusal(
+        bundleScript(join(dirs.scripts, "slow.ts"), {
+          scriptsDir: dirs.scripts,
+          outDir: dirs.out,
+          timeBudgetMs: 200,
+        }),
+      );
+      const took = performance.now() - start;
+      const slow = relative(Deno.cwd(), join(dirs.scripts, "slow.ts"));
+      assert.equal(
+        error.message,
+        `Cannot bundle "${slow}": esbuild ran past its time budget of 200 ms and was stopped; ` +
+          `the bundler restarted it for the other scripts`,
+      );
+      assert.equal(error.location, slow);
+      assert.ok(took < 200 + 2500, `refused after ${took.toFixed(0)} ms`);
+      const again = await bundle(dirs);
+      assert.equal((await runBundle(again.path)).code, 0);
+    },
+  );
+});
+
+Deno.test("a bundle over its size budget is refused, and so is a file bigger than the budget", async () => {
+  const big = `export const data = ${JSON.stringify("x".repeat(100_000))};\n`;
+  await withScripts({
+    "scripts/main.ts": IDLE,
+    "scripts/uses_big.ts": `import { data } from "./lib/big.ts";\nexport default data;\n`,
+    "scripts/lib/big.ts": big,
+  }, async (dirs) => {
+    const options = { scriptsDir: dirs.scripts, outDir: dirs.out, maxBundleBytes: 64 * 1024 };
+    const main = relative(Deno.cwd(), join(dirs.scripts, "main.ts"));
+    const output = await refusal(bundleScript(join(dirs.scripts, "main.ts"), options));
+    assert.match(
+      output.message,
+      new RegExp(
+        `^Cannot bundle "${main}": the bundle is \\d+\\.\\d KiB, over the budget of 64 KiB$`,
+      ),
+    );
+    const file = relative(Deno.cwd(), join(dirs.scripts, "lib", "big.ts"));
+    const input = await refusal(bundleScript(join(dirs.scripts, "uses_big.ts"), options));
+    assert.equal(
+      input.message,
+      `Cannot bundle "${file}": it is 97.7 KiB, over the budget of 64 KiB for a bundle`,
+    );
+    assert.equal(input.location, file);
+    assert.deepEqual(await bundleFiles(dirs), []);
+    // The default budget takes both.
+    assert.ok((await bundle(dirs, "uses_big.ts")).bytes > 100_000);
+  });
+});
+
+Deno.test("bundleScript finds top-level await in a file too big for esbuild's transform request", async () => {
+  const filler = `// ${"x".repeat(1000)}\n`.repeat(1100);
+  const source = `${filler}export const value = await Promise.resolve(1);\n`;
+  await withScripts({ "scripts/main.ts": source }, async (dirs) => {
+    const error = await refusal(bundle(dirs));
+    assert.equal(error.location, site(dirs, "scripts/main.ts", source, "await"));
+    assert.match(error.message, /^Cannot use top-level await in /);
+  });
 });

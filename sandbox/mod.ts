@@ -6,8 +6,20 @@
  * @module
  */
 export { BundleError, GrantViolationError, ManifestError, ProtocolError } from "./errors.ts";
-export { bundleScript, stopBundler } from "./bundle.ts";
+export {
+  bundleScript,
+  DEFAULT_BUNDLE_TIME_BUDGET_MS,
+  DEFAULT_MAX_BUNDLE_BYTES,
+  stopBundler,
+} from "./bundle.ts";
 export type { Bundle, BundleOptions } from "./bundle.ts";
+export {
+  bundlerStatus,
+  configureBundler,
+  DEFAULT_BUNDLER_MEMORY_BYTES,
+} from "./bundler_service.ts";
+export type { BuildBudget, BundlerServiceOptions, BundlerStatus } from "./bundler_service.ts";
+export type { BundlerIsolation } from "./esbuild_launcher.ts";
 export { deriveChildCommand, deriveDenoArgs, validateNetGrant } from "./command_line.ts";
 export type { ChildCommand, ChildCommandSpec, ChildGrants } from "./command_line.ts";
 export { nameFromFile, validateManifest } from "./manifest.ts";
