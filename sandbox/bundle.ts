@@ -26,7 +26,7 @@
  */
 import type * as esbuild from "esbuild";
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { BundleError } from "./errors.ts";
 import { findComputedImport } from "./_find_computed_import.ts";
 import { findSourceMapComment } from "./_source_map_comment.ts";
@@ -66,7 +66,12 @@ export const DEFAULT_MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
 
 /** A bundle written to disk. */
 export interface Bundle {
-  /** Absolute path of the written `.js` file. */
+  /**
+   * Absolute path of the written file, `<outDir>/<script path relative to the
+   * scripts folder>/<hash>.js`: a folder per script file, so two scripts never
+   * share a name (`door.ts`, `door.mts`) and removing a script's older
+   * bundles never touches another's.
+   */
   path: string;
   /** Hex SHA-256 of the bundle's bytes, first 16 characters. */
   hash: string;
@@ -163,9 +168,10 @@ const TRANSFORM_INLINE_LIMIT = 1024 * 1024;
 
 /**
  * Bundles `file` (inside `options.scriptsDir`) and writes
- * `<outDir>/<name>.<hash>.js`, removing older bundles of the same script.
- * Every build re-runs the confinement checks, so a file swapped for a
- * symlink since the last build is caught. Builds run one at a time.
+ * `<outDir>/<file relative to the scripts folder>/<hash>.js`, removing older
+ * bundles of the same script. Every build re-runs the confinement checks, so
+ * a file swapped for a symlink since the last build is caught. Builds run one
+ * at a time.
  *
  * @throws {BundleError} on a syntax error, top-level await, a refused import
  * or source map comment, or a build past its time, memory or size budget.
@@ -246,8 +252,10 @@ function openSlot(slot: Slot, api: EsbuildApi): Promise<esbuild.BuildContext<Bui
   return api.context({
     stdin: { contents: entry, loader: "ts", resolveDir: slot.scriptsReal },
     absWorkingDir: slot.cwd,
-    // Sources in the inline map are relative to the bundle's folder.
+    // Sources in the inline map are relative to this (unwritten) file's folder, and the
+    // root makes them absolute, wherever in it the script's own folder of bundles is.
     outfile: join(slot.outDir, "bundle.js"),
+    sourceRoot: `${pathToFileURL(slot.outDir).href}/`,
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -638,17 +646,25 @@ async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+/** The script's folder of bundles: its path relative to the scripts folder, below `outDir`. */
+function bundleFolder(slot: Slot): string {
+  for (const base of [resolve(slot.cwd, slot.scriptsDir), slot.scriptsReal]) {
+    const rel = relative(base, slot.scriptPath);
+    if (rel !== "" && !rel.startsWith("..") && !rel.startsWith(sep)) return join(slot.outDir, rel);
+  }
+  // Only reachable for a script given through a symlinked path: still one folder per file.
+  return join(slot.outDir, `_${basename(slot.scriptPath)}`);
 }
+
+const BUNDLE_NAME = /^[0-9a-f]{16}\.js$/;
 
 async function writeBundle(contents: Uint8Array, slot: Slot, inputs: string[]): Promise<Bundle> {
   const bytes = new Uint8Array(contents);
   const hash = (await sha256Hex(bytes)).slice(0, 16);
-  const name = basename(slot.scriptPath).replace(/\.[^.]+$/, "");
-  const fileName = `${name}.${hash}.js`;
-  const path = join(slot.outDir, fileName);
-  await Deno.mkdir(slot.outDir, { recursive: true });
+  const folder = bundleFolder(slot);
+  const fileName = `${hash}.js`;
+  const path = join(folder, fileName);
+  await Deno.mkdir(folder, { recursive: true });
   const exists = await Deno.stat(path).then(
     (s) => s.isFile && s.size === bytes.length,
     () => false,
@@ -658,10 +674,10 @@ async function writeBundle(contents: Uint8Array, slot: Slot, inputs: string[]): 
     await Deno.writeFile(temporary, bytes);
     await Deno.rename(temporary, path);
   }
-  const older = new RegExp(`^${escapeRegExp(name)}\\.[0-9a-f]{16}\\.js$`);
-  for await (const entry of Deno.readDir(slot.outDir)) {
-    if (!entry.isFile || entry.name === fileName || !older.test(entry.name)) continue;
-    await Deno.remove(join(slot.outDir, entry.name)).catch((error) => {
+  // Older bundles of this script only: the folder is the script's alone.
+  for await (const entry of Deno.readDir(folder)) {
+    if (!entry.isFile || entry.name === fileName || !BUNDLE_NAME.test(entry.name)) continue;
+    await Deno.remove(join(folder, entry.name)).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
   }
