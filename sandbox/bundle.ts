@@ -22,6 +22,12 @@
  * build that breaks a budget or kills esbuild is refused alone and the
  * service is restarted for the others.
  *
+ * `"@syncra/std"` imported from a user file resolves to a small module of its
+ * own (namespace `syncra-std`, path: the importer relative to the scripts
+ * folder) that re-exports std and overrides `defineComponent` with one bound
+ * to that path (`defineComponentIn`), so every component knows the module
+ * that defined it. Everything else of std stays one shared instance.
+ *
  * @module
  */
 import type * as esbuild from "esbuild";
@@ -82,6 +88,8 @@ export interface Bundle {
 }
 
 const STD_SPECIFIER = "@syncra/std";
+/** Namespace of the per-importer std modules. */
+const STD_NAMESPACE = "syncra-std";
 /** Virtual modules of the shared entry: the script being built, and its file name. */
 const SCRIPT_MODULE = "syncra:script";
 const NAME_MODULE = "syncra-file-name";
@@ -100,6 +108,7 @@ interface TrustedPaths {
   std: string;
   sandbox: string;
   stdMod: string;
+  stdComponent: string;
   host: string;
 }
 
@@ -110,9 +119,22 @@ function getTrustedPaths(): Promise<TrustedPaths> {
     std: await Deno.realPath(join(REPO_ROOT, "std")),
     sandbox: await Deno.realPath(join(REPO_ROOT, "sandbox")),
     stdMod: await Deno.realPath(join(REPO_ROOT, "std", "mod.ts")),
+    stdComponent: await Deno.realPath(join(REPO_ROOT, "std", "component.ts")),
     host: await Deno.realPath(HOST_PATH),
   }))();
   return trustedPaths;
+}
+
+/** The std a user file sees: all of std, with `defineComponent` bound to the file's path. */
+function stdModuleSource(module: string, trusted: TrustedPaths): string {
+  return `export * from ${JSON.stringify(trusted.stdMod)};\n` +
+    `import { defineComponentIn } from ${JSON.stringify(trusted.stdComponent)};\n` +
+    `export function defineComponent(name, schema) {\n` +
+    `  return defineComponentIn(${JSON.stringify(module)}, name, schema);\n}\n`;
+}
+
+function toPosix(path: string): string {
+  return sep === "/" ? path : path.split(sep).join("/");
 }
 
 function isInside(path: string, folder: string): boolean {
@@ -147,7 +169,7 @@ interface Slot {
   scriptsReal: string;
   outDir: string;
   trusted: TrustedPaths;
-  /** Real paths the resolver accepted during the current build. */
+  /** Real paths (and virtual `namespace:path` keys) the resolver accepted during the current build. */
   approved: Set<string>;
   /** The budget of the current build, and the bytes of user files read for it so far. */
   maxBundleBytes: number;
@@ -435,10 +457,19 @@ function confine(slot: Slot): esbuild.Plugin {
           return refuse(resolved === CONFINED ? outside : resolved, { kind: "entry" });
         }
 
+        if (args.namespace === STD_NAMESPACE) {
+          if (specifier === trusted.stdMod) return approve(trusted.stdMod);
+          if (specifier === trusted.stdComponent) return approve(trusted.stdComponent);
+          return asImport("the std module may load only std");
+        }
         const isRelative = specifier.startsWith("./") || specifier.startsWith("../");
         let resolved: ReturnType<typeof resolveLocal>;
         if (args.namespace === "file" && isInside(args.importer, scriptsReal)) {
-          if (specifier === STD_SPECIFIER) return approve(trusted.stdMod);
+          if (specifier === STD_SPECIFIER) {
+            const module = toPosix(relative(scriptsReal, args.importer));
+            approved.add(`${STD_NAMESPACE}:${module}`);
+            return { path: module, namespace: STD_NAMESPACE };
+          }
           resolved = isRelative
             ? resolveLocal(specifier, args.resolveDir, [scriptsReal])
             : CONFINED;
@@ -460,6 +491,12 @@ function confine(slot: Slot): esbuild.Plugin {
         contents: `export default ${JSON.stringify(basename(slot.scriptPath))};`,
         loader: "js",
       }));
+      build.onLoad({ filter: /.*/, namespace: STD_NAMESPACE }, (args) => {
+        if (!approved.has(`${STD_NAMESPACE}:${args.path}`)) {
+          return refuse("it was not resolved by the confined resolver", { kind: "unresolved" });
+        }
+        return { contents: stdModuleSource(args.path, trusted), loader: "js" };
+      });
       build.onLoad({ filter: /.*/ }, async (args) => {
         // Only a glob import makes esbuild load a file it did not resolve through us.
         if (args.namespace !== "file" || !approved.has(args.path)) {
@@ -600,6 +637,7 @@ async function checkInputs(metafile: esbuild.Metafile, slot: Slot): Promise<stri
   const user: string[] = [];
   for (const [key, input] of inputs) {
     if (key === "<stdin>" || key.startsWith(`${NAME_MODULE}:`)) continue;
+    if (key.startsWith(`${STD_NAMESPACE}:`) && approved.has(key)) continue;
     const path = resolve(cwd, key);
     const inScripts = isInside(path, scriptsReal);
     const inTrusted = isInside(path, trusted.std) || isInside(path, trusted.sandbox);

@@ -531,6 +531,45 @@ Deno.test("scripts whose names differ only in extension get bundles of their own
   );
 });
 
+Deno.test("each user module gets a defineComponent bound to its own path; the rest of std is shared", async () => {
+  const files = {
+    "scripts/_components.ts": `import { defineComponent } from "@syncra/std";\n` +
+      `export const Spin = defineComponent("Spin", { speed: "f32" });\n`,
+    "scripts/spinner.ts":
+      `import { defineComponent, defineSystem, Transform } from "@syncra/std";\n` +
+      `import * as std from "@syncra/std";\n` +
+      `import { Spin } from "./_components.ts";\n` +
+      `import { Twin } from "./lib/twin.ts";\n` +
+      `export const Local = defineComponent("Local", { on: "bool" });\n` +
+      `const seen = [Spin.module, Local.module, Twin.module, Transform.module,\n` +
+      `  std.Transform === Transform, std.defineComponent === defineComponent];\n` +
+      `throw new Error(JSON.stringify(seen));\n` +
+      `export default defineSystem({ reads: [Spin, Local], writes: [Transform], run() {} });\n`,
+    "scripts/lib/twin.ts": `import { defineComponent, Transform } from "@syncra/std";\n` +
+      `export const Twin = defineComponent("Twin", { of: "entity" });\n` +
+      `export const same = Transform;\n`,
+  };
+  await withScripts(files, async (dirs) => {
+    const result = await bundle(dirs, "spinner.ts");
+    assert.deepEqual(
+      result.inputs,
+      ["_components.ts", "lib/twin.ts", "spinner.ts"].map((f) => join(dirs.scripts, f)),
+    );
+    const { code, stdout } = await runBundle(result.path);
+    assert.equal(code, 1);
+    const fail = firstFrame(stdout) as { t: string; error: { message: string } };
+    assert.equal(fail.t, "fail");
+    assert.deepEqual(JSON.parse(fail.error.message), [
+      "_components.ts",
+      "spinner.ts",
+      "lib/twin.ts",
+      null,
+      true,
+      true,
+    ]);
+  });
+});
+
 /** A module nesting `depth` arrays: esbuild parses it recursively (a 1 000 000 deep one kills it). */
 function nested(depth: number): string {
   return `export const a = ${"[".repeat(depth)}${"]".repeat(depth)};\nexport default a;\n`;
