@@ -31,12 +31,14 @@
  * @module
  */
 import type * as esbuild from "esbuild";
-import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
+import { basename, extname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { BundleError } from "./errors.ts";
 import { findComputedImport } from "./_find_computed_import.ts";
 import { findSourceMapComment } from "./_source_map_comment.ts";
 import { quoteUntrusted } from "./untrusted_text.ts";
+import { formatBytes, type ReadBudget, readUserFile } from "./_read_user_file.ts";
+import { writeBundle } from "./_write_bundle.ts";
 import {
   buildsDone,
   bundlerGeneration,
@@ -171,9 +173,9 @@ interface Slot {
   trusted: TrustedPaths;
   /** Real paths (and virtual `namespace:path` keys) the resolver accepted during the current build. */
   approved: Set<string>;
-  /** The budget of the current build, and the bytes of user files read for it so far. */
+  /** The size budget of the current build, and the bytes of user files read for it so far. */
   maxBundleBytes: number;
-  inputBytes: number;
+  read: ReadBudget;
   /** The esbuild API of the current build. */
   api: EsbuildApi | null;
   /** The context, made in `generation` of the esbuild service; a restart kills it. */
@@ -235,7 +237,7 @@ export async function bundleScript(file: string, options: BundleOptions): Promis
         trusted,
         approved: new Set(),
         maxBundleBytes,
-        inputBytes: 0,
+        read: { maxBytes: maxBundleBytes, usedBytes: 0 },
         api: null,
         context: null,
         generation: -1,
@@ -305,7 +307,7 @@ async function buildSlot(slot: Slot, api: EsbuildApi): Promise<Bundle> {
     slot.context = await openSlot(slot, api);
   }
   slot.approved.clear();
-  slot.inputBytes = 0;
+  slot.read = { maxBytes: slot.maxBundleBytes, usedBytes: 0 };
   let result: esbuild.BuildResult<BuildOptions>;
   try {
     result = await slot.context.rebuild();
@@ -343,58 +345,7 @@ async function buildSlot(slot: Slot, api: EsbuildApi): Promise<Bundle> {
       slot.scriptRel,
     );
   }
-  return await writeBundle(output.contents, slot, inputs);
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, "KiB"] : [bytes / 1024 / 1024, "MiB"];
-  return `${value.toFixed(1).replace(/\.0$/, "")} ${unit}`;
-}
-
-/**
- * Reads a user file the resolver approved, at most `limit` bytes, and checks
- * that the file opened is still the one inside the scripts folder (not a
- * symlink or FIFO swapped in since).
- */
-function readUserFile(path: string, slot: Slot): string | { refusal: string } {
-  using file = Deno.openSync(path, { read: true });
-  const info = file.statSync();
-  let real: string;
-  try {
-    real = Deno.realPathSync(path);
-  } catch {
-    return { refusal: "it changed while it was being bundled" };
-  }
-  const now = Deno.statSync(real);
-  if (
-    !info.isFile || !isInside(real, slot.scriptsReal) || now.ino !== info.ino ||
-    now.dev !== info.dev
-  ) {
-    return { refusal: "it changed while it was being bundled" };
-  }
-  const limit = slot.maxBundleBytes - slot.inputBytes;
-  if (info.size > limit) {
-    return {
-      refusal: info.size > slot.maxBundleBytes
-        ? `it is ${formatBytes(info.size)}, over the budget of ${
-          formatBytes(slot.maxBundleBytes)
-        } for a bundle`
-        : `with it the script's files exceed the budget of ${
-          formatBytes(slot.maxBundleBytes)
-        } for a bundle`,
-    };
-  }
-  const buffer = new Uint8Array(info.size + 1);
-  let length = 0;
-  while (length < buffer.length) {
-    const n = file.readSync(buffer.subarray(length));
-    if (n === null) break;
-    length += n;
-  }
-  if (length > info.size) return { refusal: "it changed while it was being bundled" };
-  slot.inputBytes += length;
-  return new TextDecoder().decode(buffer.subarray(0, length));
+  return { ...await writeBundle(output.contents, slot), inputs };
 }
 
 /**
@@ -509,10 +460,9 @@ function confine(slot: Slot): esbuild.Plugin {
         if (!isInside(args.path, scriptsReal)) {
           return { contents: Deno.readTextFileSync(args.path), loader };
         }
-        const contents = readUserFile(args.path, slot);
-        if (typeof contents !== "string") {
-          return refuse(contents.refusal, { kind: "load", file });
-        }
+        const read = readUserFile(args.path, (real) => isInside(real, scriptsReal), slot.read);
+        if ("refusal" in read) return refuse(read.refusal, { kind: "load", file });
+        const contents = read.text;
         // JSON has no comments, so esbuild follows no source map comment in it.
         const comment = loader === "json" ? null : findSourceMapComment(contents);
         if (comment !== null) {
@@ -677,47 +627,4 @@ async function globRefusal(slot: Slot, files: string[], pattern?: string): Promi
       `named by a string literal`,
     at,
   );
-}
-
-async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** The script's folder of bundles: its path relative to the scripts folder, below `outDir`. */
-function bundleFolder(slot: Slot): string {
-  for (const base of [resolve(slot.cwd, slot.scriptsDir), slot.scriptsReal]) {
-    const rel = relative(base, slot.scriptPath);
-    if (rel !== "" && !rel.startsWith("..") && !rel.startsWith(sep)) return join(slot.outDir, rel);
-  }
-  // Only reachable for a script given through a symlinked path: still one folder per file.
-  return join(slot.outDir, `_${basename(slot.scriptPath)}`);
-}
-
-const BUNDLE_NAME = /^[0-9a-f]{16}\.js$/;
-
-async function writeBundle(contents: Uint8Array, slot: Slot, inputs: string[]): Promise<Bundle> {
-  const bytes = new Uint8Array(contents);
-  const hash = (await sha256Hex(bytes)).slice(0, 16);
-  const folder = bundleFolder(slot);
-  const fileName = `${hash}.js`;
-  const path = join(folder, fileName);
-  await Deno.mkdir(folder, { recursive: true });
-  const exists = await Deno.stat(path).then(
-    (s) => s.isFile && s.size === bytes.length,
-    () => false,
-  );
-  if (!exists) {
-    const temporary = join(dirname(path), `.${fileName}.${crypto.randomUUID()}.tmp`);
-    await Deno.writeFile(temporary, bytes);
-    await Deno.rename(temporary, path);
-  }
-  // Older bundles of this script only: the folder is the script's alone.
-  for await (const entry of Deno.readDir(folder)) {
-    if (!entry.isFile || entry.name === fileName || !BUNDLE_NAME.test(entry.name)) continue;
-    await Deno.remove(join(folder, entry.name)).catch((error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    });
-  }
-  return { path, hash, bytes: bytes.length, inputs };
 }

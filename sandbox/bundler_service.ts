@@ -27,7 +27,8 @@ import {
   type EsbuildLauncher,
   prepareEsbuildLauncher,
 } from "./esbuild_launcher.ts";
-import { isRunning, killTree, treeRssBytes } from "./_process_tree.ts";
+import { isRunning, killTree } from "./_process_tree.ts";
+import { watchBuild } from "./_watch_build.ts";
 
 /** esbuild's JavaScript API. */
 export type EsbuildApi = typeof Esbuild;
@@ -82,9 +83,6 @@ export interface BundlerStatus {
 
 /** The default memory budget of the esbuild service. */
 export const DEFAULT_BUNDLER_MEMORY_BYTES = 512 * 1024 * 1024;
-const SAMPLE_MS = 20;
-/** How long a killed service may take to close its pipes before the bundler moves on. */
-const KILL_GRACE_MS = 2000;
 
 let settings: Required<BundlerServiceOptions> = {
   memoryBytes: DEFAULT_BUNDLER_MEMORY_BYTES,
@@ -185,7 +183,7 @@ function getLauncher(): Promise<EsbuildLauncher> {
         jail: wanted.jail,
         version: api.version,
       });
-      await Deno.remove(prepared.pidPath).catch(() => {});
+      await prepared.clearPid();
       verified = false;
       unverified = null;
       if (prepared.isolation !== "jail" && !warned) {
@@ -212,30 +210,6 @@ function memoryBytes(): number {
   return (launcherSettings ?? settings).memoryBytes;
 }
 
-function readPid(path: string): number | null {
-  try {
-    const pid = Number(Deno.readTextFileSync(path).trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
-async function readNumber(path: string): Promise<number | null> {
-  try {
-    const value = Number((await Deno.readTextFile(path)).trim());
-    return Number.isFinite(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-async function groupPeak(l: EsbuildLauncher): Promise<number | null> {
-  if (l.group === null) return null;
-  return await readNumber(`${l.group.path}/memory.max_usage_in_bytes`) ??
-    await readNumber(`${l.group.path}/memory.peak`);
-}
-
 function isServiceGone(error: unknown): "stopped" | "not-running" | null {
   const text = error instanceof Error ? error.message : String(error);
   if (text.startsWith("The service was stopped")) return "stopped";
@@ -245,7 +219,7 @@ function isServiceGone(error: unknown): "stopped" | "not-running" | null {
 
 /** Forgets the dead (or killed) service; the next build starts a new one. */
 async function restart(l: EsbuildLauncher, api: EsbuildApi): Promise<void> {
-  const pid = readPid(l.pidPath);
+  const pid = l.pid();
   if (pid !== null) killTree(pid);
   for (const p of await l.group?.pids() ?? []) {
     try {
@@ -253,83 +227,14 @@ async function restart(l: EsbuildLauncher, api: EsbuildApi): Promise<void> {
     } catch { /* gone */ }
   }
   await api.stop();
-  await Deno.remove(l.pidPath).catch(() => {});
+  await l.clearPid();
   generation++;
   restarts++;
   verified = false;
 }
 
-/** The first lines of what the service wrote to stderr before it died, escaped. */
-async function lastWords(l: EsbuildLauncher): Promise<string | null> {
-  let text: string;
-  try {
-    using file = await Deno.open(l.stderrPath);
-    const buffer = new Uint8Array(4096);
-    const n = await file.read(buffer) ?? 0;
-    text = new TextDecoder().decode(buffer.subarray(0, n));
-  } catch {
-    return null;
-  }
-  const line = text.split("\n").map((s) => s.trim()).find((s) => s !== "");
-  // deno-lint-ignore no-control-regex
-  return line === undefined ? null : line.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, 200);
-}
-
 function mebibytes(bytes: number): string {
   return `${Math.round(bytes / 1024 / 1024)} MiB`;
-}
-
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-async function runOnce<T>(
-  l: EsbuildLauncher,
-  api: EsbuildApi,
-  budget: BuildBudget,
-  build: (api: EsbuildApi) => Promise<T>,
-): Promise<{ outcome: Outcome<T>; cause: "time" | "memory" | null; oomBefore: number | null }> {
-  const oomBefore = (await l.group?.memoryEvents())?.oomKills ?? null;
-  let cause: "time" | "memory" | null = null;
-  const kill = (why: "time" | "memory") => {
-    cause ??= why;
-    const pid = readPid(l.pidPath);
-    if (pid !== null) killTree(pid);
-    else api.stop();
-  };
-  const settled: Promise<Outcome<T>> = build(api).then(
-    (value) => ({ ok: true, value }),
-    (error) => ({ ok: false, error }),
-  );
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let sampler: ReturnType<typeof setInterval> | undefined;
-  const expired = new Promise<"expired">((resolve) => {
-    timer = setTimeout(() => resolve("expired"), budget.timeMs);
-  });
-  if (l.group === null) {
-    sampler = setInterval(() => {
-      const pid = readPid(l.pidPath);
-      if (pid === null) return;
-      const rss = treeRssBytes(pid);
-      sampledPeak = Math.max(sampledPeak, rss);
-      if (rss > memoryBytes()) kill("memory");
-    }, SAMPLE_MS);
-  }
-  try {
-    let outcome = await Promise.race([settled, expired]);
-    if (outcome === "expired") {
-      kill("time");
-      const grace = new Promise<Outcome<T>>((resolve) => {
-        timer = setTimeout(
-          () => resolve({ ok: false, error: new Error("The service was stopped: killed") }),
-          KILL_GRACE_MS,
-        );
-      });
-      outcome = await Promise.race([settled, grace]);
-    }
-    return { outcome, cause, oomBefore };
-  } finally {
-    clearTimeout(timer);
-    clearInterval(sampler);
-  }
 }
 
 /**
@@ -366,11 +271,19 @@ async function runQueued<T>(
   }
   const api = await getEsbuild();
   // A service that died since the last build (killed from outside) is not this build's doing.
-  const pid = readPid(l.pidPath);
+  const pid = l.pid();
   if (pid !== null && !isRunning(pid)) await restart(l, api);
   for (let attempt = 0;; attempt++) {
-    const { outcome, cause, oomBefore } = await runOnce(l, api, budget, build);
-    if (!verified && readPid(l.pidPath) !== null) verified = true;
+    const oomBefore = (await l.group?.memoryEvents())?.oomKills ?? null;
+    const { outcome, broke: cause } = await watchBuild(build(api), {
+      timeMs: budget.timeMs,
+      memoryBytes: memoryBytes(),
+      sample: l.group === null,
+      pid: () => l.pid(),
+      onSample: (bytes) => (sampledPeak = Math.max(sampledPeak, bytes)),
+      stop: () => void api.stop(),
+    });
+    if (!verified && l.pid() !== null) verified = true;
     if (outcome.ok) {
       checkVerified(budget);
       return outcome.value;
@@ -383,8 +296,8 @@ async function runQueued<T>(
       continue;
     }
     const oomAfter = (await l.group?.memoryEvents())?.oomKills ?? null;
-    const peak = await groupPeak(l);
-    const words = await lastWords(l);
+    const peak = await l.peakMemoryBytes();
+    const words = await l.lastWords();
     await restart(l, api);
     const memory = mebibytes(memoryBytes());
     let why: string;
@@ -418,7 +331,7 @@ function checkVerified(budget: BuildBudget): void {
 /** How the esbuild service runs now (preparing its launcher if no build has yet). */
 export async function bundlerStatus(): Promise<BundlerStatus> {
   const l = await (launcher ?? getLauncher());
-  const peak = l.group ? await groupPeak(l) : sampledPeak || null;
+  const peak = l.group ? await l.peakMemoryBytes() : sampledPeak || null;
   return {
     isolation: unverified ? "unconfined" : l.isolation,
     description: unverified ? `ESBUILD UNCONFINED (${unverified})` : l.description,
@@ -426,7 +339,7 @@ export async function bundlerStatus(): Promise<BundlerStatus> {
     memoryEnforcement: l.group ? "cgroup" : "sampled",
     peakMemoryBytes: peak,
     restarts,
-    pid: readPid(l.pidPath),
+    pid: l.pid(),
   };
 }
 

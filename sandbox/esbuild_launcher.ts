@@ -65,6 +65,14 @@ export interface EsbuildLauncher extends AsyncDisposable {
   readonly group: ProcessGroup | null;
   /** Processes plus threads the group allows (GOMAXPROCS is set below it). */
   readonly maxPids: number;
+  /** The pid the service's launcher recorded, or null when no service started since it was cleared. */
+  pid(): number | null;
+  /** Forgets the recorded pid (before a new service starts). */
+  clearPid(): Promise<void>;
+  /** The group's high-water mark of memory in bytes (v1 `memory.max_usage_in_bytes`, v2 `memory.peak`), or null. */
+  peakMemoryBytes(): Promise<number | null>;
+  /** The first line the service wrote to stderr (a Go fatal error), escaped and cut, or null. */
+  lastWords(): Promise<string | null>;
   /** Removes the group (killing what is left in it). */
   dispose(): Promise<void>;
 }
@@ -232,7 +240,46 @@ export async function prepareEsbuildLauncher(
     description,
     group,
     maxPids: MAX_PIDS,
+    pid: () => readPid(pidPath),
+    clearPid: () => Deno.remove(pidPath).catch(() => {}),
+    peakMemoryBytes: async () =>
+      group === null ? null : await readNumber(`${group.path}/memory.max_usage_in_bytes`) ??
+        await readNumber(`${group.path}/memory.peak`),
+    lastWords: () => firstLine(stderrPath),
     dispose: async () => await group?.dispose(),
     [Symbol.asyncDispose]: async () => await group?.dispose(),
   };
+}
+
+function readPid(path: string): number | null {
+  try {
+    const pid = Number(Deno.readTextFileSync(path).trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+async function readNumber(path: string): Promise<number | null> {
+  try {
+    const value = Number((await Deno.readTextFile(path)).trim());
+    return Number.isFinite(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+async function firstLine(path: string): Promise<string | null> {
+  let text: string;
+  try {
+    using file = await Deno.open(path);
+    const buffer = new Uint8Array(4096);
+    const n = await file.read(buffer) ?? 0;
+    text = new TextDecoder().decode(buffer.subarray(0, n));
+  } catch {
+    return null;
+  }
+  const line = text.split("\n").map((l) => l.trim()).find((l) => l !== "");
+  // deno-lint-ignore no-control-regex
+  return line === undefined ? null : line.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, 200);
 }
