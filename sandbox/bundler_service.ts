@@ -275,7 +275,7 @@ async function runQueued<T>(
   if (pid !== null && !isRunning(pid)) await restart(l, api);
   for (let attempt = 0;; attempt++) {
     const oomBefore = (await l.group?.memoryEvents())?.oomKills ?? null;
-    const { outcome, broke: cause } = await watchBuild(build(api), {
+    const { outcome, broke: cause } = await watchBuild(Promise.resolve().then(() => build(api)), {
       timeMs: budget.timeMs,
       memoryBytes: memoryBytes(),
       sample: l.group === null,
@@ -321,8 +321,11 @@ async function runQueued<T>(
 
 function checkVerified(budget: BuildBudget): void {
   if (verified) return;
-  unverified = `esbuild's package was loaded before the bundler could point it at its ` +
-    `launcher, so the service runs unconfined`;
+  if (unverified === null) {
+    unverified = `esbuild's package was loaded before the bundler could point it at its ` +
+      `launcher, so the service runs unconfined`;
+    console.error(`⚠ ESBUILD UNCONFINED (${unverified})`);
+  }
   if (launcherSettings?.jail === "on") {
     throw new BundleError(`Cannot bundle "${budget.file}": ${unverified}`, budget.file);
   }
