@@ -39,6 +39,12 @@ for (const key of ["stdin", "stdout", "stderr"] as const) {
   Object.defineProperty(Deno, key, { value: undefined, writable: false, configurable: false });
 }
 const internal = (Deno as unknown as { internal?: symbol }).internal;
+// Deno's Console class, whose instances format as `console` does but print through a
+// function of ours: the only way to route every console method (see routeConsole below).
+const DenoConsole = internal
+  ? (Deno as unknown as Record<symbol, { Console?: DenoConsoleClass } | undefined>)[internal]
+    ?.Console
+  : undefined;
 if (internal) delete (Deno as unknown as Record<symbol, unknown>)[internal];
 // Workers from data: URLs need no permission and escape per-script budgets. Deno 2's
 // Node globals are worse: process.getBuiltinModule() hands out node:vm (code from
@@ -77,14 +83,97 @@ function send(message: ChildMessage): void {
 }
 
 const MAX_LOG_CHARS = 8192;
-const levels = ["debug", "info", "log", "warn", "error"] as const;
-for (const level of levels) {
-  const route = (...args: unknown[]) => {
-    const text = args.map((a) => typeof a === "string" ? a : inspect(a)).join(" ");
-    send({ t: "log", level, text: text.slice(0, MAX_LOG_CHARS) });
+
+/** Deno's internal Console: `new Console(print)` formats as `console` does, printing through `print`. */
+type DenoConsoleClass = new (print: (message: string, level: number) => void) => Console;
+type LogLevel = "debug" | "info" | "log" | "warn" | "error";
+/** Deno's print levels: 0 debug, 1 log and info, 2 warn, 3 error, 4 trace. */
+const PRINT_LEVELS: readonly LogLevel[] = ["debug", "log", "warn", "error", "error"];
+
+/**
+ * Routes every method of `console` to log frames. Deno's own console writes to
+ * fd 1, the frame channel, so one method left alone (`table`, `group`, `dir`, or
+ * one a later Deno adds) would be a protocol violation. The methods are taken
+ * from a Console of Deno's that prints to a buffer, so formatting (`%s`, groups'
+ * indentation, tables, counters, timers, traces) is Deno's; each call's output
+ * is sent as one log frame per level once the call returns. The list is the
+ * global console's own at run time; a method our Console lacks logs its
+ * arguments (fail closed). Every property ends non-writable and non-configurable.
+ */
+function routeConsole(ConsoleClass: DenoConsoleClass | undefined): void {
+  if (typeof ConsoleClass !== "function") {
+    throw new Error("The host cannot route console: Deno's Console class is not where it was");
+  }
+  let printed: { level: LogLevel; text: string }[] = [];
+  const routed = new ConsoleClass((message, level) => {
+    const name = PRINT_LEVELS[level] ?? "error";
+    const last = printed[printed.length - 1];
+    if (last && last.level === name) last.text += message;
+    else printed.push({ level: name, text: message });
+  }) as unknown as Record<PropertyKey, unknown>;
+  const flush = () => {
+    const out = printed;
+    printed = [];
+    for (const { level, text } of out) {
+      const line = text.endsWith("\n") ? text.slice(0, -1) : text;
+      send({ t: "log", level, text: line.slice(0, MAX_LOG_CHARS) });
+    }
   };
-  Object.defineProperty(console, level, { value: route, writable: false, configurable: false });
+  const route = (method: (...args: unknown[]) => unknown) => (...args: unknown[]) => {
+    try {
+      return method(...args);
+    } finally {
+      flush();
+    }
+  };
+  const log = routed.log as (...args: unknown[]) => void;
+  const special: Record<PropertyKey, (...args: unknown[]) => unknown> = {
+    // Deno clears with terminal escapes; the world's output is shared, so only the groups reset.
+    clear: () => {
+      (routed.clear as () => void)();
+      printed = [];
+    },
+    // Deno's trace starts below routed.trace: the first frame would be this wrapper's.
+    trace: (...args: unknown[]) => {
+      try {
+        (routed.trace as (...args: unknown[]) => void)(...args);
+      } finally {
+        for (const p of printed) p.text = p.text.replace(/\n\s+at console\.trace \([^\n]*/, "");
+        flush();
+      }
+    },
+    // V8's context() and createTask() report to an inspector only; these behave alike here.
+    context: () => console,
+    createTask: () => ({ run: (f: () => unknown) => f() }),
+  };
+  const installed = new Set<unknown>();
+  const target = console as unknown as Record<PropertyKey, unknown>;
+  for (const key of Reflect.ownKeys(console)) {
+    const own = Object.getOwnPropertyDescriptor(console, key)!;
+    if (typeof own.value !== "function" && !own.get && !own.set) {
+      Object.defineProperty(console, key, { writable: false, configurable: false });
+      continue;
+    }
+    const method = routed[key];
+    const value = special[key] ??
+      route(typeof method === "function" ? method as (...args: unknown[]) => unknown : log);
+    installed.add(value);
+    Object.defineProperty(console, key, {
+      value,
+      enumerable: own.enumerable ?? true,
+      writable: false,
+      configurable: false,
+    });
+  }
+  for (const key of Reflect.ownKeys(console)) {
+    const own = Object.getOwnPropertyDescriptor(console, key)!;
+    if (own.get || own.set || (typeof own.value === "function" && !installed.has(target[key]))) {
+      throw new Error(`The host cannot route console.${String(key)}`);
+    }
+  }
+  Object.preventExtensions(console);
 }
+routeConsole(DenoConsole);
 
 function toWireError(error: unknown): WireError {
   if (error instanceof Error) {
