@@ -51,7 +51,7 @@ if (internal) delete (Deno as unknown as Record<symbol, unknown>)[internal];
 // strings despite --disallow-code-generation-from-strings), node:worker_threads and
 // node:fs (raw writes to fd 1), and process.stdout is the frame channel.
 // Web storage and the Cache API need no permission and would keep state (and fill
-// a disk) outside the world.
+// a disk) outside the world; `new Storage()` is one more sessionStorage.
 const HIDDEN_GLOBALS = [
   "Worker",
   "process",
@@ -61,11 +61,27 @@ const HIDDEN_GLOBALS = [
   "clearImmediate",
   "localStorage",
   "sessionStorage",
+  "Storage",
   "caches",
 ];
 for (const name of HIDDEN_GLOBALS) {
   Reflect.deleteProperty(globalThis, name);
   if (name in globalThis) throw new Error(`The host cannot hide the global "${name}"`);
+}
+// WebGPU needs no permission: navigator.gpu hands any script a real adapter (the GPU's
+// memory and time outside every budget, a driver stack as attack surface). DESIGN §4:
+// hidden from every child not approved for gpu; the runtime passes --gpu to one that is
+// (none is today). GPU.prototype.requestAdapter checks its receiver's brand, so with the
+// getter gone no GPU object is left to call it on; the GPU* classes go too.
+if (!Deno.args.includes("--gpu")) {
+  Reflect.deleteProperty(Navigator.prototype, "gpu");
+  for (const name of Object.getOwnPropertyNames(globalThis)) {
+    if (/^GPU/.test(name)) Reflect.deleteProperty(globalThis, name);
+  }
+  const left = Object.getOwnPropertyNames(globalThis).filter((n) => /^GPU/.test(n));
+  if ("gpu" in navigator || left.length > 0) {
+    throw new Error(`The host cannot hide WebGPU: ${["navigator.gpu", ...left].join(", ")}`);
+  }
 }
 // A net grant is for connecting: Deno's --allow-net=host:port would also let the
 // script listen on that address and take over a service's port.
