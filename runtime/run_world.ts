@@ -13,7 +13,10 @@ import { FlagsOnlyJail } from "../sandbox/jail_flags_only.ts";
 import { type CgroupManager, detectCgroups } from "../sandbox/cgroup.ts";
 import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
 import { EventStream, type SupervisorEvent } from "./events.ts";
-import { AuditLog } from "./audit_log.ts";
+import { AuditLog, type AuditLogOptions, DEFAULT_AUDIT_LOG_OPTIONS } from "./audit_log.ts";
+import { DEFAULT_OUTPUT_BUDGET, type OutputBudgetOptions } from "./output_budget.ts";
+import { ScriptOutput } from "./script_output.ts";
+import { escapeControls } from "../sandbox/untrusted_text.ts";
 import { ResourceWatchdog } from "./resource_watchdog.ts";
 import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher } from "./script_slot.ts";
 import { spawnStdioLink } from "./stdio_link.ts";
@@ -53,6 +56,12 @@ export interface WorldOptions {
   cgroups: boolean;
   /** Print logs and the status line. @default true */
   quiet: boolean;
+  /** What one script may make the world write, per tick and per second. */
+  outputBudget: Readonly<OutputBudgetOptions>;
+  /** Rotation of `<workDir>/audit.jsonl`: 16 MiB, 3 older files kept. */
+  audit: Readonly<AuditLogOptions>;
+  /** Where the world's lines go (without their newline) instead of stderr (tests). */
+  output?: (line: string) => void;
   /** Capability approvals; null reads syncra.json (or deno.json's "syncra") in the working directory. */
   config: WorldConfig | null;
   /** Receives every supervisor event (tests, tools). */
@@ -80,6 +89,8 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   cgroups: true,
   maxEntitiesPerScript: DEFAULT_COORDINATOR_OPTIONS.maxEntitiesPerScript,
   quiet: false,
+  outputBudget: DEFAULT_OUTPUT_BUDGET,
+  audit: DEFAULT_AUDIT_LOG_OPTIONS,
   config: null,
 });
 
@@ -130,38 +141,6 @@ export function makeLauncher(
   };
 }
 
-function printEvent(event: SupervisorEvent, write: (line: string) => void): void {
-  switch (event.type) {
-    case "log":
-      write(`[${event.script}] ${event.text}`);
-      break;
-    case "refused":
-      write(`✖ ${event.file} refused: ${event.error}`);
-      break;
-    case "exit":
-      if (event.reason === "reload" || event.reason === "shutdown" || event.reason === "removed") {
-        break;
-      }
-      write(
-        `✖ ${event.script} stopped (${event.reason}): ${event.detail}${
-          event.restartInMs !== null ? `; restarting in ${event.restartInMs} ms` : ""
-        }`,
-      );
-      break;
-    case "violation":
-      write(`⚠ ${event.script} violation at tick ${event.tick}: ${event.message}`);
-      break;
-    case "ready":
-      if (event.reload) write(`↻ ${event.script} reloaded (${event.startMs.toFixed(0)} ms)`);
-      break;
-    case "deadline":
-      write(
-        `⏱ ${event.script} missed the deadline of tick ${event.tick} (strike ${event.strikes})`,
-      );
-      break;
-  }
-}
-
 /** Runs a world until its ticks are done or it is interrupted; returns the report. */
 export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldReport> {
   const options: WorldOptions = { ...DEFAULT_WORLD_OPTIONS, ...partial };
@@ -176,25 +155,20 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
   const events = new EventStream();
   let status: StatusLine | null = null;
   if (options.onEvent) events.on(options.onEvent);
-  if (!options.quiet) {
-    events.on((e) =>
-      printEvent(e, (line) => {
-        status?.clear();
-        console.error(line);
-      })
-    );
-    if (jail.isolation !== "jail") console.error(`⚠ ${jail.description}`);
-  }
+  const print = options.output ?? ((line: string) => console.error(line));
+  const write = options.quiet ? null : (line: string) => {
+    status?.clear();
+    print(line);
+  };
+  if (jail.isolation !== "jail") write?.(`⚠ ${jail.description}`);
 
   const saved = options.fresh ? null : await loadWorld(options.statePath);
   const world = saved?.world ?? new World();
   const config = options.config ?? await loadWorldConfig();
   // The launcher admits scripts through the coordinator, which schedules the supervisor's slots.
   const cgroups = options.cgroups ? await detectCgroups() : null;
-  if (!cgroups && !options.quiet) {
-    console.error(
-      "⚠ No cgroup can be created here: script memory is bounded by the V8 heap cap only",
-    );
+  if (!cgroups) {
+    write?.("⚠ No cgroup can be created here: script memory is bounded by the V8 heap cap only");
   }
   const launcher = makeLauncher(options, jail, cgroups, (manifest, file) => {
     coordinator.checkManifest(manifest, file);
@@ -210,11 +184,16 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
     maxEntitiesPerScript: options.maxEntitiesPerScript,
   });
 
-  await using _audit = new AuditLog(
-    join(options.workDir, "audit.jsonl"),
-    events,
-    () => coordinator.tick,
-  );
+  // Everything written because of a script goes through its output budget (script_output.ts).
+  await using audit = new AuditLog(join(options.workDir, "audit.jsonl"), options.audit);
+  using output = new ScriptOutput({
+    write,
+    audit,
+    currentTick: () => coordinator.tick,
+    scripts: () => supervisor.slots(),
+    budget: options.outputBudget,
+  });
+  events.on((e) => output.handle(e));
   const started = performance.now();
   let stopping = false;
   const stop = () => (stopping = true);
@@ -227,10 +206,12 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
   try {
     await supervisor.startAll();
     coordinator.commitPending();
-    if (!options.quiet) {
-      for (const s of supervisor.slots()) {
-        console.error(`• ${s.name} (${s.file}): ${s.state}, isolation ${s.isolation ?? "none"}`);
-      }
+    for (const s of supervisor.slots()) {
+      write?.(
+        `• ${escapeControls(s.name)} (${escapeControls(s.file)}): ${s.state}, isolation ${
+          s.isolation ?? "none"
+        }`,
+      );
     }
     if (!saved) await coordinator.init();
     if (options.watch) supervisor.watch();

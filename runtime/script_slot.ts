@@ -12,6 +12,7 @@ import { type Manifest, nameFromFile, validateManifest } from "../sandbox/manife
 import type { ResultMessage, RuntimeMessage, WireError } from "../sandbox/protocol.ts";
 import type { ChildExit, LinkHandlers } from "./child_link.ts";
 import { LiveChild } from "./live_child.ts";
+import { truncate } from "../sandbox/untrusted_text.ts";
 import type { AdmittedGrants, ScriptLauncher } from "./script_launcher.ts";
 export type { AdmittedGrants, PreparedChild, ScriptLauncher } from "./script_launcher.ts";
 import type { EventStream, ExitReason } from "./events.ts";
@@ -60,6 +61,9 @@ export type TickOutcome<T = void> =
   | { kind: "busy" }
   | { kind: "gone" };
 
+/** The longest script text an event or the report carries (the sinks show less). */
+const MAX_EVENT_TEXT = 8192;
+
 const errorText = (
   e: WireError,
 ) => (e.stack && e.stack.includes(e.message) ? e.stack : `${e.name}: ${e.message}`);
@@ -91,6 +95,8 @@ export class ScriptSlot {
   inputs: string[] = [];
   logsThisTick = 0;
   droppedLogs = 0;
+  /** Lines the output budget kept off stderr and the audit log (script_output.ts). */
+  droppedOutput = 0;
 
   readonly #launcher: ScriptLauncher;
   readonly #events: EventStream;
@@ -288,7 +294,7 @@ export class ScriptSlot {
       this.droppedLogs++;
       return;
     }
-    this.#events.emit({ type: "log", ...this.#who, level, text });
+    this.#events.emit({ type: "log", ...this.#who, level, text: truncate(text, MAX_EVENT_TEXT) });
   }
 
   /** Installs a pending child (a start, restart or reload) at a tick boundary. Returns it if it swapped. */
@@ -353,9 +359,10 @@ export class ScriptSlot {
 
   /** Records a violation; the coordinator already dropped the offending result. */
   recordViolation(tick: number, message: string): void {
+    // Counted in full; the text is cut (a raw child can name a component with 64 KiB).
     this.violations++;
-    this.lastError = message;
-    this.#events.emit({ type: "violation", ...this.#who, tick, message });
+    this.lastError = truncate(message, MAX_EVENT_TEXT);
+    this.#events.emit({ type: "violation", ...this.#who, tick, message: this.lastError });
   }
 
   /** Records a tick whose result broke the grants; too many in a row kill the child. */
@@ -372,7 +379,7 @@ export class ScriptSlot {
   /** Records an exception thrown by the script's code. */
   recordError(error: WireError): void {
     this.errors++;
-    this.lastError = errorText(error);
+    this.lastError = truncate(errorText(error), MAX_EVENT_TEXT);
     this.#log("error", `Uncaught ${this.lastError}`);
   }
 

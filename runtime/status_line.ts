@@ -1,7 +1,7 @@
 /**
- * The live status line: tick rate, tick time, scripts, restarts and
- * violations. Redrawn in place on a terminal; a plain line every few seconds
- * otherwise, so logs stay readable.
+ * The live status line: tick rate, tick time, scripts, restarts,
+ * violations and lines the output budgets dropped. Redrawn in place on a
+ * terminal; a plain line every few seconds otherwise, so logs stay readable.
  *
  * @module
  */
@@ -15,6 +15,7 @@ export function formatStatus(coordinator: Coordinator, slots: readonly ScriptSlo
   const { hz, p50 } = coordinator.stats.recent();
   const running = slots.filter((s) => s.state === "running").length;
   const sum = (f: (s: ScriptSlot) => number) => slots.reduce((n, s) => n + f(s), 0);
+  const dropped = sum((s) => s.droppedLogs + s.droppedOutput);
   const problems = slots.filter((s) => s.state === "refused" || s.state === "restarting")
     .map((s) => `${s.name} ${s.state}`);
   return [
@@ -25,6 +26,7 @@ export function formatStatus(coordinator: Coordinator, slots: readonly ScriptSlo
     `${running}/${slots.length} scripts running`,
     `${sum((s) => s.restarts)} restarts`,
     `${sum((s) => s.violations)} violations`,
+    ...(dropped > 0 ? [`${dropped} lines dropped`] : []),
     ...(problems.length ? [problems.join(", ")] : []),
   ].join(" | ");
 }

@@ -26,6 +26,11 @@ export interface ScriptReport {
   lastExitReason: string | null;
   /** Log lines dropped past the per-tick cap. */
   droppedLogs: number;
+  /**
+   * Lines (logs, violations, deadline misses) the output budget kept off the
+   * world's stderr and the audit log; the counts above stay complete.
+   */
+  droppedOutput: number;
 }
 
 /** The report written by `--report`. */
@@ -55,6 +60,7 @@ export function reportScript(slot: ScriptSlot): ScriptReport {
     exits: { ...slot.exits },
     lastExitReason: slot.lastExitReason,
     droppedLogs: slot.droppedLogs,
+    droppedOutput: slot.droppedOutput,
   };
 }
 
