@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { IN_CI, scriptReport, type TestRun } from "../_world.ts";
 import { assertKeptTicking, attackFolder, exitsOf, runAttacks } from "./_attack.ts";
 import { DEFAULT_OUTPUT_BUDGET } from "../../runtime/output_budget.ts";
+import type { SupervisorEvent } from "../../runtime/events.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const BOMBS = ["output_log_bomb", "output_violation_bomb", "output_stderr_bomb"];
@@ -102,11 +103,15 @@ Deno.test("floods of huge, multi-line, escape-laden logs, violations and stderr 
   const seconds = (performance.now() - started) / 1000;
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 0, stderr.slice(-2000));
-  const run: TestRun = {
-    report: JSON.parse(await Deno.readTextFile(report)),
+  // A CLI run: its report and dump, no in-process events; the runtime's own peak memory,
+  // where the report has it.
+  const parsed = JSON.parse(await Deno.readTextFile(report));
+  const run = {
+    report: parsed,
     dump: JSON.parse(await Deno.readTextFile(dump)),
-    events: [],
-  };
+    events: [] as SupervisorEvent[],
+    peakRssBytes: (parsed.runtimePeakRssMb ?? 0) * 1024 * KiB,
+  } as TestRun;
   assertKeptTicking(run, ticks);
 
   // Nothing a script sent reaches the terminal raw, and no line passes for the world's own.
