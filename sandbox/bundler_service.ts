@@ -104,9 +104,8 @@ let warned = false;
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Sets the esbuild service's budget and whether confinement is required. It
- * applies from the next start of the service (the first build, or the first
- * after {@linkcode stopBundlerService}).
+ * Sets the esbuild service's memory budget, jail and cgroup use. A change
+ * applies from the next build, which replaces a running service.
  */
 export function configureBundler(options: BundlerServiceOptions): void {
   const memoryBytes = options.memoryBytes ?? settings.memoryBytes;

@@ -48,6 +48,8 @@ export interface EsbuildLauncherOptions {
   bwrapPath?: string;
   /** @default the binary of esbuild's npm package for this platform */
   binaryPath?: string;
+  /** The version esbuild's API expects (`esbuild.version`), which the probe run must print. */
+  version: string;
 }
 
 /** A launcher written to disk, ready for `ESBUILD_BINARY_PATH`. */
@@ -174,10 +176,10 @@ async function probe(path: string, stderrPath: string, version: string): Promise
  * Writes the launcher into `options.dir`, creating the bundler's group when
  * the machine allows, and checks it by running `esbuild --version` through
  * it. Falls back to running esbuild outside bubblewrap (and says why) unless
- * `options.require` is set.
+ * `options.jail` is "on".
  */
 export async function prepareEsbuildLauncher(
-  options: EsbuildLauncherOptions & { version: string },
+  options: EsbuildLauncherOptions,
 ): Promise<EsbuildLauncher> {
   const path = `${options.dir}/esbuild-launcher.sh`;
   const pidPath = `${options.dir}/service.pid`;
