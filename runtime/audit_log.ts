@@ -86,22 +86,29 @@ export function auditEntryFor(
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
- * One audit line: the entry as JSON with every control character escaped
- * (JSON.stringify escapes C0 controls, not the rest of {@linkcode UNSAFE_IN_JSON}).
+ * `value` as JSON with every control character escaped: JSON.stringify escapes
+ * C0 controls, not the rest of {@linkcode UNSAFE_IN_JSON}, so a script's text
+ * in a file someone `cat`s (the audit log, the report) could still drive the
+ * terminal. The result parses to the same value.
  *
  * @example
  * ```ts
- * import { auditLine } from "./audit_log.ts";
+ * import { safeJson } from "./audit_log.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(auditLine({ message: "a\u009b2K\u001b" }), '{"message":"a\\u009b2K\\u001b"}');
+ * assert.equal(safeJson({ message: "a\u009b2K\u001b" }), '{"message":"a\\u009b2K\\u001b"}');
  * ```
  */
-export function auditLine(entry: object): string {
-  return JSON.stringify(entry).replace(
+export function safeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
     UNSAFE_IN_JSON,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+}
+
+/** One audit line: the entry as {@linkcode safeJson}, on one line. */
+export function auditLine(entry: object): string {
+  return safeJson(entry);
 }
 
 /** The most bytes of lines waiting for the disk; more are counted and dropped. */

@@ -13,7 +13,12 @@ import { FlagsOnlyJail } from "../sandbox/jail_flags_only.ts";
 import { type CgroupManager, detectCgroups } from "../sandbox/cgroup.ts";
 import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
 import { EventStream, type SupervisorEvent } from "./events.ts";
-import { AuditLog, type AuditLogOptions, DEFAULT_AUDIT_LOG_OPTIONS } from "./audit_log.ts";
+import {
+  AuditLog,
+  type AuditLogOptions,
+  DEFAULT_AUDIT_LOG_OPTIONS,
+  safeJson,
+} from "./audit_log.ts";
 import { DEFAULT_OUTPUT_BUDGET, type OutputBudgetOptions } from "./output_budget.ts";
 import { ScriptOutput } from "./script_output.ts";
 import { escapeControls } from "../sandbox/untrusted_text.ts";
@@ -265,5 +270,6 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
 async function writeJson(path: string, value: unknown): Promise<void> {
   const dir = join(path, "..");
   await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(path, JSON.stringify(value, null, 2) + "\n");
+  // The report quotes scripts' errors: escaped, so that printing it cannot drive a terminal.
+  await Deno.writeTextFile(path, safeJson(value, 2) + "\n");
 }
