@@ -1,8 +1,10 @@
 /**
  * Fuzzes the coordinator's frame decoder (`FrameReader` with the limits for
  * untrusted children) with random bytes and with mutations of realistic
- * frames, fed in random chunkings. Every input must decode to messages or
- * end in a `ProtocolError`: any other exception, a hang or a crash fails.
+ * frames, fed in random chunkings, and with frames of tens of thousands of
+ * empty arrays and maps around the decoder's per-message object budget
+ * (which must decide exactly). Every input must decode to messages or end
+ * in a `ProtocolError`: any other exception, a hang or a crash fails.
  * The same bytes must decode the same way however they are chunked.
  *
  * The fuzzing runs in a Worker (this same module) so that a hang is caught
@@ -131,9 +133,37 @@ const INTERESTING = [
 ];
 const CONTAINERS = new Set([0xc4, 0xc5, 0xc6, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf]);
 
-/** One fuzz input: random bytes, or a valid stream mutated one or more ways. */
-function input(r: Random): { bytes: Uint8Array; how: string } {
+/**
+ * A frame whose arrays all stay within the per-array limit but whose total
+ * of arrays and maps is around the per-message budget: tens of thousands of
+ * empty containers, a byte each on the wire. Returns the containers it holds.
+ */
+function paddedFrame(r: Random): { bytes: Uint8Array; containers: number } {
+  const limit = DEFAULT_FRAME_LIMITS.maxContainers;
+  const groups = 1 + int(r, 4);
+  const perGroup = Math.floor((limit * (0.5 + r())) / groups);
+  const body = new Uint8Array(5 + groups * (5 + perGroup));
+  const view = new DataView(body.buffer);
+  body[0] = 0xdd;
+  view.setUint32(1, groups);
+  let at = 5;
+  for (let g = 0; g < groups; g++) {
+    body[at] = 0xdd;
+    view.setUint32(at + 1, perGroup);
+    at += 5;
+    body.fill(pick(r, [0x80, 0x90]), at, at + perGroup); // empty fixmaps or fixarrays
+    at += perGroup;
+  }
+  const frame = new Uint8Array(4 + at);
+  new DataView(frame.buffer).setUint32(0, at, true);
+  frame.set(body.subarray(0, at), 4);
+  return { bytes: frame, containers: 1 + groups + groups * perGroup };
+}
+
+/** One fuzz input: random bytes, a padded frame, or a valid stream mutated one or more ways. */
+function input(r: Random): { bytes: Uint8Array; how: string; containers?: number } {
   if (r() < 0.12) return { bytes: randomBytes(r, int(r, 2048)), how: "random" };
+  if (r() < 0.0025) return { ...paddedFrame(r), how: "containers" };
   let bytes = validStream(r);
   const hows: string[] = [];
   for (let m = 1 + int(r, 3); m > 0; m--) {
@@ -263,9 +293,16 @@ const hex = (bytes: Uint8Array) =>
 /** Runs the fuzz loop; returns counts, or the first failure. */
 export function fuzzDecoder(seed: number, cases: number) {
   const r = prng(seed);
-  const tally = { cases: 0, decoded: 0, protocolErrors: 0, messages: 0, slowestMs: 0 };
+  const tally = {
+    cases: 0,
+    decoded: 0,
+    protocolErrors: 0,
+    messages: 0,
+    slowestMs: 0,
+    padded: 0,
+  };
   for (let i = 0; i < cases; i++) {
-    const { bytes, how } = input(r);
+    const { bytes, how, containers } = input(r);
     const parts = chunks(r, bytes);
     const started = performance.now();
     let whole: Outcome;
@@ -289,6 +326,20 @@ export function fuzzDecoder(seed: number, cases: number) {
           JSON.stringify(whole.error)
         }, in ${parts.length} chunks ${JSON.stringify(chunked.error)}\n  input: ${hex(bytes)}`,
       };
+    }
+    if (containers !== undefined) {
+      // The object budget decides, exactly: over it is refused, within it decodes.
+      const over = containers > DEFAULT_FRAME_LIMITS.maxContainers;
+      const refused = whole.error?.endsWith("arrays and maps in one message") ?? false;
+      if (over !== refused) {
+        return {
+          ...tally,
+          failure: `case ${i}: ${containers} containers ${
+            over ? "were not refused" : "were refused"
+          }: ${whole.error}`,
+        };
+      }
+      tally.padded++;
     }
     tally.cases++;
     if (whole.error === null) tally.decoded++;
@@ -334,6 +385,10 @@ if (inWorker) {
         `most mutations are refused: ${JSON.stringify(result)}`,
       );
       assert.ok(result.decoded > 0, `some inputs still decode: ${JSON.stringify(result)}`);
+      assert.ok(
+        result.padded > 0,
+        `some frames tested the object budget: ${JSON.stringify(result)}`,
+      );
       console.log(`decoder fuzz: ${JSON.stringify(result)}`);
     } finally {
       clearTimeout(timer);

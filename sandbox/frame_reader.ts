@@ -19,6 +19,9 @@ export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
   maxFrameBytes: 64 * 1024 * 1024,
 });
 
+/** The largest reusable buffer a reader keeps between frames. */
+const KEEP_BUFFER_BYTES = 16 * 1024 * 1024;
+
 /** Turns chunks into decoded messages. Throws ProtocolError on the first bad frame. */
 export class FrameReader {
   readonly #limits: Readonly<FrameLimits>;
@@ -96,6 +99,9 @@ export class FrameReader {
       if (this.#filled === frame.length) {
         this.#frame = null;
         yield decodeMessagePack(frame, this.#limits);
+        // A huge frame's buffer is not kept: a child that sent one big frame must not make
+        // the runtime hold that much for it from then on.
+        if (this.#reuse && frame.length > KEEP_BUFFER_BYTES) this.#spare = null;
       }
     }
   }

@@ -18,6 +18,19 @@ export interface DecodeLimits {
   maxBinBytes: number;
   /** Elements of one array or entries of one map. @default 1_000_000 */
   maxItems: number;
+  /**
+   * Values decoded from one message, every scalar, string, array and map
+   * counted: what a frame may cost in JavaScript values, whatever its bytes.
+   * @default 2_000_000
+   */
+  maxValues: number;
+  /**
+   * Arrays and maps decoded from one message. An empty map is one byte on
+   * the wire and an object of a hundred bytes or more in memory, so this is
+   * the budget that keeps a padded frame from costing gigabytes.
+   * @default 100_000
+   */
+  maxContainers: number;
 }
 
 /** Limits for frames from an untrusted child. */
@@ -26,6 +39,8 @@ export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxStringBytes: 65536,
   maxBinBytes: 64 * 1024 * 1024,
   maxItems: 1_000_000,
+  maxValues: 2_000_000,
+  maxContainers: 100_000,
 });
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -47,6 +62,8 @@ export function decodeMessagePack(
 
 class Reader {
   pos = 0;
+  #values = 0;
+  #containers = 0;
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
   readonly #limits: Readonly<DecodeLimits>;
@@ -74,6 +91,11 @@ class Reader {
     if (depth > this.#limits.maxDepth) {
       throw new ProtocolError(
         `Malformed MessagePack: nesting deeper than ${this.#limits.maxDepth}`,
+      );
+    }
+    if (++this.#values > this.#limits.maxValues) {
+      throw new ProtocolError(
+        `Malformed MessagePack: more than ${this.#limits.maxValues} values in one message`,
       );
     }
     const v = this.#view;
@@ -146,6 +168,11 @@ class Reader {
   }
 
   #checkItems(n: number, what: string): void {
+    if (++this.#containers > this.#limits.maxContainers) {
+      throw new ProtocolError(
+        `Malformed MessagePack: more than ${this.#limits.maxContainers} arrays and maps in one message`,
+      );
+    }
     if (n > this.#limits.maxItems) {
       throw new ProtocolError(
         `Malformed MessagePack: ${what} of ${n} items exceeds the limit of ${this.#limits.maxItems}`,

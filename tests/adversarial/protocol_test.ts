@@ -19,7 +19,7 @@ import { World } from "../../runtime/world.ts";
 import { reportScript } from "../../runtime/world_report.ts";
 import { stopBundler } from "../../sandbox/bundle.ts";
 import { detectCgroups } from "../../sandbox/cgroup.ts";
-import { assertNoSurvivors, type ExitEvent, FIXTURES } from "./_attack.ts";
+import { assertNoSurvivors, type ExitEvent, FIXTURES, RUNTIME_RSS_BUDGET } from "./_attack.ts";
 
 /** Each raw child, the exit reason it must get and the detail that names its fault. */
 const RAW: Record<string, { reason: string; detail: RegExp }> = {
@@ -81,6 +81,10 @@ const RAW: Record<string, { reason: string; detail: RegExp }> = {
     detail: /sent a result for tick 99 that was not asked for$/,
   },
   raw_second_hello: { reason: "protocol", detail: /sent an unexpected "hello" frame$/ },
+  raw_empty_map_padding: {
+    reason: "protocol",
+    detail: /Malformed MessagePack: more than 100000 arrays and maps in one message$/,
+  },
   raw_random_garbage: {
     reason: "protocol",
     detail: /Frame of 648850234 bytes exceeds the limit of 67108864$/,
@@ -154,6 +158,7 @@ Deno.test("forged and malformed frames from raw children — 4 GiB prefixes, tru
       events.filter((e) => e.type === "ready" && e.script === name).length >= 2
     );
   let ticks = 0;
+  Deno.writeTextFileSync("/proc/self/clear_refs", "5"); // resets the peak RSS below
   try {
     await supervisor.startAll();
     await coordinator.init();
@@ -186,6 +191,9 @@ Deno.test("forged and malformed frames from raw children — 4 GiB prefixes, tru
   assert.equal(coordinator.tick, ticks);
   const counters = world.dump().filter((e) => e.components.Counter);
   assert.deepEqual(counters.map((e) => e.components.Counter!.value), [ticks]);
+  // The runtime's memory stayed within budget while it decoded (and refused) every one.
+  const peak = Number(/VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))![1]);
+  assert.ok(peak * 1024 <= RUNTIME_RSS_BUDGET, `peak RSS ${Math.round(peak / 1024)} MiB`);
   const counter = reports.find((r) => r.name === "counter")!;
   assert.equal(counter.restarts, 0);
   assert.equal(counter.deadlineMisses, 0);
