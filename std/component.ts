@@ -126,22 +126,66 @@ function defaultFor(type: FieldType): number[] {
   return new Array(FIELD_LAYOUT[type].width).fill(0);
 }
 
+/** The largest finite f32. */
+const F32_MAX = 3.4028234663852886e38;
+
+/** The range of each scalar type, as a check and the words for an error. */
+const SCALAR_RANGE: Record<FieldType, { ok: (v: number) => boolean; expected: string }> = {
+  f32: { ok: (v) => Number.isFinite(v) && Math.abs(v) <= F32_MAX, expected: "a finite f32" },
+  vec3: { ok: (v) => Number.isFinite(v) && Math.abs(v) <= F32_MAX, expected: "finite f32s" },
+  quat: { ok: (v) => Number.isFinite(v) && Math.abs(v) <= F32_MAX, expected: "finite f32s" },
+  f64: { ok: Number.isFinite, expected: "a finite number" },
+  i32: {
+    ok: (v) => Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff,
+    expected: "an integer from -2147483648 to 2147483647",
+  },
+  u32: {
+    ok: (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff,
+    expected: "an integer from 0 to 4294967295",
+  },
+  entity: {
+    ok: (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff,
+    expected: "an entity id (an integer from 0 to 4294967295)",
+  },
+  u8: {
+    ok: (v) => Number.isInteger(v) && v >= 0 && v <= 255,
+    expected: "an integer from 0 to 255",
+  },
+  bool: { ok: (v) => v === 0 || v === 1, expected: "true, false, 0 or 1" },
+};
+
+/**
+ * Whether a scalar fits a field type: finite for float types, an integer in
+ * range for integer and entity types, 0 or 1 for bool. Shared by every
+ * place a value enters the world, so that a stored value always round-trips.
+ */
+export function scalarFits(type: FieldType, value: number): boolean {
+  return SCALAR_RANGE[type].ok(value);
+}
+
 /**
  * Flattens a field value into `width` numbers, or returns an error message.
  * Shared by the std context, the coordinator and the state loader so that a
- * value means the same thing everywhere.
+ * value means the same thing everywhere. Every scalar must fit the field's
+ * type ({@linkcode scalarFits}): `Infinity` or `-1` in a `u32` is an error,
+ * not a silent wrap.
  */
 export function flattenFieldValue(field: FieldInfo, value: unknown): number[] | string {
+  const range = SCALAR_RANGE[field.type];
   if (field.width === 1) {
     if (Array.isArray(value) && value.length === 1) value = value[0];
     if (typeof value === "boolean") return [value ? 1 : 0];
-    if (typeof value === "number" && !Number.isNaN(value)) return [value];
+    if (typeof value === "number") {
+      return range.ok(value) ? [value] : `expected ${range.expected}, got ${value}`;
+    }
     return `expected a number, got ${describe(value)}`;
   }
   if (
     Array.isArray(value) && value.length === field.width &&
-    value.every((v) => typeof v === "number" && !Number.isNaN(v))
+    value.every((v) => typeof v === "number")
   ) {
+    const bad = value.find((v) => !range.ok(v));
+    if (bad !== undefined) return `expected ${range.expected}, got ${bad}`;
     return value as number[];
   }
   return `expected an array of ${field.width} numbers, got ${describe(value)}`;
