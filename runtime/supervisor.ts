@@ -9,6 +9,7 @@
 import { join, resolve } from "node:path";
 import { type EventStream } from "./events.ts";
 import { type ScriptLauncher, ScriptSlot, type SlotOptions } from "./script_slot.ts";
+import { SystemNames } from "./system_names.ts";
 
 const SCRIPT_FILE = /^[^._][^/]*\.(ts|js|mts|mjs)$/;
 
@@ -36,6 +37,9 @@ export class Supervisor {
   readonly #options: Readonly<SlotOptions>;
   readonly #slots = new Map<string, ScriptSlot>();
   #ordered: ScriptSlot[] = [];
+  /** Names are decided over all files together, so no script can take another's. */
+  readonly names = new SystemNames();
+  #reportedConflicts = new Set<string>();
   #watcher: Deno.FsWatcher | null = null;
   #timers = new Map<string, ReturnType<typeof setTimeout>>();
   #work = new Set<Promise<void>>();
@@ -63,16 +67,37 @@ export class Supervisor {
   }
 
   #add(file: string): ScriptSlot {
-    const slot = new ScriptSlot(file, this.#launcher, this.#events, this.#options);
+    const slot = new ScriptSlot(file, this.#launcher, this.#events, this.#options, this.names);
     this.#slots.set(file, slot);
     this.#ordered = [...this.#slots.values()].sort((a, b) => (a.file < b.file ? -1 : 1));
+    this.names.setFiles(this.#slots.keys());
     return slot;
+  }
+
+  /** Warns once about each declared name that could not be used. */
+  #reportNameConflicts(): void {
+    for (const c of this.names.conflicts()) {
+      const id = `${c.file} ${c.wanted} ${c.with.join(" ")}`;
+      if (this.#reportedConflicts.has(id)) continue;
+      this.#reportedConflicts.add(id);
+      this.#events.emit({
+        type: "warning",
+        script: c.given,
+        file: c.file,
+        message: `System name "${c.wanted}" declared by ${c.file} is also ${
+          c.with.length === 1 ? "the name" : "wanted"
+        } of ${c.with.join(", ")}: it runs as "${c.given}" (its file's name) instead`,
+      });
+    }
   }
 
   /** Starts every script in the folder; resolves when each is ready or refused. */
   async startAll(): Promise<void> {
     const files = await listScripts(this.dir);
-    await Promise.all(files.map((f) => this.#add(f).start()));
+    // Every file is known before any starts, so names never depend on who started first.
+    const slots = files.map((f) => this.#add(f));
+    await Promise.all(slots.map((s) => s.start()));
+    this.#reportNameConflicts();
   }
 
   /** Watches the folder for changes until `stopAll`. */
@@ -111,6 +136,7 @@ export class Supervisor {
       if (!exists && slot) {
         this.#slots.delete(file);
         this.#ordered = this.#ordered.filter((s) => s !== slot);
+        this.names.setFiles(this.#slots.keys());
         reloads.push(slot.stop("removed"));
       } else if (exists && !slot) {
         reloads.push(this.#add(file).start());
@@ -123,6 +149,7 @@ export class Supervisor {
       if (other !== slot && other.inputs.includes(path)) reloads.push(other.start(true));
     }
     await Promise.all(reloads);
+    this.#reportNameConflicts();
   }
 
   /** Stops watching and stops every script. */
