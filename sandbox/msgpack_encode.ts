@@ -128,6 +128,15 @@ export class MessagePackWriter {
     return this;
   }
 
+  /** The header of a `bin` of `n` bytes, for a caller that writes the bytes itself. */
+  binHeader(n: number): this {
+    this.#ensure(5);
+    this.#u8(0xc6);
+    this.#view.setUint32(this.#pos, n);
+    this.#pos += 4;
+    return this;
+  }
+
   bin(bytes: Uint8Array): this {
     this.#ensure(5 + bytes.length);
     this.#u8(0xc6);
@@ -174,6 +183,51 @@ export class MessagePackWriter {
     this.#pos += 4;
     return this;
   }
+}
+
+/** `bin` values at least this large are written straight to the sink, not copied. */
+const DIRECT_BIN_BYTES = 64 * 1024;
+
+/**
+ * Encodes `value` as MessagePack (no length prefix) into `write`, in pieces
+ * of about `chunkBytes`: large `bin` values go to the sink as they are, so
+ * encoding a value of hundreds of megabytes (a saved world) needs memory for
+ * one piece, not for the whole encoding. Each piece passed to `write` is
+ * only valid until `write` resolves.
+ */
+export async function streamMessagePack(
+  value: unknown,
+  write: (bytes: Uint8Array) => Promise<void>,
+  chunkBytes = 1 << 20,
+): Promise<void> {
+  const writer = new MessagePackWriter(Math.min(chunkBytes * 2, 1 << 22));
+  writer.beginFrame();
+  const flush = async () => {
+    if (writer.position > 4) await write(writer.finishFrame().subarray(4));
+    writer.beginFrame();
+  };
+  const walk = async (v: unknown): Promise<void> => {
+    if (ArrayBuffer.isView(v) && v.byteLength >= DIRECT_BIN_BYTES) {
+      writer.binHeader(v.byteLength);
+      await flush();
+      await write(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    } else if (Array.isArray(v)) {
+      writer.arrayHeader(v.length);
+      for (const item of v) await walk(item);
+    } else if (typeof v === "object" && v !== null && !ArrayBuffer.isView(v)) {
+      const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) =>
+        x !== undefined
+      );
+      writer.mapHeader(entries.length);
+      for (const [k, x] of entries) {
+        writer.string(k);
+        await walk(x);
+      }
+    } else writer.value(v);
+    if (writer.position >= chunkBytes) await flush();
+  };
+  await walk(value);
+  await flush();
 }
 
 /** Encodes one value as a standalone length-prefixed frame (a fresh copy). */
