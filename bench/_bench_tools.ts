@@ -220,6 +220,8 @@ const CHILD_LIMITS = {
   maxStringBytes: 1 << 20,
   maxBinBytes: 1 << 30,
   maxItems: 1 << 24,
+  maxValues: Number.MAX_SAFE_INTEGER,
+  maxContainers: Number.MAX_SAFE_INTEGER,
   maxFrameBytes: 1 << 30,
 };
 
@@ -242,32 +244,35 @@ function median(fn: () => void, reps: number): number {
  */
 export function bench4x25kBreakdown(n: number, dt: number, reps = 60): Breakdown {
   const world = new World();
-  world.registry.declare("bench", { P0: { p: { type: "vec3", default: [0, 0, 0] } } });
-  for (const id of world.allocator.reserve(n)) world.spawn(id, { P0: { p: [1, 2, 3] } });
+  const schema = { p: { type: "vec3" as const, default: [0, 0, 0] } };
+  const P0 = world.registry.resolve({ name: "P0", schema, module: null });
+  for (const id of world.allocator.reserve(n)) world.spawn(id, { [P0.key]: { p: [1, 2, 3] } });
   const manifest: Manifest = {
     name: "mover0",
+    declaredName: null,
     reads: [],
     writes: ["P0"],
     spawns: false,
     hasInit: false,
     hasRun: true,
-    components: { P0: { p: { type: "vec3", default: [0, 0, 0] } } },
+    components: { P0: schema },
+    modules: { P0: null },
     net: [],
     storage: false,
   };
 
   // Runtime: gather and encode the tick.
-  let rows = world.query(["P0"]);
+  let rows = world.query([P0.key]);
   let message: TickMessage = tickMessage(0, dt);
   const gather = median(() => {
-    rows = world.query(["P0"]);
+    rows = world.query([P0.key]);
     message = {
       t: "tick",
       tick: 1,
       dt,
       count: rows.count,
       entities: world.gatherEntities(rows),
-      columns: { P0: { p: world.gatherColumn(rows, "P0", "p") } },
+      columns: { P0: { p: world.gatherColumn(rows, P0.key, "p") } },
     };
   }, reps);
   const writer = new MessagePackWriter();
@@ -319,7 +324,8 @@ export function bench4x25kBreakdown(n: number, dt: number, reps = 60): Breakdown
       tick: 1,
       rows,
       reserved: null,
-      component: (name) => world.registry.get(name),
+      component: (name) => (name === "P0" ? P0 : undefined),
+      mayTouch: () => false,
       maxCommands: 10_000,
     });
     if (!v.ok) throw new Error(v.violations.join("; "));

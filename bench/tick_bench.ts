@@ -60,7 +60,6 @@ const INPROC_BUDGET_MS = 400;
 const MIN_TICKS = 15;
 const MAX_TICKS = 1000;
 const MAX_INPROC_TICKS = 2000;
-const OWNER = "bench";
 
 /** Entities per script for each script count: the 3 × 3 matrix plus the targets' cases. */
 const GROUPS: readonly { scripts: number; entities: readonly number[] }[] = [
@@ -125,13 +124,24 @@ async function writeScripts(dir: string, count: number): Promise<void> {
 function populate(world: World, scripts: number, entities: number): void {
   const zero = { p: [0, 0, 0] };
   for (let k = 0; k < scripts; k++) {
-    const name = componentName(k);
-    world.registry.declare(OWNER, { [name]: { p: { type: "vec3", default: [0, 0, 0] } } });
-    for (const id of world.allocator.reserve(entities)) world.spawn(id, { [name]: zero });
+    const key = positionKey(world, k);
+    for (const id of world.allocator.reserve(entities)) world.spawn(id, { [key]: zero });
   }
 }
 
-/** One field of a component as a typed array view of the world's storage (one archetype). */
+/** The storage key of script k's position component (as its script defines it). */
+function positionKey(world: World, k: number): string {
+  const schema = { p: { type: "vec3" as const, default: [0, 0, 0] } };
+  return world.registry.resolve({ name: componentName(k), schema, module: null }).key;
+}
+
+/** The storage key of hot-added script k's counter component. */
+function hotKey(world: World, k: number): string {
+  const schema = { v: { type: "u32" as const, default: [0] } };
+  return world.registry.resolve({ name: `H${k}`, schema, module: null }).key;
+}
+
+/** One field of a component (by storage key) as a view of the world's storage (one archetype). */
 function fieldView(world: World, component: string, field: string): Uint8Array {
   const rows = world.query([component]);
   return rows.count > 0 ? world.gatherColumn(rows, component, field) : new Uint8Array(0);
@@ -146,7 +156,7 @@ function verifyMoved(world: World, scripts: number, ticks: number): string[] {
   const problems: string[] = [];
   const expected = ticks * DT;
   for (let k = 0; k < scripts; k++) {
-    const p = f32(fieldView(world, componentName(k), "p"));
+    const p = f32(fieldView(world, positionKey(world, k), "p"));
     for (const v of [p[0]!, p[p.length - 1]!]) {
       if (!(Math.abs(v - expected) <= 1e-3 * expected + 1e-6)) {
         problems.push(
@@ -608,7 +618,7 @@ async function measureStartup(root: string, kit: SandboxKit): Promise<TargetResu
     if (e.type === "ready") readyMs.push(performance.now() - t0);
   });
   const allRan = () =>
-    Array.from({ length: 16 }, (_, k) => f32(fieldView(world, componentName(k), "p"))[0]!)
+    Array.from({ length: 16 }, (_, k) => f32(fieldView(world, positionKey(world, k), "p"))[0]!)
       .every((v) => v !== 0);
   try {
     t0 = performance.now();
@@ -652,8 +662,7 @@ async function measureHotAdd(root: string, kit: SandboxKit, reps: number): Promi
   const world = new World();
   populate(world, 1, 100);
   for (let k = 1; k <= reps; k++) {
-    world.registry.declare(OWNER, { [`H${k}`]: { v: { type: "u32", default: [0] } } });
-    world.spawn(world.allocator.reserve(1)[0]!, { [`H${k}`]: { v: [0] } });
+    world.spawn(world.allocator.reserve(1)[0]!, { [hotKey(world, k)]: { v: [0] } });
   }
   const sandbox = wireWorld({
     scriptsDir,
@@ -696,7 +705,7 @@ async function measureHotAdd(root: string, kit: SandboxKit, reps: number): Promi
       const file = join(scriptsDir, `hot${k}.ts`);
       const ticked = new Promise<number>((
         resolve,
-      ) => (watching.current = { component: `H${k}`, resolve }));
+      ) => (watching.current = { component: hotKey(world, k), resolve }));
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<number>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`hot${k}.ts did not tick within 10 s`)), 10_000);

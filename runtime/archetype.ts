@@ -21,29 +21,43 @@ export interface Column {
   data: ColumnArray;
 }
 
-/** The canonical key of a set of component names. */
+/** The canonical key of a set of component keys. */
 export function archetypeKey(components: readonly string[]): string {
   return [...components].sort().join("+");
 }
 
+/** Rows an archetype holds before its first growth: small, so rare sets cost little. */
+const INITIAL_CAPACITY = 4;
+
 /** The rows of one component set. */
 export class Archetype {
   readonly key: string;
-  /** Component names, sorted. */
+  /** Component keys, sorted. */
   readonly components: readonly string[];
-  entities = new Uint32Array(16);
+  entities = new Uint32Array(INITIAL_CAPACITY);
   length = 0;
+  /** Columns by component key, then field name. */
   readonly columns = new Map<string, Map<string, Column>>();
+  /** The script file whose command created this archetype (null: the world itself). */
+  readonly creator: string | null;
 
-  constructor(components: readonly ComponentInfo[]) {
-    this.components = components.map((c) => c.name).sort();
+  constructor(components: readonly ComponentInfo[], creator: string | null = null) {
+    this.components = components.map((c) => c.key).sort();
     this.key = this.components.join("+");
+    this.creator = creator;
     for (const c of components) this.setComponent(c);
+  }
+
+  /** Number of typed arrays this archetype holds, for the runtime's memory budget. */
+  get columnCount(): number {
+    let n = 1;
+    for (const fields of this.columns.values()) n += fields.size;
+    return n;
   }
 
   /** Adds (or replaces, migrating by field name) the storage of a component. */
   setComponent(component: ComponentInfo): void {
-    const old = this.columns.get(component.name);
+    const old = this.columns.get(component.key);
     const fields = new Map<string, Column>();
     for (const field of component.fields) {
       const data = newColumnArray(field, this.entities.length * field.width);
@@ -55,7 +69,7 @@ export class Archetype {
       }
       fields.set(field.name, { field, data });
     }
-    this.columns.set(component.name, fields);
+    this.columns.set(component.key, fields);
   }
 
   has(component: string): boolean {
@@ -70,14 +84,14 @@ export class Archetype {
 
   #grow(): void {
     const capacity = this.entities.length * 2;
-    const entities = new Uint32Array(capacity);
-    entities.set(this.entities);
-    this.entities = entities;
+    // transfer() moves each buffer into a larger one and frees the old at once, where a
+    // copy would leave every old generation to the garbage collector: with hundreds of
+    // columns that is hundreds of megabytes of resident memory nobody uses.
+    this.entities = new Uint32Array((this.entities.buffer as ArrayBuffer).transfer(capacity * 4));
     for (const fields of this.columns.values()) {
       for (const col of fields.values()) {
-        const data = newColumnArray(col.field, capacity * col.field.width);
-        data.set(col.data as never);
-        col.data = data;
+        const bytes = capacity * col.field.width * col.data.BYTES_PER_ELEMENT;
+        col.data = fieldArray(col.field.type, (col.data.buffer as ArrayBuffer).transfer(bytes));
       }
     }
   }

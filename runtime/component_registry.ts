@@ -1,20 +1,40 @@
 /**
- * The world's component schemas, by name, and who declared them. Two live
- * scripts may not define one name differently; a script that changes its own
- * component's schema (an edit, a hot reload) migrates the stored data.
+ * The world's components. A component is a name **and** a schema: identical
+ * definitions of one name (the same module imported by several scripts, or a
+ * copy of it) are one component; a different definition of the same name is
+ * a different component with storage of its own. So no definition can ever
+ * get another script refused or reinterpret another script's data: squatting
+ * a name creates a second component beside the first, and both are shown
+ * qualified by their module (`Counter@_counter.ts`) wherever both exist.
+ *
+ * Each component has a stable storage key: its name for the built-ins, the
+ * name and a fingerprint of its schema for the others (`Counter@1f2e3d4c`).
+ * The registry also remembers which script files declare each component, so
+ * that data nobody declares any more can move to the one new definition of
+ * its name (a schema edit, or a deleted script's name taken by a new one).
  *
  * @module
  */
 import { type FieldInfo, flattenFieldValue, resolveSchema } from "../std/component.ts";
 import { BUILTIN_COMPONENTS } from "../std/builtins.ts";
 import type { WireSchema } from "../sandbox/protocol.ts";
-import { ManifestError } from "../sandbox/errors.ts";
+import { quoteUntrusted } from "../sandbox/untrusted_text.ts";
 
-/** The owner name of built-in components. */
-export const STD_OWNER = "@syncra/std";
+/** The module name of the built-in components. */
+export const STD_MODULE = "@syncra/std";
+
+/** A component as a script declares it: name, schema and the module that defined it. */
+export interface ComponentDefinition {
+  readonly name: string;
+  readonly schema: WireSchema;
+  /** Relative to the scripts folder; null when unknown. */
+  readonly module: string | null;
+}
 
 /** A registered component. */
 export interface ComponentInfo {
+  /** The storage key: unique in the world, stable across runs. */
+  readonly key: string;
   readonly name: string;
   readonly fields: readonly FieldInfo[];
   /** Bytes per entity over all fields. */
@@ -28,101 +48,204 @@ export function toWireSchema(fields: readonly FieldInfo[]): WireSchema {
   return out;
 }
 
-function sameSchema(a: readonly FieldInfo[], b: readonly FieldInfo[]): boolean {
-  return a.length === b.length && a.every((f, i) => {
-    const g = b[i]!;
-    return f.name === g.name && f.type === g.type &&
-      f.default.length === g.default.length && f.default.every((v, j) =>
-        Object.is(v, g.default[j])
-      );
-  });
+/** The canonical text of a schema: field names, types and defaults, in order. */
+function canonical(fields: readonly FieldInfo[]): string {
+  return fields.map((f) => `${f.name}:${f.type}=${f.default.join(",")}`).join(";");
 }
 
-function describeSchema(fields: readonly FieldInfo[]): string {
+/** FNV-1a, 32 bits, as 8 hex digits: short keys; a collision only adds a suffix. */
+function fingerprint(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+/** Describes a schema for messages: `{ value: u32, extra: f32 }`. */
+export function describeSchema(fields: readonly FieldInfo[]): string {
   return `{ ${fields.map((f) => `${f.name}: ${f.type}`).join(", ")} }`;
 }
 
-/** Schemas by name, with the scripts that declared each. */
+/** A saved registry entry. */
+export interface SavedComponent {
+  key: string;
+  name: string;
+  schema: WireSchema;
+  modules: string[];
+  declarers: string[];
+}
+
+/** Components by key, by name and by definition, with the modules and scripts that declare them. */
 export class ComponentRegistry {
-  readonly #components = new Map<string, ComponentInfo>();
-  readonly #owners = new Map<string, Set<string>>();
+  readonly #byKey = new Map<string, ComponentInfo>();
+  readonly #byDefinition = new Map<string, string>();
+  /** Every module ever seen defining each component (saved, and shown when nobody declares it). */
+  readonly #modules = new Map<string, Set<string>>();
+  /** Component keys each script file declares (its last known manifest), with their modules. */
+  readonly #declared = new Map<string, Map<string, string | null>>();
 
   constructor() {
-    for (const c of BUILTIN_COMPONENTS) this.#set(c.name, c.fields, STD_OWNER);
+    for (const c of BUILTIN_COMPONENTS) this.#register(c.name, c.fields, c.name, STD_MODULE);
   }
 
-  #set(name: string, fields: readonly FieldInfo[], owner: string): ComponentInfo {
+  #register(name: string, fields: readonly FieldInfo[], key: string, module: string | null) {
     const stride = fields.reduce((n, f) => n + f.width * f.bytes, 0);
-    const info: ComponentInfo = { name, fields, stride };
-    this.#components.set(name, info);
-    const owners = this.#owners.get(name) ?? new Set();
-    owners.add(owner);
-    this.#owners.set(name, owners);
+    const info: ComponentInfo = Object.freeze({ key, name, fields, stride });
+    this.#byKey.set(key, info);
+    this.#byDefinition.set(`${name}\0${canonical(fields)}`, key);
+    const modules = this.#modules.get(key) ?? new Set();
+    if (module !== null) modules.add(module);
+    this.#modules.set(key, modules);
     return info;
   }
 
-  get(name: string): ComponentInfo | undefined {
-    return this.#components.get(name);
+  /** The component of a definition, registered if new. Throws TypeError on an invalid schema. */
+  resolve(definition: ComponentDefinition): ComponentInfo {
+    const fields = resolveSchema(definition.name, definition.schema);
+    const existing = this.#byDefinition.get(`${definition.name}\0${canonical(fields)}`);
+    if (existing !== undefined) {
+      if (definition.module !== null) this.#modules.get(existing)!.add(definition.module);
+      return this.#byKey.get(existing)!;
+    }
+    const base = `${definition.name}@${fingerprint(canonical(fields))}`;
+    let key = base;
+    for (let n = 2; this.#byKey.has(key); n++) key = `${base}~${n}`;
+    return this.#register(definition.name, fields, key, definition.module);
   }
 
-  /** Every registered component, in name order. */
+  get(key: string): ComponentInfo | undefined {
+    return this.#byKey.get(key);
+  }
+
+  /** Every registered component, in key order. */
   all(): ComponentInfo[] {
-    return [...this.#components.values()].sort((a, b) => a.name < b.name ? -1 : 1);
+    return [...this.#byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  /** The components sharing a name, in key order. */
+  named(name: string): ComponentInfo[] {
+    return this.all().filter((c) => c.name === name);
+  }
+
+  /** Whether `key` is a component of std. */
+  isBuiltin(key: string): boolean {
+    return this.#modules.get(key)?.has(STD_MODULE) ?? false;
   }
 
   /**
-   * Checks a script's declared schemas against the registry without changing
-   * it. Throws ManifestError naming both scripts on a conflict; returns the
-   * components whose schema the script changes (to migrate).
+   * The modules that define a component, sorted: those of the scripts that
+   * declare it now, or where nobody does, every module ever seen defining it.
    */
-  check(owner: string, schemas: Record<string, WireSchema>): string[] {
-    const changed: string[] = [];
-    for (const [name, wire] of Object.entries(schemas)) {
-      const fields = resolveSchema(name, wire);
-      const existing = this.#components.get(name);
-      if (!existing || sameSchema(existing.fields, fields)) continue;
-      const others = [...(this.#owners.get(name) ?? [])].filter((o) => o !== owner);
-      if (others.length > 0) {
-        const who = others[0] === STD_OWNER ? "the built-in component" : `script "${others[0]}"`;
-        throw new ManifestError(
-          `Component "${name}" is defined differently by script "${owner}" ${
-            describeSchema(fields)
-          } and by ${who} ${
-            describeSchema(existing.fields)
-          }: rename one, or make the definitions identical (export it from one file and import it)`,
-        );
-      }
-      changed.push(name);
+  modules(key: string): string[] {
+    const current = new Set<string>();
+    for (const keys of this.#declared.values()) {
+      const module = keys.get(key);
+      if (module !== undefined && module !== null) current.add(module);
+    }
+    return [...(current.size > 0 ? current : this.#modules.get(key) ?? [])].sort();
+  }
+
+  /**
+   * How a component is shown in dumps, messages and config: its name, or
+   * where another component has the same name, the name qualified by its
+   * module (`Counter@_counter.ts`), and by its key when even that is shared.
+   */
+  displayName(key: string): string {
+    const info = this.#byKey.get(key);
+    if (!info) return key;
+    // A built-in is the world's shared vocabulary (drivers read it): it keeps its name, and
+    // a script's own definition of that name is the one qualified.
+    if (this.isBuiltin(key)) return info.name;
+    const rivals = this.named(info.name).filter((r) => !this.isBuiltin(r.key));
+    if (rivals.length === 1 && !this.#byKey.has(info.name)) return info.name;
+    const module = this.modules(key)[0];
+    if (module === undefined) return key;
+    const sameModule = rivals.filter((r) => this.modules(r.key)[0] === module);
+    return sameModule.length === 1 ? `${info.name}@${module}` : `${info.name}@${module}#${key}`;
+  }
+
+  /**
+   * Records the components a script file declares, each with the module its
+   * manifest says defined it (replacing what it declared before); returns
+   * the keys it no longer declares.
+   */
+  declare(
+    file: string,
+    components: Iterable<readonly [key: string, module: string | null]>,
+  ): string[] {
+    const next = new Map(components);
+    const before = this.#declared.get(file) ?? new Map();
+    this.#declared.set(file, next);
+    return [...before.keys()].filter((k) => !next.has(k));
+  }
+
+  /** The components a file declares. */
+  declaredBy(file: string): ReadonlySet<string> {
+    return new Set(this.#declared.get(file)?.keys());
+  }
+
+  /** The script files that declare a component, sorted. */
+  declarers(key: string): string[] {
+    const out: string[] = [];
+    for (const [file, keys] of this.#declared) if (keys.has(key)) out.push(file);
+    return out.sort();
+  }
+
+  /** Forgets every script file not in `live` (deleted); returns whether any was forgotten. */
+  retain(live: ReadonlySet<string>): boolean {
+    let changed = false;
+    for (const file of [...this.#declared.keys()]) {
+      if (!live.has(file)) changed = this.#declared.delete(file) || changed;
     }
     return changed;
   }
 
-  /** Records a script's schemas (after `check`). */
-  declare(owner: string, schemas: Record<string, WireSchema>): void {
-    for (const [name, wire] of Object.entries(schemas)) {
-      this.#set(name, resolveSchema(name, wire), owner);
+  /**
+   * Removes components that are not built in, not declared by any script and
+   * for which `inUse` is false (no entity holds them), so the registry cannot
+   * grow without bound as scripts come and go.
+   */
+  prune(inUse: (key: string) => boolean): void {
+    for (const [key, info] of this.#byKey) {
+      if (this.isBuiltin(key) || inUse(key)) continue;
+      if (this.declarers(key).length > 0) continue;
+      this.#byKey.delete(key);
+      this.#modules.delete(key);
+      this.#byDefinition.delete(`${info.name}\0${canonical(info.fields)}`);
     }
   }
 
-  /** Registers a schema loaded from saved state (owned by nobody live). */
-  restore(name: string, wire: WireSchema): ComponentInfo {
-    const existing = this.#components.get(name);
-    if (existing && this.#owners.get(name)?.has(STD_OWNER)) return existing;
-    const info = this.#set(name, resolveSchema(name, wire), "saved state");
-    this.#owners.get(name)!.delete("saved state");
+  /** The registry's state, for saving (built-ins included, for their declarers). */
+  save(): SavedComponent[] {
+    return this.all().map((c) => ({
+      key: c.key,
+      name: c.name,
+      schema: toWireSchema(c.fields),
+      modules: this.modules(c.key),
+      declarers: this.declarers(c.key),
+    }));
+  }
+
+  /** Registers a saved component under its saved key; throws TypeError on an invalid entry. */
+  restore(saved: SavedComponent): ComponentInfo {
+    const fields = resolveSchema(saved.name, saved.schema);
+    let info = this.#byKey.get(saved.key);
+    // A built-in whose schema grew since the save keeps its key: rows are restored by field name.
+    if (info && !this.isBuiltin(saved.key)) {
+      if (canonical(info.fields) !== canonical(fields)) {
+        throw new TypeError(`Saved component "${saved.key}" is listed twice with two schemas`);
+      }
+    }
+    info ??= this.#register(saved.name, fields, saved.key, null);
+    for (const m of saved.modules) this.#modules.get(saved.key)!.add(m);
+    for (const file of saved.declarers) {
+      const keys = this.#declared.get(file) ?? new Map();
+      keys.set(saved.key, saved.modules.length === 1 ? saved.modules[0]! : null);
+      this.#declared.set(file, keys);
+    }
     return info;
-  }
-
-  /** Forgets a script as owner of its components (it stopped or was deleted). */
-  release(owner: string): void {
-    for (const owners of this.#owners.values()) owners.delete(owner);
-  }
-
-  /** Forgets every script owner not in `live` (their files were deleted). */
-  retain(live: ReadonlySet<string>): void {
-    for (const owners of this.#owners.values()) {
-      for (const o of owners) if (o !== STD_OWNER && !live.has(o)) owners.delete(o);
-    }
   }
 }
 
@@ -137,7 +260,7 @@ export function flattenComponentValue(
   const out: Record<string, number[]> = {};
   for (const [field, v] of Object.entries(value)) {
     const info = component.fields.find((f) => f.name === field);
-    if (!info) return `component "${component.name}" has no field "${field}"`;
+    if (!info) return `component "${component.name}" has no field ${quoteUntrusted(field)}`;
     const flat = flattenFieldValue(info, v);
     if (typeof flat === "string") return `field "${component.name}.${field}": ${flat}`;
     out[field] = flat;

@@ -5,6 +5,11 @@
  * shipping only granted columns and merging only validated, changed,
  * written columns.
  *
+ * It also keeps what a script costs the trusted side within budgets: the
+ * entities, component bytes and archetypes its commands create. A command
+ * over a budget is discarded with the rest of that script's commands for the
+ * tick, and the script is killed for "budget"; the world never pays for it.
+ *
  * @module
  */
 import type { Manifest } from "../sandbox/manifest.ts";
@@ -14,6 +19,8 @@ import type { LiveChild } from "./live_child.ts";
 import type { ScriptSlot } from "./script_slot.ts";
 import { validateResult, type ValidCommand } from "./result_validation.ts";
 import { TickStats } from "./tick_stats.ts";
+import type { ComponentInfo } from "./component_registry.ts";
+import { reconcileComponents, resolveComponents } from "./component_reconcile.ts";
 import type { RowSet, World } from "./world.ts";
 
 /** Coordinator settings. */
@@ -28,10 +35,18 @@ export interface CoordinatorOptions {
   maxInitSpawns: number;
   /** Structural commands accepted from one system per tick. @default 10000 */
   maxCommandsPerTick: number;
-  /** Live entities one script may have spawned (this run). @default 100000 */
+  /** Live entities one script may have spawned. @default 100000 */
   maxEntitiesPerScript: number;
-  /** How long `init` may take. @default 10000 */
-  initTimeoutMs: number;
+  /**
+   * Component bytes one script may make the world hold: its entities'
+   * components, components it attached elsewhere, and the overhead of the
+   * archetypes its commands created. @default 64 MiB
+   */
+  maxComponentBytesPerScript: number;
+  /** Live archetypes (distinct component sets) one script's commands may have created. @default 256 */
+  maxArchetypesPerScript: number;
+  /** The init budget: how long `init` may take before the script is killed for "deadline". @default 3000 */
+  initBudgetMs: number;
 }
 
 /** Defaults for {@linkcode CoordinatorOptions}. */
@@ -42,10 +57,23 @@ export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.
   maxInitSpawns: 10_000,
   maxCommandsPerTick: 10_000,
   maxEntitiesPerScript: 100_000,
-  initTimeoutMs: 10_000,
+  maxComponentBytesPerScript: 64 * 1024 * 1024,
+  maxArchetypesPerScript: 256,
+  initBudgetMs: 3000,
 });
 
+/** What the world owner allows beyond the grants: who may write which component. */
+export interface WorldPolicy {
+  /** Null when script `file` may write `component`; otherwise why not (names the rule). */
+  writeRefusal(file: string, component: ComponentInfo): string | null;
+}
+
+/** A world with no rules of its own: the grants decide. */
+export const OPEN_POLICY: WorldPolicy = Object.freeze({ writeRefusal: () => null });
+
 const EMPTY_ROWS: RowSet = Object.freeze({ archetypes: [], count: 0 });
+
+const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 
 /** Owns the world state and advances it tick by tick. */
 export class Coordinator {
@@ -53,23 +81,24 @@ export class Coordinator {
   tick: number;
   readonly stats = new TickStats();
   readonly #options: Readonly<CoordinatorOptions>;
+  readonly #policy: WorldPolicy;
   readonly #slots: () => readonly ScriptSlot[];
   #queued = new Map<ScriptSlot, ValidCommand[]>();
   #lastSlots: readonly ScriptSlot[] | null = null;
-  /** Who spawned each live entity (this run), and how many each script owns. */
-  readonly #owner = new Map<number, string>();
-  readonly #owned = new Map<string, number>();
+  readonly #warned = new Set<string>();
 
   constructor(
     world: World,
     startTick: number,
     slots: () => readonly ScriptSlot[],
     options: Readonly<CoordinatorOptions>,
+    policy: WorldPolicy = OPEN_POLICY,
   ) {
     this.world = world;
     this.tick = startTick;
     this.#slots = slots;
     this.#options = options;
+    this.#policy = policy;
   }
 
   /** Seconds per tick, fixed so that runs are deterministic. */
@@ -78,67 +107,80 @@ export class Coordinator {
   }
 
   /**
-   * Checks a new script's manifest against the world: component definitions
-   * must agree with other scripts', and names must be unique. Throws
-   * ManifestError naming both scripts.
+   * Checks a new script's manifest against the world owner's rules: every
+   * component it writes must be one the owner lets it write. Throws
+   * ManifestError naming the rule. (Other scripts never make a manifest
+   * fail: a name or component another script uses is not a conflict.)
    */
   checkManifest(manifest: Manifest, file: string): void {
-    const other = this.#slots().find((s) =>
-      s.file !== file && s.name === manifest.name && s.active
-    );
-    if (other) {
-      throw new ManifestError(
-        `Script "${file}" declares system name "${manifest.name}", already used by "${other.file}": rename one`,
-      );
+    for (const name of manifest.writes) {
+      const info = this.world.registry.resolve({
+        name,
+        schema: manifest.components[name]!,
+        module: manifest.modules[name] ?? null,
+      });
+      const refusal = this.#policy.writeRefusal(file, info);
+      if (refusal) throw new ManifestError(`Script "${file}" may not write "${name}": ${refusal}`);
     }
-    this.world.registry.check(file, manifest.components);
   }
 
   /** Swaps in started, restarted and reloaded scripts; a tick boundary. */
   commitPending(): void {
     const slots = this.#slots();
+    let changed = false;
     if (slots !== this.#lastSlots) {
-      // A script file was added or deleted: a deleted one no longer owns its components.
+      // A script file was added or deleted: a deleted one no longer declares its components.
       this.#lastSlots = slots;
-      this.world.registry.retain(new Set(slots.map((s) => s.file)));
+      changed = this.world.registry.retain(new Set(slots.map((s) => s.file)));
     }
     for (const slot of slots) {
       const child = slot.commitPending();
       if (!child) continue;
-      const registry = this.world.registry;
-      let changed: string[] = [];
-      try {
-        changed = registry.check(slot.file, child.manifest.components);
-      } catch (error) {
-        slot.reject(error);
-        registry.release(slot.file);
-        continue;
-      }
-      registry.release(slot.file);
-      registry.declare(slot.file, child.manifest.components);
-      for (const c of changed) this.world.migrate(c);
+      resolveComponents(this.world, slot.file, child);
+      changed = true;
+    }
+    if (!changed) return;
+    for (const warning of reconcileComponents(this.world)) {
+      if (this.#warned.has(warning.id)) continue;
+      this.#warned.add(warning.id);
+      const slot = slots.find((s) => s.file === warning.file) ?? slots[0];
+      slot?.recordWarning(warning.message);
     }
   }
 
-  /** Runs every `init` hook in declaration order (fresh worlds only), applying commands at once. */
+  /**
+   * Runs every `init` hook (fresh worlds only) at the same time, each within
+   * the init budget, then applies what they queued in declaration order.
+   */
   async init(): Promise<void> {
     this.commitPending();
+    const runs: {
+      slot: ScriptSlot;
+      reserved: Uint32Array | null;
+      used: Promise<Set<number> | null>;
+    }[] = [];
     for (const slot of this.#slots()) {
       const child = slot.active;
       if (!child?.manifest.hasInit) continue;
       const reserved = child.manifest.spawns
         ? this.world.allocator.reserve(this.#options.maxInitSpawns)
         : null;
-      const outcome = await slot.request(
+      const budget = this.#options.initBudgetMs;
+      const used = slot.request(
         { t: "init", reserve: reserved ? u8(reserved) : new Uint8Array(0) },
-        this.#options.initTimeoutMs,
+        budget,
         (result) => this.#accept(slot, child, 0, EMPTY_ROWS, reserved, result),
-      );
-      if (outcome.kind === "timeout") slot.recordMiss(0);
-      const used = outcome.kind === "result" ? outcome.value : null;
-      this.#release(reserved, used);
-      this.#applyCommands();
+      ).then((outcome) => {
+        if (outcome.kind === "timeout") {
+          slot.kill("deadline", `spent more than ${budget} ms in init (its init budget)`);
+        }
+        return outcome.kind === "result" ? outcome.value : null;
+      });
+      runs.push({ slot, reserved, used });
     }
+    // Unused ids go back in declaration order, whatever order the inits finished in.
+    for (const run of runs) this.#release(run.reserved, await run.used);
+    this.#applyCommands();
   }
 
   /** Runs one tick; returns its duration in ms. */
@@ -149,36 +191,49 @@ export class Coordinator {
     this.#applyCommands();
     for (const slot of this.#slots()) slot.logsThisTick = 0;
     const systems = this.#slots()
-      .filter((s) => s.active?.manifest.hasRun)
-      .map((slot) => ({
-        slot,
-        child: slot.active!,
-        name: slot.name,
-        reads: slot.active!.manifest.reads,
-        writes: slot.active!.manifest.writes,
-      }));
+      // A child being killed gets no more ticks: whatever it would send is excess.
+      .filter((s) => s.active?.manifest.hasRun && s.active.killReason === null)
+      .map((slot) => {
+        const child = slot.active!;
+        const keys = (names: readonly string[]) => names.map((n) => child.components.get(n)!.key);
+        return {
+          slot,
+          child,
+          name: slot.name,
+          reads: keys(child.manifest.reads),
+          writes: keys(child.manifest.writes),
+        };
+      });
     const { stages } = buildSchedule(systems);
     for (const stage of stages) {
-      await Promise.all(stage.map(({ slot, child }) => this.#runSystem(slot, child)));
+      const outcomes = await Promise.all(
+        stage.map(({ slot, child }) => this.#runSystem(slot, child)),
+      );
+      // In declaration order, so that the next reservations do not depend on who answered first.
+      for (const o of outcomes) this.#release(o.reserved, o.used);
     }
     const ms = performance.now() - started;
     this.stats.record(ms, started);
     return ms;
   }
 
-  async #runSystem(slot: ScriptSlot, child: LiveChild): Promise<void> {
+  async #runSystem(
+    slot: ScriptSlot,
+    child: LiveChild,
+  ): Promise<{ reserved: Uint32Array | null; used: Set<number> | null }> {
     const m = child.manifest;
-    const query = [...new Set([...m.reads, ...m.writes])];
-    const rows = query.length > 0 ? this.world.query(query) : EMPTY_ROWS;
+    const names = [...new Set([...m.reads, ...m.writes])];
+    const infos = names.map((n) => child.components.get(n)!);
+    const rows = infos.length > 0 ? this.world.query(infos.map((c) => c.key)) : EMPTY_ROWS;
     const columns: Record<string, Record<string, Uint8Array>> = {};
-    for (const name of query) {
+    for (const info of infos) {
       const fields: Record<string, Uint8Array> = {};
-      for (const f of this.world.registry.get(name)!.fields) {
+      for (const f of info.fields) {
         fields[f.name] = rows.count > 0
-          ? this.world.gatherColumn(rows, name, f.name)
+          ? this.world.gatherColumn(rows, info.key, f.name)
           : new Uint8Array(0);
       }
-      columns[name] = fields;
+      columns[info.name] = fields;
     }
     const reserved = m.spawns ? this.world.allocator.reserve(this.#options.maxSpawnsPerTick) : null;
     const tick = this.tick;
@@ -198,7 +253,7 @@ export class Coordinator {
     let used: Set<number> | null = null;
     if (outcome.kind === "result") used = outcome.value;
     else if (outcome.kind === "timeout" || outcome.kind === "busy") slot.recordMiss(tick);
-    this.#release(reserved, used);
+    return { reserved, used };
   }
 
   /** Validates and merges a result; returns the reserved ids its spawns used. */
@@ -210,13 +265,19 @@ export class Coordinator {
     reserved: Uint32Array | null,
     raw: unknown,
   ): Set<number> | null {
+    let shipped: Set<number> | null = null;
     const validation = validateResult(raw, {
       script: slot.name,
       manifest: child.manifest,
       tick,
       rows,
       reserved,
-      component: (name) => this.world.registry.get(name),
+      component: (name) => child.components.get(name),
+      mayTouch: (id) => {
+        if (this.world.owners.ownerOf(id) === slot.file) return true;
+        shipped ??= shippedIds(rows);
+        return shipped.has(id);
+      },
       maxCommands: this.#options.maxCommandsPerTick,
     });
     if (!validation.ok) {
@@ -244,62 +305,110 @@ export class Coordinator {
     this.world.allocator.release(used ? reserved.filter((id) => !used.has(id)) : reserved);
   }
 
-  /** Applies queued structural commands in declaration order, then command order. */
+  /**
+   * Applies queued structural commands in declaration order, then command
+   * order, within each script's budgets.
+   */
   #applyCommands(): void {
     if (this.#queued.size === 0) return;
     const queued = this.#queued;
     this.#queued = new Map();
     const order = [...queued.keys()].sort((a, b) => (a.file < b.file ? -1 : 1));
     const unspawned: number[] = [];
-    const overCap = new Map<ScriptSlot, number>();
     for (const slot of order) {
-      for (const c of queued.get(slot)!) {
-        switch (c.op) {
-          case "spawn": {
-            const owned = this.#owned.get(slot.file) ?? 0;
-            if (owned >= this.#options.maxEntitiesPerScript) {
-              unspawned.push(c.id);
-              overCap.set(slot, (overCap.get(slot) ?? 0) + 1);
-            } else if (this.world.spawn(c.id, c.components)) {
-              this.#owner.set(c.id, slot.file);
-              this.#owned.set(slot.file, owned + 1);
-            } else unspawned.push(c.id);
-            break;
-          }
-          case "despawn":
-            if (this.world.despawn(c.id)) this.#disown(c.id);
-            break;
-          case "add":
-            this.world.add(c.id, c.component, c.values);
-            break;
-          case "remove":
-            this.world.remove(c.id, c.component);
-            break;
+      const commands = queued.get(slot)!;
+      for (let i = 0; i < commands.length; i++) {
+        const c = commands[i]!;
+        const over = this.#overBudget(slot.file, c);
+        if (over !== null) {
+          // The excess is discarded: this command and the rest of the script's queue.
+          for (const rest of commands.slice(i)) if (rest.op === "spawn") unspawned.push(rest.id);
+          slot.recordViolation(
+            this.tick,
+            `Cannot apply the commands of script "${slot.name}": ${over}`,
+          );
+          slot.kill("budget", over);
+          break;
         }
+        this.#apply(slot, c, unspawned);
       }
     }
     this.world.allocator.release(unspawned);
-    for (const [slot, refused] of overCap) {
-      slot.recordViolation(
-        this.tick,
-        `Cannot spawn ${refused} more entities from script "${slot.name}": it owns ${
-          this.#owned.get(slot.file)
-        } entities, the limit is ${this.#options.maxEntitiesPerScript}`,
-      );
+  }
+
+  #apply(slot: ScriptSlot, c: ValidCommand, unspawned: number[]): void {
+    const file = slot.file;
+    switch (c.op) {
+      case "spawn":
+        if (!this.world.spawn(c.id, c.components, file)) unspawned.push(c.id);
+        return;
+      case "despawn": {
+        const refusal = this.#despawnRefusal(file, c.id);
+        if (refusal) slot.recordViolation(this.tick, `Cannot despawn entity ${c.id}: ${refusal}`);
+        else this.world.despawn(c.id);
+        return;
+      }
+      case "add":
+        this.world.add(c.id, c.component, c.values, file);
+        return;
+      case "remove":
+        this.world.remove(c.id, c.component, file);
+        return;
     }
   }
 
-  #disown(id: number): void {
-    const file = this.#owner.get(id);
-    if (file === undefined) return;
-    this.#owner.delete(id);
-    this.#owned.set(file, (this.#owned.get(file) ?? 1) - 1);
+  /** Why `file` may not despawn `id`: it holds a component the owner lets only others write. */
+  #despawnRefusal(file: string, id: number): string | null {
+    for (const key of this.world.componentsOf(id) ?? []) {
+      const info = this.world.registry.get(key);
+      const refusal = info && this.#policy.writeRefusal(file, info);
+      if (refusal) return `it holds "${info.name}", and ${refusal}`;
+    }
+    return null;
+  }
+
+  /** Why a command would take its script over a budget, or null. */
+  #overBudget(file: string, c: ValidCommand): string | null {
+    const o = this.#options;
+    const usage = this.world.usage(file);
+    let cost = 0;
+    let createsArchetype = false;
+    if (c.op === "spawn") {
+      if (usage.entities >= o.maxEntitiesPerScript) {
+        return `it owns ${usage.entities} entities, the limit is ${o.maxEntitiesPerScript}`;
+      }
+      const keys = Object.keys(c.components);
+      cost = this.world.spawnCost(keys);
+      createsArchetype = this.world.createsArchetype(keys);
+    } else if (c.op === "add") {
+      cost = this.world.addCost(c.id, c.component);
+      const current = this.world.componentsOf(c.id);
+      createsArchetype = cost > 0 && current !== null &&
+        this.world.createsArchetype([...current, c.component]);
+    } else if (c.op === "remove") {
+      createsArchetype = this.world.removeCreatesArchetype(c.id, c.component);
+    }
+    if (createsArchetype && usage.archetypes >= o.maxArchetypesPerScript) {
+      return `its commands created ${usage.archetypes} distinct component sets (archetypes), ` +
+        `the limit is ${o.maxArchetypesPerScript}`;
+    }
+    if (usage.bytes + cost > o.maxComponentBytesPerScript) {
+      return `it would make the world hold ${mib(usage.bytes + cost)} of its component data, ` +
+        `the limit is ${mib(o.maxComponentBytesPerScript)}`;
+    }
+    return null;
   }
 
   /** Structural commands not yet applied (they are applied before saving). */
   flushCommands(): void {
     this.#applyCommands();
   }
+}
+
+function shippedIds(rows: RowSet): Set<number> {
+  const ids = new Set<number>();
+  for (const a of rows.archetypes) for (let i = 0; i < a.length; i++) ids.add(a.entities[i]!);
+  return ids;
 }
 
 function u8(ids: Uint32Array): Uint8Array {

@@ -40,23 +40,26 @@ export class EntityAllocator {
   #freeHead = 0;
   #next = 1;
 
-  /** Reserves `n` ids for spawning; return unused ones with `release`. */
+  /**
+   * Reserves up to `n` ids for spawning; return unused ones with `release`.
+   * Fewer come back only when every index is live or retired: running out of
+   * ids refuses spawns, it never throws into the tick.
+   */
   reserve(n: number): Uint32Array {
     const out = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    for (; i < n; i++) {
       let index: number;
       if (this.#freeHead < this.#free.length) index = this.#free[this.#freeHead++]!;
       else {
+        if (this.#next > INDEX_MASK) break;
         index = this.#next++;
-        if (index > INDEX_MASK) {
-          throw new RangeError("Cannot allocate an entity: all 16M ids in use");
-        }
         this.#grow(index);
       }
       out[i] = makeId(index, this.#generations[index]!);
     }
     this.#compactFree();
-    return out;
+    return i === n ? out : out.slice(0, i);
   }
 
   /** Returns reserved ids that were not spawned, so they come out first next time. */

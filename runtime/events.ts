@@ -13,6 +13,7 @@ export type ExitReason =
   | "crash"
   | "violation"
   | "protocol"
+  | "budget"
   | "reload"
   | "removed"
   | "shutdown";
@@ -33,7 +34,8 @@ export type SupervisorEvent =
   }
   | { type: "log"; script: string; file: string; level: string; text: string }
   | { type: "violation"; script: string; file: string; tick: number; message: string }
-  | { type: "deadline"; script: string; file: string; tick: number; strikes: number };
+  | { type: "deadline"; script: string; file: string; tick: number; strikes: number }
+  | { type: "warning"; script: string; file: string; message: string };
 
 /** A listener for supervisor events. */
 export type EventListener = (event: SupervisorEvent) => void;

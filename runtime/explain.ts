@@ -12,7 +12,8 @@ import { DEFAULT_SLOT_OPTIONS, ScriptSlot } from "./script_slot.ts";
 import { chooseJail, makeLauncher, type WorldOptions } from "./run_world.ts";
 import { World } from "./world.ts";
 import { detectCgroups } from "../sandbox/cgroup.ts";
-import { approveCapabilities, loadWorldConfig } from "./world_config.ts";
+import { approveCapabilities, loadWorldConfig, worldPolicy } from "./world_config.ts";
+import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
 
 /** What `explain` found out about a script. */
 export interface Explanation {
@@ -43,6 +44,13 @@ export async function explainScript(
   const config = await loadWorldConfig();
   const scriptsDir = options.scriptsDir ?? dirname(resolve(file));
   const world = new World();
+  const coordinator = new Coordinator(
+    world,
+    0,
+    () => [],
+    DEFAULT_COORDINATOR_OPTIONS,
+    worldPolicy(config, scriptsDir, world.registry),
+  );
   const launcher = makeLauncher(
     {
       scriptsDir,
@@ -54,7 +62,7 @@ export async function explainScript(
     jail,
     await detectCgroups(),
     (manifest, f) => {
-      world.registry.check(f, manifest.components);
+      coordinator.checkManifest(manifest, f);
       return approveCapabilities(
         config,
         manifest,

@@ -10,6 +10,7 @@ import type { Isolation } from "../sandbox/jail.ts";
 import type { Manifest } from "../sandbox/manifest.ts";
 import type { ResultMessage } from "../sandbox/protocol.ts";
 import type { ChildLink } from "./child_link.ts";
+import type { ComponentInfo } from "./component_registry.ts";
 import type { ExitReason } from "./events.ts";
 
 /** A running child and what it told us. */
@@ -20,6 +21,11 @@ export class LiveChild {
   readonly command: ChildCommand;
   readonly isolation: Isolation;
   readonly startedAt = performance.now();
+  /**
+   * The world's component for each name in the manifest, resolved when the
+   * child takes over (names are the child's view; storage keys the world's).
+   */
+  components: ReadonlyMap<string, ComponentInfo> = new Map();
   /** Handler of the request in flight, if any: called with the result, or null when it is gone. */
   waiting: ((result: ResultMessage | null) => void) | null = null;
   /** The tick of the request in flight (0 for init). */

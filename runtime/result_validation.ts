@@ -4,21 +4,33 @@
  * grants are enforced (the in-child host only gives honest scripts early,
  * readable errors). Any violation drops the whole result.
  *
+ * - Columns: only fields of components in the script's writes, exactly the
+ *   length of the rows it was shipped, and every value in range for its
+ *   type (finite floats, 0 or 1 for bools).
+ * - Commands (with `spawns: true`): spawns only of ids reserved for it this
+ *   tick; despawn, add and remove only of entities it was shipped this tick
+ *   or spawned itself (DESIGN §5); only components in its writes.
+ *
+ * Every string a child sent is quoted truncated in messages
+ * (sandbox/untrusted_text.ts).
+ *
  * @module
  */
+import type { FieldInfo } from "../std/component.ts";
 import type { Manifest } from "../sandbox/manifest.ts";
 import type { WireError } from "../sandbox/protocol.ts";
+import { quoteUntrusted } from "../sandbox/untrusted_text.ts";
 import { type ComponentInfo, flattenComponentValue } from "./component_registry.ts";
 import { type FlatValues, type RowSet, World } from "./world.ts";
 
-/** A structural command that passed validation. */
+/** A structural command that passed validation; components by storage key. */
 export type ValidCommand =
   | { op: "spawn"; id: number; components: Record<string, FlatValues> }
   | { op: "despawn"; id: number }
   | { op: "add"; id: number; component: string; values: FlatValues }
   | { op: "remove"; id: number; component: string };
 
-/** A result that may be merged: changed columns and queued commands. */
+/** A result that may be merged: changed columns (by storage key) and queued commands. */
 export interface ValidResult {
   changed: { component: string; field: string; bytes: Uint8Array }[];
   commands: ValidCommand[];
@@ -35,7 +47,10 @@ export interface ResultContext {
   tick: number;
   rows: RowSet;
   reserved: Uint32Array | null;
+  /** The script's component of a name in its manifest. */
   component(name: string): ComponentInfo | undefined;
+  /** Whether the script may despawn or change the structure of entity `id`: it was shipped it this tick or spawned it. */
+  mayTouch(id: number): boolean;
   /** Most commands accepted in one result. */
   maxCommands: number;
 }
@@ -46,19 +61,63 @@ export type Validation = { ok: true; result: ValidResult } | { ok: false; violat
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
+/** The keys a result may have; anything else is a forged frame. */
+const RESULT_KEYS = new Set(["t", "tick", "changed", "commands", "error"]);
+
+/** Most violations reported from one result: the rest are counted in the first ones. */
+const MAX_VIOLATIONS = 20;
+
+/**
+ * The row of the first value in a column that does not fit its field type
+ * (NaN or ±Infinity in a float field, anything but 0 or 1 in a bool), or -1.
+ * Integer columns need no check: their bytes hold only in-range values.
+ */
+export function firstInvalidRow(field: FieldInfo, bytes: Uint8Array): number {
+  if (field.type === "bool") {
+    for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 1) return i;
+    return -1;
+  }
+  if (
+    field.type !== "f32" && field.type !== "vec3" && field.type !== "quat" &&
+    field.type !== "f64"
+  ) return -1;
+  const wide = field.type === "f64";
+  const size = wide ? 8 : 4;
+  const n = bytes.length / size;
+  if (bytes.byteOffset % size === 0) {
+    const view = wide
+      ? new Float64Array(bytes.buffer, bytes.byteOffset, n)
+      : new Float32Array(bytes.buffer, bytes.byteOffset, n);
+    // x - x is 0 for every finite number and NaN for NaN and both infinities.
+    for (let i = 0; i < n; i++) if (view[i]! - view[i]! !== 0) return Math.floor(i / field.width);
+    return -1;
+  }
+  const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < n; i++) {
+    const x = wide ? data.getFloat64(i * 8, true) : data.getFloat32(i * 4, true);
+    if (x - x !== 0) return Math.floor(i / field.width);
+  }
+  return -1;
+}
+
 /** Validates a decoded `result` frame. */
 export function validateResult(raw: unknown, ctx: ResultContext): Validation {
   const violations: string[] = [];
   const deny = (message: string) => {
-    if (violations.length < 20) violations.push(message);
+    if (violations.length < MAX_VIOLATIONS) violations.push(message);
   };
   const who = `script "${ctx.script}"`;
+  const q = quoteUntrusted;
   if (!isRecord(raw)) return { ok: false, violations: [`Malformed result from ${who}`] };
   if (raw.tick !== ctx.tick) {
     return {
       ok: false,
-      violations: [`Result from ${who} is for tick ${String(raw.tick)}, expected ${ctx.tick}`],
+      violations: [`Result from ${who} is for tick ${q(raw.tick)}, expected ${ctx.tick}`],
     };
+  }
+  const extra = Object.keys(raw).find((k) => !RESULT_KEYS.has(k));
+  if (extra !== undefined) {
+    return { ok: false, violations: [`Result from ${who} has an unknown field ${q(extra)}`] };
   }
   const error = raw.error;
   if (error !== null && error !== undefined) {
@@ -69,7 +128,9 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
       stack: typeof e.stack === "string" ? e.stack.slice(0, 8192) : null,
     };
     // The host refused an out-of-grant call inside the child: a violation, self-reported.
-    if (wire.name === "GrantViolationError") return { ok: false, violations: [wire.message] };
+    if (wire.name === "GrantViolationError") {
+      return { ok: false, violations: [`${who} reported: ${q(wire.message, 512)}`] };
+    }
     return { ok: true, result: { changed: [], commands: [], usedIds: new Set(), error: wire } };
   }
 
@@ -80,7 +141,9 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
   else {
     for (const [component, fields] of Object.entries(changed)) {
       if (!writes.has(component)) {
-        deny(`Cannot write component "${component}" from ${who}: it is not in the script's writes`);
+        deny(
+          `Cannot write component ${q(component)} from ${who}: it is not in the script's writes`,
+        );
         continue;
       }
       const info = ctx.component(component)!;
@@ -90,19 +153,31 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
       }
       for (const [field, bytes] of Object.entries(fields)) {
         const f = info.fields.find((x) => x.name === field);
+        const expected = f ? World.columnBytes(f, ctx.rows) : 0;
         if (!f) {
           deny(
-            `Cannot write field "${component}.${field}" from ${who}: the component has no such field`,
+            `Cannot write field "${component}".${
+              q(field)
+            } from ${who}: the component has no such field`,
           );
-        } else if (
-          !(bytes instanceof Uint8Array) || bytes.length !== World.columnBytes(f, ctx.rows)
-        ) {
+        } else if (!(bytes instanceof Uint8Array) || bytes.length !== expected) {
           deny(
             `Column "${component}.${field}" from ${who} has ${
               bytes instanceof Uint8Array ? bytes.length : "no"
-            } bytes, expected ${World.columnBytes(f, ctx.rows)}`,
+            } bytes, expected ${expected}`,
           );
-        } else result.changed.push({ component, field, bytes });
+        } else {
+          const row = firstInvalidRow(f, bytes);
+          if (row >= 0) {
+            deny(
+              `Column "${component}.${field}" from ${who} holds a value that is not ${
+                f.type === "bool" ? "0 or 1" : "a finite number"
+              } at row ${row}: fields of type ${f.type} must hold ${
+                f.type === "bool" ? "booleans" : "finite numbers"
+              }`,
+            );
+          } else result.changed.push({ component: info.key, field, bytes });
+        }
       }
     }
   }
@@ -120,9 +195,9 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
     const attachable = (component: unknown, action: string): ComponentInfo | null => {
       if (typeof component !== "string" || !writes.has(component)) {
         deny(
-          `Cannot ${action} component "${
-            String(component)
-          }" from ${who}: it is not in the script's writes`,
+          `Cannot ${action} component ${
+            q(component)
+          } from ${who}: it is not in the script's writes`,
         );
         return null;
       }
@@ -135,6 +210,15 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
         return null;
       }
       return flat;
+    };
+    /** Entities it may restructure: shipped, spawned before, or spawned earlier in this result. */
+    const touchable = (id: number, action: string): boolean => {
+      if (result.usedIds.has(id) || ctx.mayTouch(id)) return true;
+      deny(
+        `Cannot ${action} entity ${id} from ${who}: it was not shipped to the script this tick ` +
+          `and the script did not spawn it`,
+      );
+      return false;
     };
     for (const c of commands) {
       if (
@@ -159,22 +243,24 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
         for (const [name, v] of Object.entries(c[2])) {
           const info = attachable(name, "attach");
           const flat = info && values(info, v);
-          if (flat) components[name] = flat;
+          if (info && flat) components[info.key] = flat;
         }
         result.commands.push({ op: "spawn", id, components });
       } else if (op === "despawn") {
-        result.commands.push({ op: "despawn", id });
+        if (touchable(id, "despawn")) result.commands.push({ op: "despawn", id });
       } else if (op === "add") {
         const info = attachable(c[2], "attach");
         const flat = info && values(info, c[3]);
-        if (info && flat) {
-          result.commands.push({ op: "add", id, component: info.name, values: flat });
+        if (info && flat && touchable(id, `attach "${info.name}" to`)) {
+          result.commands.push({ op: "add", id, component: info.key, values: flat });
         }
       } else if (op === "remove") {
         const info = attachable(c[2], "remove");
-        if (info) result.commands.push({ op: "remove", id, component: info.name });
+        if (info && touchable(id, `remove "${info.name}" from`)) {
+          result.commands.push({ op: "remove", id, component: info.key });
+        }
       } else {
-        deny(`Unknown command ${JSON.stringify(String(op).slice(0, 32))} from ${who}`);
+        deny(`Unknown command ${q(op, 32)} from ${who}`);
       }
     }
   }

@@ -28,9 +28,15 @@ import { spawnStdioLink } from "./stdio_link.ts";
 import { Supervisor } from "./supervisor.ts";
 import { formatStatus, StatusLine } from "./status_line.ts";
 import { World } from "./world.ts";
-import { approveCapabilities, loadWorldConfig, type WorldConfig } from "./world_config.ts";
+import {
+  approveCapabilities,
+  loadWorldConfig,
+  type WorldConfig,
+  worldPolicy,
+} from "./world_config.ts";
 import { loadWorld, saveWorld } from "./world_state.ts";
-import { buildDump, buildReport, type WorldReport } from "./world_report.ts";
+import { buildReport, peakResidentMb, type WorldReport } from "./world_report.ts";
+import { writeDump } from "./world_dump.ts";
 
 /** Options of a world run (the CLI flags of DESIGN §8). */
 export interface WorldOptions {
@@ -57,6 +63,10 @@ export interface WorldOptions {
   maxThreads: number;
   /** Live entities one script may have spawned. @default 100000 */
   maxEntitiesPerScript: number;
+  /** Component data one script may make the world hold, MiB (its entities, attachments, archetypes). @default 64 */
+  maxComponentMb: number;
+  /** Distinct component sets (archetypes) one script's commands may create. @default 256 */
+  maxArchetypesPerScript: number;
   /** Use cgroups where the machine allows; false leaves memory to the RSS watchdog. @default true */
   cgroups: boolean;
   /** Print logs and the status line. @default true */
@@ -93,6 +103,8 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   maxThreads: 64,
   cgroups: true,
   maxEntitiesPerScript: DEFAULT_COORDINATOR_OPTIONS.maxEntitiesPerScript,
+  maxComponentMb: DEFAULT_COORDINATOR_OPTIONS.maxComponentBytesPerScript / (1024 * 1024),
+  maxArchetypesPerScript: DEFAULT_COORDINATOR_OPTIONS.maxArchetypesPerScript,
   quiet: false,
   outputBudget: DEFAULT_OUTPUT_BUDGET,
   audit: DEFAULT_AUDIT_LOG_OPTIONS,
@@ -187,7 +199,9 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
     hz: options.hz,
     deadlineMs: options.deadlineMs,
     maxEntitiesPerScript: options.maxEntitiesPerScript,
-  });
+    maxComponentBytesPerScript: options.maxComponentMb * 1024 * 1024,
+    maxArchetypesPerScript: options.maxArchetypesPerScript,
+  }, worldPolicy(config, options.scriptsDir, world.registry));
 
   // Everything written because of a script goes through its output budget (script_output.ts).
   await using audit = new AuditLog(join(options.workDir, "audit.jsonl"), options.audit);
@@ -262,8 +276,10 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
   }
   coordinator.flushCommands();
   await saveWorld(options.statePath, coordinator.world, coordinator.tick);
+  if (options.dumpPath) await writeDump(options.dumpPath, coordinator.world, coordinator.tick);
+  // Last, so that the peak covers saving and dumping too.
+  report.runtimePeakRssMb = peakResidentMb();
   if (options.reportPath) await writeJson(options.reportPath, report);
-  if (options.dumpPath) await writeJson(options.dumpPath, buildDump(coordinator));
   return report;
 }
 

@@ -6,9 +6,10 @@
  *
  * @module
  */
+import { dirname, relative } from "node:path";
 import type { Bundle } from "../sandbox/bundle.ts";
 import type { Isolation } from "../sandbox/jail.ts";
-import { type Manifest, nameFromFile, validateManifest } from "../sandbox/manifest.ts";
+import { type Manifest, validateManifest } from "../sandbox/manifest.ts";
 import type { ResultMessage, RuntimeMessage, WireError } from "../sandbox/protocol.ts";
 import type { ChildExit, LinkHandlers } from "./child_link.ts";
 import { LiveChild } from "./live_child.ts";
@@ -16,14 +17,19 @@ import { truncate } from "../sandbox/untrusted_text.ts";
 import type { AdmittedGrants, ScriptLauncher } from "./script_launcher.ts";
 export type { AdmittedGrants, PreparedChild, ScriptLauncher } from "./script_launcher.ts";
 import type { EventStream, ExitReason } from "./events.ts";
+import { SystemNames } from "./system_names.ts";
 
 /** A script's state, as reported. */
 export type ScriptState = "starting" | "running" | "restarting" | "refused" | "stopped";
 
 /** Timing and budget settings of script processes. */
 export interface SlotOptions {
-  /** How long a child may take to say hello. @default 10000 */
-  helloTimeoutMs: number;
+  /**
+   * The describe budget: how long a child may take from spawn to hello (start-up
+   * and its module code). A child over it is killed for "deadline" and
+   * restarted with backoff. @default 3000
+   */
+  describeBudgetMs: number;
   /** First restart delay; doubles per consecutive failure. @default 250 */
   backoffMs: number;
   /** Longest restart delay. @default 30000 */
@@ -40,7 +46,7 @@ export interface SlotOptions {
 
 /** Defaults for {@linkcode SlotOptions}. */
 export const DEFAULT_SLOT_OPTIONS: Readonly<SlotOptions> = Object.freeze({
-  helloTimeoutMs: 10_000,
+  describeBudgetMs: 3000,
   backoffMs: 250,
   maxBackoffMs: 30_000,
   maxStrikes: 3,
@@ -68,10 +74,20 @@ const errorText = (
   e: WireError,
 ) => (e.stack && e.stack.includes(e.message) ? e.stack : `${e.name}: ${e.message}`);
 
+/** A child that did not say hello within its describe budget. */
+class DescribeTimeout extends Error {
+  constructor(budgetMs: number) {
+    super(
+      `spent more than ${budgetMs} ms starting and running its module code (its describe ` +
+        `budget): module code must finish at once, move slow work into init() or run()`,
+    );
+    this.name = "DescribeTimeout";
+  }
+}
+
 /** A script file and its (possibly restarting) process. */
 export class ScriptSlot {
   readonly file: string;
-  name: string;
   state: ScriptState = "starting";
   restarts = 0;
   violations = 0;
@@ -101,6 +117,7 @@ export class ScriptSlot {
   readonly #launcher: ScriptLauncher;
   readonly #events: EventStream;
   readonly #options: Readonly<SlotOptions>;
+  readonly #names: SystemNames;
   #strikes = 0;
   #violatingTicks = 0;
   #failures = 0;
@@ -113,12 +130,18 @@ export class ScriptSlot {
     launcher: ScriptLauncher,
     events: EventStream,
     options: Readonly<SlotOptions>,
+    names: SystemNames = new SystemNames(),
   ) {
     this.file = file;
-    this.name = nameFromFile(file);
     this.#launcher = launcher;
     this.#events = events;
     this.#options = options;
+    this.#names = names;
+  }
+
+  /** The system's name: unique in the world, never taken from another script (system_names.ts). */
+  get name(): string {
+    return this.#names.of(this.file);
   }
 
   get #who() {
@@ -168,6 +191,16 @@ export class ScriptSlot {
       }
     } catch (error) {
       if (generation !== this.#generation) return;
+      if (error instanceof DescribeTimeout && !this.#stopped) {
+        // Over its describe budget: killed with a typed reason. A first start or a restart
+        // backs off and tries again; a new version over budget leaves the old one running.
+        const restartInMs = reload ? null : this.#scheduleRestart(bundle);
+        this.#recordExit("deadline", error.message, restartInMs, null, "SIGKILL");
+        if (!reload) {
+          this.lastError = `Killed (deadline): ${error.message}`;
+          return;
+        }
+      }
       // A restart that fails to start (a load-time crash, a slow start) keeps backing off;
       // a first start or an edit that fails is refused until the file changes.
       if (restart && !this.#stopped) {
@@ -182,7 +215,7 @@ export class ScriptSlot {
     }
     if (this.pending) void this.#dispose(this.pending, "reload");
     this.pending = child;
-    this.name = child.manifest.name;
+    this.#names.declare(this.file, child.manifest.declaredName);
     this.#events.emit({
       type: "ready",
       ...this.#who,
@@ -203,10 +236,10 @@ export class ScriptSlot {
     return await new Promise<LiveChild>((resolve, reject) => {
       let child: LiveChild | null = null;
       const stderr: string[] = [];
-      const fail = (message: string) => {
+      const fail = (message: string | Error) => {
         clearTimeout(timer);
         link.kill();
-        reject(new Error(message));
+        reject(typeof message === "string" ? new Error(message) : message);
       };
       const handlers: LinkHandlers = {
         message: (m) => {
@@ -214,7 +247,7 @@ export class ScriptSlot {
           if (child) return this.#onMessage(child, m);
           if (message.t === "hello") {
             try {
-              const manifest = validateManifest(message.manifest, this.file);
+              const manifest = validateManifest(message.manifest, this.file, this.#bundled(bundle));
               this.describedManifest = manifest;
               child = new LiveChild(link, manifest, bundle, command, isolation);
               child.settled = settled;
@@ -241,10 +274,8 @@ export class ScriptSlot {
         },
       };
       const link = this.#launcher.spawn(command, handlers);
-      const timer = setTimeout(
-        () => fail(`Script "${this.file}" did not start within ${this.#options.helloTimeoutMs} ms`),
-        this.#options.helloTimeoutMs,
-      );
+      const budget = this.#options.describeBudgetMs;
+      const timer = setTimeout(() => fail(new DescribeTimeout(budget)), budget);
       let settle = () => {};
       const settled = new Promise<void>((r) => (settle = r));
       link.exited.then(async (exit) => {
@@ -365,6 +396,11 @@ export class ScriptSlot {
     this.#events.emit({ type: "violation", ...this.#who, tick, message: this.lastError });
   }
 
+  /** Tells the world's owner about something odd that is not the script's fault alone. */
+  recordWarning(message: string): void {
+    this.#events.emit({ type: "warning", ...this.#who, message });
+  }
+
   /** Records a tick whose result broke the grants; too many in a row kill the child. */
   recordViolatingTick(): void {
     if (++this.#violatingTicks >= this.#options.maxViolatingTicks && this.active) {
@@ -455,17 +491,30 @@ export class ScriptSlot {
       if (ranMs > 10_000) this.#failures = 0;
       restartInMs = this.#scheduleRestart(child.bundle);
     }
+    this.#recordExit(reason, detail, restartInMs, exit.code, exit.signal);
+  }
+
+  #recordExit(
+    reason: ExitReason,
+    detail: string,
+    restartInMs: number | null,
+    code: number | null,
+    signal: string | null,
+  ): void {
     this.exits[reason] = (this.exits[reason] ?? 0) + 1;
     this.lastExitReason = reason;
-    this.#events.emit({
-      type: "exit",
-      ...this.#who,
-      reason,
-      code: exit.code,
-      signal: exit.signal,
-      detail,
-      restartInMs,
-    });
+    this.#events.emit({ type: "exit", ...this.#who, reason, code, signal, detail, restartInMs });
+  }
+
+  /** The modules of a bundle, relative to the scripts folder: what its manifest may name. */
+  #bundled(bundle: Bundle): Set<string> {
+    let folder: string;
+    try {
+      folder = Deno.realPathSync(dirname(this.file));
+    } catch {
+      return new Set();
+    }
+    return new Set(bundle.inputs.map((p) => relative(folder, p).replaceAll("\\", "/")));
   }
 
   /** Starts the bundle again after the current backoff; returns the delay. */

@@ -10,6 +10,14 @@
  * Keys are script file names relative to the scripts folder: approval
  * follows the file the owner reviewed, not a name any script could claim.
  *
+ * The owner may also restrict who writes a component, by name (every
+ * definition of that name) or by qualified name (`Counter@_counter.ts`, one
+ * definition):
+ *
+ * ```json
+ * { "components": { "Counter": { "writers": ["counter.ts"] } } }
+ * ```
+ *
  * @module
  */
 import { basename, join, relative, resolve } from "node:path";
@@ -17,6 +25,8 @@ import { validateNetGrant } from "../sandbox/command_line.ts";
 import { ManifestError } from "../sandbox/errors.ts";
 import type { Manifest } from "../sandbox/manifest.ts";
 import type { AdmittedGrants } from "./script_slot.ts";
+import type { ComponentRegistry } from "./component_registry.ts";
+import type { WorldPolicy } from "./coordinator.ts";
 
 /** Capabilities approved for one script. */
 export interface Approval {
@@ -24,10 +34,18 @@ export interface Approval {
   storage: boolean;
 }
 
+/** Rules for one component. */
+export interface ComponentRule {
+  /** Script files (relative to the scripts folder) that may write it; no one else may. */
+  writers: string[];
+}
+
 /** The world configuration. */
 export interface WorldConfig {
   /** Approvals by script file (relative to the scripts folder). */
   capabilities: Record<string, Approval>;
+  /** Rules by component name or qualified name (`Name@module`). */
+  components?: Record<string, ComponentRule>;
   /** Where the config came from, for messages. */
   source: string;
 }
@@ -57,7 +75,7 @@ export async function loadWorldConfig(cwd = "."): Promise<WorldConfig> {
     if (section === undefined) continue;
     return parseWorldConfig(section, file === "deno.json" ? `${path} (section "syncra")` : path);
   }
-  return { capabilities: {}, source: "syncra.json" };
+  return { capabilities: {}, components: {}, source: "syncra.json" };
 }
 
 /** Validates a configuration object. */
@@ -80,7 +98,62 @@ export function parseWorldConfig(raw: unknown, source: string): WorldConfig {
     }
     capabilities[file] = { net, storage: v.storage === true };
   }
-  return { capabilities, source };
+  const rules = (raw as { components?: unknown }).components ?? {};
+  if (typeof rules !== "object" || rules === null || Array.isArray(rules)) {
+    fail(`"components" must be an object`);
+  }
+  const components: Record<string, ComponentRule> = {};
+  for (const [name, value] of Object.entries(rules as Record<string, unknown>)) {
+    const writers = (value as { writers?: unknown } | null)?.writers;
+    if (!Array.isArray(writers) || !writers.every((w) => typeof w === "string")) {
+      fail(`"components"."${name}".writers must be an array of script files`);
+    }
+    components[name] = { writers: writers as string[] };
+  }
+  return { capabilities, components, source };
+}
+
+/** A script file's key in the config: its path relative to the scripts folder. */
+export function configKey(file: string, scriptsDir: string): string {
+  return relative(resolve(scriptsDir), resolve(file)) || basename(file);
+}
+
+/**
+ * The owner's write rule for a component as a refusal: null when `file` may
+ * write it. A rule for the qualified name (`Name@module`, for any module
+ * that defines it) takes precedence over one for the bare name.
+ */
+export function writeRefusal(
+  config: WorldConfig,
+  file: string,
+  scriptsDir: string,
+  component: { name: string; modules: readonly string[] },
+): string | null {
+  const rules = config.components ?? {};
+  const qualified = component.modules.map((m) => `${component.name}@${m}`)
+    .find((q) => Object.hasOwn(rules, q));
+  const ruleName = qualified ?? (Object.hasOwn(rules, component.name) ? component.name : null);
+  if (ruleName === null) return null;
+  const writers = rules[ruleName]!.writers;
+  if (writers.includes(configKey(file, scriptsDir))) return null;
+  return `the world owner lets only ${
+    writers.length ? writers.join(", ") : "no script"
+  } write it (${config.source}: "components"."${ruleName}"."writers")`;
+}
+
+/** The owner's rules as the coordinator applies them. */
+export function worldPolicy(
+  config: WorldConfig,
+  scriptsDir: string,
+  registry: ComponentRegistry,
+): WorldPolicy {
+  return {
+    writeRefusal: (file, info) =>
+      writeRefusal(config, file, scriptsDir, {
+        name: info.name,
+        modules: registry.modules(info.key),
+      }),
+  };
 }
 
 /**
@@ -94,7 +167,7 @@ export function approveCapabilities(
   scriptsDir: string,
   storageRoot: string,
 ): AdmittedGrants {
-  const key = relative(resolve(scriptsDir), resolve(file)) || basename(file);
+  const key = configKey(file, scriptsDir);
   const approval = config.capabilities[key] ?? { net: [], storage: false };
   const missingNet = manifest.net.filter((n) => !approval.net.includes(n));
   const missingStorage = manifest.storage && !approval.storage;
@@ -112,8 +185,9 @@ export function approveCapabilities(
       } to ${config.source}`,
     );
   }
+  // Keyed by the file, like the approval: a name is what a script says about itself.
   return {
     net: manifest.net,
-    storageDir: manifest.storage ? resolve(storageRoot, manifest.name) : null,
+    storageDir: manifest.storage ? resolve(storageRoot, key) : null,
   };
 }

@@ -5,7 +5,6 @@
  */
 import type { Coordinator } from "./coordinator.ts";
 import type { ScriptSlot } from "./script_slot.ts";
-import type { DumpedEntity } from "./world.ts";
 import type { TickPercentiles } from "./tick_stats.ts";
 
 /** One script's line in the report. */
@@ -41,6 +40,21 @@ export interface WorldReport {
   durationMs: number;
   tickMs: TickPercentiles;
   scripts: ScriptReport[];
+  /**
+   * The runtime process's peak resident memory over its life, MiB (Linux's
+   * VmHWM; the current RSS elsewhere): what the world cost the trusted side.
+   * Set once state and dump are written.
+   */
+  runtimePeakRssMb: number | null;
+}
+
+/** The process's peak resident memory so far, MiB. */
+export function peakResidentMb(): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+    if (kb !== undefined) return Math.round(Number(kb) / 1024);
+  } catch { /* not Linux, or no read permission */ }
+  return Math.round(Deno.memoryUsage().rss / (1024 * 1024));
 }
 
 /** Describes one script for the report and the status line. */
@@ -79,10 +93,6 @@ export function buildReport(
     durationMs: Math.round(durationMs),
     tickMs: coordinator.stats.overall(),
     scripts: slots.map(reportScript),
+    runtimePeakRssMb: null,
   };
-}
-
-/** The `--dump` document. */
-export function buildDump(coordinator: Coordinator): { tick: number; entities: DumpedEntity[] } {
-  return { tick: coordinator.tick, entities: coordinator.world.dump() };
 }

@@ -227,7 +227,23 @@ function describeManifest(system: SystemDefinition): WireManifest {
   const reads = list("reads");
   const writes = list("writes");
   const components: WireManifest["components"] = {};
-  for (const c of [...reads, ...writes]) components[c.name] = wireSchema(c);
+  const modules: WireManifest["modules"] = {};
+  const seen = new Map<string, ComponentType>();
+  for (const c of [...reads, ...writes]) {
+    const other = seen.get(c.name);
+    if (
+      other && other !== c && JSON.stringify(wireSchema(other)) !== JSON.stringify(wireSchema(c))
+    ) {
+      throw new TypeError(
+        `The system uses two different components named "${c.name}" (defined in ${
+          other.module ?? "@syncra/std"
+        } and in ${c.module ?? "@syncra/std"}): rename one`,
+      );
+    }
+    seen.set(c.name, c);
+    components[c.name] = wireSchema(c);
+    modules[c.name] = typeof c.module === "string" ? c.module : null;
+  }
   return {
     name: typeof system.name === "string" ? system.name : null,
     reads: reads.map((c) => c.name),
@@ -236,6 +252,7 @@ function describeManifest(system: SystemDefinition): WireManifest {
     hasInit: typeof system.init === "function",
     hasRun: typeof system.run === "function",
     components,
+    modules,
     net: Array.isArray(system.net) ? system.net.map(String) : [],
     storage: system.storage === true,
   };
@@ -457,7 +474,9 @@ export async function runChildHost(
     }
     system = exported;
     const manifest = describeManifest(system);
-    name = manifest.name ?? fileName.replace(/\.[^.]+$/, "");
+    // Messages name the file, not the declared name: the runtime decides which name a
+    // script runs under (runtime/system_names.ts), and a declared name may be someone else's.
+    name = fileName.replace(/\.[^.]+$/, "");
     send({ t: "hello", v: PROTOCOL_VERSION, manifest });
   } catch (error) {
     send({ t: "fail", error: toWireError(error) });
@@ -469,6 +488,8 @@ export async function runChildHost(
     maxStringBytes: 1 << 20,
     maxBinBytes: 1 << 30,
     maxItems: 1 << 24,
+    maxValues: Number.MAX_SAFE_INTEGER,
+    maxContainers: Number.MAX_SAFE_INTEGER,
     maxFrameBytes: 1 << 30,
   }, { reuse: true });
   // Plain reads into one buffer: cheaper per tick than a ReadableStream (the reader copies out).

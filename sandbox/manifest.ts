@@ -4,17 +4,31 @@
  *
  * @module
  */
-import { isValidName, resolveSchema } from "../std/component.ts";
+import { type FieldInfo, isValidName, resolveSchema } from "../std/component.ts";
+import { BUILTIN_COMPONENTS } from "../std/builtins.ts";
 import type { WireManifest, WireSchema } from "./protocol.ts";
 import { validateNetGrant } from "./command_line.ts";
 import { ManifestError } from "./errors.ts";
 
 /** A validated manifest: names resolved, every listed component has a schema. */
 export interface Manifest extends WireManifest {
+  /** The name it asks for, or its file's name. The name it runs under is decided by the runtime. */
   name: string;
+  /** The name its manifest declared, null when it declared none. */
+  declaredName: string | null;
 }
 
 const MAX_COMPONENTS = 64;
+
+/** Whether `name` with `fields` is exactly a built-in component of std. */
+function isBuiltin(name: string, fields: readonly FieldInfo[]): boolean {
+  const builtin = BUILTIN_COMPONENTS.find((c) => c.name === name);
+  return builtin !== undefined && builtin.fields.length === fields.length &&
+    builtin.fields.every((f, i) =>
+      f.name === fields[i]!.name && f.type === fields[i]!.type &&
+      f.default.every((v, j) => Object.is(v, fields[i]!.default[j]))
+    );
+}
 
 /** The default system name for a script file: its base name without extension. */
 export function nameFromFile(file: string): string {
@@ -32,13 +46,23 @@ function nameList(raw: unknown, key: string, file: string): string[] {
   return [...new Set(raw)];
 }
 
-/** Checks a raw `hello` manifest; throws ManifestError naming the file and the problem. */
-export function validateManifest(raw: unknown, file: string): Manifest {
+/**
+ * Checks a raw `hello` manifest; throws ManifestError naming the file and
+ * the problem. `bundled` lists the modules (relative to the scripts folder)
+ * the trusted bundler put into the script's bundle: a component said to come
+ * from any other module is taken as defined by the script's own file.
+ */
+export function validateManifest(
+  raw: unknown,
+  file: string,
+  bundled: ReadonlySet<string> | null = null,
+): Manifest {
   if (typeof raw !== "object" || raw === null) {
     throw new ManifestError(`Invalid manifest in "${file}": not an object`);
   }
   const m = raw as Record<string, unknown>;
   let name = nameFromFile(file);
+  let declaredName: string | null = null;
   if (m.name !== null && m.name !== undefined) {
     if (!isValidName(m.name)) {
       throw new ManifestError(
@@ -48,6 +72,7 @@ export function validateManifest(raw: unknown, file: string): Manifest {
       );
     }
     name = m.name;
+    declaredName = m.name;
   }
   const reads = nameList(m.reads, "reads", file);
   const writes = nameList(m.writes, "writes", file);
@@ -56,14 +81,28 @@ export function validateManifest(raw: unknown, file: string): Manifest {
     throw new ManifestError(`Invalid manifest in "${file}": missing component schemas`);
   }
   const components: Record<string, WireSchema> = {};
+  const modules: Record<string, string | null> = {};
+  const claimed = typeof m.modules === "object" && m.modules !== null
+    ? m.modules as Record<string, unknown>
+    : {};
+  const own = file.split("/").pop()!;
   for (const c of new Set([...reads, ...writes])) {
-    const schema = (rawComponents as Record<string, unknown>)[c];
+    let fields: FieldInfo[];
     try {
-      resolveSchema(c, schema);
+      fields = resolveSchema(c, (rawComponents as Record<string, unknown>)[c]);
     } catch (error) {
       throw new ManifestError(`Invalid manifest in "${file}": ${(error as Error).message}`);
     }
-    components[c] = schema as WireSchema;
+    // The normalized schema, not the child's object: nothing it added travels further.
+    const schema: WireSchema = {};
+    for (const f of fields) schema[f.name] = { type: f.type, default: [...f.default] };
+    components[c] = schema;
+    const module = claimed[c];
+    modules[c] = module === null && isBuiltin(c, fields)
+      ? null
+      : typeof module === "string" && (bundled === null || bundled.has(module))
+      ? module.slice(0, 256)
+      : own;
   }
   if (m.net !== undefined && !Array.isArray(m.net)) {
     throw new ManifestError(`Invalid manifest in "${file}": "net" must be an array of "host:port"`);
@@ -77,12 +116,14 @@ export function validateManifest(raw: unknown, file: string): Manifest {
   });
   return {
     name,
+    declaredName,
     reads,
     writes,
     spawns: m.spawns === true,
     hasInit: m.hasInit === true,
     hasRun: m.hasRun === true,
     components,
+    modules,
     net,
     storage: m.storage === true,
   };

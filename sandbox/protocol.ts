@@ -20,6 +20,12 @@ export interface WireManifest {
   hasRun: boolean;
   /** Schemas of every component in reads and writes. */
   components: Record<string, WireSchema>;
+  /**
+   * The module that defined each component, relative to the scripts folder
+   * (null for the built-ins). A claim the runtime checks against the files
+   * it bundled: a script cannot pass its component off as another module's.
+   */
+  modules: Record<string, string | null>;
   net: string[];
   storage: boolean;
 }

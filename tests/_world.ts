@@ -85,6 +85,8 @@ export interface TestRun {
     tick: number;
     entities: { id: number; components: Record<string, Record<string, unknown>> }[];
   };
+  /** The test process's peak RSS from the last reset until the world returned, in bytes. */
+  peakRssBytes: number;
 }
 
 /** Runs a world over a test folder, quietly, with the jail required in CI. */
@@ -109,8 +111,21 @@ export async function runTestWorld(
       options.onEvent?.(e);
     },
   });
+  // Before the dump is parsed here: what the runtime itself needed.
+  const peakRssBytes = peakRss();
   const dump = JSON.parse(await Deno.readTextFile(dumpPath));
-  return { report, events, dump };
+  return { report, events, dump, peakRssBytes };
+}
+
+/** This process's peak resident memory since the last {@linkcode resetPeakRss}, in bytes. */
+export function peakRss(): number {
+  const kb = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+  return Number(kb ?? 0) * 1024;
+}
+
+/** Resets the peak to the current resident memory (Linux 4.0 and later). */
+export function resetPeakRss(): void {
+  Deno.writeTextFileSync("/proc/self/clear_refs", "5");
 }
 
 /** The values of one component field over all entities that have it. */

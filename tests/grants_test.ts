@@ -185,7 +185,8 @@ Deno.test("an approved storage capability gives the script a private folder and 
   const s = scriptReport(run, "notes");
   assert.equal(s.state, "running", s.lastError ?? "");
   assert.deepEqual(fieldValues(run, "Saved", "ok"), [1]);
-  const storage = `${folder.root}/.syncra/storage/notes`;
+  // Keyed by the file, like its approval: a declared name cannot reach another script's folder.
+  const storage = `${folder.root}/.syncra/storage/notes.ts`;
   assert.equal(await Deno.readTextFile(`${storage}/note.txt`), "kept");
   assert.ok(s.command.includes(`--allow-write=${storage}`), s.command.join(" "));
   const log = run.events.find((e) => e.type === "log" && e.script === "notes");

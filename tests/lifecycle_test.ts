@@ -198,3 +198,44 @@ Deno.test("a broken edit keeps the running version, reports the error, and the f
     0,
   );
 });
+
+Deno.test("editing a component's module moves its data to the new schema, while a script still on the old definition keeps its own", async () => {
+  const scoreModule = (schema: string) => `
+    import { defineComponent } from "@syncra/std";
+    export const Score = defineComponent("Score", ${schema});`;
+  await using folder = await makeScripts({
+    "_score.ts": scoreModule(`{ points: "u32" }`),
+    "scorer.ts": `
+      import { defineSystem } from "@syncra/std";
+      import { Score } from "./_score.ts";
+      export default defineSystem({
+        writes: [Score], spawns: true,
+        init(ctx) { ctx.spawn({ Score: { points: 7 } }); },
+        run(ctx) { const p = ctx.write(Score).points; for (let i = 0; i < ctx.count; i++) p[i]++; },
+      });`,
+    // A copy of the first definition: the same component until the module changes.
+    "copycat.ts": `
+      import { defineComponent, defineSystem } from "@syncra/std";
+      const Score = defineComponent("Score", { points: "u32" });
+      export default defineSystem({ reads: [Score], run() {} });`,
+  });
+  const world = startLiveWorld(folder);
+  await new Promise((r) => setTimeout(r, 400));
+  await folder.write(
+    "_score.ts",
+    scoreModule(`{ points: "u32", bonus: { type: "f32", default: 0.5 } }`),
+  );
+  await world.waitFor((e) => e.type === "ready" && e.script === "scorer" && e.reload);
+  await new Promise((r) => setTimeout(r, 300));
+  const run = await world.stop();
+  // The editor's data followed its new definition, and kept counting.
+  const [scored] = run.dump.entities.filter((e) => e.components["Score@_score.ts"]);
+  const after = scored?.components["Score@_score.ts"] as { points: number; bonus: number };
+  assert.equal(after?.bonus, 0.5);
+  assert.ok(after.points > 7 + 10, `points ${after?.points}`);
+  // The copy still declares the old definition: its data is its own, frozen where it was.
+  const before = scored?.components["Score@copycat.ts"] as { points: number };
+  assert.ok(before && before.points >= 7 && before.points < after.points, JSON.stringify(scored));
+  assert.equal(scriptReport(run, "copycat").state, "running");
+  assert.ok(run.events.some((e) => e.type === "warning" && /Component "Score"/.test(e.message)));
+});

@@ -14,6 +14,7 @@ import {
   fieldValues,
   IN_CI,
   makeScripts,
+  resetPeakRss,
   runTestWorld,
   scriptReport,
   type TestFolder,
@@ -81,12 +82,19 @@ export async function attackFolder(
   return Object.assign(folder, { secret: { token, firstLine } });
 }
 
+/** A run of attacks (its `peakRssBytes` is the runtime's peak during the run). */
+export type AttackRun = TestRun;
+
+/** The runtime's memory budget under every attack (issue 6): 512 MiB resident. */
+export const RUNTIME_RSS_BUDGET = 512 * 1024 * 1024;
+
 /** Runs a fresh world over an attack folder for `ticks` ticks (null: until aborted), jailed (required in CI). */
 export function runAttacks(
   folder: TestFolder,
   ticks: number | null,
   options: Partial<WorldOptions> = {},
-): Promise<TestRun> {
+): Promise<AttackRun> {
+  resetPeakRss();
   return runTestWorld(folder, { ticks, fresh: true, ...options });
 }
 
@@ -141,8 +149,16 @@ export function lastWords(run: TestRun, script: string): string {
  */
 export function assertKeptTicking(run: TestRun, ticks: number): void {
   assert.equal(run.report.ticks, ticks, "the world ran every tick");
+  assert.ok(
+    run.peakRssBytes <= RUNTIME_RSS_BUDGET,
+    `the runtime stayed within 512 MiB: peak ${(run.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+  );
   assert.equal(run.dump.tick, ticks, "the world's clock advanced by every tick");
-  assert.deepEqual(fieldValues(run, "Counter", "value"), [ticks], "the counter lost no tick");
+  // Where an attack defines its own "Counter", the dump qualifies the counter's by its module.
+  const name = run.dump.entities.some((e) => e.components["Counter@_counter.ts"])
+    ? "Counter@_counter.ts"
+    : "Counter";
+  assert.deepEqual(fieldValues(run, name, "value"), [ticks], "the counter lost no tick");
   const counter = scriptReport(run, "counter");
   assert.equal(counter.restarts, 0, "the counter never restarted");
   assert.equal(counter.state, "running");

@@ -122,7 +122,7 @@ Deno.test({
   async fn() {
     await using folder = await attackFolder(["storage_symlink_escape"]);
     const { root, secret } = folder;
-    const storage = join(root, ".syncra", "storage", "storage_symlink_escape");
+    const storage = join(root, ".syncra", "storage", "storage_symlink_escape.ts");
     await Deno.mkdir(storage, { recursive: true });
     await Deno.symlink(join(root, "secret.txt"), join(storage, "planted.txt"));
     const ticks = 6;
