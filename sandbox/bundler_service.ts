@@ -100,6 +100,8 @@ let verified = false;
 let unverified: string | null = null;
 let restarts = 0;
 let sampledPeak = 0;
+/** The group's OOM-kill count when last read (at start and after each death): a rise names the memory budget. */
+let oomKillsSeen: number | null = null;
 let warned = false;
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -183,6 +185,7 @@ function getLauncher(): Promise<EsbuildLauncher> {
         version: api.version,
       });
       await prepared.clearPid();
+      oomKillsSeen = (await prepared.group?.memoryEvents())?.oomKills ?? null;
       verified = false;
       unverified = null;
       if (prepared.isolation !== "jail" && !warned) {
@@ -273,7 +276,7 @@ async function runQueued<T>(
   const pid = l.pid();
   if (pid !== null && !isRunning(pid)) await restart(l, api);
   for (let attempt = 0;; attempt++) {
-    const oomBefore = (await l.group?.memoryEvents())?.oomKills ?? null;
+    const oomBefore = oomKillsSeen;
     const { outcome, broke: cause } = await watchBuild(Promise.resolve().then(() => build(api)), {
       timeMs: budget.timeMs,
       memoryBytes: memoryBytes(),
@@ -295,6 +298,7 @@ async function runQueued<T>(
       continue;
     }
     const oomAfter = (await l.group?.memoryEvents())?.oomKills ?? null;
+    oomKillsSeen = oomAfter;
     const peak = await l.peakMemoryBytes();
     const words = await l.lastWords();
     await restart(l, api);
