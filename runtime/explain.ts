@@ -7,6 +7,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { stopBundler } from "../sandbox/bundle.ts";
+import { bundlerStatus, configureBundler } from "../sandbox/bundler_service.ts";
 import { EventStream } from "./events.ts";
 import { DEFAULT_SLOT_OPTIONS, ScriptSlot } from "./script_slot.ts";
 import { chooseJail, makeLauncher, type WorldOptions } from "./run_world.ts";
@@ -28,6 +29,8 @@ export interface Explanation {
   capabilities: { net: string[]; storage: boolean };
   isolation: string | null;
   jail: string;
+  /** What confines the bundler's esbuild. */
+  bundler: string;
   budget: string | null;
   command: string[];
   wrapped: string[];
@@ -41,6 +44,7 @@ export async function explainScript(
   },
 ): Promise<Explanation> {
   const jail = await chooseJail(options.jail);
+  configureBundler({ jail: options.jail });
   const config = await loadWorldConfig();
   const scriptsDir = options.scriptsDir ?? dirname(resolve(file));
   const world = new World();
@@ -89,6 +93,7 @@ export async function explainScript(
       capabilities: { net: manifest?.net ?? [], storage: manifest?.storage ?? false },
       isolation: slot.isolation,
       jail: jail.description,
+      bundler: (await bundlerStatus()).description,
       budget: slot.budget,
       command: slot.commandLine,
       wrapped: slot.wrappedCommandLine,
@@ -120,6 +125,7 @@ export function formatExplanation(e: Explanation): string {
     `storage     ${e.capabilities.storage ? "requested" : "no"}`,
     `isolation   ${e.isolation ?? "none"}`,
     `jail        ${e.jail}`,
+    `bundler     ${e.bundler}`,
     `budget      ${e.budget ?? "none"}`,
     `command     ${e.command.map(quote).join(" ")}`,
     `exact argv  ${e.wrapped.map(quote).join(" ")}`,

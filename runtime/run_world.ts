@@ -7,6 +7,7 @@
  */
 import { join, resolve } from "node:path";
 import { bundleScript, stopBundler } from "../sandbox/bundle.ts";
+import { bundlerStatus, configureBundler } from "../sandbox/bundler_service.ts";
 import { deriveChildCommand } from "../sandbox/command_line.ts";
 import { detectJail, type Jail } from "../sandbox/jail.ts";
 import { FlagsOnlyJail } from "../sandbox/jail_flags_only.ts";
@@ -168,6 +169,8 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
     );
   }
   const jail = await chooseJail(options.jail);
+  // The bundler's esbuild is confined like the scripts: --jail on requires its jail too.
+  configureBundler({ jail: options.jail, cgroups: options.cgroups });
   const storageRoot = resolve(options.workDir, "storage");
   const events = new EventStream();
   let status: StatusLine | null = null;
@@ -225,6 +228,8 @@ export async function runWorld(partial: Partial<WorldOptions>): Promise<WorldRep
   try {
     await supervisor.startAll();
     coordinator.commitPending();
+    const bundler = await bundlerStatus();
+    if (bundler.isolation !== "jail") write?.(`⚠ ${bundler.description}`);
     for (const s of supervisor.slots()) {
       write?.(
         `• ${escapeControls(s.name)} (${escapeControls(s.file)}): ${s.state}, isolation ${
