@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { dirname, join, relative } from "node:path";
 import { type Bundle, bundleScript, stopBundler } from "./bundle.ts";
-import { BundleError } from "./errors.ts";
+import { refusal } from "./_bundle_test_helpers.ts";
 import { FrameReader } from "./frame_reader.ts";
 
 /** A temporary world: `<root>/scripts` holds the scripts, `<root>/out` the bundles. */
@@ -33,16 +33,6 @@ async function withScripts(
 
 function bundle(dirs: Dirs, name = "main.ts"): Promise<Bundle> {
   return bundleScript(join(dirs.scripts, name), { scriptsDir: dirs.scripts, outDir: dirs.out });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<BundleError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof BundleError, `expected a BundleError, got ${error}`);
-    return error;
-  }
-  assert.fail("expected the bundle to be refused");
 }
 
 /** `file:line:column` (relative to the cwd, 1-based) of the first `token` in `source`, plus `offset`. */

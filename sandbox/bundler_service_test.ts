@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { bundleScript, stopBundler } from "./bundle.ts";
-import { BundleError } from "./errors.ts";
+import { refusal } from "./_bundle_test_helpers.ts";
 import {
   bundlerStatus,
   configureBundler,
@@ -47,16 +47,6 @@ async function folder(files: Record<string, string>): Promise<Folder> {
       await Deno.remove(root, { recursive: true });
     },
   };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<BundleError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof BundleError, `expected a BundleError, got ${error}`);
-    return error;
-  }
-  assert.fail("expected the bundle to be refused");
 }
 
 /** Whether the machine jails esbuild in a group; in CI it must. */

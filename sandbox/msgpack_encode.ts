@@ -130,8 +130,13 @@ export class MessagePackWriter {
 
   /** The header of a `bin` of `n` bytes, for a caller that writes the bytes itself. */
   binHeader(n: number): this {
+    return this.#header32(0xc6, n);
+  }
+
+  /** A type byte and a u32 big-endian length: the 32-bit headers of bin, array and map. */
+  #header32(type: number, n: number): this {
     this.#ensure(5);
-    this.#u8(0xc6);
+    this.#u8(type);
     this.#view.setUint32(this.#pos, n);
     this.#pos += 4;
     return this;
@@ -139,9 +144,7 @@ export class MessagePackWriter {
 
   bin(bytes: Uint8Array): this {
     this.#ensure(5 + bytes.length);
-    this.#u8(0xc6);
-    this.#view.setUint32(this.#pos, bytes.length);
-    this.#pos += 4;
+    this.binHeader(bytes.length);
     this.#buf.set(bytes, this.#pos);
     this.#pos += bytes.length;
     return this;
@@ -159,9 +162,7 @@ export class MessagePackWriter {
   packedBin(parts: readonly Uint8Array[], align: number): number[] {
     const { offsets, size } = alignedOffsets(parts.map((p) => p.length), align);
     this.#ensure(5 + size);
-    this.#u8(0xc6);
-    this.#view.setUint32(this.#pos, size);
-    this.#pos += 4;
+    this.binHeader(size);
     this.#buf.fill(0, this.#pos, this.#pos + size);
     parts.forEach((p, i) => this.#buf.set(p, this.#pos + offsets[i]!));
     this.#pos += size;
@@ -169,19 +170,11 @@ export class MessagePackWriter {
   }
 
   arrayHeader(n: number): this {
-    this.#ensure(5);
-    this.#u8(0xdd);
-    this.#view.setUint32(this.#pos, n);
-    this.#pos += 4;
-    return this;
+    return this.#header32(0xdd, n);
   }
 
   mapHeader(n: number): this {
-    this.#ensure(5);
-    this.#u8(0xdf);
-    this.#view.setUint32(this.#pos, n);
-    this.#pos += 4;
-    return this;
+    return this.#header32(0xdf, n);
   }
 }
 
