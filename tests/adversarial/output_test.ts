@@ -20,8 +20,8 @@ import { IN_CI, scriptReport, type TestRun } from "../_world.ts";
 import { assertKeptTicking, attackFolder, exitsOf, runAttacks } from "./_attack.ts";
 import { DEFAULT_OUTPUT_BUDGET } from "../../runtime/output_budget.ts";
 import type { SupervisorEvent } from "../../runtime/events.ts";
+import { cli } from "../_cli.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const BOMBS = ["output_log_bomb", "output_violation_bomb", "output_stderr_bomb"];
 /** Escape, C1 controls, DEL, carriage return, separators and bidi controls: none may reach stderr. */
 const CONTROL =
@@ -74,34 +74,14 @@ Deno.test("floods of huge, multi-line, escape-laden logs, violations and stderr 
   const report = join(folder.root, "report.json");
   const dump = join(folder.root, "dump.json");
   const started = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "world",
-      "--scripts",
-      folder.scripts,
-      "--ticks",
-      String(ticks),
-      "--hz",
-      "0",
-      "--fresh",
-      "--no-watch",
-      "--report",
-      report,
-      "--dump",
-      dump,
-      "--state",
-      join(folder.root, "world.state"),
-      ...(IN_CI ? ["--jail", "on"] : []),
-    ],
-    cwd: folder.root,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await cli([
+    "world",
+    ...["--scripts", folder.scripts, "--ticks", String(ticks), "--hz", "0", "--fresh"],
+    ...["--no-watch", "--report", report, "--dump", dump],
+    ...["--state", join(folder.root, "world.state"), ...(IN_CI ? ["--jail", "on"] : [])],
+  ], folder.root);
   const seconds = (performance.now() - started) / 1000;
-  const stderr = new TextDecoder().decode(out.stderr);
+  const stderr = out.stderr;
   assert.equal(out.code, 0, stderr.slice(-2000));
   // A CLI run: its report and dump, no in-process events; the runtime's own peak memory,
   // where the report has it.
