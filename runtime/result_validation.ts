@@ -20,6 +20,7 @@ import type { FieldInfo } from "../std/component.ts";
 import type { Manifest } from "../sandbox/manifest.ts";
 import type { WireError } from "../sandbox/protocol.ts";
 import { quoteUntrusted } from "../sandbox/untrusted_text.ts";
+import { firstNonFiniteF32 } from "./_f32_scan.ts";
 import { type ComponentInfo, flattenComponentValue } from "./component_registry.ts";
 import { type FlatValues, type RowSet, World } from "./world.ts";
 
@@ -81,23 +82,25 @@ export function firstInvalidRow(field: FieldInfo, bytes: Uint8Array): number {
     field.type !== "f32" && field.type !== "vec3" && field.type !== "quat" &&
     field.type !== "f64"
   ) return -1;
-  const wide = field.type === "f64";
-  const size = wide ? 8 : 4;
-  const n = bytes.length / size;
-  if (bytes.byteOffset % size === 0) {
-    const view = wide
-      ? new Float64Array(bytes.buffer, bytes.byteOffset, n)
-      : new Float32Array(bytes.buffer, bytes.byteOffset, n);
+  // A bin off its type's boundary is copied first (a memcpy), which beats a DataView by half.
+  if (field.type === "f64") {
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : alignedScratch(bytes);
+    const view = new Float64Array(aligned.buffer, aligned.byteOffset, bytes.length / 8);
     // x - x is 0 for every finite number and NaN for NaN and both infinities.
-    for (let i = 0; i < n; i++) if (view[i]! - view[i]! !== 0) return Math.floor(i / field.width);
+    for (let i = 0; i < view.length; i++) if (view[i]! - view[i]! !== 0) return i;
     return -1;
   }
-  const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < n; i++) {
-    const x = wide ? data.getFloat64(i * 8, true) : data.getFloat32(i * 4, true);
-    if (x - x !== 0) return Math.floor(i / field.width);
-  }
-  return -1;
+  const i = firstNonFiniteF32(bytes);
+  return i < 0 ? -1 : Math.floor(i / field.width);
+}
+
+let scratch = new Uint8Array(0);
+
+/** A copy of `bytes` at offset 0 of a buffer kept between calls (valid until the next). */
+function alignedScratch(bytes: Uint8Array): Uint8Array {
+  if (scratch.length < bytes.length) scratch = new Uint8Array(bytes.length * 2);
+  scratch.set(bytes);
+  return scratch.subarray(0, bytes.length);
 }
 
 /** Validates a decoded `result` frame. */

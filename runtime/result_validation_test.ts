@@ -155,6 +155,11 @@ Deno.test("non-finite floats, bools other than 0 and 1, and out-of-range command
   const bool = { name: "on", type: "bool", width: 1, bytes: 1, default: [0] } as const;
   assert.equal(firstInvalidRow(bool, Uint8Array.of(0, 1, 1)), -1);
   assert.equal(firstInvalidRow(bool, Uint8Array.of(0, 1, 2)), 2);
+  const f64 = { name: "d", type: "f64", width: 1, bytes: 8, default: [0] } as const;
+  const wide = new Uint8Array(8 * 3 + 1);
+  new DataView(wide.buffer).setFloat64(1 + 16, -Infinity, true);
+  assert.equal(firstInvalidRow(f64, wide.subarray(1)), 2, "found off an 8-byte boundary");
+  assert.equal(firstInvalidRow(f64, wide.subarray(1, 17)), -1);
   for (
     const bad of [
       { position: [Infinity, 0, 0] },
