@@ -48,13 +48,21 @@ export interface WorldReport {
   runtimePeakRssMb: number | null;
 }
 
-/** The process's peak resident memory so far, MiB. */
-export function peakResidentMb(): number {
+/**
+ * The process's peak resident memory so far, in bytes: Linux's VmHWM (which
+ * catches peaks inside synchronous work), the current RSS elsewhere.
+ */
+export function peakResidentBytes(): number {
   try {
     const kb = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
-    if (kb !== undefined) return Math.round(Number(kb) / 1024);
+    if (kb !== undefined) return Number(kb) * 1024;
   } catch { /* not Linux, or no read permission */ }
-  return Math.round(Deno.memoryUsage().rss / (1024 * 1024));
+  return Deno.memoryUsage().rss;
+}
+
+/** {@linkcode peakResidentBytes} in MiB. */
+export function peakResidentMb(): number {
+  return Math.round(peakResidentBytes() / (1024 * 1024));
 }
 
 /** Describes one script for the report and the status line. */

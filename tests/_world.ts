@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { runWorld, type WorldOptions } from "../runtime/run_world.ts";
 import type { SupervisorEvent } from "../runtime/events.ts";
-import type { WorldReport } from "../runtime/world_report.ts";
+import { peakResidentBytes, type WorldReport } from "../runtime/world_report.ts";
 import { encodeFrame } from "../sandbox/msgpack_encode.ts";
 
 /** In CI nothing may be skipped: the jail must be there. */
@@ -118,10 +118,7 @@ export async function runTestWorld(
 }
 
 /** This process's peak resident memory since the last {@linkcode resetPeakRss}, in bytes. */
-export function peakRss(): number {
-  const kb = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
-  return Number(kb ?? 0) * 1024;
-}
+export const peakRss: () => number = peakResidentBytes;
 
 /** Resets the peak to the current resident memory (Linux 4.0 and later). */
 export function resetPeakRss(): void {
