@@ -8,8 +8,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_WORLD_OPTIONS, runWorld } from "./runtime/run_world.ts";
-import { explainScript, formatExplanation } from "./runtime/explain.ts";
+import { DEFAULT_WORLD_OPTIONS, runWorld } from "./runtime/app/mod.ts";
+import { explainScript, formatExplanation } from "./runtime/app/mod.ts";
 
 const USAGE = `Usage:
   deno task world [flags]        run the world in ./scripts until Ctrl-C

@@ -5,14 +5,14 @@
  *
  * @module
  */
-import type { ScriptLauncher } from "../runtime/script_slot.ts";
-import type { ChildLink } from "../runtime/child_link.ts";
-import { validateResult } from "../runtime/result_validation.ts";
-import { World } from "../runtime/world.ts";
-import { DEFAULT_FRAME_LIMITS, FrameReader } from "../sandbox/frame_reader.ts";
-import type { Manifest } from "../sandbox/manifest.ts";
-import { MessagePackWriter } from "../sandbox/msgpack_encode.ts";
-import type { ResultMessage, TickMessage } from "../sandbox/protocol.ts";
+import type { ScriptLauncher } from "../runtime/supervision/mod.ts";
+import type { ChildLink } from "../runtime/link/mod.ts";
+import { validateResult } from "../runtime/coordinator/mod.ts";
+import { World } from "../runtime/ecs/mod.ts";
+import { DEFAULT_FRAME_LIMITS, FrameReader } from "../runtime/protocol/mod.ts";
+import type { Manifest } from "../runtime/roles/mod.ts";
+import { MessagePackWriter } from "../runtime/protocol/mod.ts";
+import type { ResultMessage, TickMessage } from "../runtime/protocol/mod.ts";
 
 // ---- Statistics ----
 

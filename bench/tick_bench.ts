@@ -23,15 +23,15 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "../runtime/coordinator.ts";
-import { EventStream, type SupervisorEvent } from "../runtime/events.ts";
-import { chooseJail, DEFAULT_WORLD_OPTIONS, makeLauncher } from "../runtime/run_world.ts";
-import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher } from "../runtime/script_slot.ts";
-import { Supervisor } from "../runtime/supervisor.ts";
-import { World } from "../runtime/world.ts";
-import { stopBundler } from "../sandbox/bundle.ts";
-import type { Jail } from "../sandbox/jail.ts";
-import { type CgroupManager, detectCgroups } from "../sandbox/cgroup.ts";
+import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "../runtime/coordinator/mod.ts";
+import { EventStream, type SupervisorEvent } from "../runtime/supervision/mod.ts";
+import { chooseJail, DEFAULT_WORLD_OPTIONS, makeLauncher } from "../runtime/app/mod.ts";
+import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher } from "../runtime/supervision/mod.ts";
+import { Supervisor } from "../runtime/supervision/mod.ts";
+import { World } from "../runtime/ecs/mod.ts";
+import { stopBundler } from "../sandbox/bundle/mod.ts";
+import type { Jail } from "../sandbox/jail/mod.ts";
+import { type CgroupManager, detectCgroups } from "../sandbox/cgroup/mod.ts";
 import {
   bench4x25kBreakdown,
   type Breakdown,

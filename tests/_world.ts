@@ -5,10 +5,10 @@
  * @module
  */
 import { join } from "node:path";
-import { runWorld, type WorldOptions } from "../runtime/run_world.ts";
-import type { SupervisorEvent } from "../runtime/events.ts";
-import { peakResidentBytes, type WorldReport } from "../runtime/world_report.ts";
-import { encodeFrame } from "../sandbox/msgpack_encode.ts";
+import { runWorld, type WorldOptions } from "../runtime/app/mod.ts";
+import type { SupervisorEvent } from "../runtime/supervision/mod.ts";
+import { peakResidentBytes, type WorldReport } from "../runtime/app/mod.ts";
+import { encodeFrame } from "../runtime/protocol/mod.ts";
 
 /** In CI nothing may be skipped: the jail must be there. */
 export const IN_CI = Deno.env.get("SYNCRA_CI") === "1";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SupervisorEvent } from "../runtime/events.ts";
+import type { SupervisorEvent } from "../runtime/supervision/mod.ts";
 import {
   assertNoTickLost,
   fieldValues,

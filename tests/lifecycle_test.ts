@@ -9,7 +9,7 @@ import {
   scriptReport,
   startLiveWorld,
 } from "./_world.ts";
-import type { SupervisorEvent } from "../runtime/events.ts";
+import type { SupervisorEvent } from "../runtime/supervision/mod.ts";
 
 const CRASHER = `
 import { defineSystem } from "@syncra/std";

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { spawnStdioLink } from "../runtime/stdio_link.ts";
-import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher, ScriptSlot } from "../runtime/script_slot.ts";
-import { EventStream, type SupervisorEvent } from "../runtime/events.ts";
-import { encodeFrame } from "../sandbox/msgpack_encode.ts";
-import { deriveChildCommand } from "../sandbox/command_line.ts";
-import type { ProtocolError } from "../sandbox/errors.ts";
+import { spawnStdioLink } from "../runtime/link/mod.ts";
+import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher, ScriptSlot } from "../runtime/supervision/mod.ts";
+import { EventStream, type SupervisorEvent } from "../runtime/supervision/mod.ts";
+import { encodeFrame } from "../runtime/protocol/mod.ts";
+import { deriveChildCommand } from "../sandbox/command/mod.ts";
+import type { ProtocolError } from "../runtime/protocol/mod.ts";
 import { rawHelloFrame } from "./_world.ts";
 
 // Raw children that speak (or break) the protocol by hand, without the in-child host.

@@ -20,8 +20,8 @@ import {
   type TestFolder,
   type TestRun,
 } from "../_world.ts";
-import type { WorldOptions } from "../../runtime/run_world.ts";
-import type { SupervisorEvent } from "../../runtime/events.ts";
+import type { WorldOptions } from "../../runtime/app/mod.ts";
+import type { SupervisorEvent } from "../../runtime/supervision/mod.ts";
 
 /** Where the hostile scripts live. */
 export const FIXTURES = new URL("./fixtures/", import.meta.url);

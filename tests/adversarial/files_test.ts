@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { IN_CI } from "../_world.ts";
-import { detectJail } from "../../sandbox/jail.ts";
+import { detectJail } from "../../sandbox/jail/mod.ts";
 import {
   assertConfined,
   assertDenied,

@@ -18,8 +18,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { IN_CI, scriptReport, type TestRun } from "../_world.ts";
 import { assertKeptTicking, attackFolder, exitsOf, runAttacks } from "./_attack.ts";
-import { DEFAULT_OUTPUT_BUDGET } from "../../runtime/output_budget.ts";
-import type { SupervisorEvent } from "../../runtime/events.ts";
+import { DEFAULT_OUTPUT_BUDGET } from "../../runtime/supervision/mod.ts";
+import type { SupervisorEvent } from "../../runtime/supervision/mod.ts";
 import { cli } from "../_cli.ts";
 
 const BOMBS = ["output_log_bomb", "output_violation_bomb", "output_stderr_bomb"];

@@ -18,15 +18,15 @@ import {
   rawHelloFrame,
   resetPeakRss,
 } from "../_world.ts";
-import { chooseJail, makeLauncher } from "../../runtime/run_world.ts";
-import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "../../runtime/coordinator.ts";
-import { EventStream, type SupervisorEvent } from "../../runtime/events.ts";
-import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher } from "../../runtime/script_slot.ts";
-import { Supervisor } from "../../runtime/supervisor.ts";
-import { World } from "../../runtime/world.ts";
-import { reportScript } from "../../runtime/world_report.ts";
-import { stopBundler } from "../../sandbox/bundle.ts";
-import { detectCgroups } from "../../sandbox/cgroup.ts";
+import { chooseJail, makeLauncher } from "../../runtime/app/mod.ts";
+import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "../../runtime/coordinator/mod.ts";
+import { EventStream, type SupervisorEvent } from "../../runtime/supervision/mod.ts";
+import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher } from "../../runtime/supervision/mod.ts";
+import { Supervisor } from "../../runtime/supervision/mod.ts";
+import { World } from "../../runtime/ecs/mod.ts";
+import { reportScript } from "../../runtime/app/mod.ts";
+import { stopBundler } from "../../sandbox/bundle/mod.ts";
+import { detectCgroups } from "../../sandbox/cgroup/mod.ts";
 import { assertNoSurvivors, type ExitEvent, FIXTURES, RUNTIME_RSS_BUDGET } from "./_attack.ts";
 
 /** Each raw child, the exit reason it must get and the detail that names its fault. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { IN_CI, scriptReport } from "../_world.ts";
-import { detectCgroups } from "../../sandbox/cgroup.ts";
-import { detectJail } from "../../sandbox/jail.ts";
+import { detectCgroups } from "../../sandbox/cgroup/mod.ts";
+import { detectJail } from "../../sandbox/jail/mod.ts";
 import {
   assertConfined,
   assertDenied,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SupervisorEvent } from "../../runtime/events.ts";
+import type { SupervisorEvent } from "../../runtime/supervision/mod.ts";
 import { fieldValues, type TestRun } from "../_world.ts";
 import { attackFolder, runAttacks } from "./_attack.ts";
 

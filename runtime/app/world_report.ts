@@ -1,0 +1,106 @@
+/**
+ * The JSON report of DESIGN §8 and the `--dump` of the world state.
+ *
+ * @module
+ */
+import type { Coordinator } from "../coordinator/mod.ts";
+import type { ScriptSlot } from "../supervision/mod.ts";
+import type { TickPercentiles } from "../coordinator/mod.ts";
+
+/** One script's line in the report. */
+export interface ScriptReport {
+  name: string;
+  file: string;
+  state: string;
+  restarts: number;
+  violations: number;
+  deadlineMisses: number;
+  errors: number;
+  isolation: string | null;
+  budget: string | null;
+  command: string[];
+  lastError: string | null;
+  /** Process ends by typed reason: deadline, cpu, memory, crash, violation, protocol. */
+  exits: Record<string, number>;
+  lastExitReason: string | null;
+  /** Log lines dropped past the per-tick cap. */
+  droppedLogs: number;
+  /**
+   * Lines (logs, violations, deadline misses) the output budget kept off the
+   * world's stderr and the audit log; the counts above stay complete.
+   */
+  droppedOutput: number;
+}
+
+/** The report written by `--report`. */
+export interface WorldReport {
+  ticks: number;
+  entities: number;
+  hz: number;
+  durationMs: number;
+  tickMs: TickPercentiles;
+  scripts: ScriptReport[];
+  /**
+   * The runtime process's peak resident memory over its life, MiB (Linux's
+   * VmHWM; the current RSS elsewhere): what the world cost the trusted side.
+   * Set once state and dump are written.
+   */
+  runtimePeakRssMb: number | null;
+}
+
+/**
+ * The process's peak resident memory so far, in bytes: Linux's VmHWM (which
+ * catches peaks inside synchronous work), the current RSS elsewhere.
+ */
+export function peakResidentBytes(): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+    if (kb !== undefined) return Number(kb) * 1024;
+  } catch { /* not Linux, or no read permission */ }
+  return Deno.memoryUsage().rss;
+}
+
+/** {@linkcode peakResidentBytes} in MiB. */
+export function peakResidentMb(): number {
+  return Math.round(peakResidentBytes() / (1024 * 1024));
+}
+
+/** Describes one script for the report and the status line. */
+export function reportScript(slot: ScriptSlot): ScriptReport {
+  return {
+    name: slot.name,
+    file: slot.file,
+    state: slot.state,
+    restarts: slot.restarts,
+    violations: slot.violations,
+    deadlineMisses: slot.deadlineMisses,
+    errors: slot.errors,
+    isolation: slot.isolation,
+    budget: slot.budget,
+    command: slot.commandLine,
+    lastError: slot.lastError,
+    exits: { ...slot.exits },
+    lastExitReason: slot.lastExitReason,
+    droppedLogs: slot.droppedLogs,
+    droppedOutput: slot.droppedOutput,
+  };
+}
+
+/** Builds the report at the end of a run. */
+export function buildReport(
+  coordinator: Coordinator,
+  slots: readonly ScriptSlot[],
+  ticksRun: number,
+  hz: number,
+  durationMs: number,
+): WorldReport {
+  return {
+    ticks: ticksRun,
+    entities: coordinator.world.entityCount,
+    hz,
+    durationMs: Math.round(durationMs),
+    tickMs: coordinator.stats.overall(),
+    scripts: slots.map(reportScript),
+    runtimePeakRssMb: null,
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Keeping the world's components in step with what its scripts declare, at
+ * a tick boundary:
+ *
+ * - **Resolve**: a script's component names become the world's components
+ *   (one per name and schema, see component_registry.ts), and the script
+ *   file is recorded as declaring them.
+ * - **Follow a schema change**: when a file stops declaring `A` and starts
+ *   declaring `B` of the same name (an edit), entities holding `A` get `B`,
+ *   fields copied by name; `A` stays where other scripts still declare it, so
+ *   an edit never takes data from anyone, and no data is reinterpreted.
+ * - **Adopt orphans**: data of a component no script declares any more (its
+ *   files were deleted) moves to the one other definition of its name that
+ *   is declared; with several, it stays put and the owner is warned.
+ * - **Warn** where two definitions of one name are declared: they are two
+ *   components, which is rarely what was meant.
+ *
+ * @module
+ */
+import type { LiveChild } from "../supervision/mod.ts";
+import { type ComponentInfo, describeSchema } from "../ecs/mod.ts";
+import type { World } from "../ecs/mod.ts";
+
+/** A warning for the world's owner, attributed to a script file. */
+export interface ComponentWarning {
+  /** Stable across ticks, so each situation is reported once. */
+  readonly id: string;
+  readonly file: string;
+  readonly message: string;
+}
+
+/**
+ * Resolves a newly installed child's components (setting `child.components`),
+ * records its file's declarations and follows the schema changes of that file.
+ */
+export function resolveComponents(world: World, file: string, child: LiveChild): void {
+  const registry = world.registry;
+  const m = child.manifest;
+  const components = new Map<string, ComponentInfo>();
+  for (const name of new Set([...m.reads, ...m.writes])) {
+    components.set(
+      name,
+      registry.resolve({ name, schema: m.components[name]!, module: m.modules[name] ?? null }),
+    );
+  }
+  child.components = components;
+  const dropped = registry.declare(
+    file,
+    [...components].map(([name, c]) => [c.key, m.modules[name] ?? null] as const),
+  );
+  for (const old of dropped) {
+    const from = registry.get(old);
+    const to = from && components.get(from.name);
+    if (!from || !to) continue;
+    world.migrateComponent(from.key, to.key, registry.declarers(from.key).length > 0);
+  }
+}
+
+/**
+ * Moves orphaned data, prunes components nothing uses, and returns the
+ * warnings the current declarations call for.
+ */
+export function reconcileComponents(world: World): ComponentWarning[] {
+  const registry = world.registry;
+  const warnings: ComponentWarning[] = [];
+  for (const info of registry.all()) {
+    if (registry.declarers(info.key).length > 0 || !world.hasData(info.key)) continue;
+    const heirs = registry.named(info.name).filter((c) =>
+      c.key !== info.key && registry.declarers(c.key).length > 0
+    );
+    if (heirs.length === 1) {
+      world.migrateComponent(info.key, heirs[0]!.key, false);
+    } else if (heirs.length > 1) {
+      const files = heirs.map((h) => registry.declarers(h.key)[0]!);
+      warnings.push({
+        id: `orphan ${info.key} ${heirs.map((h) => h.key).join(" ")}`,
+        file: files[0]!,
+        message:
+          `The stored data of component "${info.name}" ${
+            describeSchema(info.fields)
+          } was not moved to a new definition: ${files.join(" and ")} define "${info.name}" ` +
+          `differently, so it stays as it is until one definition remains`,
+      });
+    }
+  }
+  registry.prune((key) => world.hasData(key));
+  const byName = new Map<string, ComponentInfo[]>();
+  for (const info of registry.all()) {
+    if (registry.declarers(info.key).length === 0) continue;
+    byName.set(info.name, [...(byName.get(info.name) ?? []), info]);
+  }
+  for (const [name, rivals] of byName) {
+    if (rivals.length < 2) continue;
+    const parts = rivals.map((r) =>
+      `"${registry.displayName(r.key)}" ${describeSchema(r.fields)}, declared by ${
+        registry.declarers(r.key).join(", ")
+      }`
+    );
+    const newest = rivals.map((r) => registry.declarers(r.key)).flat().sort().at(-1)!;
+    warnings.push({
+      id: `rivals ${rivals.map((r) => r.key).join(" ")}`,
+      file: newest,
+      message: `Component "${name}" is defined differently in two places, so these are separate ` +
+        `components that share no data: ${parts.join("; ")}. To share one, import it from ` +
+        `the module that defines it`,
+    });
+  }
+  return warnings;
+}

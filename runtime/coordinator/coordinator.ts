@@ -1,0 +1,416 @@
+/**
+ * The coordinator: owns the world and runs the tick of DESIGN §5 —
+ * structural commands from the previous tick first, then the stages of the
+ * conflict graph (systems within a stage at once, each in its own process),
+ * shipping only granted columns and merging only validated, changed,
+ * written columns.
+ *
+ * It also keeps what a script costs the trusted side within budgets: the
+ * entities, component bytes and archetypes its commands create. A command
+ * over a budget is discarded with the rest of that script's commands for the
+ * tick, and the script is killed for "budget"; the world never pays for it.
+ *
+ * @module
+ */
+import type { Manifest } from "../roles/mod.ts";
+import { ManifestError } from "../protocol/mod.ts";
+import { buildSchedule } from "../ecs/mod.ts";
+import type { LiveChild } from "../supervision/mod.ts";
+import type { ScriptSlot } from "../supervision/mod.ts";
+import { validateResult, type ValidCommand } from "./result_validation.ts";
+import { TickStats } from "./tick_stats.ts";
+import type { ComponentInfo } from "../ecs/mod.ts";
+import { reconcileComponents, resolveComponents } from "./component_reconcile.ts";
+import type { RowSet, World } from "../ecs/mod.ts";
+
+/** Coordinator settings. */
+export interface CoordinatorOptions {
+  /** Tick rate; 0 runs ticks back to back. @default 60 */
+  hz: number;
+  /** How long a system may take to answer a tick. @default 250 */
+  deadlineMs: number;
+  /** Ids a spawning system may hand out per tick. @default 256 */
+  maxSpawnsPerTick: number;
+  /** Ids a system's `init` may hand out. @default 10000 */
+  maxInitSpawns: number;
+  /** Structural commands accepted from one system per tick. @default 10000 */
+  maxCommandsPerTick: number;
+  /** Live entities one script may have spawned. @default 100000 */
+  maxEntitiesPerScript: number;
+  /**
+   * Component bytes one script may make the world hold: its entities'
+   * components, components it attached elsewhere, and the overhead of the
+   * archetypes its commands created. @default 64 MiB
+   */
+  maxComponentBytesPerScript: number;
+  /** Live archetypes (distinct component sets) one script's commands may have created. @default 256 */
+  maxArchetypesPerScript: number;
+  /** The init budget: how long `init` may take before the script is killed for "deadline". @default 3000 */
+  initBudgetMs: number;
+}
+
+/** Defaults for {@linkcode CoordinatorOptions}. */
+export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.freeze({
+  hz: 60,
+  deadlineMs: 250,
+  maxSpawnsPerTick: 256,
+  maxInitSpawns: 10_000,
+  maxCommandsPerTick: 10_000,
+  maxEntitiesPerScript: 100_000,
+  maxComponentBytesPerScript: 64 * 1024 * 1024,
+  maxArchetypesPerScript: 256,
+  initBudgetMs: 3000,
+});
+
+/** What the world owner allows beyond the grants: who may write which component. */
+export interface WorldPolicy {
+  /** Null when script `file` may write `component`; otherwise why not (names the rule). */
+  writeRefusal(file: string, component: ComponentInfo): string | null;
+}
+
+/** A world with no rules of its own: the grants decide. */
+export const OPEN_POLICY: WorldPolicy = Object.freeze({ writeRefusal: () => null });
+
+const EMPTY_ROWS: RowSet = Object.freeze({ archetypes: [], count: 0 });
+
+const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+
+/** Owns the world state and advances it tick by tick. */
+export class Coordinator {
+  world: World;
+  tick: number;
+  readonly stats = new TickStats();
+  readonly #options: Readonly<CoordinatorOptions>;
+  readonly #policy: WorldPolicy;
+  readonly #slots: () => readonly ScriptSlot[];
+  #queued = new Map<ScriptSlot, ValidCommand[]>();
+  #lastSlots: readonly ScriptSlot[] | null = null;
+  readonly #warned = new Set<string>();
+
+  constructor(
+    world: World,
+    startTick: number,
+    slots: () => readonly ScriptSlot[],
+    options: Readonly<CoordinatorOptions>,
+    policy: WorldPolicy = OPEN_POLICY,
+  ) {
+    this.world = world;
+    this.tick = startTick;
+    this.#slots = slots;
+    this.#options = options;
+    this.#policy = policy;
+  }
+
+  /** Seconds per tick, fixed so that runs are deterministic. */
+  get dt(): number {
+    return 1 / (this.#options.hz > 0 ? this.#options.hz : 60);
+  }
+
+  /**
+   * Checks a new script's manifest against the world owner's rules: every
+   * component it writes must be one the owner lets it write. Throws
+   * ManifestError naming the rule. (Other scripts never make a manifest
+   * fail: a name or component another script uses is not a conflict.)
+   */
+  checkManifest(manifest: Manifest, file: string): void {
+    for (const name of manifest.writes) {
+      const info = this.world.registry.resolve({
+        name,
+        schema: manifest.components[name]!,
+        module: manifest.modules[name] ?? null,
+      });
+      const refusal = this.#policy.writeRefusal(file, info);
+      if (refusal) throw new ManifestError(`Script "${file}" may not write "${name}": ${refusal}`);
+    }
+  }
+
+  /** Swaps in started, restarted and reloaded scripts; a tick boundary. */
+  commitPending(): void {
+    const slots = this.#slots();
+    let changed = false;
+    if (slots !== this.#lastSlots) {
+      // A script file was added or deleted: a deleted one no longer declares its components.
+      this.#lastSlots = slots;
+      changed = this.world.registry.retain(new Set(slots.map((s) => s.file)));
+    }
+    for (const slot of slots) {
+      const child = slot.commitPending();
+      if (!child) continue;
+      resolveComponents(this.world, slot.file, child);
+      changed = true;
+    }
+    if (!changed) return;
+    for (const warning of reconcileComponents(this.world)) {
+      if (this.#warned.has(warning.id)) continue;
+      this.#warned.add(warning.id);
+      const slot = slots.find((s) => s.file === warning.file) ?? slots[0];
+      slot?.recordWarning(warning.message);
+    }
+  }
+
+  /**
+   * Runs every `init` hook (fresh worlds only) at the same time, each within
+   * the init budget, then applies what they queued in declaration order.
+   */
+  async init(): Promise<void> {
+    this.commitPending();
+    const runs: {
+      slot: ScriptSlot;
+      reserved: Uint32Array | null;
+      used: Promise<Set<number> | null>;
+    }[] = [];
+    for (const slot of this.#slots()) {
+      const child = slot.active;
+      if (!child?.manifest.hasInit) continue;
+      const reserved = child.manifest.spawns
+        ? this.world.allocator.reserve(this.#options.maxInitSpawns)
+        : null;
+      const budget = this.#options.initBudgetMs;
+      const used = slot.request(
+        { t: "init", reserve: reserved ? u8(reserved) : new Uint8Array(0) },
+        budget,
+        (result) => this.#accept(slot, child, 0, EMPTY_ROWS, reserved, result),
+      ).then((outcome) => {
+        if (outcome.kind === "timeout") {
+          slot.kill("deadline", `spent more than ${budget} ms in init (its init budget)`);
+        }
+        return outcome.kind === "result" ? outcome.value : null;
+      });
+      runs.push({ slot, reserved, used });
+    }
+    // Unused ids go back in declaration order, whatever order the inits finished in.
+    for (const run of runs) this.#release(run.reserved, await run.used);
+    this.#applyCommands();
+  }
+
+  /** Runs one tick; returns its duration in ms. */
+  async step(): Promise<number> {
+    const started = performance.now();
+    this.tick++;
+    this.commitPending();
+    this.#applyCommands();
+    for (const slot of this.#slots()) slot.logsThisTick = 0;
+    const systems = this.#slots()
+      // A child being killed gets no more ticks: whatever it would send is excess.
+      .filter((s) => s.active?.manifest.hasRun && s.active.killReason === null)
+      .map((slot) => {
+        const child = slot.active!;
+        const keys = (names: readonly string[]) => names.map((n) => child.components.get(n)!.key);
+        return {
+          slot,
+          child,
+          name: slot.name,
+          reads: keys(child.manifest.reads),
+          writes: keys(child.manifest.writes),
+        };
+      });
+    const { stages } = buildSchedule(systems);
+    for (const stage of stages) {
+      const outcomes = await Promise.all(
+        stage.map(({ slot, child }) => this.#runSystem(slot, child)),
+      );
+      // In declaration order, so that the next reservations do not depend on who answered first.
+      for (const o of outcomes) this.#release(o.reserved, o.used);
+    }
+    const ms = performance.now() - started;
+    this.stats.record(ms, started);
+    return ms;
+  }
+
+  async #runSystem(
+    slot: ScriptSlot,
+    child: LiveChild,
+  ): Promise<{ reserved: Uint32Array | null; used: Set<number> | null }> {
+    const m = child.manifest;
+    const names = [...new Set([...m.reads, ...m.writes])];
+    const infos = names.map((n) => child.components.get(n)!);
+    const rows = infos.length > 0 ? this.world.query(infos.map((c) => c.key)) : EMPTY_ROWS;
+    const columns: Record<string, Record<string, Uint8Array>> = {};
+    for (const info of infos) {
+      const fields: Record<string, Uint8Array> = {};
+      for (const f of info.fields) {
+        fields[f.name] = rows.count > 0
+          ? this.world.gatherColumn(rows, info.key, f.name)
+          : new Uint8Array(0);
+      }
+      columns[info.name] = fields;
+    }
+    const reserved = m.spawns ? this.world.allocator.reserve(this.#options.maxSpawnsPerTick) : null;
+    const tick = this.tick;
+    const outcome = await slot.request(
+      {
+        t: "tick",
+        tick,
+        dt: this.dt,
+        count: rows.count,
+        entities: rows.count > 0 ? this.world.gatherEntities(rows) : new Uint8Array(0),
+        columns,
+        ...(reserved ? { reserve: u8(reserved) } : {}),
+      },
+      this.#options.deadlineMs,
+      (result) => this.#accept(slot, child, tick, rows, reserved, result),
+    );
+    let used: Set<number> | null = null;
+    if (outcome.kind === "result") used = outcome.value;
+    else if (outcome.kind === "timeout" || outcome.kind === "busy") slot.recordMiss(tick);
+    return { reserved, used };
+  }
+
+  /** Validates and merges a result; returns the reserved ids its spawns used. */
+  #accept(
+    slot: ScriptSlot,
+    child: LiveChild,
+    tick: number,
+    rows: RowSet,
+    reserved: Uint32Array | null,
+    raw: unknown,
+  ): Set<number> | null {
+    let shipped: Set<number> | null = null;
+    const validation = validateResult(raw, {
+      script: slot.name,
+      manifest: child.manifest,
+      tick,
+      rows,
+      reserved,
+      component: (name) => child.components.get(name),
+      mayTouch: (id) => {
+        if (this.world.owners.ownerOf(id) === slot.file) return true;
+        shipped ??= shippedIds(rows);
+        return shipped.has(id);
+      },
+      maxCommands: this.#options.maxCommandsPerTick,
+    });
+    if (!validation.ok) {
+      for (const v of validation.violations) slot.recordViolation(tick, v);
+      slot.recordViolatingTick();
+      return null;
+    }
+    const { result } = validation;
+    slot.recordOnTime();
+    if (result.error) {
+      slot.recordError(result.error);
+      return null;
+    }
+    for (const c of result.changed) this.world.scatterColumn(rows, c.component, c.field, c.bytes);
+    if (result.commands.length > 0) {
+      const queue = this.#queued.get(slot) ?? [];
+      queue.push(...result.commands);
+      this.#queued.set(slot, queue);
+    }
+    return result.usedIds;
+  }
+
+  #release(reserved: Uint32Array | null, used: Set<number> | null): void {
+    if (!reserved) return;
+    this.world.allocator.release(used ? reserved.filter((id) => !used.has(id)) : reserved);
+  }
+
+  /**
+   * Applies queued structural commands in declaration order, then command
+   * order, within each script's budgets.
+   */
+  #applyCommands(): void {
+    if (this.#queued.size === 0) return;
+    const queued = this.#queued;
+    this.#queued = new Map();
+    const order = [...queued.keys()].sort((a, b) => (a.file < b.file ? -1 : 1));
+    const unspawned: number[] = [];
+    for (const slot of order) {
+      const commands = queued.get(slot)!;
+      for (let i = 0; i < commands.length; i++) {
+        const c = commands[i]!;
+        const over = this.#overBudget(slot.file, c);
+        if (over !== null) {
+          // The excess is discarded: this command and the rest of the script's queue.
+          for (const rest of commands.slice(i)) if (rest.op === "spawn") unspawned.push(rest.id);
+          slot.recordViolation(
+            this.tick,
+            `Cannot apply the commands of script "${slot.name}": ${over}`,
+          );
+          slot.kill("budget", over);
+          break;
+        }
+        this.#apply(slot, c, unspawned);
+      }
+    }
+    this.world.allocator.release(unspawned);
+  }
+
+  #apply(slot: ScriptSlot, c: ValidCommand, unspawned: number[]): void {
+    const file = slot.file;
+    switch (c.op) {
+      case "spawn":
+        if (!this.world.spawn(c.id, c.components, file)) unspawned.push(c.id);
+        return;
+      case "despawn": {
+        const refusal = this.#despawnRefusal(file, c.id);
+        if (refusal) slot.recordViolation(this.tick, `Cannot despawn entity ${c.id}: ${refusal}`);
+        else this.world.despawn(c.id);
+        return;
+      }
+      case "add":
+        this.world.add(c.id, c.component, c.values, file);
+        return;
+      case "remove":
+        this.world.remove(c.id, c.component, file);
+        return;
+    }
+  }
+
+  /** Why `file` may not despawn `id`: it holds a component the owner lets only others write. */
+  #despawnRefusal(file: string, id: number): string | null {
+    for (const key of this.world.componentsOf(id) ?? []) {
+      const info = this.world.registry.get(key);
+      const refusal = info && this.#policy.writeRefusal(file, info);
+      if (refusal) return `it holds "${info.name}", and ${refusal}`;
+    }
+    return null;
+  }
+
+  /** Why a command would take its script over a budget, or null. */
+  #overBudget(file: string, c: ValidCommand): string | null {
+    const o = this.#options;
+    const usage = this.world.usage(file);
+    let cost = 0;
+    let createsArchetype = false;
+    if (c.op === "spawn") {
+      if (usage.entities >= o.maxEntitiesPerScript) {
+        return `it owns ${usage.entities} entities, the limit is ${o.maxEntitiesPerScript}`;
+      }
+      const keys = Object.keys(c.components);
+      cost = this.world.spawnCost(keys);
+      createsArchetype = this.world.createsArchetype(keys);
+    } else if (c.op === "add") {
+      cost = this.world.addCost(c.id, c.component);
+      const current = this.world.componentsOf(c.id);
+      createsArchetype = cost > 0 && current !== null &&
+        this.world.createsArchetype([...current, c.component]);
+    } else if (c.op === "remove") {
+      createsArchetype = this.world.removeCreatesArchetype(c.id, c.component);
+    }
+    if (createsArchetype && usage.archetypes >= o.maxArchetypesPerScript) {
+      return `its commands created ${usage.archetypes} distinct component sets (archetypes), ` +
+        `the limit is ${o.maxArchetypesPerScript}`;
+    }
+    if (usage.bytes + cost > o.maxComponentBytesPerScript) {
+      return `it would make the world hold ${mib(usage.bytes + cost)} of its component data, ` +
+        `the limit is ${mib(o.maxComponentBytesPerScript)}`;
+    }
+    return null;
+  }
+
+  /** Structural commands not yet applied (they are applied before saving). */
+  flushCommands(): void {
+    this.#applyCommands();
+  }
+}
+
+function shippedIds(rows: RowSet): Set<number> {
+  const ids = new Set<number>();
+  for (const a of rows.archetypes) for (let i = 0; i < a.length; i++) ids.add(a.entities[i]!);
+  return ids;
+}
+
+function u8(ids: Uint32Array): Uint8Array {
+  return new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
+}

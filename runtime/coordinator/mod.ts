@@ -1,0 +1,10 @@
+/**
+ * The tick of DESIGN §5: gather, ship, validate, merge, ownership and
+ * budgets, against a runner interface so that it runs without processes.
+ *
+ * @module
+ */
+export { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
+export type { WorldPolicy } from "./coordinator.ts";
+export { validateResult } from "./result_validation.ts";
+export type { TickPercentiles } from "./tick_stats.ts";

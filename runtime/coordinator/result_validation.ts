@@ -1,0 +1,271 @@
+/**
+ * Checks a child's `result` against what the script was granted, before
+ * anything reaches the world. The child is untrusted: this is where the
+ * grants are enforced (the in-child host only gives honest scripts early,
+ * readable errors). Any violation drops the whole result.
+ *
+ * - Columns: only fields of components in the script's writes, exactly the
+ *   length of the rows it was shipped, and every value in range for its
+ *   type (finite floats, 0 or 1 for bools).
+ * - Commands (with `spawns: true`): spawns only of ids reserved for it this
+ *   tick; despawn, add and remove only of entities it was shipped this tick
+ *   or spawned itself (DESIGN §5); only components in its writes.
+ *
+ * Every string a child sent is quoted truncated in messages
+ * (sandbox/untrusted_text.ts).
+ *
+ * @module
+ */
+import type { FieldInfo } from "../../std/mod.ts";
+import type { Manifest } from "../roles/mod.ts";
+import type { WireError } from "../protocol/mod.ts";
+import { quoteUntrusted } from "../protocol/mod.ts";
+import { firstNonFiniteF32 } from "./_f32_scan.ts";
+import { type ComponentInfo, flattenComponentValue } from "../ecs/mod.ts";
+import { type FlatValues, type RowSet, World } from "../ecs/mod.ts";
+
+/** A structural command that passed validation; components by storage key. */
+export type ValidCommand =
+  | { op: "spawn"; id: number; components: Record<string, FlatValues> }
+  | { op: "despawn"; id: number }
+  | { op: "add"; id: number; component: string; values: FlatValues }
+  | { op: "remove"; id: number; component: string };
+
+/** A result that may be merged: changed columns (by storage key) and queued commands. */
+export interface ValidResult {
+  changed: { component: string; field: string; bytes: Uint8Array }[];
+  commands: ValidCommand[];
+  /** Ids from the reservation that a spawn used. */
+  usedIds: Set<number>;
+  /** An exception the script's code threw (its result is empty). */
+  error: WireError | null;
+}
+
+/** What the validator needs to know about the tick. */
+export interface ResultContext {
+  script: string;
+  manifest: Manifest;
+  tick: number;
+  rows: RowSet;
+  reserved: Uint32Array | null;
+  /** The script's component of a name in its manifest. */
+  component(name: string): ComponentInfo | undefined;
+  /** Whether the script may despawn or change the structure of entity `id`: it was shipped it this tick or spawned it. */
+  mayTouch(id: number): boolean;
+  /** Most commands accepted in one result. */
+  maxCommands: number;
+}
+
+/** Either a mergeable result or the list of violations it contained. */
+export type Validation = { ok: true; result: ValidResult } | { ok: false; violations: string[] };
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+
+/** The keys a result may have; anything else is a forged frame. */
+const RESULT_KEYS = new Set(["t", "tick", "changed", "commands", "error"]);
+
+/** Most violations reported from one result: the rest are counted in the first ones. */
+const MAX_VIOLATIONS = 20;
+
+/**
+ * The row of the first value in a column that does not fit its field type
+ * (NaN or ±Infinity in a float field, anything but 0 or 1 in a bool), or -1.
+ * Integer columns need no check: their bytes hold only in-range values.
+ */
+export function firstInvalidRow(field: FieldInfo, bytes: Uint8Array): number {
+  if (field.type === "bool") {
+    for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 1) return i;
+    return -1;
+  }
+  if (
+    field.type !== "f32" && field.type !== "vec3" && field.type !== "quat" &&
+    field.type !== "f64"
+  ) return -1;
+  // A bin off its type's boundary is copied first (a memcpy), which beats a DataView by half.
+  if (field.type === "f64") {
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : alignedScratch(bytes);
+    const view = new Float64Array(aligned.buffer, aligned.byteOffset, bytes.length / 8);
+    // x - x is 0 for every finite number and NaN for NaN and both infinities.
+    for (let i = 0; i < view.length; i++) if (view[i]! - view[i]! !== 0) return i;
+    return -1;
+  }
+  const i = firstNonFiniteF32(bytes);
+  return i < 0 ? -1 : Math.floor(i / field.width);
+}
+
+let scratch = new Uint8Array(0);
+
+/** A copy of `bytes` at offset 0 of a buffer kept between calls (valid until the next). */
+function alignedScratch(bytes: Uint8Array): Uint8Array {
+  if (scratch.length < bytes.length) scratch = new Uint8Array(bytes.length * 2);
+  scratch.set(bytes);
+  return scratch.subarray(0, bytes.length);
+}
+
+/** Validates a decoded `result` frame. */
+export function validateResult(raw: unknown, ctx: ResultContext): Validation {
+  const violations: string[] = [];
+  const deny = (message: string) => {
+    if (violations.length < MAX_VIOLATIONS) violations.push(message);
+  };
+  const who = `script "${ctx.script}"`;
+  const q = quoteUntrusted;
+  if (!isRecord(raw)) return { ok: false, violations: [`Malformed result from ${who}`] };
+  if (raw.tick !== ctx.tick) {
+    return {
+      ok: false,
+      violations: [`Result from ${who} is for tick ${q(raw.tick)}, expected ${ctx.tick}`],
+    };
+  }
+  const extra = Object.keys(raw).find((k) => !RESULT_KEYS.has(k));
+  if (extra !== undefined) {
+    return { ok: false, violations: [`Result from ${who} has an unknown field ${q(extra)}`] };
+  }
+  const error = raw.error;
+  if (error !== null && error !== undefined) {
+    const e = isRecord(error) ? error : {};
+    const wire: WireError = {
+      name: String(e.name ?? "Error").slice(0, 128),
+      message: String(e.message ?? "").slice(0, 8192),
+      stack: typeof e.stack === "string" ? e.stack.slice(0, 8192) : null,
+    };
+    // The host refused an out-of-grant call inside the child: a violation, self-reported.
+    if (wire.name === "GrantViolationError") {
+      return { ok: false, violations: [`${who} reported: ${q(wire.message, 512)}`] };
+    }
+    return { ok: true, result: { changed: [], commands: [], usedIds: new Set(), error: wire } };
+  }
+
+  const result: ValidResult = { changed: [], commands: [], usedIds: new Set(), error: null };
+  const writes = new Set(ctx.manifest.writes);
+  const changed = raw.changed ?? {};
+  if (!isRecord(changed)) deny(`Malformed "changed" in the result from ${who}`);
+  else {
+    for (const [component, fields] of Object.entries(changed)) {
+      if (!writes.has(component)) {
+        deny(
+          `Cannot write component ${q(component)} from ${who}: it is not in the script's writes`,
+        );
+        continue;
+      }
+      const info = ctx.component(component)!;
+      if (!isRecord(fields)) {
+        deny(`Malformed columns of "${component}" from ${who}`);
+        continue;
+      }
+      for (const [field, bytes] of Object.entries(fields)) {
+        const f = info.fields.find((x) => x.name === field);
+        const expected = f ? World.columnBytes(f, ctx.rows) : 0;
+        if (!f) {
+          deny(
+            `Cannot write field "${component}".${
+              q(field)
+            } from ${who}: the component has no such field`,
+          );
+        } else if (!(bytes instanceof Uint8Array) || bytes.length !== expected) {
+          deny(
+            `Column "${component}.${field}" from ${who} has ${
+              bytes instanceof Uint8Array ? bytes.length : "no"
+            } bytes, expected ${expected}`,
+          );
+        } else {
+          const row = firstInvalidRow(f, bytes);
+          if (row >= 0) {
+            deny(
+              `Column "${component}.${field}" from ${who} holds a value that is not ${
+                f.type === "bool" ? "0 or 1" : "a finite number"
+              } at row ${row}: fields of type ${f.type} must hold ${
+                f.type === "bool" ? "booleans" : "finite numbers"
+              }`,
+            );
+          } else result.changed.push({ component: info.key, field, bytes });
+        }
+      }
+    }
+  }
+
+  const commands = raw.commands ?? [];
+  if (!Array.isArray(commands)) deny(`Malformed "commands" in the result from ${who}`);
+  else if (commands.length > ctx.maxCommands) {
+    deny(
+      `Script "${ctx.script}" queued ${commands.length} commands in one tick; the limit is ${ctx.maxCommands}`,
+    );
+  } else if (commands.length > 0 && !ctx.manifest.spawns) {
+    deny(`Cannot change entities from ${who}: its manifest does not declare spawns: true`);
+  } else {
+    const reserved = new Set(ctx.reserved ?? []);
+    const attachable = (component: unknown, action: string): ComponentInfo | null => {
+      if (typeof component !== "string" || !writes.has(component)) {
+        deny(
+          `Cannot ${action} component ${
+            q(component)
+          } from ${who}: it is not in the script's writes`,
+        );
+        return null;
+      }
+      return ctx.component(component)!;
+    };
+    const values = (info: ComponentInfo, v: unknown): FlatValues | null => {
+      const flat = flattenComponentValue(info, v ?? {});
+      if (typeof flat === "string") {
+        deny(`Invalid value from ${who}: ${flat}`);
+        return null;
+      }
+      return flat;
+    };
+    /** Entities it may restructure: shipped, spawned before, or spawned earlier in this result. */
+    const touchable = (id: number, action: string): boolean => {
+      if (result.usedIds.has(id) || ctx.mayTouch(id)) return true;
+      deny(
+        `Cannot ${action} entity ${id} from ${who}: it was not shipped to the script this tick ` +
+          `and the script did not spawn it`,
+      );
+      return false;
+    };
+    for (const c of commands) {
+      if (
+        !Array.isArray(c) || typeof c[1] !== "number" || !Number.isInteger(c[1]) || c[1] < 0 ||
+        c[1] > 0xffffffff
+      ) {
+        deny(`Malformed command from ${who}`);
+        continue;
+      }
+      const [op, id] = c as [unknown, number];
+      if (op === "spawn") {
+        if (!reserved.has(id) || result.usedIds.has(id)) {
+          deny(`Cannot spawn entity ${id} from ${who}: the id was not reserved for it this tick`);
+          continue;
+        }
+        result.usedIds.add(id);
+        if (!isRecord(c[2])) {
+          deny(`Malformed spawn from ${who}`);
+          continue;
+        }
+        const components: Record<string, FlatValues> = {};
+        for (const [name, v] of Object.entries(c[2])) {
+          const info = attachable(name, "attach");
+          const flat = info && values(info, v);
+          if (info && flat) components[info.key] = flat;
+        }
+        result.commands.push({ op: "spawn", id, components });
+      } else if (op === "despawn") {
+        if (touchable(id, "despawn")) result.commands.push({ op: "despawn", id });
+      } else if (op === "add") {
+        const info = attachable(c[2], "attach");
+        const flat = info && values(info, c[3]);
+        if (info && flat && touchable(id, `attach "${info.name}" to`)) {
+          result.commands.push({ op: "add", id, component: info.key, values: flat });
+        }
+      } else if (op === "remove") {
+        const info = attachable(c[2], "remove");
+        if (info && touchable(id, `remove "${info.name}" from`)) {
+          result.commands.push({ op: "remove", id, component: info.key });
+        }
+      } else {
+        deny(`Unknown command ${q(op, 32)} from ${who}`);
+      }
+    }
+  }
+  return violations.length > 0 ? { ok: false, violations } : { ok: true, result };
+}

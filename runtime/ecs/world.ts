@@ -1,0 +1,405 @@
+/**
+ * The ECS world: entities, archetype tables, the component registry and who
+ * owns and pays for what. It lives only in the coordinator; scripts see
+ * copies of the columns they were granted. Components are addressed by their
+ * storage key (see component_registry.ts), never by a bare name.
+ *
+ * @module
+ */
+import type { FieldInfo } from "../../std/mod.ts";
+import { Archetype, archetypeKey, type ColumnArray } from "./archetype.ts";
+import { ComponentRegistry } from "./component_registry.ts";
+import { EntityAllocator } from "./entity_allocator.ts";
+import { EntityOwners, type Usage } from "./entity_owners.ts";
+
+/** Field values by field name, already flattened to numbers. */
+export type FlatValues = Record<string, readonly number[]>;
+
+/** The rows a query matched at one moment, in a fixed order. */
+export interface RowSet {
+  readonly archetypes: readonly Archetype[];
+  readonly count: number;
+}
+
+/** One entity as written by `--dump`: components by display name. */
+export interface DumpedEntity {
+  id: number;
+  components: Record<string, Record<string, number | boolean | number[]>>;
+}
+
+/**
+ * What an archetype costs beyond its rows, charged to the script whose
+ * command created it: a JavaScript object per column plus bookkeeping.
+ */
+export function archetypeOverheadBytes(columns: number): number {
+  return 512 + columns * 256;
+}
+
+function bytesOf(data: ColumnArray, start: number, end: number): Uint8Array {
+  const b = data.BYTES_PER_ELEMENT;
+  return new Uint8Array(data.buffer, data.byteOffset + start * b, (end - start) * b);
+}
+
+/** Entities, their components, and the tables that hold them. */
+export class World {
+  readonly registry = new ComponentRegistry();
+  allocator = new EntityAllocator();
+  readonly owners = new EntityOwners();
+  readonly #archetypes = new Map<string, Archetype>();
+  readonly #archOf: (Archetype | undefined)[] = [];
+  readonly #rowOf: number[] = [];
+  #count = 0;
+
+  /** Live entities. */
+  get entityCount(): number {
+    return this.#count;
+  }
+
+  /** Live archetypes (empty ones are freed). */
+  get archetypeCount(): number {
+    return this.#archetypes.size;
+  }
+
+  isAlive(id: number): boolean {
+    return this.allocator.isAlive(id);
+  }
+
+  /** The component keys of a live entity, or null. */
+  componentsOf(id: number): readonly string[] | null {
+    return this.isAlive(id) ? this.#archOf[id & 0xffffff]!.components : null;
+  }
+
+  /** What a script's spawns and attachments cost, and the archetypes it created. */
+  usage(file: string): Readonly<Usage> {
+    return this.owners.usage(file);
+  }
+
+  #stride(key: string): number {
+    return this.registry.get(key)?.stride ?? 0;
+  }
+
+  /** The bytes a script would pay to spawn an entity with `keys` (a new archetype included). */
+  spawnCost(keys: readonly string[]): number {
+    return keys.reduce((n, k) => n + this.#stride(k), 0) + this.#newArchetypeCost(keys);
+  }
+
+  /** The bytes attaching `key` to `id` would cost (0 when it already has it). */
+  addCost(id: number, key: string): number {
+    const current = this.componentsOf(id);
+    if (current === null || current.includes(key)) return 0;
+    return this.#stride(key) + this.#newArchetypeCost([...current, key]);
+  }
+
+  /** Whether moving `id` to a set without `key` would create an archetype. */
+  removeCreatesArchetype(id: number, key: string): boolean {
+    const current = this.componentsOf(id);
+    if (current === null || !current.includes(key)) return false;
+    return !this.#archetypes.has(archetypeKey(current.filter((c) => c !== key)));
+  }
+
+  /** Whether an entity with exactly `keys` would need a new archetype. */
+  createsArchetype(keys: readonly string[]): boolean {
+    return !this.#archetypes.has(archetypeKey(keys));
+  }
+
+  #newArchetypeCost(keys: readonly string[]): number {
+    if (!this.createsArchetype(keys)) return 0;
+    let columns = 1;
+    for (const k of keys) columns += this.registry.get(k)?.fields.length ?? 0;
+    return archetypeOverheadBytes(columns);
+  }
+
+  #archetype(keys: readonly string[], creator: string | null): Archetype {
+    const key = archetypeKey(keys);
+    let arch = this.#archetypes.get(key);
+    if (!arch) {
+      const infos = keys.map((k) => {
+        const info = this.registry.get(k);
+        if (!info) throw new TypeError(`Unknown component "${k}"`);
+        return info;
+      });
+      arch = new Archetype(infos, creator);
+      this.#archetypes.set(key, arch);
+      this.owners.archetype(creator, archetypeOverheadBytes(arch.columnCount), 1);
+    }
+    return arch;
+  }
+
+  #place(id: number, arch: Archetype, row: number): void {
+    this.#archOf[id & 0xffffff] = arch;
+    this.#rowOf[id & 0xffffff] = row;
+  }
+
+  #removeRow(arch: Archetype, row: number): void {
+    const moved = arch.swapRemove(row);
+    if (moved !== null) this.#rowOf[moved & 0xffffff] = row;
+    if (arch.length === 0) this.#free(arch);
+  }
+
+  /** An empty archetype is dropped, so add/remove churn through new sets cannot pile them up. */
+  #free(arch: Archetype): void {
+    this.#archetypes.delete(arch.key);
+    this.owners.archetype(arch.creator, archetypeOverheadBytes(arch.columnCount), -1);
+  }
+
+  #setValues(arch: Archetype, row: number, component: string, values: FlatValues): void {
+    for (const [field, value] of Object.entries(values)) {
+      const col = arch.columns.get(component)?.get(field);
+      if (col) col.data.set(value as number[], row * col.field.width);
+    }
+  }
+
+  /**
+   * Spawns a reserved id with components (by key, fields flattened), owned by
+   * script file `by`. Returns false when the id is not a free reservation.
+   */
+  spawn(id: number, components: Record<string, FlatValues>, by: string | null = null): boolean {
+    const keys = Object.keys(components);
+    if (!this.allocator.activate(id)) return false;
+    const arch = this.#archetype(keys, by);
+    const row = arch.push(id);
+    this.#place(id, arch, row);
+    for (const key of keys) this.#setValues(arch, row, key, components[key]!);
+    this.#count++;
+    this.owners.spawned(id, by, keys.reduce((n, k) => n + this.#stride(k), 0));
+    return true;
+  }
+
+  /** Removes a live entity; false when it is not alive. */
+  despawn(id: number): boolean {
+    if (!this.isAlive(id)) return false;
+    const index = id & 0xffffff;
+    const arch = this.#archOf[index]!;
+    this.owners.despawned(id, arch.components.map((key) => ({ key, bytes: this.#stride(key) })));
+    this.#removeRow(arch, this.#rowOf[index]!);
+    this.#archOf[index] = undefined;
+    this.allocator.free(id);
+    this.#count--;
+    return true;
+  }
+
+  #move(id: number, keys: readonly string[], by: string | null): { arch: Archetype; row: number } {
+    const index = id & 0xffffff;
+    const from = this.#archOf[index]!;
+    const fromRow = this.#rowOf[index]!;
+    const to = this.#archetype(keys, by);
+    const row = to.push(id);
+    to.copyRow(from, fromRow, row);
+    this.#place(id, to, row);
+    this.#removeRow(from, fromRow);
+    return { arch: to, row };
+  }
+
+  /**
+   * Attaches or sets a component on a live entity, paid for by script file
+   * `by`; false when it is not alive.
+   */
+  add(id: number, component: string, values: FlatValues, by: string | null = null): boolean {
+    if (!this.isAlive(id)) return false;
+    const index = id & 0xffffff;
+    let arch = this.#archOf[index]!;
+    let row = this.#rowOf[index]!;
+    if (!arch.has(component)) {
+      ({ arch, row } = this.#move(id, [...arch.components, component], by));
+      this.owners.attached(id, component, by, this.#stride(component));
+    }
+    this.#setValues(arch, row, component, values);
+    return true;
+  }
+
+  /** Detaches a component; false when the entity is not alive or lacks it. */
+  remove(id: number, component: string, by: string | null = null): boolean {
+    if (!this.isAlive(id)) return false;
+    const arch = this.#archOf[id & 0xffffff]!;
+    if (!arch.has(component)) return false;
+    this.owners.detached(id, component, this.#stride(component));
+    this.#move(id, arch.components.filter((c) => c !== component), by);
+    return true;
+  }
+
+  /** Whether any entity holds component `key`. */
+  hasData(key: string): boolean {
+    for (const arch of this.#archetypes.values()) if (arch.has(key) && arch.length > 0) return true;
+    return false;
+  }
+
+  /**
+   * Gives every entity holding component `from` the component `to`, its
+   * fields copied by name (a field whose type changed starts at its
+   * default), and unless `keepSource` removes `from`. Entities that already
+   * hold `to` keep their values. For schema changes: data follows its
+   * component's new definition and is never reinterpreted in place.
+   */
+  migrateComponent(from: string, to: string, keepSource: boolean): number {
+    const target = this.registry.get(to);
+    if (!target || from === to) return 0;
+    let moved = 0;
+    for (const arch of [...this.#archetypes.values()]) {
+      if (!arch.has(from)) continue;
+      const keys = arch.components.filter((k) => keepSource || k !== from);
+      if (!keys.includes(to)) keys.push(to);
+      const into = this.#archetype(keys, null);
+      if (into === arch) continue;
+      const hadTarget = arch.has(to);
+      while (arch.length > 0) {
+        const row = arch.length - 1;
+        const id = arch.entities[row]!;
+        const at = into.push(id);
+        into.copyRow(arch, row, at);
+        if (!hadTarget) {
+          for (const field of target.fields) {
+            const src = arch.columns.get(from)?.get(field.name);
+            const dst = into.columns.get(to)!.get(field.name)!;
+            if (!src || src.field.type !== field.type) continue;
+            const w = field.width;
+            dst.data.set(src.data.subarray(row * w, row * w + w) as never, at * w);
+          }
+        }
+        this.#place(id, into, at);
+        arch.length--;
+        moved++;
+      }
+      this.#free(arch);
+    }
+    this.recount();
+    return moved;
+  }
+
+  /** Adds up every script's usage again from the tables (after a restore or a migration). */
+  recount(): void {
+    this.owners.resetTotals();
+    for (const arch of this.#archetypes.values()) {
+      this.owners.archetype(arch.creator, archetypeOverheadBytes(arch.columnCount), 1);
+      const parts = arch.components.map((key) => ({ key, bytes: this.#stride(key) }));
+      for (let row = 0; row < arch.length; row++) this.owners.count(arch.entities[row]!, parts);
+    }
+  }
+
+  /** The non-empty archetypes holding all `components`, in key order, and their row count. */
+  query(components: readonly string[]): RowSet {
+    const archetypes = [...this.#archetypes.values()]
+      .filter((a) => a.length > 0 && components.every((c) => a.has(c)))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { archetypes, count: archetypes.reduce((n, a) => n + a.length, 0) };
+  }
+
+  /** The entity ids of a row set, as bytes (u32 little-endian). */
+  gatherEntities(rows: RowSet): Uint8Array {
+    return this.#gather(rows, (a) => ({ data: a.entities, width: 1 }));
+  }
+
+  /** One field's column over a row set, as bytes (a view when one archetype holds it all). */
+  gatherColumn(rows: RowSet, component: string, field: string): Uint8Array {
+    return this.#gather(rows, (a) => {
+      const col = a.column(component, field);
+      return { data: col.data, width: col.field.width };
+    });
+  }
+
+  #gather(rows: RowSet, pick: (a: Archetype) => { data: ColumnArray; width: number }): Uint8Array {
+    if (rows.archetypes.length === 1) {
+      const a = rows.archetypes[0]!;
+      const { data, width } = pick(a);
+      return bytesOf(data, 0, a.length * width);
+    }
+    const parts = rows.archetypes.map((a) => {
+      const { data, width } = pick(a);
+      return bytesOf(data, 0, a.length * width);
+    });
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /** The byte length a field's column over `rows` must have. */
+  static columnBytes(field: FieldInfo, rows: RowSet): number {
+    return rows.count * field.width * field.bytes;
+  }
+
+  /** Writes a column received for `rows` back into the tables (bytes already length-checked). */
+  scatterColumn(rows: RowSet, component: string, field: string, bytes: Uint8Array): void {
+    let at = 0;
+    for (const a of rows.archetypes) {
+      const col = a.column(component, field);
+      const target = bytesOf(col.data, 0, a.length * col.field.width);
+      target.set(bytes.subarray(at, at + target.length));
+      at += target.length;
+    }
+  }
+
+  /** Every live archetype, in key order. */
+  archetypes(): Archetype[] {
+    return [...this.#archetypes.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  /** All live entities and their component values (by display name), sorted by id. */
+  dump(): DumpedEntity[] {
+    return [...this.dumpEntities()];
+  }
+
+  /**
+   * The entities of {@linkcode dump}, one at a time: a dump of a large world
+   * is written without ever holding all of it as objects.
+   */
+  *dumpEntities(): Generator<DumpedEntity> {
+    const places: { id: number; arch: Archetype; row: number }[] = [];
+    for (const arch of this.#archetypes.values()) {
+      for (let row = 0; row < arch.length; row++) {
+        places.push({ id: arch.entities[row]!, arch, row });
+      }
+    }
+    places.sort((a, b) => a.id - b.id);
+    const names = new Map<string, string>();
+    const nameOf = (key: string) => {
+      let name = names.get(key);
+      if (name === undefined) names.set(key, name = this.registry.displayName(key));
+      return name;
+    };
+    for (const { id, arch, row } of places) {
+      const components: DumpedEntity["components"] = {};
+      for (const [key, fields] of arch.columns) {
+        const value: Record<string, number | boolean | number[]> = {};
+        for (const [fieldName, col] of fields) {
+          const w = col.field.width;
+          const scalars = Array.from(col.data.subarray(row * w, row * w + w));
+          value[fieldName] = w > 1
+            ? scalars
+            : col.field.type === "bool"
+            ? scalars[0] !== 0
+            : scalars[0]!;
+        }
+        components[nameOf(key)] = value;
+      }
+      yield { id, components };
+    }
+  }
+
+  /** Re-creates an archetype's rows from saved data (ids must be live in the allocator). */
+  restoreRows(
+    components: readonly string[],
+    ids: Uint32Array,
+    columns: Record<string, Record<string, Uint8Array>>,
+    creator: string | null = null,
+  ): void {
+    if (ids.length === 0) return;
+    const arch = this.#archetype(components, creator);
+    for (const id of ids) {
+      const row = arch.push(id);
+      this.#place(id, arch, row);
+      this.#count++;
+    }
+    const start = arch.length - ids.length;
+    for (const [name, fields] of arch.columns) {
+      for (const [fieldName, col] of fields) {
+        const saved = columns[name]?.[fieldName];
+        const w = col.field.width;
+        const bytes = bytesOf(col.data, start * w, arch.length * w);
+        if (saved && saved.length === bytes.length) bytes.set(saved);
+      }
+    }
+  }
+}

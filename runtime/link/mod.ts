@@ -1,0 +1,8 @@
+/**
+ * Links: the transport between the runtime and a child (send, receive,
+ * closed), with stdio and socket implementations and one contract suite.
+ *
+ * @module
+ */
+export type { ChildExit, ChildLink, LinkHandlers } from "./link.ts";
+export { spawnStdioLink } from "./stdio_link.ts";

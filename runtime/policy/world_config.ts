@@ -1,0 +1,193 @@
+/**
+ * The world owner's configuration: which scripts are approved for which
+ * capabilities beyond the ECS. Read from `syncra.json` in the working
+ * directory, or from the `syncra` section of `deno.json`:
+ *
+ * ```json
+ * { "capabilities": { "weather.ts": { "net": ["api.example.com:443"], "storage": true } } }
+ * ```
+ *
+ * Keys are script file names relative to the scripts folder: approval
+ * follows the file the owner reviewed, not a name any script could claim.
+ *
+ * The owner may also restrict who writes a component, by name (every
+ * definition of that name) or by qualified name (`Counter@_counter.ts`, one
+ * definition):
+ *
+ * ```json
+ * { "components": { "Counter": { "writers": ["counter.ts"] } } }
+ * ```
+ *
+ * @module
+ */
+import { basename, join, relative, resolve } from "node:path";
+import { validateNetGrant } from "../../sandbox/command/mod.ts";
+import { ManifestError } from "../protocol/mod.ts";
+import type { Manifest } from "../roles/mod.ts";
+import type { AdmittedGrants } from "../supervision/mod.ts";
+import type { ComponentRegistry } from "../ecs/mod.ts";
+import type { WorldPolicy } from "../coordinator/mod.ts";
+
+/** Capabilities approved for one script. */
+export interface Approval {
+  net: string[];
+  storage: boolean;
+}
+
+/** Rules for one component. */
+export interface ComponentRule {
+  /** Script files (relative to the scripts folder) that may write it; no one else may. */
+  writers: string[];
+}
+
+/** The world configuration. */
+export interface WorldConfig {
+  /** Approvals by script file (relative to the scripts folder). */
+  capabilities: Record<string, Approval>;
+  /** Rules by component name or qualified name (`Name@module`). */
+  components?: Record<string, ComponentRule>;
+  /** Where the config came from, for messages. */
+  source: string;
+}
+
+/** Reads and validates the configuration; a missing file means nothing is approved. */
+export async function loadWorldConfig(cwd = "."): Promise<WorldConfig> {
+  for (
+    const [file, pick] of [
+      ["syncra.json", (j: Record<string, unknown>) => j],
+      ["deno.json", (j: Record<string, unknown>) => j.syncra],
+    ] as const
+  ) {
+    const path = join(cwd, file);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch {
+      continue;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`Cannot read "${path}": ${(error as Error).message}`);
+    }
+    const section = pick(json as Record<string, unknown>);
+    if (section === undefined) continue;
+    return parseWorldConfig(section, file === "deno.json" ? `${path} (section "syncra")` : path);
+  }
+  return { capabilities: {}, components: {}, source: "syncra.json" };
+}
+
+/** Validates a configuration object. */
+export function parseWorldConfig(raw: unknown, source: string): WorldConfig {
+  const fail = (why: string): never => {
+    throw new Error(`Invalid world configuration in ${source}: ${why}`);
+  };
+  if (typeof raw !== "object" || raw === null) fail("expected an object");
+  const caps = (raw as { capabilities?: unknown }).capabilities ?? {};
+  if (typeof caps !== "object" || caps === null) fail(`"capabilities" must be an object`);
+  const capabilities: Record<string, Approval> = {};
+  for (const [file, value] of Object.entries(caps as Record<string, unknown>)) {
+    const v = (value ?? {}) as { net?: unknown; storage?: unknown };
+    if (v.net !== undefined && !Array.isArray(v.net)) fail(`"${file}".net must be an array`);
+    let net: string[] = [];
+    try {
+      net = ((v.net ?? []) as unknown[]).map(validateNetGrant);
+    } catch (error) {
+      fail(`"${file}": ${(error as Error).message}`);
+    }
+    capabilities[file] = { net, storage: v.storage === true };
+  }
+  const rules = (raw as { components?: unknown }).components ?? {};
+  if (typeof rules !== "object" || rules === null || Array.isArray(rules)) {
+    fail(`"components" must be an object`);
+  }
+  const components: Record<string, ComponentRule> = {};
+  for (const [name, value] of Object.entries(rules as Record<string, unknown>)) {
+    const writers = (value as { writers?: unknown } | null)?.writers;
+    if (!Array.isArray(writers) || !writers.every((w) => typeof w === "string")) {
+      fail(`"components"."${name}".writers must be an array of script files`);
+    }
+    components[name] = { writers: writers as string[] };
+  }
+  return { capabilities, components, source };
+}
+
+/** A script file's key in the config: its path relative to the scripts folder. */
+export function configKey(file: string, scriptsDir: string): string {
+  return relative(resolve(scriptsDir), resolve(file)) || basename(file);
+}
+
+/**
+ * The owner's write rule for a component as a refusal: null when `file` may
+ * write it. A rule for the qualified name (`Name@module`, for any module
+ * that defines it) takes precedence over one for the bare name.
+ */
+export function writeRefusal(
+  config: WorldConfig,
+  file: string,
+  scriptsDir: string,
+  component: { name: string; modules: readonly string[] },
+): string | null {
+  const rules = config.components ?? {};
+  const qualified = component.modules.map((m) => `${component.name}@${m}`)
+    .find((q) => Object.hasOwn(rules, q));
+  const ruleName = qualified ?? (Object.hasOwn(rules, component.name) ? component.name : null);
+  if (ruleName === null) return null;
+  const writers = rules[ruleName]!.writers;
+  if (writers.includes(configKey(file, scriptsDir))) return null;
+  return `the world owner lets only ${
+    writers.length ? writers.join(", ") : "no script"
+  } write it (${config.source}: "components"."${ruleName}"."writers")`;
+}
+
+/** The owner's rules as the coordinator applies them. */
+export function worldPolicy(
+  config: WorldConfig,
+  scriptsDir: string,
+  registry: ComponentRegistry,
+): WorldPolicy {
+  return {
+    writeRefusal: (file, info) =>
+      writeRefusal(config, file, scriptsDir, {
+        name: info.name,
+        modules: registry.modules(info.key),
+      }),
+  };
+}
+
+/**
+ * Decides a script's grants: every capability it asks for must be approved
+ * for its file, or the script is refused with the exact lines to add.
+ */
+export function approveCapabilities(
+  config: WorldConfig,
+  manifest: Manifest,
+  file: string,
+  scriptsDir: string,
+  storageRoot: string,
+): AdmittedGrants {
+  const key = configKey(file, scriptsDir);
+  const approval = config.capabilities[key] ?? { net: [], storage: false };
+  const missingNet = manifest.net.filter((n) => !approval.net.includes(n));
+  const missingStorage = manifest.storage && !approval.storage;
+  if (missingNet.length > 0 || missingStorage) {
+    const wanted: Record<string, unknown> = {};
+    if (manifest.net.length > 0) wanted.net = manifest.net;
+    if (manifest.storage) wanted.storage = true;
+    const asks = [
+      ...(missingNet.length ? [`net ${JSON.stringify(missingNet)}`] : []),
+      ...(missingStorage ? ["storage"] : []),
+    ].join(" and ");
+    throw new ManifestError(
+      `Script "${file}" asks for ${asks}, which the world owner has not approved: add ${
+        JSON.stringify({ capabilities: { [key]: wanted } })
+      } to ${config.source}`,
+    );
+  }
+  // Keyed by the file, like the approval: a name is what a script says about itself.
+  return {
+    net: manifest.net,
+    storageDir: manifest.storage ? resolve(storageRoot, key) : null,
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * The messages exchanged between the runtime and a child over its stdio
+ * (DESIGN §6). Each is one length-prefixed MessagePack frame. Columns travel
+ * as `bin`: the raw bytes of the field's typed array, little-endian.
+ *
+ * @module
+ */
+import type { FieldType, FieldValue } from "../../std/mod.ts";
+
+/** A component schema as it travels: every field resolved. */
+export type WireSchema = Record<string, { type: FieldType; default: number[] }>;
+
+/** What a child says about itself before its first tick. */
+export interface WireManifest {
+  name: string | null;
+  reads: string[];
+  writes: string[];
+  spawns: boolean;
+  hasInit: boolean;
+  hasRun: boolean;
+  /** Schemas of every component in reads and writes. */
+  components: Record<string, WireSchema>;
+  /**
+   * The module that defined each component, relative to the scripts folder
+   * (null for the built-ins). A claim the runtime checks against the files
+   * it bundled: a script cannot pass its component off as another module's.
+   */
+  modules: Record<string, string | null>;
+  net: string[];
+  storage: boolean;
+}
+
+/** Columns by component, then field: raw little-endian bytes. */
+export type WireColumns = Record<string, Record<string, Uint8Array>>;
+
+/** Child → runtime: the manifest, sent once the script module has evaluated. */
+export interface HelloMessage {
+  t: "hello";
+  v: number;
+  manifest: WireManifest;
+}
+
+/** Child → runtime: the script failed before it could say hello. */
+export interface FailMessage {
+  t: "fail";
+  error: WireError;
+}
+
+/** Runtime → child: run `init` (tick 0, no rows). `reserve` holds u32 ids for spawns. */
+export interface InitMessage {
+  t: "init";
+  reserve: Uint8Array;
+}
+
+/** Runtime → child: run one tick over the shipped rows. */
+export interface TickMessage {
+  t: "tick";
+  tick: number;
+  dt: number;
+  count: number;
+  entities: Uint8Array;
+  columns: WireColumns;
+  /** u32 ids the system may hand out from `spawn` this tick (spawning systems only). */
+  reserve?: Uint8Array;
+}
+
+/** Runtime → child: exit now. */
+export interface ShutdownMessage {
+  t: "shutdown";
+}
+
+/** A structural command a system queued during a tick. */
+export type WireCommand =
+  | ["spawn", number, Record<string, Record<string, FieldValue>>]
+  | ["despawn", number]
+  | ["add", number, string, Record<string, FieldValue>]
+  | ["remove", number, string];
+
+/** An error thrown by script code, as it travels. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack: string | null;
+}
+
+/** Child → runtime: the outcome of a tick (or of init, with tick 0). */
+export interface ResultMessage {
+  t: "result";
+  tick: number;
+  /** Only changed columns of written components. */
+  changed: WireColumns;
+  commands: WireCommand[];
+  error: WireError | null;
+}
+
+/** Child → runtime: a line logged by the script. */
+export interface LogMessage {
+  t: "log";
+  level: "debug" | "info" | "log" | "warn" | "error";
+  text: string;
+}
+
+/** Messages a child sends. */
+export type ChildMessage = HelloMessage | FailMessage | ResultMessage | LogMessage;
+/** Messages the runtime sends. */
+export type RuntimeMessage = InitMessage | TickMessage | ShutdownMessage;
+
+/** Protocol version carried in `hello`. */
+export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,26 @@
+/**
+ * What travels between the runtime and a child: message types, the
+ * MessagePack codec with limits, framing, the tick layout and the version.
+ * The guest bundles this folder into every child.
+ *
+ * @module
+ */
+export { GrantViolationError, ManifestError, ProtocolError } from "./errors.ts";
+export { DEFAULT_FRAME_LIMITS, FrameReader } from "./frame_reader.ts";
+export type { FrameLimits } from "./frame_reader.ts";
+export { PROTOCOL_VERSION } from "./messages.ts";
+export type {
+  ChildMessage,
+  ResultMessage,
+  RuntimeMessage,
+  TickMessage,
+  WireColumns,
+  WireCommand,
+  WireError,
+  WireManifest,
+  WireSchema,
+} from "./messages.ts";
+export { decodeMessagePack } from "./msgpack_decode.ts";
+export { encodeFrame, MessagePackWriter, streamMessagePack } from "./msgpack_encode.ts";
+export { readTickFrame, writeRuntimeFrame } from "./tick_frame.ts";
+export { escapeControls, escapedLines, quoteUntrusted, truncate } from "./untrusted_text.ts";

@@ -1,0 +1,192 @@
+/**
+ * Saving and restoring a world: one MessagePack file holding the components
+ * (schemas, defining modules, declaring scripts), the id allocator, every
+ * archetype's columns and who owns and pays for each entity. Writes are atomic (a temp
+ * file renamed over the old one), so a crash mid-save loses nothing.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { MessagePackWriter, streamMessagePack } from "../protocol/mod.ts";
+import { decodeMessagePack } from "../protocol/mod.ts";
+import type { WireSchema } from "../protocol/mod.ts";
+import type { SavedComponent } from "../ecs/mod.ts";
+import { EntityAllocator } from "../ecs/mod.ts";
+import type { SavedOwners } from "../ecs/mod.ts";
+import { World } from "../ecs/mod.ts";
+
+const FORMAT = "syncra.world/2";
+/** The first format: components keyed by bare name, no owners. Still read. */
+const FORMAT_1 = "syncra.world/1";
+
+interface SavedArchetype {
+  /** Component storage keys. */
+  components: string[];
+  /** The script whose command created it, who is charged for it (absent in version 1). */
+  creator?: string | null;
+  entities: Uint8Array;
+  columns: Record<string, Record<string, Uint8Array>>;
+}
+
+interface SavedWorld {
+  format: string;
+  tick: number;
+  components: SavedComponent[];
+  allocator: { generations: Uint8Array; free: Uint8Array; next: number };
+  archetypes: SavedArchetype[];
+  /** Entity ids (u32 little-endian) by owner file. */
+  owners: Record<string, Uint8Array>;
+  foreign: SavedOwners["foreign"];
+}
+
+interface SavedWorldV1 {
+  format: string;
+  tick: number;
+  components: Record<string, WireSchema>;
+  allocator: SavedWorld["allocator"];
+  archetypes: SavedArchetype[];
+}
+
+const u8 = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** The world as the saved document: column bytes are views into the world's tables. */
+function savedWorld(world: World, tick: number): SavedWorld {
+  const allocator = world.allocator.save();
+  const owners = world.owners.save();
+  return {
+    format: FORMAT,
+    tick,
+    components: world.registry.save(),
+    allocator: {
+      generations: allocator.generations,
+      free: u8(allocator.free),
+      next: allocator.next,
+    },
+    owners: Object.fromEntries(Object.entries(owners.owners).map(([f, ids]) => [f, u8(ids)])),
+    foreign: owners.foreign,
+    archetypes: world.archetypes().filter((a) => a.length > 0).map((a) => ({
+      components: [...a.components],
+      creator: a.creator,
+      entities: u8(a.entities.subarray(0, a.length)),
+      columns: Object.fromEntries(
+        [...a.columns].map(([name, fields]) => [
+          name,
+          Object.fromEntries(
+            [...fields].map((
+              [f, col],
+            ) => [f, u8(col.data.subarray(0, a.length * col.field.width))]),
+          ),
+        ]),
+      ),
+    })),
+  };
+}
+
+/** Serializes the world (and the tick it reached). */
+export function encodeWorld(world: World, tick: number): Uint8Array {
+  return new MessagePackWriter(1 << 20).beginFrame().value(savedWorld(world, tick)).finishFrame()
+    .slice(4);
+}
+
+const aligned = (bytes: Uint8Array) => bytes.slice().buffer;
+
+/** Version 1 keyed components by name: register each and map its name to its key. */
+function upgradeV1(saved: SavedWorldV1): SavedWorld {
+  const keys = new Map<string, string>();
+  const scratch = new World();
+  const components: SavedComponent[] = [];
+  for (const [name, schema] of Object.entries(saved.components)) {
+    const info = scratch.registry.resolve({ name, schema, module: null });
+    keys.set(name, info.key);
+    components.push({ key: info.key, name, schema, modules: [], declarers: [] });
+  }
+  const rename = (name: string) => keys.get(name) ?? name;
+  return {
+    ...saved,
+    format: FORMAT,
+    components,
+    archetypes: saved.archetypes.map((a) => ({
+      components: a.components.map(rename),
+      entities: a.entities,
+      columns: Object.fromEntries(Object.entries(a.columns).map(([n, c]) => [rename(n), c])),
+    })),
+    owners: {},
+    foreign: [],
+  };
+}
+
+/** Rebuilds a world from `encodeWorld` bytes; throws a clear Error when the file is not one. */
+export function decodeWorld(bytes: Uint8Array): { world: World; tick: number } {
+  let saved = decodeMessagePack(bytes, {
+    maxDepth: 16,
+    maxStringBytes: 1 << 16,
+    maxBinBytes: 1 << 30,
+    maxItems: 1 << 24,
+    maxValues: Number.MAX_SAFE_INTEGER,
+    maxContainers: Number.MAX_SAFE_INTEGER,
+  }) as SavedWorld;
+  if (saved?.format === FORMAT_1) saved = upgradeV1(saved as unknown as SavedWorldV1);
+  if (saved?.format !== FORMAT) {
+    throw new Error(
+      `Cannot restore the world: not a ${FORMAT} file (format ${String(saved?.format)})`,
+    );
+  }
+  const world = new World();
+  for (const component of saved.components) world.registry.restore(component);
+  const live: number[] = [];
+  for (const a of saved.archetypes) live.push(...new Uint32Array(aligned(a.entities)));
+  world.allocator = EntityAllocator.restore({
+    generations: saved.allocator.generations.slice(),
+    free: new Uint32Array(aligned(saved.allocator.free)),
+    next: saved.allocator.next,
+  }, live);
+  for (const a of saved.archetypes) {
+    const creator = typeof a.creator === "string" ? a.creator : null;
+    world.restoreRows(a.components, new Uint32Array(aligned(a.entities)), a.columns, creator);
+  }
+  world.owners.restore({
+    owners: Object.fromEntries(
+      Object.entries(saved.owners).map(([f, ids]) => [f, new Uint32Array(aligned(ids as never))]),
+    ),
+    foreign: saved.foreign,
+  }, (id) => world.isAlive(id));
+  world.recount();
+  return { world, tick: saved.tick };
+}
+
+/** Writes the world to `path` atomically. */
+export async function saveWorld(path: string, world: World, tick: number): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  // Streamed: the columns go from the world's tables to the file without a copy of the world.
+  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  try {
+    await streamMessagePack(savedWorld(world, tick), async (bytes) => {
+      for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+    });
+  } finally {
+    file.close();
+  }
+  await Deno.rename(tmp, path);
+}
+
+/** Reads a saved world, or null when there is none at `path`. */
+export async function loadWorld(path: string): Promise<{ world: World; tick: number } | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  try {
+    return decodeWorld(bytes);
+  } catch (cause) {
+    throw new Error(
+      `Cannot restore the world from "${path}": ${
+        (cause as Error).message
+      }. Move the file away or pass --fresh`,
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The supervisor: finds the scripts in a folder, keeps one ScriptSlot per
+ * file, and hot-reloads on change — a file added starts, an edit reloads that
+ * script alone (and every script that imports the edited file), a deletion
+ * stops it. World state lives in the coordinator, so nothing is lost.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { type EventStream } from "./events.ts";
+import { type ScriptLauncher, ScriptSlot, type SlotOptions } from "./script_slot.ts";
+import { SystemNames } from "../roles/mod.ts";
+
+const SCRIPT_FILE = /^[^._][^/]*\.(ts|js|mts|mjs)$/;
+
+/** Whether a file name in the scripts folder is a system (not a helper module or test). */
+export function isScriptFile(name: string): boolean {
+  return SCRIPT_FILE.test(name) && !/_test\.(ts|js|mts|mjs)$/.test(name) && !name.endsWith(".d.ts");
+}
+
+/** Lists the script files of a folder, sorted (this is declaration order). */
+export async function listScripts(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if ((entry.isFile || entry.isSymlink) && isScriptFile(entry.name)) {
+      out.push(join(dir, entry.name));
+    }
+  }
+  return out.sort();
+}
+
+/** Keeps the set of running scripts in step with a folder. */
+export class Supervisor {
+  readonly dir: string;
+  readonly #launcher: ScriptLauncher;
+  readonly #events: EventStream;
+  readonly #options: Readonly<SlotOptions>;
+  readonly #slots = new Map<string, ScriptSlot>();
+  #ordered: ScriptSlot[] = [];
+  /** Names are decided over all files together, so no script can take another's. */
+  readonly names = new SystemNames();
+  #reportedConflicts = new Set<string>();
+  #watcher: Deno.FsWatcher | null = null;
+  #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  #work = new Set<Promise<void>>();
+
+  constructor(
+    dir: string,
+    launcher: ScriptLauncher,
+    events: EventStream,
+    options: Readonly<SlotOptions>,
+  ) {
+    this.dir = dir;
+    this.#launcher = launcher;
+    this.#events = events;
+    this.#options = options;
+  }
+
+  /** Slots in declaration (file name) order, including stopped and refused ones. */
+  slots(): readonly ScriptSlot[] {
+    return this.#ordered;
+  }
+
+  #track(p: Promise<void>): void {
+    this.#work.add(p);
+    p.finally(() => this.#work.delete(p));
+  }
+
+  #add(file: string): ScriptSlot {
+    const slot = new ScriptSlot(file, this.#launcher, this.#events, this.#options, this.names);
+    this.#slots.set(file, slot);
+    this.#ordered = [...this.#slots.values()].sort((a, b) => (a.file < b.file ? -1 : 1));
+    this.names.setFiles(this.#slots.keys());
+    return slot;
+  }
+
+  /** Warns once about each declared name that could not be used. */
+  #reportNameConflicts(): void {
+    for (const c of this.names.conflicts()) {
+      const id = `${c.file} ${c.wanted} ${c.with.join(" ")}`;
+      if (this.#reportedConflicts.has(id)) continue;
+      this.#reportedConflicts.add(id);
+      this.#events.emit({
+        type: "warning",
+        script: c.given,
+        file: c.file,
+        message: `System name "${c.wanted}" declared by ${c.file} is also ${
+          c.with.length === 1 ? "the name" : "wanted"
+        } of ${c.with.join(", ")}: it runs as "${c.given}" (its file's name) instead`,
+      });
+    }
+  }
+
+  /** Starts every script in the folder; resolves when each is ready or refused. */
+  async startAll(): Promise<void> {
+    const files = await listScripts(this.dir);
+    // Every file is known before any starts, so names never depend on who started first.
+    const slots = files.map((f) => this.#add(f));
+    await Promise.all(slots.map((s) => s.start()));
+    this.#reportNameConflicts();
+  }
+
+  /** Watches the folder for changes until `stopAll`. */
+  watch(debounceMs = 10): void {
+    const absolute = resolve(this.dir);
+    this.#watcher = Deno.watchFs(this.dir, { recursive: true });
+    const loop = async () => {
+      for await (const event of this.#watcher!) {
+        for (const path of event.paths) {
+          clearTimeout(this.#timers.get(path));
+          this.#timers.set(
+            path,
+            setTimeout(() => {
+              this.#timers.delete(path);
+              this.#track(this.#changed(path, absolute));
+            }, debounceMs),
+          );
+        }
+      }
+    };
+    this.#track(loop().catch(() => {}));
+  }
+
+  async #changed(path: string, absolute: string): Promise<void> {
+    const name = path.slice(absolute.length + 1);
+    const file = join(this.dir, name);
+    let exists = true;
+    try {
+      await Deno.stat(path);
+    } catch {
+      exists = false;
+    }
+    const reloads: Promise<void>[] = [];
+    const slot = this.#slots.get(file);
+    if (!name.includes("/") && isScriptFile(name)) {
+      if (!exists && slot) {
+        this.#slots.delete(file);
+        this.#ordered = this.#ordered.filter((s) => s !== slot);
+        this.names.setFiles(this.#slots.keys());
+        reloads.push(slot.stop("removed"));
+      } else if (exists && !slot) {
+        reloads.push(this.#add(file).start());
+      } else if (exists && slot) {
+        reloads.push(slot.start(true));
+      }
+    }
+    // Scripts that import the changed file reload too.
+    for (const other of this.#slots.values()) {
+      if (other !== slot && other.inputs.includes(path)) reloads.push(other.start(true));
+    }
+    await Promise.all(reloads);
+    this.#reportNameConflicts();
+  }
+
+  /** Stops watching and stops every script. */
+  async stopAll(): Promise<void> {
+    this.#watcher?.close();
+    this.#watcher = null;
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    await Promise.allSettled([...this.#work]);
+    await Promise.all([...this.#slots.values()].map((s) => s.stop("shutdown")));
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Bundling a script with esbuild, resolution confined to its folder and std,
+ * esbuild itself jailed and budgeted.
+ *
+ * @module
+ */
+export { bundleScript, DEFAULT_BUNDLE_TIME_BUDGET_MS, stopBundler } from "./bundle.ts";
+export type { Bundle } from "./bundle.ts";
+export { bundlerStatus, configureBundler } from "./bundler_service.ts";
+export type { BundlerStatus } from "./bundler_service.ts";

@@ -1,0 +1,100 @@
+/**
+ * Grants → the exact `deno run` command line of a script's process
+ * (DESIGN §4). The line is minimal and explicit so `deno task explain` can
+ * show it: no `--allow-*` for a script with only ECS grants, never
+ * `--allow-run`, `--allow-ffi`, `--allow-env`, `--allow-sys` or `-A`.
+ *
+ * @module
+ */
+import { ManifestError } from "../../runtime/protocol/mod.ts";
+
+/** What a script's process is allowed, after the world's owner approved it. */
+export interface ChildGrants {
+  /** Approved `host:port` pairs. */
+  net: readonly string[];
+  /** Approved private folder (absolute), or null. */
+  storageDir: string | null;
+}
+
+/** Everything needed to build a script's command line. */
+export interface ChildCommandSpec {
+  /** Absolute path of the deno binary. */
+  denoPath: string;
+  /** Absolute path of the script's bundle. */
+  bundlePath: string;
+  /** V8 old-space cap in MiB. @default 128 */
+  heapMb: number;
+  grants: ChildGrants;
+}
+
+/** A process to start: program, arguments and the complete environment. */
+export interface ChildCommand {
+  program: string;
+  args: string[];
+  /** The whole environment; nothing is inherited. */
+  env: Record<string, string>;
+}
+
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):([0-9]{1,5})$/;
+
+/** Validates one `host:port` grant; throws ManifestError naming it. */
+export function validateNetGrant(grant: unknown): string {
+  if (typeof grant !== "string" || !HOST_PORT.test(grant)) {
+    throw new ManifestError(
+      `Invalid net grant ${
+        JSON.stringify(grant)
+      }: expected "host:port" with no wildcard, comma, "=" or whitespace`,
+    );
+  }
+  const port = Number(grant.slice(grant.lastIndexOf(":") + 1));
+  if (port < 1 || port > 65535) {
+    throw new ManifestError(`Invalid net grant "${grant}": port must be 1-65535`);
+  }
+  return grant;
+}
+
+function validatePath(path: string, what: string): string {
+  if (!path.startsWith("/") || /[,=\n\r\0*]/.test(path)) {
+    throw new ManifestError(
+      `Invalid ${what} path ${JSON.stringify(path)}: must be absolute without , = * or newlines`,
+    );
+  }
+  return path;
+}
+
+/** The deno arguments for a script, grants validated. */
+export function deriveDenoArgs(spec: ChildCommandSpec): string[] {
+  const heap = Math.floor(spec.heapMb);
+  if (!(heap >= 16 && heap <= 65536)) throw new RangeError(`Invalid heap cap: ${spec.heapMb} MiB`);
+  const args = [
+    "run",
+    "--no-prompt",
+    "--no-remote",
+    "--no-npm",
+    "--no-config",
+    "--no-lock",
+    `--v8-flags=--max-old-space-size=${heap},--disallow-code-generation-from-strings`,
+  ];
+  if (spec.grants.net.length > 0) {
+    args.push(`--allow-net=${spec.grants.net.map(validateNetGrant).join(",")}`);
+  }
+  if (spec.grants.storageDir !== null) {
+    const dir = validatePath(spec.grants.storageDir, "storage");
+    args.push(`--allow-read=${dir}`, `--allow-write=${dir}`);
+  }
+  args.push(validatePath(spec.bundlePath, "bundle"));
+  // The script learns where its storage is from its arguments (Deno.args needs no permission).
+  if (spec.grants.storageDir !== null) args.push(`--storage=${spec.grants.storageDir}`);
+  return args;
+}
+
+/** The complete command of a script's process, before any jail wraps it. */
+export function deriveChildCommand(spec: ChildCommandSpec): ChildCommand {
+  return {
+    program: spec.denoPath,
+    args: deriveDenoArgs(spec),
+    // Deno reads no variable a script could abuse from this set; an inherited
+    // DENO_PERMISSION_BROKER_PATH, for one, would override every flag above.
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * The parts of std the runtime shares with the guest that are not script
+ * API (column arrays, value flattening). Scripts import `@syncra/std` instead.
+ *
+ * @module
+ */
+export { fieldArray, flattenFieldValue } from "./component.ts";
+export type { FieldArray, FieldInfo } from "./component.ts";
