@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { spawnStdioLink } from "../runtime/link/mod.ts";
-import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher, ScriptSlot } from "../runtime/supervision/mod.ts";
+import {
+  DEFAULT_SLOT_OPTIONS,
+  type ScriptLauncher,
+  ScriptSlot,
+} from "../runtime/supervision/mod.ts";
 import { EventStream, type SupervisorEvent } from "../runtime/supervision/mod.ts";
 import { encodeFrame } from "../runtime/protocol/mod.ts";
 import { deriveChildCommand } from "../sandbox/command/mod.ts";

@@ -2,11 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { IN_CI, scriptReport, startLiveWorld } from "../_world.ts";
 import { DEFAULT_BUNDLE_TIME_BUDGET_MS } from "../../sandbox/bundle/mod.ts";
-import {
-  type BundlerStatus,
-  bundlerStatus,
-  configureBundler,
-} from "../../sandbox/bundle/mod.ts";
+import { type BundlerStatus, bundlerStatus, configureBundler } from "../../sandbox/bundle/mod.ts";
 import type { SupervisorEvent } from "../../runtime/supervision/mod.ts";
 import {
   assertKeptTicking,
