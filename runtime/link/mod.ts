@@ -4,5 +4,15 @@
  *
  * @module
  */
-export type { ChildExit, ChildLink, LinkHandlers } from "./link.ts";
+export type {
+  ChannelChoice,
+  ChildExit,
+  ChildLink,
+  ChildProcessHandle,
+  Link,
+  LinkHandlers,
+  SpawnChild,
+  SpawnedChild,
+  SpawnHandlers,
+} from "./link.ts";
 export { spawnStdioLink } from "./stdio_link.ts";

@@ -11,7 +11,7 @@ import { writeRuntimeFrame } from "../protocol/mod.ts";
 import { ProtocolError } from "../protocol/mod.ts";
 import type { ChildCommand } from "../../sandbox/command/mod.ts";
 import type { RuntimeMessage } from "../protocol/mod.ts";
-import type { ChildExit, ChildLink, LinkHandlers } from "./link.ts";
+import type { ChildExit, ChildLink, SpawnHandlers } from "./link.ts";
 
 /** Options for a stdio link. */
 export interface StdioLinkOptions {
@@ -24,7 +24,7 @@ export interface StdioLinkOptions {
 /** Starts a child from `command` and links to it over stdio. */
 export function spawnStdioLink(
   command: ChildCommand,
-  handlers: LinkHandlers,
+  handlers: SpawnHandlers,
   options: StdioLinkOptions = {},
 ): StdioLink {
   const child = new Deno.Command(command.program, {
@@ -51,7 +51,7 @@ export class StdioLink implements ChildLink {
   #closed = false;
   readonly exited: Promise<ChildExit>;
 
-  constructor(child: Deno.ChildProcess, handlers: LinkHandlers, options: StdioLinkOptions) {
+  constructor(child: Deno.ChildProcess, handlers: SpawnHandlers, options: StdioLinkOptions) {
     this.#child = child;
     const stdin = child.stdin.getWriter();
     this.#stdin = stdin;
@@ -72,7 +72,7 @@ export class StdioLink implements ChildLink {
     return this.#child.pid;
   }
 
-  async #readFrames(handlers: LinkHandlers, limits: Readonly<FrameLimits>): Promise<void> {
+  async #readFrames(handlers: SpawnHandlers, limits: Readonly<FrameLimits>): Promise<void> {
     // Handlers consume each message synchronously (results are merged on arrival), so
     // one buffer serves every frame.
     const reader = new FrameReader(limits, { reuse: true });
@@ -111,7 +111,7 @@ export class StdioLink implements ChildLink {
     }
   }
 
-  async #readStderr(handlers: LinkHandlers, maxLine: number): Promise<void> {
+  async #readStderr(handlers: SpawnHandlers, maxLine: number): Promise<void> {
     const decoder = new TextDecoder();
     let partial = "";
     try {

@@ -10,7 +10,7 @@ import type { ProcessGroup } from "../../sandbox/cgroup/mod.ts";
 import type { ChildCommand } from "../../sandbox/command/mod.ts";
 import type { Isolation } from "../../sandbox/jail/mod.ts";
 import type { Manifest } from "../roles/mod.ts";
-import type { ChildLink, LinkHandlers } from "../link/mod.ts";
+import type { ChildLink, SpawnHandlers } from "../link/mod.ts";
 
 /** What a child is allowed, once its manifest is admitted. */
 export interface AdmittedGrants {
@@ -26,7 +26,7 @@ export interface ScriptLauncher {
    * itself), jailed, and the resource group it runs in, if any.
    */
   prepare(bundle: Bundle, grants: AdmittedGrants | null, name: string): Promise<PreparedChild>;
-  spawn(command: ChildCommand, handlers: LinkHandlers): ChildLink;
+  spawn(command: ChildCommand, handlers: SpawnHandlers): ChildLink;
   /** Checks a manifest against the world (component conflicts, approvals); throws ManifestError. */
   admit(manifest: Manifest, file: string): AdmittedGrants;
 }

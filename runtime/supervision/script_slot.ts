@@ -11,7 +11,7 @@ import type { Bundle } from "../../sandbox/bundle/mod.ts";
 import type { Isolation } from "../../sandbox/jail/mod.ts";
 import { type Manifest, validateManifest } from "../roles/mod.ts";
 import type { ResultMessage, RuntimeMessage, WireError } from "../protocol/mod.ts";
-import type { ChildExit, LinkHandlers } from "../link/mod.ts";
+import type { ChildExit, SpawnHandlers } from "../link/mod.ts";
 import { LiveChild } from "./live_child.ts";
 import { truncate } from "../protocol/mod.ts";
 import type { AdmittedGrants, ScriptLauncher } from "./launcher.ts";
@@ -241,7 +241,7 @@ export class ScriptSlot {
         link.kill();
         reject(typeof message === "string" ? new Error(message) : message);
       };
-      const handlers: LinkHandlers = {
+      const handlers: SpawnHandlers = {
         message: (m) => {
           const message = m as { t?: unknown; manifest?: unknown; error?: WireError };
           if (child) return this.#onMessage(child, m);
