@@ -21,7 +21,8 @@ World flags:
   --hz N             tick rate (default 60); 0 runs ticks back to back
   --report FILE      at exit, write a JSON report
   --dump FILE        at exit, write the world state as JSON
-  --state FILE       where state is saved and restored (default .syncra/world.state)
+  --state FILE       where state is saved and restored (default .syncra/world.state beside
+                     the scripts folder: a world's files live in its root, the folder above)
   --fresh            ignore saved state (and run init hooks)
   --deadline MS      how long a system may take per tick (default 250)
   --jail MODE        auto (default): OS jail where available; on: require it; off: flags only
@@ -104,19 +105,29 @@ async function main(argv: string[]): Promise<number> {
       (n) => n > 0 && n <= 600_000,
       "a positive number of ms",
     );
-    await runWorld({
-      ...(values.scripts !== undefined && { scriptsDir: values.scripts }),
-      ticks: ticks ?? null,
-      ...(hz !== undefined && { hz }),
-      reportPath: values.report ?? null,
-      dumpPath: values.dump ?? null,
-      ...(values.state !== undefined && { statePath: values.state }),
-      fresh: values.fresh ?? false,
-      ...(deadline !== undefined && { deadlineMs: deadline }),
-      jail,
-      watch: !values["no-watch"],
-      quiet: values.quiet ?? false,
-    });
+    // Ctrl-C and SIGTERM stop the world cleanly: children stopped in order, state saved.
+    const stop = new AbortController();
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const onSignal = () => stop.abort();
+    for (const s of signals) Deno.addSignalListener(s, onSignal);
+    try {
+      await runWorld({
+        ...(values.scripts !== undefined && { scriptsDir: values.scripts }),
+        ticks: ticks ?? null,
+        ...(hz !== undefined && { hz }),
+        reportPath: values.report ?? null,
+        dumpPath: values.dump ?? null,
+        ...(values.state !== undefined && { statePath: values.state }),
+        fresh: values.fresh ?? false,
+        ...(deadline !== undefined && { deadlineMs: deadline }),
+        jail,
+        watch: !values["no-watch"],
+        quiet: values.quiet ?? false,
+        signal: stop.signal,
+      });
+    } finally {
+      for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    }
     return 0;
   }
   if (command === "explain") {
@@ -126,10 +137,6 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`Cannot explain "${file}": no such file`);
     }
     const explanation = await explainScript(file, {
-      workDir: DEFAULT_WORLD_OPTIONS.workDir,
-      heapMb: DEFAULT_WORLD_OPTIONS.heapMb,
-      memoryMb: DEFAULT_WORLD_OPTIONS.memoryMb,
-      maxThreads: DEFAULT_WORLD_OPTIONS.maxThreads,
       jail,
       ...(values.scripts !== undefined && { scriptsDir: values.scripts }),
     });

@@ -226,7 +226,7 @@ function wireWorld(
   });
   const { scriptsDir, workDir } = options;
   const { heapMb, memoryMb, maxThreads } = DEFAULT_WORLD_OPTIONS;
-  const limits = { scriptsDir, workDir, heapMb, memoryMb, maxThreads };
+  const limits = { scriptsDir, bundles: join(workDir, "bundles"), heapMb, memoryMb, maxThreads };
   // As runWorld admits: the coordinator checks the manifest; these scripts ask for no capability.
   const admit: ScriptLauncher["admit"] = (manifest, file) => {
     coordinator.checkManifest(manifest, file);

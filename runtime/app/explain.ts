@@ -1,20 +1,16 @@
 /**
  * `deno task explain <script>`: shows what a script is granted and exactly
  * how it is run — its manifest as the zero-permission child reports it, the
- * command line, the jail, and the approved capabilities.
+ * command line, the jail, the approved capabilities, the channel, and where
+ * it runs in the world's schedule (which scripts it must wait for, and why).
  *
  * @module
  */
 import { dirname, resolve } from "node:path";
-import { stopBundler } from "../../sandbox/bundle/mod.ts";
-import { bundlerStatus, configureBundler } from "../../sandbox/bundle/mod.ts";
-import { EventStream } from "../supervision/mod.ts";
-import { DEFAULT_SLOT_OPTIONS, ScriptSlot } from "../supervision/mod.ts";
-import { chooseJail, makeLauncher, type WorldOptions } from "./run_world.ts";
-import { World } from "../ecs/mod.ts";
-import { detectCgroups } from "../../sandbox/cgroup/mod.ts";
-import { approveCapabilities, loadWorldConfig, worldPolicy } from "../policy/mod.ts";
-import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "../coordinator/mod.ts";
+import { buildSchedule, describeConflict } from "../ecs/mod.ts";
+import { ScriptSlot } from "../supervision/mod.ts";
+import { createWorld } from "./create_world.ts";
+import type { WorldOptions } from "./world_options.ts";
 
 /** What `explain` found out about a script. */
 export interface Explanation {
@@ -34,53 +30,42 @@ export interface Explanation {
   budget: string | null;
   command: string[];
   wrapped: string[];
+  /** Its stage in the world's schedule (0 runs first), or null when it does not run. */
+  stage: number | null;
+  /** The conflicts that order it after other scripts of the folder, as sentences. */
+  conflicts: string[];
 }
 
-/** Starts the script just long enough to learn its manifest. */
+/** Starts the script (and the others of its folder, for the schedule) just long enough to learn their manifests. */
 export async function explainScript(
   file: string,
-  options: Pick<WorldOptions, "workDir" | "heapMb" | "memoryMb" | "maxThreads" | "jail"> & {
-    scriptsDir?: string;
-  },
+  options:
+    & Partial<Pick<WorldOptions, "workDir" | "heapMb" | "memoryMb" | "maxThreads" | "jail">>
+    & {
+      scriptsDir?: string;
+    },
 ): Promise<Explanation> {
-  const jail = await chooseJail(options.jail);
-  configureBundler({ jail: options.jail });
-  const config = await loadWorldConfig();
   const scriptsDir = options.scriptsDir ?? dirname(resolve(file));
-  const world = new World();
-  const coordinator = new Coordinator(
-    world,
-    0,
-    () => [],
-    DEFAULT_COORDINATOR_OPTIONS,
-    worldPolicy(config, scriptsDir, world.registry),
-  );
-  const launcher = makeLauncher(
-    {
-      scriptsDir,
-      workDir: options.workDir,
-      heapMb: options.heapMb,
-      memoryMb: options.memoryMb,
-      maxThreads: options.maxThreads,
-    },
-    jail,
-    await detectCgroups(),
-    (manifest, f) => {
-      coordinator.checkManifest(manifest, f);
-      return approveCapabilities(
-        config,
-        manifest,
-        f,
-        scriptsDir,
-        resolve(options.workDir, "storage"),
-      );
-    },
-  );
-  const slot = new ScriptSlot(file, launcher, new EventStream(), DEFAULT_SLOT_OPTIONS);
+  await using live = await createWorld({
+    ...options,
+    scriptsDir,
+    fresh: true,
+    quiet: true,
+    watch: false,
+  });
+  const inFolder = live.supervisor.slots().find((s) => resolve(s.file) === resolve(file));
+  // A script outside the folder (or a helper module) is explained on its own.
+  const slot = inFolder ?? new ScriptSlot(file, live.launcher, live.events, live.slotOptions);
   try {
-    await slot.start();
+    if (inFolder) await live.supervisor.startAll();
+    else await slot.start();
     // A refused script still described itself: show what it asked for.
     const manifest = slot.pending?.manifest ?? slot.describedManifest ?? undefined;
+    const { stage, conflicts } = scheduleOf(
+      slot.name,
+      live.supervisor.slots(),
+      inFolder !== undefined,
+    );
     return {
       file,
       name: slot.name,
@@ -92,16 +77,39 @@ export async function explainScript(
       hasInit: manifest?.hasInit ?? false,
       capabilities: { net: manifest?.net ?? [], storage: manifest?.storage ?? false },
       isolation: slot.isolation,
-      jail: jail.description,
-      bundler: (await bundlerStatus()).description,
+      jail: live.jail.description,
+      bundler: (await live.bundler.status()).description,
       budget: slot.budget,
       command: slot.commandLine,
       wrapped: slot.wrappedCommandLine,
+      stage,
+      conflicts,
     };
   } finally {
-    await slot.stop("shutdown");
-    await stopBundler();
+    if (!inFolder) await slot.stop("shutdown");
   }
+}
+
+/** Where `name` runs among the folder's started scripts, and the conflicts that put it there. */
+function scheduleOf(
+  name: string,
+  slots: readonly ScriptSlot[],
+  inFolder: boolean,
+): { stage: number | null; conflicts: string[] } {
+  if (!inFolder) return { stage: null, conflicts: [] };
+  // Names as scripts declare components: the schedule of a fresh world of this folder.
+  const systems = slots.flatMap((s) => {
+    const m = s.pending?.manifest;
+    return m?.hasRun ? [{ name: s.name, reads: m.reads, writes: m.writes }] : [];
+  });
+  const schedule = buildSchedule(systems);
+  const stage = schedule.stages.findIndex((st) => st.some((s) => s.name === name));
+  return {
+    stage: stage < 0 ? null : stage,
+    conflicts: schedule.conflicts.filter((c) => c.second === name || c.first === name).map(
+      describeConflict,
+    ),
+  };
 }
 
 const quote = (
@@ -121,6 +129,10 @@ export function formatExplanation(e: Explanation): string {
       e.spawns ? "yes (may create/destroy entities, attach components in writes)" : "no"
     }`,
     `init        ${e.hasInit ? "yes (runs once on a fresh world)" : "no"}`,
+    `schedule    ${
+      e.stage === null ? "does not run" : `stage ${e.stage}${e.stage === 0 ? " (runs first)" : ""}`
+    }`,
+    ...(e.conflicts.length ? e.conflicts.map((c) => `conflict    ${c}`) : [`conflict    (none)`]),
     `net         ${list(e.capabilities.net)}`,
     `storage     ${e.capabilities.storage ? "requested" : "no"}`,
     `isolation   ${e.isolation ?? "none"}`,

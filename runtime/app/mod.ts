@@ -4,8 +4,13 @@
  *
  * @module
  */
+export { createWorld } from "./create_world.ts";
+export type { LiveWorld, WorldParts, WorldStore } from "./create_world.ts";
 export { explainScript, formatExplanation } from "./explain.ts";
-export { chooseJail, DEFAULT_WORLD_OPTIONS, makeLauncher, runWorld } from "./run_world.ts";
-export type { WorldOptions } from "./run_world.ts";
+export type { Explanation } from "./explain.ts";
+export { chooseJail, makeLauncher } from "./launcher.ts";
+export { runWorld } from "./run_world.ts";
+export { DEFAULT_WORLD_OPTIONS, worldPaths } from "./world_options.ts";
+export type { WorldOptions, WorldPaths } from "./world_options.ts";
 export { peakResidentBytes, reportScript } from "./world_report.ts";
-export type { WorldReport } from "./world_report.ts";
+export type { ScriptReport, WorldReport } from "./world_report.ts";

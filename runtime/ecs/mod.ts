@@ -8,6 +8,6 @@ export { describeSchema, flattenComponentValue, toWireSchema } from "./component
 export type { ComponentInfo, ComponentRegistry, SavedComponent } from "./component_registry.ts";
 export { EntityAllocator } from "./entity_allocator.ts";
 export type { SavedOwners } from "./entity_owners.ts";
-export { buildSchedule } from "./schedule.ts";
+export { buildSchedule, describeConflict } from "./schedule.ts";
 export { World } from "./world.ts";
 export type { FlatValues, RowSet } from "./world.ts";

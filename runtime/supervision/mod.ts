@@ -11,5 +11,5 @@ export { DEFAULT_OUTPUT_BUDGET, OutputBudget } from "./output_budget.ts";
 export type { OutputBudgetOptions } from "./output_budget.ts";
 export { ResourceWatchdog } from "./resource_watchdog.ts";
 export { DEFAULT_SLOT_OPTIONS, ScriptSlot } from "./script_slot.ts";
-export type { AdmittedGrants, ScriptLauncher } from "./script_slot.ts";
+export type { AdmittedGrants, ScriptLauncher, SlotOptions } from "./script_slot.ts";
 export { Supervisor } from "./supervisor.ts";

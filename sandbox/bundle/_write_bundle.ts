@@ -46,7 +46,11 @@ export function bundleFolder(place: BundlePlace): string {
   return join(place.outDir, `_${basename(place.scriptPath)}`);
 }
 
-/** Writes `contents` as the script's current bundle and removes its older ones. */
+/**
+ * Writes `contents` as the script's newest bundle. Older ones stay: the
+ * running version may need its own to restart while a new one is refused
+ * ({@linkcode pruneBundles} removes them once a version takes over).
+ */
 export async function writeBundle(
   contents: Uint8Array,
   place: BundlePlace,
@@ -66,12 +70,25 @@ export async function writeBundle(
     await Deno.writeFile(temporary, bytes);
     await Deno.rename(temporary, path);
   }
-  // Older bundles of this script only: the folder is the script's alone.
-  for await (const entry of Deno.readDir(folder)) {
-    if (!entry.isFile || entry.name === fileName || !BUNDLE_NAME.test(entry.name)) continue;
-    await Deno.remove(join(folder, entry.name)).catch((error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    });
-  }
   return { path, hash, bytes: bytes.length };
+}
+
+/** Removes the bundles in the folders of `keep` that are not in `keep` (a script's older versions). */
+export async function pruneBundles(keep: readonly { path: string }[]): Promise<void> {
+  const kept = new Set(keep.map((b) => resolve(b.path)));
+  for (const folder of new Set([...kept].map((p) => dirname(p)))) {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(folder));
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const path = join(folder, entry.name);
+      if (!entry.isFile || kept.has(path) || !BUNDLE_NAME.test(entry.name)) continue;
+      await Deno.remove(path).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+    }
+  }
 }

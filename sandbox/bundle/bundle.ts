@@ -81,8 +81,6 @@ export interface Bundle {
    * bundles never touches another's.
    */
   path: string;
-  /** Hex SHA-256 of the bundle's bytes, first 16 characters. */
-  hash: string;
   /** Size of the bundle in bytes. */
   bytes: number;
   /** Absolute real paths of the user files included, sorted. */
@@ -348,7 +346,8 @@ async function buildSlot(slot: Slot, api: EsbuildApi): Promise<Bundle> {
       slot.scriptRel,
     );
   }
-  return { ...await writeBundle(output.contents, slot), inputs };
+  const { path, bytes } = await writeBundle(output.contents, slot);
+  return { path, bytes, inputs };
 }
 
 /**

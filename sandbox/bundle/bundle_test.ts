@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { type Bundle, bundleScript, stopBundler } from "./bundle.ts";
 import { refusal } from "./_bundle_test_helpers.ts";
+import { pruneBundles } from "./_write_bundle.ts";
 import { FrameReader } from "../../runtime/protocol/mod.ts";
 
 /** A temporary world: `<root>/scripts` holds the scripts, `<root>/out` the bundles. */
@@ -112,8 +113,8 @@ Deno.test("bundleScript bundles a script with @syncra/std and sibling files into
   };
   await withScripts(files, async (dirs) => {
     const result = await bundle(dirs);
-    assert.match(result.hash, /^[0-9a-f]{16}$/);
-    assert.equal(result.path, join(dirs.out, "main.ts", `${result.hash}.js`));
+    assert.match(basename(result.path), /^[0-9a-f]{16}\.js$/);
+    assert.equal(dirname(result.path), join(dirs.out, "main.ts"));
     assert.equal(result.bytes, (await Deno.stat(result.path)).size);
     const expected = ["helper.ts", "lib/speed.ts", "main.ts"].map((f) => join(dirs.scripts, f));
     assert.deepEqual(result.inputs, expected);
@@ -147,7 +148,7 @@ export default defineSystem({ run(ctx: SystemContext) { last = ctx; } });
   });
 });
 
-Deno.test("bundleScript replaces an older bundle of the script and keeps one identical bundle", async () => {
+Deno.test("bundleScript keeps an older bundle until pruned (the running version may need it) and one identical bundle", async () => {
   const files = { "scripts/main.ts": SPINNER.replace(/.*speed.*\n/, "").replace("SPEED", "1") };
   await withScripts({ ...files, "scripts/helper.ts": HELPER }, async (dirs) => {
     const first = await bundle(dirs);
@@ -156,9 +157,12 @@ Deno.test("bundleScript replaces an older bundle of the script and keeps one ide
     const edited = files["scripts/main.ts"].replace("] = 1", "] = 3");
     await Deno.writeTextFile(join(dirs.scripts, "main.ts"), edited);
     const second = await bundle(dirs);
-    assert.notEqual(second.hash, first.hash);
-    const names = await Array.fromAsync(Deno.readDir(join(dirs.out, "main.ts")), (e) => e.name);
-    assert.deepEqual(names, [`${second.hash}.js`]);
+    assert.notEqual(second.path, first.path);
+    const names = () => Array.fromAsync(Deno.readDir(join(dirs.out, "main.ts")), (e) => e.name);
+    assert.deepEqual((await names()).sort(), [basename(first.path), basename(second.path)].sort());
+    assert.ok((await Deno.stat(first.path)).isFile, "the running version can still restart");
+    await pruneBundles([second]);
+    assert.deepEqual(await names(), [basename(second.path)]);
   });
 });
 
@@ -500,7 +504,7 @@ Deno.test("a source map comment in a JSON string is data, not a comment, and is 
   });
 });
 
-Deno.test("scripts whose names differ only in extension get bundles of their own, and replacing one keeps the other", async () => {
+Deno.test("scripts whose names differ only in extension get bundles of their own, and pruning one's keeps the other's", async () => {
   const script = (n: number) =>
     `import { defineSystem } from "@syncra/std";\nexport default defineSystem({ run() { ${n}; } });\n`;
   await withScripts(
@@ -511,9 +515,10 @@ Deno.test("scripts whose names differ only in extension get bundles of their own
       assert.notEqual(dirname(ts.path), dirname(mts.path));
       await Deno.writeTextFile(join(dirs.scripts, "counter.mts"), script(3));
       const edited = await bundle(dirs, "counter.mts");
-      assert.notEqual(edited.hash, mts.hash);
+      assert.notEqual(edited.path, mts.path);
       await Deno.writeTextFile(join(dirs.scripts, "counter.ts"), script(4));
       const again = await bundle(dirs, "counter.ts");
+      await pruneBundles([again, edited]);
       const all = (await bundleFiles(dirs)).sort();
       assert.deepEqual(all, [again.path, edited.path].sort());
       assert.equal((await runBundle(edited.path)).code, 0);

@@ -8,3 +8,7 @@ export { bundleScript, DEFAULT_BUNDLE_TIME_BUDGET_MS, stopBundler } from "./bund
 export type { Bundle } from "./bundle.ts";
 export { bundlerStatus, configureBundler } from "./bundler_service.ts";
 export type { BundlerStatus } from "./bundler_service.ts";
+export { openBundler } from "./bundler_lease.ts";
+export { pruneBundles } from "./_write_bundle.ts";
+export type { BundlerLease } from "./bundler_lease.ts";
+export type { BundlerServiceOptions } from "./bundler_service.ts";

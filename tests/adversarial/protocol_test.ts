@@ -18,15 +18,8 @@ import {
   rawHelloFrame,
   resetPeakRss,
 } from "../_world.ts";
-import { chooseJail, makeLauncher } from "../../runtime/app/mod.ts";
-import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "../../runtime/coordinator/mod.ts";
-import { EventStream, type SupervisorEvent } from "../../runtime/supervision/mod.ts";
-import { DEFAULT_SLOT_OPTIONS, type ScriptLauncher } from "../../runtime/supervision/mod.ts";
-import { Supervisor } from "../../runtime/supervision/mod.ts";
-import { World } from "../../runtime/ecs/mod.ts";
-import { reportScript } from "../../runtime/app/mod.ts";
-import { stopBundler } from "../../sandbox/bundle/mod.ts";
-import { detectCgroups } from "../../sandbox/cgroup/mod.ts";
+import { createWorld, reportScript } from "../../runtime/app/mod.ts";
+import type { SupervisorEvent } from "../../runtime/supervision/mod.ts";
 import { assertNoSurvivors, type ExitEvent, FIXTURES, RUNTIME_RSS_BUDGET } from "./_attack.ts";
 
 /** Each raw child, the exit reason it must get and the detail that names its fault. */
@@ -126,40 +119,29 @@ Deno.test("forged and malformed frames from raw children — 4 GiB prefixes, tru
   await using folder = await makeScripts(files);
 
   const events: SupervisorEvent[] = [];
-  const stream = new EventStream();
-  stream.on((e) => events.push(e));
-  const jail = await chooseJail(IN_CI ? "on" : "auto");
-  const world = new World();
-  const options = {
+  await using live = await createWorld({
     scriptsDir: folder.scripts,
-    workDir: join(folder.root, ".syncra"),
-    heapMb: 128,
-    memoryMb: 256,
-    maxThreads: 64,
-  };
-  const real = makeLauncher(options, jail, await detectCgroups(), (manifest, file) => {
-    coordinator.checkManifest(manifest, file);
-    return { net: [], storageDir: null };
-  });
-  // The one swap: a `.js` raw child is its own bundle, with no in-child host.
-  const launcher: ScriptLauncher = {
-    ...real,
-    bundle: async (file) => {
-      if (!file.endsWith(".js")) return await real.bundle(file);
-      const path = resolve(file);
-      return { path, hash: "raw", bytes: (await Deno.stat(path)).size, inputs: [path] };
-    },
-  };
-  const supervisor = new Supervisor(folder.scripts, launcher, stream, {
-    ...DEFAULT_SLOT_OPTIONS,
-    backoffMs: 50,
-  });
-  const coordinator: Coordinator = new Coordinator(world, 0, () => supervisor.slots(), {
-    ...DEFAULT_COORDINATOR_OPTIONS,
+    jail: IN_CI ? "on" : "auto",
     hz: 50,
     // Not a deadline test: 18 jailed children restarting at once load a 2-core machine.
     deadlineMs: 2000,
+    fresh: true,
+    quiet: true,
+    watch: false,
+    onEvent: (e) => events.push(e),
+  }, {
+    slotOptions: { backoffMs: 50 },
+    // The one swap: a `.js` raw child is its own bundle, with no in-child host.
+    launcher: (real) => ({
+      ...real,
+      bundle: async (file) => {
+        if (!file.endsWith(".js")) return await real.bundle(file);
+        const path = resolve(file);
+        return { path, bytes: (await Deno.stat(path)).size, inputs: [path] };
+      },
+    }),
   });
+  const { supervisor, coordinator } = live;
   // Ticks at 50 Hz until every raw child has been killed and started again (at most 10 s).
   const restarted = () =>
     Object.keys(RAW).every((name) =>
@@ -168,16 +150,14 @@ Deno.test("forged and malformed frames from raw children — 4 GiB prefixes, tru
   let ticks = 0;
   resetPeakRss(); // for the peak checked below
   try {
-    await supervisor.startAll();
-    await coordinator.init();
+    await live.start();
     while (ticks < 500 && (ticks < 25 || !restarted())) {
-      await coordinator.step();
+      await live.step();
       ticks++;
       await new Promise((r) => setTimeout(r, 20));
     }
   } finally {
-    await supervisor.stopAll();
-    await stopBundler();
+    await live.stop();
   }
   coordinator.flushCommands();
 
@@ -197,7 +177,7 @@ Deno.test("forged and malformed frames from raw children — 4 GiB prefixes, tru
   }
   // The coordinator never threw: every tick ran and the counter beside the raw children lost none.
   assert.equal(coordinator.tick, ticks);
-  const counters = world.dump().filter((e) => e.components.Counter);
+  const counters = coordinator.world.dump().filter((e) => e.components.Counter);
   assert.deepEqual(counters.map((e) => e.components.Counter!.value), [ticks]);
   // The runtime's memory stayed within budget while it decoded (and refused) every one.
   const peak = peakRss();

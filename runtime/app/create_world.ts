@@ -1,0 +1,227 @@
+/**
+ * The one world factory: `createWorld(options)` wires a world from its parts
+ * — jail, cgroups, bundler, launcher, supervisor, coordinator, store, output —
+ * for `deno task world`, `explain`, the tests and the bench alike. It holds no
+ * process-global state: output goes where the options say, stopping is the
+ * caller's (an AbortSignal in `runWorld`), and the shared bundler is leased.
+ *
+ * @module
+ */
+import { type BundlerLease, openBundler } from "../../sandbox/bundle/mod.ts";
+import { type CgroupManager, detectCgroups } from "../../sandbox/cgroup/mod.ts";
+import type { Jail } from "../../sandbox/jail/mod.ts";
+import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "../coordinator/mod.ts";
+import { World } from "../ecs/mod.ts";
+import {
+  approveCapabilities,
+  loadWorldConfig,
+  type WorldConfig,
+  worldPolicy,
+} from "../policy/mod.ts";
+import { escapeControls } from "../protocol/mod.ts";
+import {
+  DEFAULT_SLOT_OPTIONS,
+  EventStream,
+  ResourceWatchdog,
+  type ScriptLauncher,
+  type SlotOptions,
+  Supervisor,
+} from "../supervision/mod.ts";
+import { loadWorld, saveWorld } from "../store/mod.ts";
+import { AuditLog } from "./audit_log.ts";
+import { chooseJail, makeLauncher } from "./launcher.ts";
+import { ScriptOutput } from "./script_output.ts";
+import { formatStatus, StatusLine } from "./status_line.ts";
+import {
+  DEFAULT_WORLD_OPTIONS,
+  type WorldOptions,
+  type WorldPaths,
+  worldPaths,
+} from "./world_options.ts";
+import { buildReport, type WorldReport } from "./world_report.ts";
+
+/** Where a world's state is kept between runs. (Interim: the store folder's WorldStore replaces it.) */
+export interface WorldStore {
+  load(): Promise<{ world: World; tick: number } | null>;
+  save(world: World, tick: number): Promise<void>;
+}
+
+function fileStore(path: string): WorldStore {
+  return { load: () => loadWorld(path), save: (world, tick) => saveWorld(path, world, tick) };
+}
+
+/** What a caller may swap when creating a world (tests, the bench). */
+export interface WorldParts {
+  /** Starts from this world instead of the saved or a new one (the bench populates one in-process). */
+  world?: World;
+  /** Wraps the real launcher, e.g. to swap how children are spawned. */
+  launcher?: (real: ScriptLauncher) => ScriptLauncher;
+  /** Changes to the slots' timing (tests restart faster). */
+  slotOptions?: Partial<SlotOptions>;
+  /** Where state is saved; defaults to the file store at the state path. */
+  store?: WorldStore;
+}
+
+/** A wired world: start it, step it, stop it. */
+export interface LiveWorld extends AsyncDisposable {
+  readonly options: Readonly<WorldOptions>;
+  readonly paths: Readonly<WorldPaths>;
+  readonly config: WorldConfig;
+  readonly jail: Jail;
+  readonly cgroups: CgroupManager | null;
+  readonly events: EventStream;
+  readonly supervisor: Supervisor;
+  readonly coordinator: Coordinator;
+  readonly store: WorldStore;
+  /** How this world starts scripts (bundle, jail, budget, spawn, admit). */
+  readonly launcher: ScriptLauncher;
+  readonly slotOptions: Readonly<SlotOptions>;
+  /** This world's lease on the shared bundler. */
+  readonly bundler: BundlerLease;
+  /** Whether the world was restored from saved state (inits then do not run). */
+  readonly restored: boolean;
+  /** Starts every script, runs the inits of a new world, starts watching and the watchdog. */
+  start(): Promise<void>;
+  /** Runs one tick; returns its duration in ms. */
+  step(): Promise<number>;
+  /** Applies what is still queued and saves the state. */
+  save(): Promise<void>;
+  /** The report of DESIGN §8 for `ticks` ticks run in `durationMs`. */
+  report(ticks: number, durationMs: number): WorldReport;
+  /** Stops the scripts, the watchdog, the status line and the bundler lease. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Wires a world; nothing runs until `start`. */
+export async function createWorld(
+  partial: Partial<WorldOptions>,
+  parts: WorldParts = {},
+): Promise<LiveWorld> {
+  const options: WorldOptions = { ...DEFAULT_WORLD_OPTIONS, ...partial };
+  const stat = await Deno.stat(options.scriptsDir).catch(() => null);
+  if (!stat?.isDirectory) {
+    throw new Error(
+      `Cannot run the world: scripts folder "${options.scriptsDir}" does not exist. Create it or pass --scripts DIR`,
+    );
+  }
+  const paths = worldPaths(options);
+  const jail = await chooseJail(options.jail);
+  const events = new EventStream();
+  if (options.onEvent) events.on(options.onEvent);
+  let status: StatusLine | null = null;
+  const print = options.output ?? ((line: string) => console.error(line));
+  const write = options.quiet ? null : (line: string) => {
+    status?.clear();
+    print(line);
+  };
+  if (jail.isolation !== "jail") write?.(`⚠ ${jail.description}`);
+
+  const store = parts.store ?? fileStore(paths.statePath);
+  const saved = parts.world || options.fresh ? null : await store.load();
+  const world = parts.world ?? saved?.world ?? new World();
+  const config = options.config ?? await loadWorldConfig(paths.root);
+  const cgroups = options.cgroups ? await detectCgroups() : null;
+  if (!cgroups && options.cgroups) {
+    write?.("⚠ No cgroup can be created here: script memory is bounded by the V8 heap cap only");
+  }
+  // The bundler's esbuild is confined like the scripts: --jail on requires its jail too.
+  const bundler = await openBundler({ jail: options.jail, cgroups: options.cgroups });
+  const real = makeLauncher(
+    { ...options, bundles: paths.bundles },
+    jail,
+    cgroups,
+    (manifest, file) => {
+      coordinator.checkManifest(manifest, file);
+      const grants = approveCapabilities(config, manifest, file, options.scriptsDir, paths.storage);
+      if (grants.storageDir) Deno.mkdirSync(grants.storageDir, { recursive: true });
+      return grants;
+    },
+  );
+  const launcher = parts.launcher ? parts.launcher(real) : real;
+  const slotOptions = { ...DEFAULT_SLOT_OPTIONS, ...parts.slotOptions };
+  const supervisor = new Supervisor(options.scriptsDir, launcher, events, slotOptions);
+  const coordinator = new Coordinator(world, saved?.tick ?? 0, () => supervisor.slots(), {
+    ...DEFAULT_COORDINATOR_OPTIONS,
+    hz: options.hz,
+    deadlineMs: options.deadlineMs,
+    maxEntitiesPerScript: options.maxEntitiesPerScript,
+    maxComponentBytesPerScript: options.maxComponentMb * 1024 * 1024,
+    maxArchetypesPerScript: options.maxArchetypesPerScript,
+  }, worldPolicy(config, options.scriptsDir, world.registry));
+
+  // Everything written because of a script goes through its output budget (script_output.ts).
+  const audit = new AuditLog(paths.audit, options.audit);
+  const output = new ScriptOutput({
+    write,
+    audit,
+    currentTick: () => coordinator.tick,
+    scripts: () => supervisor.slots(),
+    budget: options.outputBudget,
+  });
+  events.on((e) => output.handle(e));
+  let watchdog: ResourceWatchdog | null = null;
+  let stopped: Promise<void> | null = null;
+
+  const live: LiveWorld = {
+    options,
+    paths,
+    config,
+    jail,
+    cgroups,
+    events,
+    supervisor,
+    coordinator,
+    store,
+    launcher,
+    slotOptions,
+    bundler,
+    restored: saved !== null,
+    async start() {
+      await supervisor.startAll();
+      coordinator.commitPending();
+      const bundlerNow = await bundler.status();
+      if (bundlerNow.isolation !== "jail") write?.(`⚠ ${bundlerNow.description}`);
+      for (const s of supervisor.slots()) {
+        write?.(
+          `• ${escapeControls(s.name)} (${escapeControls(s.file)}): ${s.state}, isolation ${
+            s.isolation ?? "none"
+          }`,
+        );
+      }
+      if (!saved && !parts.world) await coordinator.init();
+      if (options.watch) supervisor.watch();
+      watchdog = new ResourceWatchdog(() => supervisor.slots(), {
+        intervalMs: 1000,
+        maxIdleCpuShare: 0.5,
+        strikes: 2,
+        memoryBytes: cgroups ? null : options.memoryMb * 1024 * 1024,
+      });
+      if (!options.quiet) {
+        status = new StatusLine(() => formatStatus(coordinator, supervisor.slots()));
+      }
+    },
+    step: () => coordinator.step(),
+    async save() {
+      coordinator.flushCommands();
+      await store.save(coordinator.world, coordinator.tick);
+    },
+    report: (ticks, durationMs) =>
+      buildReport(coordinator, supervisor.slots(), ticks, options.hz, durationMs),
+    stop() {
+      stopped ??= (async () => {
+        status?.[Symbol.dispose]();
+        watchdog?.[Symbol.dispose]();
+        try {
+          await supervisor.stopAll();
+        } finally {
+          output[Symbol.dispose]();
+          await audit[Symbol.asyncDispose]();
+          await bundler.close();
+        }
+      })();
+      return stopped;
+    },
+    [Symbol.asyncDispose]: () => live.stop(),
+  };
+  return live;
+}

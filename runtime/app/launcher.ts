@@ -1,0 +1,63 @@
+/**
+ * How a world starts its scripts: the jail it picked, the confined bundler,
+ * the command derived from the grants, the cgroup budget, and the channel.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { bundleScript } from "../../sandbox/bundle/mod.ts";
+import { deriveChildCommand } from "../../sandbox/command/mod.ts";
+import { detectJail, FlagsOnlyJail, type Jail } from "../../sandbox/jail/mod.ts";
+import type { CgroupManager } from "../../sandbox/cgroup/mod.ts";
+import { spawnStdioLink } from "../link/mod.ts";
+import type { ScriptLauncher } from "../supervision/mod.ts";
+import type { WorldOptions } from "./world_options.ts";
+
+/** Picks the jail for a run: the OS jail where it works, unless told otherwise. */
+export async function chooseJail(mode: WorldOptions["jail"]): Promise<Jail> {
+  if (mode === "off") return new FlagsOnlyJail("turned off with --jail off");
+  return await detectJail({ require: mode === "on" });
+}
+
+/** Builds the launcher that bundles, jails, budgets and spawns scripts. */
+export function makeLauncher(
+  options: Pick<WorldOptions, "scriptsDir" | "heapMb" | "memoryMb" | "maxThreads"> & {
+    bundles: string;
+  },
+  jail: Jail,
+  cgroups: CgroupManager | null,
+  admit: ScriptLauncher["admit"],
+): ScriptLauncher {
+  const outDir = resolve(options.bundles);
+  const denoPath = Deno.execPath();
+  const budget = { memoryBytes: options.memoryMb * 1024 * 1024, maxPids: options.maxThreads };
+  let groups = 0;
+  return {
+    bundle: (file) => bundleScript(file, { scriptsDir: options.scriptsDir, outDir }),
+    prepare: async (bundle, grants, name) => {
+      const command = deriveChildCommand({
+        denoPath,
+        bundlePath: bundle.path,
+        heapMb: options.heapMb,
+        grants: grants ?? { net: [], storageDir: null },
+      });
+      const jailed = jail.wrap(command, {
+        bundlePath: bundle.path,
+        storageDir: grants?.storageDir ?? null,
+        net: (grants?.net.length ?? 0) > 0,
+      });
+      const group = cgroups ? await cgroups.create(`${name}-${++groups}`, budget) : null;
+      return {
+        command: group ? group.wrap(jailed) : jailed,
+        display: [command.program, ...command.args],
+        isolation: jail.isolation,
+        budget: group
+          ? `cgroup v${cgroups!.version}: ${options.memoryMb} MiB, ${options.maxThreads} threads`
+          : `V8 heap cap ${options.heapMb} MiB and RSS watchdog ${options.memoryMb} MiB (no cgroup)`,
+        group,
+      };
+    },
+    spawn: (command, handlers) => spawnStdioLink(command, handlers),
+    admit,
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The options of a world (the CLI flags of DESIGN §8) and where its files
+ * live: everything under the world's root, the parent of its scripts folder.
+ *
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import { DEFAULT_COORDINATOR_OPTIONS } from "../coordinator/mod.ts";
+import { DEFAULT_OUTPUT_BUDGET, type OutputBudgetOptions } from "../supervision/mod.ts";
+import type { SupervisorEvent } from "../supervision/mod.ts";
+import type { WorldConfig } from "../policy/mod.ts";
+import { type AuditLogOptions, DEFAULT_AUDIT_LOG_OPTIONS } from "./audit_log.ts";
+
+/** Options of a world run (the CLI flags of DESIGN §8). */
+export interface WorldOptions {
+  scriptsDir: string;
+  /** Stop after this many ticks; null runs until interrupted. */
+  ticks: number | null;
+  hz: number;
+  reportPath: string | null;
+  dumpPath: string | null;
+  /** Where state is saved and restored; null: `<workDir>/world.state`. */
+  statePath: string | null;
+  fresh: boolean;
+  deadlineMs: number;
+  /** "auto": the OS jail where available; "on": fail without it; "off": flags only. */
+  jail: "auto" | "on" | "off";
+  /** Watch the folder and hot-reload. @default true */
+  watch: boolean;
+  /**
+   * The world's private folder (bundles, state, audit log, storage); null:
+   * `.syncra/` in the world's root, the parent of the scripts folder (DESIGN §8).
+   */
+  workDir: string | null;
+  /** V8 heap cap per script, MiB. @default 128 */
+  heapMb: number;
+  /** Memory per script process tree (ArrayBuffers included), MiB, where cgroups allow. @default 256 */
+  memoryMb: number;
+  /** Processes plus threads per script, where cgroups allow. @default 64 */
+  maxThreads: number;
+  /** Live entities one script may have spawned. @default 100000 */
+  maxEntitiesPerScript: number;
+  /** Component data one script may make the world hold, MiB (its entities, attachments, archetypes). @default 64 */
+  maxComponentMb: number;
+  /** Distinct component sets (archetypes) one script's commands may create. @default 256 */
+  maxArchetypesPerScript: number;
+  /** Use cgroups where the machine allows; false leaves memory to the RSS watchdog. @default true */
+  cgroups: boolean;
+  /** Print logs and the status line. @default true */
+  quiet: boolean;
+  /** What one script may make the world write, per tick and per second. */
+  outputBudget: Readonly<OutputBudgetOptions>;
+  /** Rotation of `<workDir>/audit.jsonl`: 16 MiB, 3 older files kept. */
+  audit: Readonly<AuditLogOptions>;
+  /** Where the world's lines go (without their newline) instead of stderr (tests). */
+  output?: (line: string) => void;
+  /** Capability approvals; null reads syncra.json (or deno.json's "syncra") in the world's root. */
+  config: WorldConfig | null;
+  /** Receives every supervisor event (tests, tools). */
+  onEvent?: (event: SupervisorEvent) => void;
+  /** Aborting stops the world cleanly, as Ctrl-C does. */
+  signal?: AbortSignal;
+}
+
+/** Defaults for {@linkcode WorldOptions}. */
+export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
+  scriptsDir: "scripts",
+  ticks: null,
+  hz: 60,
+  reportPath: null,
+  dumpPath: null,
+  statePath: null,
+  fresh: false,
+  deadlineMs: DEFAULT_COORDINATOR_OPTIONS.deadlineMs,
+  jail: "auto",
+  watch: true,
+  workDir: null,
+  heapMb: 128,
+  memoryMb: 256,
+  maxThreads: 64,
+  cgroups: true,
+  maxEntitiesPerScript: DEFAULT_COORDINATOR_OPTIONS.maxEntitiesPerScript,
+  maxComponentMb: DEFAULT_COORDINATOR_OPTIONS.maxComponentBytesPerScript / (1024 * 1024),
+  maxArchetypesPerScript: DEFAULT_COORDINATOR_OPTIONS.maxArchetypesPerScript,
+  quiet: false,
+  outputBudget: DEFAULT_OUTPUT_BUDGET,
+  audit: DEFAULT_AUDIT_LOG_OPTIONS,
+  config: null,
+});
+
+/** Where a world's files are, with every default resolved. */
+export interface WorldPaths {
+  /** The parent of the scripts folder: `syncra.json` lives here. */
+  root: string;
+  /** `.syncra/` in the root unless given. */
+  workDir: string;
+  statePath: string;
+  bundles: string;
+  storage: string;
+  audit: string;
+}
+
+/** Resolves a world's paths from its options. */
+export function worldPaths(
+  options: Pick<WorldOptions, "scriptsDir" | "workDir" | "statePath">,
+): WorldPaths {
+  const root = dirname(resolve(options.scriptsDir));
+  const workDir = resolve(options.workDir ?? join(root, ".syncra"));
+  return {
+    root,
+    workDir,
+    statePath: resolve(options.statePath ?? join(workDir, "world.state")),
+    bundles: join(workDir, "bundles"),
+    storage: join(workDir, "storage"),
+    audit: join(workDir, "audit.jsonl"),
+  };
+}
