@@ -8,7 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import {
   COUNTER_MODULE,
   COUNTER_SCRIPT,
