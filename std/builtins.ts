@@ -4,29 +4,53 @@
  *
  * @module
  */
-import { defineComponent } from "./component.ts";
+import { type ComponentType, defineComponent } from "./component.ts";
 
+/** The schema of {@linkcode Transform}. */
+export type TransformSchema = {
+  readonly position: "vec3";
+  readonly rotation: "quat";
+  readonly scale: { readonly type: "vec3"; readonly default: readonly [1, 1, 1] };
+};
 /** Position, rotation (quaternion x, y, z, w) and scale. */
-export const Transform = defineComponent("Transform", {
+export const Transform: ComponentType<TransformSchema> = defineComponent("Transform", {
   position: "vec3",
   rotation: "quat",
   scale: { type: "vec3", default: [1, 1, 1] },
 });
 
+/** The schema of {@linkcode Velocity}. */
+export type VelocitySchema = { readonly linear: "vec3"; readonly angular: "vec3" };
 /** Linear (units per second) and angular (radians per second, per axis) velocity. */
-export const Velocity = defineComponent("Velocity", { linear: "vec3", angular: "vec3" });
+export const Velocity: ComponentType<VelocitySchema> = defineComponent("Velocity", {
+  linear: "vec3",
+  angular: "vec3",
+});
 
 /** Mesh shapes, for {@linkcode Mesh}'s `shape` field. */
-export const MeshShape = Object.freeze({ Box: 0, Sphere: 1, Plane: 2, Cylinder: 3, Cone: 4 });
+export const MeshShape: Readonly<Record<"Box" | "Sphere" | "Plane" | "Cylinder" | "Cone", number>> =
+  Object.freeze({ Box: 0, Sphere: 1, Plane: 2, Cylinder: 3, Cone: 4 });
 
+/** The schema of {@linkcode Mesh}. */
+export type MeshSchema = {
+  readonly shape: "u8";
+  readonly size: { readonly type: "vec3"; readonly default: readonly [1, 1, 1] };
+};
 /** A primitive mesh: a shape from {@linkcode MeshShape}, sized per axis. */
-export const Mesh = defineComponent("Mesh", {
+export const Mesh: ComponentType<MeshSchema> = defineComponent("Mesh", {
   shape: "u8",
   size: { type: "vec3", default: [1, 1, 1] },
 });
 
+/** The schema of {@linkcode Material}. */
+export type MaterialSchema = {
+  readonly color: { readonly type: "vec3"; readonly default: readonly [0.8, 0.8, 0.8] };
+  readonly roughness: { readonly type: "f32"; readonly default: 0.5 };
+  readonly metalness: "f32";
+  readonly emissive: "vec3";
+};
 /** Surface appearance (physically based). */
-export const Material = defineComponent("Material", {
+export const Material: ComponentType<MaterialSchema> = defineComponent("Material", {
   color: { type: "vec3", default: [0.8, 0.8, 0.8] },
   roughness: { type: "f32", default: 0.5 },
   metalness: "f32",
@@ -34,43 +58,76 @@ export const Material = defineComponent("Material", {
 });
 
 /** Light kinds, for {@linkcode Light}'s `kind` field. */
-export const LightKind = Object.freeze({ Directional: 0, Point: 1, Ambient: 2, Spot: 3 });
+export const LightKind: Readonly<Record<"Directional" | "Point" | "Ambient" | "Spot", number>> =
+  Object.freeze({ Directional: 0, Point: 1, Ambient: 2, Spot: 3 });
 
+/** The schema of {@linkcode Light}. */
+export type LightSchema = {
+  readonly kind: "u8";
+  readonly color: { readonly type: "vec3"; readonly default: readonly [1, 1, 1] };
+  readonly intensity: { readonly type: "f32"; readonly default: 1 };
+  readonly range: "f32";
+};
 /** A light source; it shines from the entity's Transform. */
-export const Light = defineComponent("Light", {
+export const Light: ComponentType<LightSchema> = defineComponent("Light", {
   kind: "u8",
   color: { type: "vec3", default: [1, 1, 1] },
   intensity: { type: "f32", default: 1 },
   range: "f32",
 });
 
+/** The schema of {@linkcode Camera}. */
+export type CameraSchema = {
+  readonly fov: { readonly type: "f32"; readonly default: 60 };
+  readonly near: { readonly type: "f32"; readonly default: 0.1 };
+  readonly far: { readonly type: "f32"; readonly default: 1000 };
+  readonly active: { readonly type: "bool"; readonly default: true };
+};
 /** A camera; the viewer uses the first one with `active` set. */
-export const Camera = defineComponent("Camera", {
+export const Camera: ComponentType<CameraSchema> = defineComponent("Camera", {
   fov: { type: "f32", default: 60 },
   near: { type: "f32", default: 0.1 },
   far: { type: "f32", default: 1000 },
   active: { type: "bool", default: true },
 });
 
+/** The schema of {@linkcode Input}. */
+export type InputSchema = {
+  readonly move: "vec3";
+  readonly look: "vec3";
+  readonly buttons: "u32";
+};
 /** Per-player input, written by the input driver. */
-export const Input = defineComponent("Input", {
+export const Input: ComponentType<InputSchema> = defineComponent("Input", {
   move: "vec3",
   look: "vec3",
   buttons: "u32",
 });
 
+/** The schema of {@linkcode AudioSource}. */
+export type AudioSourceSchema = {
+  readonly clip: "u32";
+  readonly volume: { readonly type: "f32"; readonly default: 1 };
+  readonly loop: "bool";
+  readonly playing: "bool";
+};
 /** A sound source at the entity's Transform. */
-export const AudioSource = defineComponent("AudioSource", {
+export const AudioSource: ComponentType<AudioSourceSchema> = defineComponent("AudioSource", {
   clip: "u32",
   volume: { type: "f32", default: 1 },
   loop: "bool",
   playing: "bool",
 });
 
+/** The schema of {@linkcode Player}. */
+export type PlayerSchema = { readonly id: "u32"; readonly head: "entity" };
 /** A connected player; `head` is the entity of their head (camera) if any. */
-export const Player = defineComponent("Player", { id: "u32", head: "entity" });
+export const Player: ComponentType<PlayerSchema> = defineComponent("Player", {
+  id: "u32",
+  head: "entity",
+});
 
 /** Every built-in component, by name. */
-export const BUILTIN_COMPONENTS = Object.freeze(
+export const BUILTIN_COMPONENTS: readonly ComponentType[] = Object.freeze(
   [Transform, Velocity, Mesh, Material, Light, Camera, Input, AudioSource, Player],
 );

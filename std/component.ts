@@ -37,19 +37,25 @@ export type ComponentValue<S extends Schema = Schema> = { [K in keyof S]?: Field
 
 /** One field, resolved: its type, the number of scalars per entity and its default. */
 export interface FieldInfo {
+  /** The field's name in its component. */
   readonly name: string;
+  /** Its declared type. */
   readonly type: FieldType;
   /** Scalars per entity: 3 for vec3, 4 for quat, 1 otherwise. */
   readonly width: number;
   /** Bytes per scalar. */
   readonly bytes: number;
+  /** The value of a new entity's field, `width` scalars. */
   readonly default: readonly number[];
 }
 
 /** A component type, as returned by {@linkcode defineComponent}. */
 export interface ComponentType<S extends Schema = Schema> {
+  /** The component's name, as scripts and the dump know it. */
   readonly name: string;
+  /** The schema it was defined with. */
   readonly schema: S;
+  /** Its fields, resolved, in schema order. */
   readonly fields: readonly FieldInfo[];
   /**
    * The module that defined it, relative to the scripts folder (set by the

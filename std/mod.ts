@@ -33,6 +33,7 @@ export type {
   FieldInfo,
   FieldSpec,
   FieldType,
+  FieldTypeOf,
   FieldValue,
   Schema,
 } from "./component.ts";
@@ -43,6 +44,17 @@ export type {
   SystemDefinition,
   SystemManifest,
 } from "./system.ts";
+export type {
+  AudioSourceSchema,
+  CameraSchema,
+  InputSchema,
+  LightSchema,
+  MaterialSchema,
+  MeshSchema,
+  PlayerSchema,
+  TransformSchema,
+  VelocitySchema,
+} from "./builtins.ts";
 export {
   AudioSource,
   BUILTIN_COMPONENTS,

@@ -71,6 +71,7 @@ export interface SystemManifest extends SystemCapabilities {
 
 /** A system, as returned by {@linkcode defineSystem}. */
 export interface SystemDefinition extends SystemManifest {
+  /** Tells a system apart from other default exports. */
   readonly kind: "syncra.system";
 }
 

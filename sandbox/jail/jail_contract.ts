@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import type { Jail } from "./jail.ts";
-import { fixture, report, runBundle } from "./_jail_test_helpers.ts";
+import { command, fixture, report, runBundle } from "./_jail_test_helpers.ts";
 
 /** Registers the contract tests for one jail. */
 export function runJailContract(name: string, makeJail: () => Promise<Jail>): void {
@@ -88,8 +88,61 @@ export function runJailContract(name: string, makeJail: () => Promise<Jail>): vo
     }
   });
 
-  test("isolation names what the jail gives", (jail) => {
-    assert.ok(jail.isolation === "jail" || jail.isolation === "flags-only");
+  test("isolation names what the jail gives: a jail is its own mount namespace, flags-only is not", async (jail) => {
     assert.ok(jail.description.length > 0);
+    // Seen from outside, as the child cannot look: the namespace of the deno process inside.
+    await using bundle = await fixture("await new Promise((r) => setTimeout(r, 5000));\n");
+    const wrapped = jail.wrap(command(bundle.bundlePath, {}), {
+      bundlePath: bundle.bundlePath,
+      storageDir: null,
+      net: false,
+    });
+    const child = new Deno.Command(wrapped.program, {
+      args: wrapped.args,
+      env: wrapped.env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      let inner: number | null = null;
+      for (let i = 0; i < 200 && inner === null; i++) {
+        inner = findDescendant(child.pid, bundle.bundlePath);
+        if (inner === null) await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.ok(inner !== null, "the script's deno process is found");
+      const ours = Deno.readLinkSync("/proc/self/ns/mnt");
+      const theirs = Deno.readLinkSync(`/proc/${inner}/ns/mnt`);
+      if (jail.isolation === "jail") {
+        assert.notEqual(theirs, ours);
+      } else {
+        assert.equal(jail.isolation, "flags-only");
+        assert.equal(theirs, ours);
+      }
+    } finally {
+      child.kill("SIGKILL");
+      await child.status;
+    }
   });
+}
+
+/** The pid of a descendant of `pid` whose command line mentions `needle`, or null. */
+function findDescendant(pid: number, needle: string): number | null {
+  const queue = [pid];
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${next}/cmdline`);
+      const argv = cmdline.split("\0");
+      if (argv[0]?.endsWith("deno") && argv.includes(needle)) return next;
+      for (const task of Deno.readDirSync(`/proc/${next}/task`)) {
+        const children = Deno.readTextFileSync(`/proc/${next}/task/${task.name}/children`);
+        for (const c of children.trim().split(/\s+/)) if (c) queue.push(Number(c));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return null;
 }

@@ -13,7 +13,9 @@ import { assertKeptTicking, attackFolder, probes, runAttacks } from "./_attack.t
 /** Asserts that every listed attempt failed (none starts with "OK:"). */
 function assertAllFailed(results: Record<string, string>, keys: readonly string[]): void {
   for (const key of keys) {
-    assert.ok(!results[key]?.startsWith("OK:"), `${key} must fail: ${results[key]}`);
+    // A probe that never reported proves nothing: it must have run and failed.
+    assert.ok(key in results, `${key} was never reported: ${JSON.stringify(Object.keys(results))}`);
+    assert.ok(!results[key]!.startsWith("OK:"), `${key} must fail: ${results[key]}`);
   }
 }
 
