@@ -1,8 +1,16 @@
 /**
  * cgroup budgets (memory, threads) for a child's process tree: one
- * interface, v1 and v2 implementations.
+ * interface, v1 and v2 implementations chosen by detection.
  *
  * @module
  */
-export { detectCgroups, probeCgroups } from "./cgroup.ts";
-export type { CgroupManager, ProcessGroup } from "./cgroup.ts";
+export { DEFAULT_BUDGET } from "./cgroup.ts";
+export type {
+  CgroupManager,
+  CgroupProbe,
+  MemoryEvents,
+  PidsEvents,
+  ProcessGroup,
+  ResourceBudget,
+} from "./cgroup.ts";
+export { detectCgroups, probeCgroups } from "./detect_cgroups.ts";
