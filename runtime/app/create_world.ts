@@ -27,7 +27,7 @@ import {
   type SlotOptions,
   Supervisor,
 } from "../supervision/mod.ts";
-import { loadWorld, saveWorld } from "../store/mod.ts";
+import { FileWorldStore, type WorldStore } from "../store/mod.ts";
 import { AuditLog } from "./audit_log.ts";
 import { chooseJail, makeLauncher } from "./launcher.ts";
 import { ScriptOutput } from "./script_output.ts";
@@ -39,16 +39,6 @@ import {
   worldPaths,
 } from "./world_options.ts";
 import { buildReport, type WorldReport } from "./world_report.ts";
-
-/** Where a world's state is kept between runs. (Interim: the store folder's WorldStore replaces it.) */
-export interface WorldStore {
-  load(): Promise<{ world: World; tick: number } | null>;
-  save(world: World, tick: number): Promise<void>;
-}
-
-function fileStore(path: string): WorldStore {
-  return { load: () => loadWorld(path), save: (world, tick) => saveWorld(path, world, tick) };
-}
 
 /** What a caller may swap when creating a world (tests, the bench). */
 export interface WorldParts {
@@ -116,7 +106,7 @@ export async function createWorld(
   };
   if (jail.isolation !== "jail") write?.(`⚠ ${jail.description}`);
 
-  const store = parts.store ?? fileStore(paths.statePath);
+  const store = parts.store ?? new FileWorldStore(paths.statePath);
   const saved = parts.world || options.fresh ? null : await store.load();
   const world = parts.world ?? saved?.world ?? new World();
   const config = options.config ?? await loadWorldConfig(paths.root);

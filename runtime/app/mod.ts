@@ -5,7 +5,7 @@
  * @module
  */
 export { createWorld } from "./create_world.ts";
-export type { LiveWorld, WorldParts, WorldStore } from "./create_world.ts";
+export type { LiveWorld, WorldParts } from "./create_world.ts";
 export { explainScript, formatExplanation } from "./explain.ts";
 export type { Explanation } from "./explain.ts";
 export { chooseJail, makeLauncher } from "./launcher.ts";

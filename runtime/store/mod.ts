@@ -1,7 +1,10 @@
 /**
- * Where a world's state lives between runs: the world codec and the
- * `WorldStore` interface with its file implementation.
+ * Where a world's state lives between runs: the `WorldStore` interface, its
+ * file implementation, and the world codec.
  *
  * @module
  */
-export { decodeWorld, encodeWorld, loadWorld, saveWorld } from "./world_codec.ts";
+export { CorruptWorldError } from "./world_store.ts";
+export type { SavedWorld, WorldStore } from "./world_store.ts";
+export { FileWorldStore, loadWorld, saveWorld } from "./file_store.ts";
+export { decodeWorld, encodeWorld, streamWorld } from "./world_codec.ts";

@@ -1,12 +1,11 @@
 /**
- * Saving and restoring a world: one MessagePack file holding the components
- * (schemas, defining modules, declaring scripts), the id allocator, every
- * archetype's columns and who owns and pays for each entity. Writes are atomic (a temp
- * file renamed over the old one), so a crash mid-save loses nothing.
+ * The bytes of a saved world (format `syncra.world/2`): one MessagePack map
+ * holding the components (schemas, defining modules, declaring scripts), the
+ * id allocator, every archetype's columns and who owns and pays for each
+ * entity. Where the bytes are kept is a `WorldStore`'s business (world_store.ts).
  *
  * @module
  */
-import { dirname } from "node:path";
 import { MessagePackWriter, streamMessagePack } from "../protocol/mod.ts";
 import { decodeMessagePack } from "../protocol/mod.ts";
 import type { WireSchema } from "../protocol/mod.ts";
@@ -14,6 +13,7 @@ import type { SavedComponent } from "../ecs/mod.ts";
 import { EntityAllocator } from "../ecs/mod.ts";
 import type { SavedOwners } from "../ecs/mod.ts";
 import { World } from "../ecs/mod.ts";
+import type { SavedWorld } from "./world_store.ts";
 
 const FORMAT = "syncra.world/2";
 /** The first format: components keyed by bare name, no owners. Still read. */
@@ -28,7 +28,8 @@ interface SavedArchetype {
   columns: Record<string, Record<string, Uint8Array>>;
 }
 
-interface SavedWorld {
+/** The document as encoded. */
+interface WorldDocument {
   format: string;
   tick: number;
   components: SavedComponent[];
@@ -43,14 +44,14 @@ interface SavedWorldV1 {
   format: string;
   tick: number;
   components: Record<string, WireSchema>;
-  allocator: SavedWorld["allocator"];
+  allocator: WorldDocument["allocator"];
   archetypes: SavedArchetype[];
 }
 
 const u8 = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** The world as the saved document: column bytes are views into the world's tables. */
-function savedWorld(world: World, tick: number): SavedWorld {
+function worldDocument(world: World, tick: number): WorldDocument {
   const allocator = world.allocator.save();
   const owners = world.owners.save();
   return {
@@ -84,14 +85,14 @@ function savedWorld(world: World, tick: number): SavedWorld {
 
 /** Serializes the world (and the tick it reached). */
 export function encodeWorld(world: World, tick: number): Uint8Array {
-  return new MessagePackWriter(1 << 20).beginFrame().value(savedWorld(world, tick)).finishFrame()
+  return new MessagePackWriter(1 << 20).beginFrame().value(worldDocument(world, tick)).finishFrame()
     .slice(4);
 }
 
 const aligned = (bytes: Uint8Array) => bytes.slice().buffer;
 
 /** Version 1 keyed components by name: register each and map its name to its key. */
-function upgradeV1(saved: SavedWorldV1): SavedWorld {
+function upgradeV1(saved: SavedWorldV1): WorldDocument {
   const keys = new Map<string, string>();
   const scratch = new World();
   const components: SavedComponent[] = [];
@@ -116,7 +117,7 @@ function upgradeV1(saved: SavedWorldV1): SavedWorld {
 }
 
 /** Rebuilds a world from `encodeWorld` bytes; throws a clear Error when the file is not one. */
-export function decodeWorld(bytes: Uint8Array): { world: World; tick: number } {
+export function decodeWorld(bytes: Uint8Array): SavedWorld {
   let saved = decodeMessagePack(bytes, {
     maxDepth: 16,
     maxStringBytes: 1 << 16,
@@ -124,7 +125,7 @@ export function decodeWorld(bytes: Uint8Array): { world: World; tick: number } {
     maxItems: 1 << 24,
     maxValues: Number.MAX_SAFE_INTEGER,
     maxContainers: Number.MAX_SAFE_INTEGER,
-  }) as SavedWorld;
+  }) as WorldDocument;
   if (saved?.format === FORMAT_1) saved = upgradeV1(saved as unknown as SavedWorldV1);
   if (saved?.format !== FORMAT) {
     throw new Error(
@@ -134,7 +135,10 @@ export function decodeWorld(bytes: Uint8Array): { world: World; tick: number } {
   const world = new World();
   for (const component of saved.components) world.registry.restore(component);
   const live: number[] = [];
-  for (const a of saved.archetypes) live.push(...new Uint32Array(aligned(a.entities)));
+  // A loop, not push(...ids): spreading an archetype of 100k+ ids overflows the stack.
+  for (const a of saved.archetypes) {
+    for (const id of new Uint32Array(aligned(a.entities))) live.push(id);
+  }
   world.allocator = EntityAllocator.restore({
     generations: saved.allocator.generations.slice(),
     free: new Uint32Array(aligned(saved.allocator.free)),
@@ -154,39 +158,16 @@ export function decodeWorld(bytes: Uint8Array): { world: World; tick: number } {
   return { world, tick: saved.tick };
 }
 
-/** Writes the world to `path` atomically. */
-export async function saveWorld(path: string, world: World, tick: number): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  // Streamed: the columns go from the world's tables to the file without a copy of the world.
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-  try {
-    await streamMessagePack(savedWorld(world, tick), async (bytes) => {
-      for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
-    });
-  } finally {
-    file.close();
-  }
-  await Deno.rename(tmp, path);
-}
-
-/** Reads a saved world, or null when there is none at `path`. */
-export async function loadWorld(path: string): Promise<{ world: World; tick: number } | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-  try {
-    return decodeWorld(bytes);
-  } catch (cause) {
-    throw new Error(
-      `Cannot restore the world from "${path}": ${
-        (cause as Error).message
-      }. Move the file away or pass --fresh`,
-      { cause },
-    );
-  }
+/**
+ * Streams the encoding of {@linkcode encodeWorld} to `write` in pieces:
+ * large columns go from the world's tables to the sink without a copy of the
+ * world, so the world must not change until the promise resolves. Each piece
+ * is only valid until `write` resolves.
+ */
+export function streamWorld(
+  world: World,
+  tick: number,
+  write: (bytes: Uint8Array) => Promise<void>,
+): Promise<void> {
+  return streamMessagePack(worldDocument(world, tick), write);
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { World } from "../ecs/mod.ts";
-import { decodeWorld, encodeWorld, loadWorld, saveWorld } from "./world_codec.ts";
+import { loadWorld, saveWorld } from "./file_store.ts";
+import { decodeWorld, encodeWorld } from "./world_codec.ts";
 
 function spawnMany(world: World, n: number): number[] {
   const ids = [...world.allocator.reserve(n)];
