@@ -3,15 +3,10 @@ import { World } from "../ecs/mod.ts";
 import { loadWorld, saveWorld } from "./file_store.ts";
 import { decodeWorld, encodeWorld } from "./world_codec.ts";
 
-function spawnMany(world: World, n: number): number[] {
-  const ids = [...world.allocator.reserve(n)];
-  ids.forEach((id, i) => world.spawn(id, { Transform: { position: [i, 0, 0] } }));
-  return ids;
-}
-
 Deno.test("a saved world restores identical entities and future ids", () => {
   const world = new World();
-  const ids = spawnMany(world, 5);
+  const ids = [...world.allocator.reserve(5)];
+  for (const id of ids) world.spawn(id, { Transform: { position: [id, 0, 0] } });
   world.add(ids[2]!, "Velocity", { angular: [0, 1, 0] });
   world.despawn(ids[3]!);
   const { world: copy, tick } = decodeWorld(encodeWorld(world, 42));

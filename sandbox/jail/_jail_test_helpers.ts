@@ -47,6 +47,23 @@ export function command(bundlePath: string, options: ScriptOptions): ChildComman
   return derived;
 }
 
+/** Starts a bundle through `jail` with no grants and lets it run; the caller kills it. */
+export function spawnJailed(
+  jail: Jail,
+  bundlePath: string,
+  stdout: "null" | "piped" = "null",
+): Deno.ChildProcess {
+  const wrapped = jail.wrap(command(bundlePath, {}), { bundlePath, storageDir: null, net: false });
+  return new Deno.Command(wrapped.program, {
+    args: wrapped.args,
+    env: wrapped.env,
+    clearEnv: true,
+    stdin: "null",
+    stdout,
+    stderr: "null",
+  }).spawn();
+}
+
 export async function runBundle(
   jail: Jail,
   bundlePath: string,

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import type { Jail } from "./jail.ts";
-import { command, fixture, report, runBundle } from "./_jail_test_helpers.ts";
+import { fixture, report, runBundle, spawnJailed } from "./_jail_test_helpers.ts";
 
 /** Registers the contract tests for one jail. */
 export function runJailContract(name: string, makeJail: () => Promise<Jail>): void {
@@ -92,19 +92,7 @@ export function runJailContract(name: string, makeJail: () => Promise<Jail>): vo
     assert.ok(jail.description.length > 0);
     // Seen from outside, as the child cannot look: the namespace of the deno process inside.
     await using bundle = await fixture("await new Promise((r) => setTimeout(r, 5000));\n");
-    const wrapped = jail.wrap(command(bundle.bundlePath, {}), {
-      bundlePath: bundle.bundlePath,
-      storageDir: null,
-      net: false,
-    });
-    const child = new Deno.Command(wrapped.program, {
-      args: wrapped.args,
-      env: wrapped.env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const child = spawnJailed(jail, bundle.bundlePath);
     try {
       let inner: number | null = null;
       for (let i = 0; i < 200 && inner === null; i++) {

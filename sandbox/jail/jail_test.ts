@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { ChildCommand } from "../command/mod.ts";
 import { detectJail } from "./jail.ts";
-import { command, fixture, report, runBundle } from "./_jail_test_helpers.ts";
+import { command, fixture, report, runBundle, spawnJailed } from "./_jail_test_helpers.ts";
 import { BubblewrapJail, JAIL_DENO_DIR } from "./bubblewrap.ts";
 import { FlagsOnlyJail } from "./flags_only.ts";
 
@@ -303,18 +303,7 @@ console.log(JSON.stringify(result));`);
 
 jailTest("killing the jail's outer process ends the script inside", async (jail) => {
   await using bundle = await fixture(`console.log("ready"); setInterval(() => {}, 1000);`);
-  const wrapped = jail.wrap(command(bundle.bundlePath, {}), {
-    bundlePath: bundle.bundlePath,
-    storageDir: null,
-    net: false,
-  });
-  const child = new Deno.Command(wrapped.program, {
-    args: wrapped.args,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
+  const child = spawnJailed(jail, bundle.bundlePath, "piped");
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   assert.equal((await reader.read()).value, "ready\n");
   assert.ok(await processesRunning(bundle.bundlePath) > 0);
