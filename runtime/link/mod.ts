@@ -1,6 +1,11 @@
 /**
  * Links: the transport between the runtime and a child (send, receive,
- * closed), with stdio and socket implementations and one contract suite.
+ * closed), apart from control of its process (DESIGN §6). Two spawners
+ * give the same frames: over stdio pipes and over a unix socket on the
+ * child's fds 0/1 started through FFI; `chooseChannel` picks one for this
+ * machine. Both are a `FrameLink` over a `ByteTransport`, so another
+ * transport needs only its bytes. Each runs `runLinkContract`
+ * (link_contract.ts) against a real child.
  *
  * @module
  */
@@ -15,4 +20,12 @@ export type {
   SpawnedChild,
   SpawnHandlers,
 } from "./link.ts";
-export { spawnStdioLink } from "./stdio_link.ts";
+export type { ByteTransport } from "./byte_transport.ts";
+export type { SpawnOptions } from "./spawn_options.ts";
+export { FrameSplitter } from "./frame_splitter.ts";
+export { FrameLink } from "./frame_link.ts";
+export { spawnStdioChild, spawnStdioLink, StdioLink } from "./stdio_link.ts";
+export type { StdioLinkOptions } from "./stdio_link.ts";
+export { spawnSocketChild } from "./socket_link.ts";
+export { chooseChannel, probeSocketLauncher } from "./choose_channel.ts";
+export type { ChooseChannelOptions } from "./choose_channel.ts";

@@ -1,33 +1,50 @@
 /**
- * `ChildLink` over a child's stdio: length-prefixed MessagePack frames on
- * stdin/stdout, stderr read as lines. Every incoming frame goes through the
- * limited decoder; the first malformed one ends reading and is reported.
+ * Children linked over their stdio: length-prefixed MessagePack frames on
+ * stdin/stdout (a {@linkcode FrameLink} over the pipes), stderr read as
+ * lines. {@linkcode spawnStdioChild} gives the link and the process apart;
+ * {@linkcode spawnStdioLink} and {@linkcode StdioLink} are the older shape
+ * with both in one object, on the same code.
  *
  * @module
  */
-import { DEFAULT_FRAME_LIMITS, type FrameLimits, FrameReader } from "../protocol/mod.ts";
-import { MessagePackWriter } from "../protocol/mod.ts";
-import { writeRuntimeFrame } from "../protocol/mod.ts";
-import { ProtocolError } from "../protocol/mod.ts";
-import type { ChildCommand } from "../../sandbox/command/mod.ts";
+import { DEFAULT_FRAME_LIMITS } from "../protocol/mod.ts";
 import type { RuntimeMessage } from "../protocol/mod.ts";
-import type { ChildExit, ChildLink, SpawnHandlers } from "./link.ts";
+import type { ChildCommand } from "../../sandbox/command/mod.ts";
+import type { ByteTransport } from "./byte_transport.ts";
+import { FrameLink } from "./frame_link.ts";
+import type {
+  ChildExit,
+  ChildLink,
+  ChildProcessHandle,
+  SpawnedChild,
+  SpawnHandlers,
+} from "./link.ts";
+import { DEFAULT_MAX_STDERR_LINE, type SpawnOptions } from "./spawn_options.ts";
+import { readStderrLines } from "./stderr_lines.ts";
 
 /** Options for a stdio link. */
-export interface StdioLinkOptions {
-  /** Limits on frames from the child. @default DEFAULT_FRAME_LIMITS */
-  limits?: Readonly<FrameLimits>;
-  /** Longest stderr line kept, in characters. @default 4096 */
-  maxStderrLine?: number;
+export type StdioLinkOptions = SpawnOptions;
+
+/** Starts a child from `command` and links to it over its stdin and stdout. */
+export function spawnStdioChild(
+  command: ChildCommand,
+  handlers: SpawnHandlers,
+  options: StdioLinkOptions = {},
+): SpawnedChild {
+  return attachStdio(startChild(command), handlers, options);
 }
 
-/** Starts a child from `command` and links to it over stdio. */
+/** Starts a child from `command` and links to it over stdio, in the older one-object shape. */
 export function spawnStdioLink(
   command: ChildCommand,
   handlers: SpawnHandlers,
   options: StdioLinkOptions = {},
 ): StdioLink {
-  const child = new Deno.Command(command.program, {
+  return new StdioLink(startChild(command), handlers, options);
+}
+
+function startChild(command: ChildCommand): Deno.ChildProcess {
+  return new Deno.Command(command.program, {
     args: command.args,
     env: command.env,
     clearEnv: true,
@@ -39,114 +56,95 @@ export function spawnStdioLink(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  return new StdioLink(child, handlers, options);
 }
 
-/** A child process and its frame channel. */
+/** A child process and its frame channel, in one object. */
 export class StdioLink implements ChildLink {
-  readonly #child: Deno.ChildProcess;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #writer = new MessagePackWriter();
-  #queue: Promise<void> = Promise.resolve();
-  #closed = false;
+  readonly #child: SpawnedChild;
   readonly exited: Promise<ChildExit>;
 
   constructor(child: Deno.ChildProcess, handlers: SpawnHandlers, options: StdioLinkOptions) {
-    this.#child = child;
-    const stdin = child.stdin.getWriter();
-    this.#stdin = stdin;
-    // A dead child rejects pending writes; that is reported through `exited`.
-    stdin.closed.catch(() => {});
-    const stdout = this.#readFrames(handlers, options.limits ?? DEFAULT_FRAME_LIMITS);
-    const stderr = this.#readStderr(handlers, options.maxStderrLine ?? 4096);
-    this.exited = (async () => {
-      const status = await child.status;
-      this.#closed = true;
-      await Promise.allSettled([stdout, stderr]);
-      await stdin.close().catch(() => {});
-      return { code: status.signal ? null : status.code, signal: status.signal };
-    })();
+    this.#child = attachStdio(child, handlers, options);
+    this.exited = this.#child.process.exited;
   }
 
   get pid(): number {
-    return this.#child.pid;
-  }
-
-  async #readFrames(handlers: SpawnHandlers, limits: Readonly<FrameLimits>): Promise<void> {
-    // Handlers consume each message synchronously (results are merged on arrival), so
-    // one buffer serves every frame.
-    const reader = new FrameReader(limits, { reuse: true });
-    const stream = this.#child.stdout.getReader();
-    try {
-      while (true) {
-        const { value, done } = await stream.read();
-        if (done) return;
-        const frames = reader.frames(value);
-        while (true) {
-          let next: IteratorResult<unknown>;
-          try {
-            next = frames.next();
-          } catch (error) {
-            handlers.protocolError(
-              error instanceof ProtocolError
-                ? error
-                : new ProtocolError(String(error), { cause: error }),
-            );
-            await stream.cancel().catch(() => {});
-            return;
-          }
-          if (next.done) break;
-          // A handler's own bug must not pass for the child's protocol error.
-          try {
-            handlers.message(next.value);
-          } catch (error) {
-            console.error("A frame handler threw:", error);
-          }
-        }
-      }
-    } catch {
-      // The pipe broke because the child died: its exit is reported through `exited`.
-    } finally {
-      stream.releaseLock();
-    }
-  }
-
-  async #readStderr(handlers: SpawnHandlers, maxLine: number): Promise<void> {
-    const decoder = new TextDecoder();
-    let partial = "";
-    try {
-      for await (const chunk of this.#child.stderr) {
-        partial += decoder.decode(chunk, { stream: true });
-        const lines = partial.split("\n");
-        partial = lines.pop()!.slice(0, maxLine);
-        for (const line of lines) if (line.trim() !== "") handlers.stderr(line.slice(0, maxLine));
-      }
-    } catch {
-      // As above: a dead child's stderr may end abruptly.
-    }
-    if (partial.trim() !== "") handlers.stderr(partial);
+    return this.#child.process.pid;
   }
 
   send(message: RuntimeMessage): Promise<void> {
-    // Frames are encoded when their turn comes, so the one reusable buffer is never shared.
-    const next = this.#queue.then(async () => {
-      if (this.#closed) throw new Error("Cannot send to a child that has exited");
-      await this.#stdin.write(writeRuntimeFrame(this.#writer, message));
-    });
-    this.#queue = next.catch(() => {});
-    return next;
+    return this.#child.link.send(message);
   }
 
   kill(signal: Deno.Signal = "SIGKILL"): void {
-    try {
-      this.#child.kill(signal);
-    } catch {
-      // Already exited.
-    }
+    this.#child.process.kill(signal);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.kill();
     await this.exited;
   }
+}
+
+function attachStdio(
+  child: Deno.ChildProcess,
+  handlers: SpawnHandlers,
+  options: StdioLinkOptions,
+): SpawnedChild {
+  const link = new FrameLink(
+    pipeTransport(child),
+    handlers,
+    options.limits ?? DEFAULT_FRAME_LIMITS,
+  );
+  const stderr = readStderrLines(
+    child.stderr,
+    handlers.stderr,
+    options.maxStderrLine ?? DEFAULT_MAX_STDERR_LINE,
+  );
+  const exited = (async (): Promise<ChildExit> => {
+    const status = await child.status;
+    // Frames still in the pipe are delivered; nobody is left to send to.
+    link.endSending("Cannot send to a child that has exited");
+    await Promise.all([link.closed, stderr]);
+    await link.release();
+    return { code: status.signal ? null : status.code, signal: status.signal };
+  })();
+  const process: ChildProcessHandle = {
+    pid: child.pid,
+    kill(signal: Deno.Signal = "SIGKILL") {
+      try {
+        child.kill(signal);
+      } catch {
+        // Already exited.
+      }
+    },
+    exited,
+  };
+  return { link, process };
+}
+
+/** A child's stdout and stdin as one byte transport. */
+function pipeTransport(child: Deno.ChildProcess): ByteTransport {
+  const stdin = child.stdin.getWriter();
+  // A dead child rejects pending writes; that is reported through `exited`.
+  stdin.closed.catch(() => {});
+  const stdout = child.stdout.getReader();
+  return {
+    async *chunks() {
+      try {
+        while (true) {
+          const { value, done } = await stdout.read();
+          if (done) return;
+          yield value;
+        }
+      } finally {
+        // Leaving early (a protocol error) stops reading; after the end it is a no-op.
+        await stdout.cancel().catch(() => {});
+      }
+    },
+    write: (bytes) => stdin.write(bytes),
+    async close() {
+      await Promise.allSettled([stdout.cancel(), stdin.abort()]);
+    },
+  };
 }

@@ -244,6 +244,9 @@ export class BubblewrapJail implements Jail {
       );
     }
     const args = [
+      // bash takes a socket on fd 0 for an rsh/ssh session and sources ~/.bashrc, even with -c;
+      // what a bashrc prints would land on the frame channel.
+      "--norc",
       "-c",
       CLOSE_FDS_SCRIPT,
       "syncra-close-fds",
