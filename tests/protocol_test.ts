@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { spawnStdioLink } from "../runtime/link/mod.ts";
-import {
-  DEFAULT_SLOT_OPTIONS,
-  type ScriptLauncher,
-  ScriptSlot,
-} from "../runtime/supervision/mod.ts";
+import { spawnStdioChild } from "../runtime/link/mod.ts";
+import { DEFAULT_SYSTEM_OPTIONS, type ScriptLauncher, SystemRole } from "../runtime/roles/mod.ts";
 import { EventStream, type SupervisorEvent } from "../runtime/supervision/mod.ts";
 import { encodeFrame } from "../runtime/protocol/mod.ts";
 import { deriveChildCommand } from "../sandbox/command/mod.ts";
@@ -52,6 +48,30 @@ async function withRawScript(source: string, body: (file: string) => Promise<voi
   }
 }
 
+/** Starts `file` as it is (no bundle, no jail): raw children speak the protocol by hand. */
+function rawLauncher(file: string): ScriptLauncher {
+  return {
+    bundle: () => Promise.resolve({ path: file, bytes: 0, inputs: [file] }),
+    prepare: (bundle) => {
+      const command = deriveChildCommand({
+        denoPath: Deno.execPath(),
+        bundlePath: bundle.path,
+        heapMb: 64,
+        grants: { net: [], storageDir: null },
+      });
+      return Promise.resolve({
+        command,
+        display: [command.program, ...command.args],
+        isolation: "flags-only",
+        budget: "none",
+        group: null,
+      });
+    },
+    spawn: spawnStdioChild,
+    admit: () => ({ net: [], storageDir: null }),
+  };
+}
+
 Deno.test("the link reports an oversized length prefix as a protocol error without allocating it", async () => {
   await withRawScript(rawChild(GARBAGE["a length prefix claiming 4 GiB"]!), async (file) => {
     const errors: ProtocolError[] = [];
@@ -61,7 +81,7 @@ Deno.test("the link reports an oversized length prefix as a protocol error witho
       heapMb: 64,
       grants: { net: [], storageDir: null },
     });
-    await using link = spawnStdioLink(command, {
+    const { link, process } = spawnStdioChild(command, {
       message: () => {},
       protocolError: (e) => errors.push(e),
       stderr: () => {},
@@ -71,7 +91,10 @@ Deno.test("the link reports an oversized length prefix as a protocol error witho
     while (errors.length === 0 && performance.now() < until) {
       await new Promise((r) => setTimeout(r, 10));
     }
+    process.kill();
+    await process.exited;
     assert.match(errors[0]?.message ?? "", /Frame of 4294967295 bytes exceeds the limit/);
+    assert.equal(errors.length, 1, "reading stops at the first broken frame");
   });
 });
 
@@ -81,29 +104,9 @@ for (const [attack, code] of Object.entries(GARBAGE)) {
       const events: SupervisorEvent[] = [];
       const stream = new EventStream();
       stream.on((e) => events.push(e));
-      const launcher: ScriptLauncher = {
-        bundle: () => Promise.resolve({ path: file, hash: "raw", bytes: 0, inputs: [file] }),
-        prepare: (bundle) => {
-          const command = deriveChildCommand({
-            denoPath: Deno.execPath(),
-            bundlePath: bundle.path,
-            heapMb: 64,
-            grants: { net: [], storageDir: null },
-          });
-          const display = [command.program, ...command.args];
-          return Promise.resolve({
-            command,
-            display,
-            isolation: "flags-only",
-            budget: "none",
-            group: null,
-          });
-        },
-        spawn: (command, handlers) => spawnStdioLink(command, handlers),
-        admit: () => ({ net: [], storageDir: null }),
-      };
-      const slot = new ScriptSlot(file, launcher, stream, {
-        ...DEFAULT_SLOT_OPTIONS,
+      const launcher = rawLauncher(file);
+      const slot = new SystemRole(file, launcher, stream, {
+        ...DEFAULT_SYSTEM_OPTIONS,
         backoffMs: 50,
       });
       await slot.start();
@@ -132,3 +135,26 @@ for (const [attack, code] of Object.entries(GARBAGE)) {
     });
   });
 }
+
+Deno.test("a child host of another protocol version is refused, saying which versions differ", async () => {
+  const hello = [...encodeFrame({ t: "hello", v: 99, manifest: {} })];
+  const source = `
+    let n = 0; const bytes = new Uint8Array(${JSON.stringify(hello)});
+    while (n < bytes.length) n += Deno.stdout.writeSync(bytes.subarray(n));
+    await new Promise(() => {});
+  `;
+  await withRawScript(source, async (file) => {
+    const events: SupervisorEvent[] = [];
+    const stream = new EventStream();
+    stream.on((e) => events.push(e));
+    const slot = new SystemRole(file, rawLauncher(file), stream, DEFAULT_SYSTEM_OPTIONS);
+    await slot.start();
+    assert.equal(slot.state, "refused");
+    assert.match(
+      slot.lastError ?? "",
+      /speaks protocol version 99, this runtime speaks 1: its child host is from another Syncra version/,
+    );
+    assert.ok(events.some((e) => e.type === "refused"));
+    await slot.stop("shutdown");
+  });
+});

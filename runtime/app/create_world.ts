@@ -18,15 +18,15 @@ import {
   type WorldConfig,
   worldPolicy,
 } from "../policy/mod.ts";
+import { type ChannelChoice, chooseChannel } from "../link/mod.ts";
 import { escapeControls } from "../protocol/mod.ts";
+import { EventStream, ResourceWatchdog } from "../supervision/mod.ts";
 import {
-  DEFAULT_SLOT_OPTIONS,
-  EventStream,
-  ResourceWatchdog,
+  DEFAULT_SYSTEM_OPTIONS,
   type ScriptLauncher,
-  type SlotOptions,
   Supervisor,
-} from "../supervision/mod.ts";
+  type SystemOptions,
+} from "../roles/mod.ts";
 import { FileWorldStore, type WorldStore } from "../store/mod.ts";
 import { AuditLog } from "./audit_log.ts";
 import { chooseJail, makeLauncher } from "./launcher.ts";
@@ -47,7 +47,7 @@ export interface WorldParts {
   /** Wraps the real launcher, e.g. to swap how children are spawned. */
   launcher?: (real: ScriptLauncher) => ScriptLauncher;
   /** Changes to the slots' timing (tests restart faster). */
-  slotOptions?: Partial<SlotOptions>;
+  slotOptions?: Partial<SystemOptions>;
   /** Where state is saved; defaults to the file store at the state path. */
   store?: WorldStore;
 }
@@ -59,13 +59,15 @@ export interface LiveWorld extends AsyncDisposable {
   readonly config: WorldConfig;
   readonly jail: Jail;
   readonly cgroups: CgroupManager | null;
+  /** The frame channel its children get (a socket on fds 0/1, or stdio where that cannot work). */
+  readonly channel: ChannelChoice;
   readonly events: EventStream;
   readonly supervisor: Supervisor;
   readonly coordinator: Coordinator;
   readonly store: WorldStore;
   /** How this world starts scripts (bundle, jail, budget, spawn, admit). */
   readonly launcher: ScriptLauncher;
-  readonly slotOptions: Readonly<SlotOptions>;
+  readonly slotOptions: Readonly<SystemOptions>;
   /** This world's lease on the shared bundler. */
   readonly bundler: BundlerLease;
   /** Whether the world was restored from saved state (inits then do not run). */
@@ -96,6 +98,7 @@ export async function createWorld(
   }
   const paths = worldPaths(options);
   const jail = await chooseJail(options.jail);
+  const channel = await chooseChannel();
   const events = new EventStream();
   if (options.onEvent) events.on(options.onEvent);
   let status: StatusLine | null = null;
@@ -126,9 +129,10 @@ export async function createWorld(
       if (grants.storageDir) Deno.mkdirSync(grants.storageDir, { recursive: true });
       return grants;
     },
+    channel.spawn,
   );
   const launcher = parts.launcher ? parts.launcher(real) : real;
-  const slotOptions = { ...DEFAULT_SLOT_OPTIONS, ...parts.slotOptions };
+  const slotOptions = { ...DEFAULT_SYSTEM_OPTIONS, ...parts.slotOptions };
   const supervisor = new Supervisor(options.scriptsDir, launcher, events, slotOptions);
   const coordinator = new Coordinator(world, saved?.tick ?? 0, () => supervisor.slots(), {
     ...DEFAULT_COORDINATOR_OPTIONS,
@@ -158,6 +162,7 @@ export async function createWorld(
     config,
     jail,
     cgroups,
+    channel,
     events,
     supervisor,
     coordinator,

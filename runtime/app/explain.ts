@@ -8,7 +8,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { buildSchedule, describeConflict } from "../ecs/mod.ts";
-import { ScriptSlot } from "../supervision/mod.ts";
+import { SystemRole } from "../roles/mod.ts";
 import { createWorld } from "./create_world.ts";
 import type { WorldOptions } from "./world_options.ts";
 
@@ -27,6 +27,8 @@ export interface Explanation {
   jail: string;
   /** What confines the bundler's esbuild. */
   bundler: string;
+  /** The frame channel children get here, and why (socket, or stdio and the reason). */
+  channel: string;
   budget: string | null;
   command: string[];
   wrapped: string[];
@@ -55,7 +57,7 @@ export async function explainScript(
   });
   const inFolder = live.supervisor.slots().find((s) => resolve(s.file) === resolve(file));
   // A script outside the folder (or a helper module) is explained on its own.
-  const slot = inFolder ?? new ScriptSlot(file, live.launcher, live.events, live.slotOptions);
+  const slot = inFolder ?? new SystemRole(file, live.launcher, live.events, live.slotOptions);
   try {
     if (inFolder) await live.supervisor.startAll();
     else await slot.start();
@@ -79,6 +81,7 @@ export async function explainScript(
       isolation: slot.isolation,
       jail: live.jail.description,
       bundler: (await live.bundler.status()).description,
+      channel: live.channel.description,
       budget: slot.budget,
       command: slot.commandLine,
       wrapped: slot.wrappedCommandLine,
@@ -93,7 +96,7 @@ export async function explainScript(
 /** Where `name` runs among the folder's started scripts, and the conflicts that put it there. */
 function scheduleOf(
   name: string,
-  slots: readonly ScriptSlot[],
+  slots: readonly SystemRole[],
   inFolder: boolean,
 ): { stage: number | null; conflicts: string[] } {
   if (!inFolder) return { stage: null, conflicts: [] };
@@ -138,6 +141,7 @@ export function formatExplanation(e: Explanation): string {
     `isolation   ${e.isolation ?? "none"}`,
     `jail        ${e.jail}`,
     `bundler     ${e.bundler}`,
+    `channel     ${e.channel}`,
     `budget      ${e.budget ?? "none"}`,
     `command     ${e.command.map(quote).join(" ")}`,
     `exact argv  ${e.wrapped.map(quote).join(" ")}`,

@@ -9,8 +9,8 @@ import { bundleScript } from "../../sandbox/bundle/mod.ts";
 import { deriveChildCommand } from "../../sandbox/command/mod.ts";
 import { detectJail, FlagsOnlyJail, type Jail } from "../../sandbox/jail/mod.ts";
 import type { CgroupManager } from "../../sandbox/cgroup/mod.ts";
-import { spawnStdioLink } from "../link/mod.ts";
-import type { ScriptLauncher } from "../supervision/mod.ts";
+import type { SpawnChild } from "../link/mod.ts";
+import type { ScriptLauncher } from "../roles/mod.ts";
 import type { WorldOptions } from "./world_options.ts";
 
 /** Picks the jail for a run: the OS jail where it works, unless told otherwise. */
@@ -27,6 +27,7 @@ export function makeLauncher(
   jail: Jail,
   cgroups: CgroupManager | null,
   admit: ScriptLauncher["admit"],
+  spawn: SpawnChild,
 ): ScriptLauncher {
   const outDir = resolve(options.bundles);
   const denoPath = Deno.execPath();
@@ -57,7 +58,7 @@ export function makeLauncher(
         group,
       };
     },
-    spawn: (command, handlers) => spawnStdioLink(command, handlers),
+    spawn,
     admit,
   };
 }

@@ -6,15 +6,15 @@
  * @module
  */
 import type { Coordinator } from "../coordinator/mod.ts";
-import type { ScriptSlot } from "../supervision/mod.ts";
+import type { SystemRole } from "../roles/mod.ts";
 
 const encoder = new TextEncoder();
 
 /** Formats the status of a running world. */
-export function formatStatus(coordinator: Coordinator, slots: readonly ScriptSlot[]): string {
+export function formatStatus(coordinator: Coordinator, slots: readonly SystemRole[]): string {
   const { hz, p50 } = coordinator.stats.recent();
   const running = slots.filter((s) => s.state === "running").length;
-  const sum = (f: (s: ScriptSlot) => number) => slots.reduce((n, s) => n + f(s), 0);
+  const sum = (f: (s: SystemRole) => number) => slots.reduce((n, s) => n + f(s), 0);
   const dropped = sum((s) => s.droppedLogs + s.droppedOutput);
   const problems = slots.filter((s) => s.state === "refused" || s.state === "restarting")
     .map((s) => `${s.name} ${s.state}`);

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Coordinator } from "../coordinator/mod.ts";
-import type { ScriptSlot } from "../supervision/mod.ts";
+import type { SystemRole } from "../roles/mod.ts";
 import type { TickPercentiles } from "../coordinator/mod.ts";
 
 /** One script's line in the report. */
@@ -66,7 +66,7 @@ export function peakResidentMb(): number {
 }
 
 /** Describes one script for the report and the status line. */
-export function reportScript(slot: ScriptSlot): ScriptReport {
+export function reportScript(slot: SystemRole): ScriptReport {
   return {
     name: slot.name,
     file: slot.file,
@@ -89,7 +89,7 @@ export function reportScript(slot: ScriptSlot): ScriptReport {
 /** Builds the report at the end of a run. */
 export function buildReport(
   coordinator: Coordinator,
-  slots: readonly ScriptSlot[],
+  slots: readonly SystemRole[],
   ticksRun: number,
   hz: number,
   durationMs: number,

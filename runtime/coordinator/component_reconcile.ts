@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { LiveChild } from "../supervision/mod.ts";
+import type { Manifest } from "../roles/mod.ts";
 import { type ComponentInfo, describeSchema } from "../ecs/mod.ts";
 import type { World } from "../ecs/mod.ts";
 
@@ -30,12 +30,16 @@ export interface ComponentWarning {
 }
 
 /**
- * Resolves a newly installed child's components (setting `child.components`),
- * records its file's declarations and follows the schema changes of that file.
+ * Resolves the components a newly installed system names (returned by
+ * name), records its file's declarations and follows the schema changes of
+ * that file.
  */
-export function resolveComponents(world: World, file: string, child: LiveChild): void {
+export function resolveComponents(
+  world: World,
+  file: string,
+  m: Manifest,
+): ReadonlyMap<string, ComponentInfo> {
   const registry = world.registry;
-  const m = child.manifest;
   const components = new Map<string, ComponentInfo>();
   for (const name of new Set([...m.reads, ...m.writes])) {
     components.set(
@@ -43,7 +47,6 @@ export function resolveComponents(world: World, file: string, child: LiveChild):
       registry.resolve({ name, schema: m.components[name]!, module: m.modules[name] ?? null }),
     );
   }
-  child.components = components;
   const dropped = registry.declare(
     file,
     [...components].map(([name, c]) => [c.key, m.modules[name] ?? null] as const),
@@ -54,6 +57,7 @@ export function resolveComponents(world: World, file: string, child: LiveChild):
     if (!from || !to) continue;
     world.migrateComponent(from.key, to.key, registry.declarers(from.key).length > 0);
   }
+  return components;
 }
 
 /**

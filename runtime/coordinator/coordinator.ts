@@ -15,8 +15,7 @@
 import type { Manifest } from "../roles/mod.ts";
 import { ManifestError } from "../protocol/mod.ts";
 import { buildSchedule } from "../ecs/mod.ts";
-import type { LiveChild } from "../supervision/mod.ts";
-import type { ScriptSlot } from "../supervision/mod.ts";
+import type { RunningSystem, SystemRunner } from "./system_runner.ts";
 import { validateResult, type ValidCommand } from "./result_validation.ts";
 import { TickStats } from "./tick_stats.ts";
 import type { ComponentInfo } from "../ecs/mod.ts";
@@ -82,15 +81,17 @@ export class Coordinator {
   readonly stats = new TickStats();
   readonly #options: Readonly<CoordinatorOptions>;
   readonly #policy: WorldPolicy;
-  readonly #slots: () => readonly ScriptSlot[];
-  #queued = new Map<ScriptSlot, ValidCommand[]>();
-  #lastSlots: readonly ScriptSlot[] | null = null;
+  readonly #slots: () => readonly SystemRunner[];
+  #queued = new Map<SystemRunner, ValidCommand[]>();
+  #lastSlots: readonly SystemRunner[] | null = null;
   readonly #warned = new Set<string>();
+  /** The world's component for each name a running version's manifest names (names are its view). */
+  readonly #components = new WeakMap<RunningSystem, ReadonlyMap<string, ComponentInfo>>();
 
   constructor(
     world: World,
     startTick: number,
-    slots: () => readonly ScriptSlot[],
+    slots: () => readonly SystemRunner[],
     options: Readonly<CoordinatorOptions>,
     policy: WorldPolicy = OPEN_POLICY,
   ) {
@@ -136,7 +137,7 @@ export class Coordinator {
     for (const slot of slots) {
       const child = slot.commitPending();
       if (!child) continue;
-      resolveComponents(this.world, slot.file, child);
+      this.#components.set(child, resolveComponents(this.world, slot.file, child.manifest));
       changed = true;
     }
     if (!changed) return;
@@ -155,7 +156,7 @@ export class Coordinator {
   async init(): Promise<void> {
     this.commitPending();
     const runs: {
-      slot: ScriptSlot;
+      slot: SystemRunner;
       reserved: Uint32Array | null;
       used: Promise<Set<number> | null>;
     }[] = [];
@@ -183,19 +184,24 @@ export class Coordinator {
     this.#applyCommands();
   }
 
+  #componentsOf(child: RunningSystem): ReadonlyMap<string, ComponentInfo> {
+    return this.#components.get(child) ?? new Map();
+  }
+
   /** Runs one tick; returns its duration in ms. */
   async step(): Promise<number> {
     const started = performance.now();
     this.tick++;
     this.commitPending();
     this.#applyCommands();
-    for (const slot of this.#slots()) slot.logsThisTick = 0;
+    for (const slot of this.#slots()) slot.beginTick();
     const systems = this.#slots()
       // A child being killed gets no more ticks: whatever it would send is excess.
       .filter((s) => s.active?.manifest.hasRun && s.active.killReason === null)
       .map((slot) => {
         const child = slot.active!;
-        const keys = (names: readonly string[]) => names.map((n) => child.components.get(n)!.key);
+        const components = this.#componentsOf(child);
+        const keys = (names: readonly string[]) => names.map((n) => components.get(n)!.key);
         return {
           slot,
           child,
@@ -218,12 +224,13 @@ export class Coordinator {
   }
 
   async #runSystem(
-    slot: ScriptSlot,
-    child: LiveChild,
+    slot: SystemRunner,
+    child: RunningSystem,
   ): Promise<{ reserved: Uint32Array | null; used: Set<number> | null }> {
     const m = child.manifest;
     const names = [...new Set([...m.reads, ...m.writes])];
-    const infos = names.map((n) => child.components.get(n)!);
+    const components = this.#componentsOf(child);
+    const infos = names.map((n) => components.get(n)!);
     const rows = infos.length > 0 ? this.world.query(infos.map((c) => c.key)) : EMPTY_ROWS;
     const columns: Record<string, Record<string, Uint8Array>> = {};
     for (const info of infos) {
@@ -258,8 +265,8 @@ export class Coordinator {
 
   /** Validates and merges a result; returns the reserved ids its spawns used. */
   #accept(
-    slot: ScriptSlot,
-    child: LiveChild,
+    slot: SystemRunner,
+    child: RunningSystem,
     tick: number,
     rows: RowSet,
     reserved: Uint32Array | null,
@@ -272,7 +279,7 @@ export class Coordinator {
       tick,
       rows,
       reserved,
-      component: (name) => child.components.get(name),
+      component: (name) => this.#componentsOf(child).get(name),
       mayTouch: (id) => {
         if (this.world.owners.ownerOf(id) === slot.file) return true;
         shipped ??= shippedIds(rows);
@@ -336,7 +343,7 @@ export class Coordinator {
     this.world.allocator.release(unspawned);
   }
 
-  #apply(slot: ScriptSlot, c: ValidCommand, unspawned: number[]): void {
+  #apply(slot: SystemRunner, c: ValidCommand, unspawned: number[]): void {
     const file = slot.file;
     switch (c.op) {
       case "spawn":

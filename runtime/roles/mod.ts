@@ -1,9 +1,14 @@
 /**
- * What a child is: the system role (a script) — its manifest, its names,
- * its handshake and the strike and violation policy.
+ * What a child is, on top of the role-agnostic slot of runtime/supervision:
+ * the system role (a script) — its handshake, its manifest, its names, the
+ * strike and violation policy — and the supervisor that keeps one per
+ * script file.
  *
  * @module
  */
 export { validateManifest } from "./system_manifest.ts";
 export type { Manifest } from "./system_manifest.ts";
 export { SystemNames } from "./system_names.ts";
+export { DEFAULT_SYSTEM_OPTIONS, SystemRole } from "./system_role.ts";
+export type { ScriptLauncher, SystemOptions } from "./system_role.ts";
+export { isScriptFile, listScripts, Supervisor } from "./supervisor.ts";

@@ -1,7 +1,7 @@
 /**
- * How a script's process is started, chosen at wiring time: bundling, the
- * jailed and budgeted command, spawning the link, and admitting a manifest.
- * `runtime/run_world.ts` builds the real one; tests swap single parts.
+ * How a child's process is started, chosen at wiring time: bundling, the
+ * jailed and budgeted command, and spawning it with its link.
+ * `runtime/app/launcher.ts` builds the real one; tests swap single parts.
  *
  * @module
  */
@@ -9,26 +9,24 @@ import type { Bundle } from "../../sandbox/bundle/mod.ts";
 import type { ProcessGroup } from "../../sandbox/cgroup/mod.ts";
 import type { ChildCommand } from "../../sandbox/command/mod.ts";
 import type { Isolation } from "../../sandbox/jail/mod.ts";
-import type { Manifest } from "../roles/mod.ts";
-import type { ChildLink, SpawnHandlers } from "../link/mod.ts";
+import type { SpawnChild } from "../link/mod.ts";
 
-/** What a child is allowed, once its manifest is admitted. */
+/** What a child is allowed, once its role admitted its manifest. */
 export interface AdmittedGrants {
   net: string[];
   storageDir: string | null;
 }
 
-/** The ways of starting a script's process, chosen at wiring time. */
-export interface ScriptLauncher {
+/** The ways of starting a child's process, whatever its role. */
+export interface ChildLauncher {
   bundle(file: string): Promise<Bundle>;
   /**
    * The command for a bundle with the given grants (none while describing
    * itself), jailed, and the resource group it runs in, if any.
    */
   prepare(bundle: Bundle, grants: AdmittedGrants | null, name: string): Promise<PreparedChild>;
-  spawn(command: ChildCommand, handlers: SpawnHandlers): ChildLink;
-  /** Checks a manifest against the world (component conflicts, approvals); throws ManifestError. */
-  admit(manifest: Manifest, file: string): AdmittedGrants;
+  /** Starts a prepared command and links to it (stdio or socket: see runtime/link). */
+  spawn: SpawnChild;
 }
 
 /** A command ready to spawn, and what confines it. */

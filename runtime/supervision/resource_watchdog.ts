@@ -7,7 +7,7 @@
  * @module
  */
 import type { LiveChild } from "./live_child.ts";
-import type { ScriptSlot } from "./script_slot.ts";
+import type { ChildSlot } from "./child_slot.ts";
 
 /** CPU time and resident memory of a process tree. */
 export interface TreeUsage {
@@ -87,13 +87,13 @@ interface Sample {
 
 /** Samples every active child and kills the ones over budget. */
 export class ResourceWatchdog implements Disposable {
-  readonly #slots: () => readonly ScriptSlot[];
+  readonly #slots: () => readonly ChildSlot<unknown>[];
   readonly #options: WatchdogOptions;
-  readonly #samples = new WeakMap<LiveChild, Sample>();
+  readonly #samples = new WeakMap<LiveChild<unknown>, Sample>();
   readonly #timer: ReturnType<typeof setInterval>;
   #sampling = false;
 
-  constructor(slots: () => readonly ScriptSlot[], options: WatchdogOptions) {
+  constructor(slots: () => readonly ChildSlot<unknown>[], options: WatchdogOptions) {
     this.#slots = slots;
     this.#options = options;
     this.#timer = setInterval(() => void this.sample(), options.intervalMs);
@@ -110,10 +110,10 @@ export class ResourceWatchdog implements Disposable {
     }
   }
 
-  async #check(slot: ScriptSlot): Promise<void> {
+  async #check(slot: ChildSlot<unknown>): Promise<void> {
     const child = slot.active;
     if (!child) return;
-    const usage = await readTreeUsage(child.link.pid);
+    const usage = await readTreeUsage(child.process.pid);
     if (!usage || slot.active !== child) return;
     const { memoryBytes, maxIdleCpuShare, strikes } = this.#options;
     if (memoryBytes !== null && usage.rssBytes > memoryBytes) {

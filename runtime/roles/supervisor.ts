@@ -1,5 +1,5 @@
 /**
- * The supervisor: finds the scripts in a folder, keeps one ScriptSlot per
+ * The supervisor: finds the scripts in a folder, keeps one SystemRole per
  * file, and hot-reloads on change — a file added starts, an edit reloads that
  * script alone (and every script that imports the edited file), a deletion
  * stops it. World state lives in the coordinator, so nothing is lost.
@@ -7,9 +7,9 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { type EventStream } from "./events.ts";
-import { type ScriptLauncher, ScriptSlot, type SlotOptions } from "./script_slot.ts";
-import { SystemNames } from "../roles/mod.ts";
+import type { EventStream } from "../supervision/mod.ts";
+import { type ScriptLauncher, type SystemOptions, SystemRole } from "./system_role.ts";
+import { SystemNames } from "./system_names.ts";
 
 const SCRIPT_FILE = /^[^._][^/]*\.(ts|js|mts|mjs)$/;
 
@@ -34,9 +34,9 @@ export class Supervisor {
   readonly dir: string;
   readonly #launcher: ScriptLauncher;
   readonly #events: EventStream;
-  readonly #options: Readonly<SlotOptions>;
-  readonly #slots = new Map<string, ScriptSlot>();
-  #ordered: ScriptSlot[] = [];
+  readonly #options: Readonly<SystemOptions>;
+  readonly #slots = new Map<string, SystemRole>();
+  #ordered: SystemRole[] = [];
   /** Names are decided over all files together, so no script can take another's. */
   readonly names = new SystemNames();
   #reportedConflicts = new Set<string>();
@@ -48,7 +48,7 @@ export class Supervisor {
     dir: string,
     launcher: ScriptLauncher,
     events: EventStream,
-    options: Readonly<SlotOptions>,
+    options: Readonly<SystemOptions>,
   ) {
     this.dir = dir;
     this.#launcher = launcher;
@@ -57,7 +57,7 @@ export class Supervisor {
   }
 
   /** Slots in declaration (file name) order, including stopped and refused ones. */
-  slots(): readonly ScriptSlot[] {
+  slots(): readonly SystemRole[] {
     return this.#ordered;
   }
 
@@ -66,8 +66,8 @@ export class Supervisor {
     p.finally(() => this.#work.delete(p));
   }
 
-  #add(file: string): ScriptSlot {
-    const slot = new ScriptSlot(file, this.#launcher, this.#events, this.#options, this.names);
+  #add(file: string): SystemRole {
+    const slot = new SystemRole(file, this.#launcher, this.#events, this.#options, this.names);
     this.#slots.set(file, slot);
     this.#ordered = [...this.#slots.values()].sort((a, b) => (a.file < b.file ? -1 : 1));
     this.names.setFiles(this.#slots.keys());

@@ -1,47 +1,41 @@
 /**
- * One script file's life: bundle, spawn a zero-permission child, learn its
- * manifest from `hello`, serve ticks, and restart it with backoff when it
- * crashes or is killed. A new version (hot reload) starts beside the running
- * one and takes over at a tick boundary, so no tick is missed.
+ * One child's life, whatever its role: bundle, spawn it with no
+ * permissions, hand its first frame to the role's handshake, restart it with
+ * backoff when it crashes or is killed, and swap in a new version (hot
+ * reload) at a tick boundary, so no tick is missed. What the child's frames
+ * mean, what it may be granted and when it has misbehaved is its role's
+ * business (runtime/roles): a role extends this class.
  *
  * @module
  */
-import { dirname, relative } from "node:path";
 import type { Bundle } from "../../sandbox/bundle/mod.ts";
 import type { Isolation } from "../../sandbox/jail/mod.ts";
-import { type Manifest, validateManifest } from "../roles/mod.ts";
-import type { ResultMessage, RuntimeMessage, WireError } from "../protocol/mod.ts";
+import type { RuntimeMessage } from "../protocol/mod.ts";
+import { truncate } from "../protocol/mod.ts";
 import type { ChildExit, SpawnHandlers } from "../link/mod.ts";
 import { LiveChild } from "./live_child.ts";
-import { truncate } from "../protocol/mod.ts";
-import type { AdmittedGrants, ScriptLauncher } from "./launcher.ts";
-export type { AdmittedGrants, PreparedChild, ScriptLauncher } from "./launcher.ts";
+import type { AdmittedGrants, ChildLauncher } from "./launcher.ts";
 import type { EventStream, ExitReason } from "./events.ts";
-import { SystemNames } from "../roles/mod.ts";
 
-/** A script's state, as reported. */
-export type ScriptState = "starting" | "running" | "restarting" | "refused" | "stopped";
+/** A child's state, as reported. */
+export type ChildState = "starting" | "running" | "restarting" | "refused" | "stopped";
 
-/** Timing and budget settings of script processes. */
+/** Timing settings of child processes, whatever their role. */
 export interface SlotOptions {
   /**
-   * The describe budget: how long a child may take from spawn to hello (start-up
-   * and its module code). A child over it is killed for "deadline" and
-   * restarted with backoff. @default 3000
+   * The describe budget: how long a child may take from spawn to its first
+   * frame (start-up and its module code). A child over it is killed for
+   * "deadline" and restarted with backoff. @default 3000
    */
   describeBudgetMs: number;
   /** First restart delay; doubles per consecutive failure. @default 250 */
   backoffMs: number;
   /** Longest restart delay. @default 30000 */
   maxBackoffMs: number;
-  /** Consecutive deadline misses before the child is killed. @default 3 */
-  maxStrikes: number;
   /** Log lines kept per tick; the rest are counted and dropped. @default 100 */
   maxLogsPerTick: number;
   /** SIGTERM → SIGKILL grace. @default 500 */
   killGraceMs: number;
-  /** Consecutive ticks with violations before the child is killed. @default 10 */
-  maxViolatingTicks: number;
 }
 
 /** Defaults for {@linkcode SlotOptions}. */
@@ -49,32 +43,25 @@ export const DEFAULT_SLOT_OPTIONS: Readonly<SlotOptions> = Object.freeze({
   describeBudgetMs: 3000,
   backoffMs: 250,
   maxBackoffMs: 30_000,
-  maxStrikes: 3,
   maxLogsPerTick: 100,
   killGraceMs: 500,
-  maxViolatingTicks: 10,
 });
 
 /**
- * The result of asking a child to run a tick. For a result, `value` is what
+ * The answer to a request with a deadline. For an answer, `value` is what
  * the caller's `accept` made of it: `accept` runs synchronously when the
- * frame arrives, while its column views are valid (the link reuses its
- * buffer for the next frame).
+ * frame arrives, while its views are valid (a link may reuse its buffer).
  */
-export type TickOutcome<T = void> =
+export type RequestOutcome<T = void> =
   | { kind: "result"; value: T }
   | { kind: "timeout" }
   | { kind: "busy" }
   | { kind: "gone" };
 
-/** The longest script text an event or the report carries (the sinks show less). */
-const MAX_EVENT_TEXT = 8192;
+/** The longest child text an event or the report carries (the sinks show less). */
+export const MAX_EVENT_TEXT = 8192;
 
-const errorText = (
-  e: WireError,
-) => (e.stack && e.stack.includes(e.message) ? e.stack : `${e.name}: ${e.message}`);
-
-/** A child that did not say hello within its describe budget. */
+/** A child that sent no first frame within its describe budget. */
 class DescribeTimeout extends Error {
   constructor(budgetMs: number) {
     super(
@@ -85,41 +72,35 @@ class DescribeTimeout extends Error {
   }
 }
 
-/** A script file and its (possibly restarting) process. */
-export class ScriptSlot {
+/** A file and its (possibly restarting) child process; `M` is what the role's handshake yields. */
+export abstract class ChildSlot<M> {
   readonly file: string;
-  state: ScriptState = "starting";
+  state: ChildState = "starting";
   restarts = 0;
-  violations = 0;
-  deadlineMisses = 0;
-  errors = 0;
   lastError: string | null = null;
-  /** How often the script's process ended, by typed reason (reloads and shutdown excluded). */
+  /** How often the child's process ended, by typed reason (reloads and shutdown excluded). */
   exits: Partial<Record<ExitReason, number>> = {};
   lastExitReason: ExitReason | null = null;
   isolation: Isolation | null = null;
   budget: string | null = null;
   /** The manifest the last child reported, even if it was then refused. */
-  describedManifest: Manifest | null = null;
+  describedManifest: M | null = null;
   /** The deno command line of the last child. */
   commandLine: string[] = [];
   /** The full command line (jail and budget wrappers included) of the last child. */
   wrappedCommandLine: string[] = [];
-  active: LiveChild | null = null;
+  active: LiveChild<M> | null = null;
   /** A started child waiting for a tick boundary to take over. */
-  pending: LiveChild | null = null;
+  pending: LiveChild<M> | null = null;
   inputs: string[] = [];
   logsThisTick = 0;
   droppedLogs = 0;
-  /** Lines the output budget kept off stderr and the audit log (script_output.ts). */
+  /** Lines the output budget kept off stderr and the audit log (app/script_output.ts). */
   droppedOutput = 0;
 
-  readonly #launcher: ScriptLauncher;
-  readonly #events: EventStream;
+  protected readonly launcher: ChildLauncher;
+  protected readonly events: EventStream;
   readonly #options: Readonly<SlotOptions>;
-  readonly #names: SystemNames;
-  #strikes = 0;
-  #violatingTicks = 0;
   #failures = 0;
   #restartTimer: ReturnType<typeof setTimeout> | null = null;
   #generation = 0;
@@ -127,28 +108,45 @@ export class ScriptSlot {
 
   constructor(
     file: string,
-    launcher: ScriptLauncher,
+    launcher: ChildLauncher,
     events: EventStream,
     options: Readonly<SlotOptions>,
-    names: SystemNames = new SystemNames(),
   ) {
     this.file = file;
-    this.#launcher = launcher;
-    this.#events = events;
+    this.launcher = launcher;
+    this.events = events;
     this.#options = options;
-    this.#names = names;
   }
 
-  /** The system's name: unique in the world, never taken from another script (system_names.ts). */
-  get name(): string {
-    return this.#names.of(this.file);
+  /** The name events and reports use for this child. */
+  abstract get name(): string;
+
+  /**
+   * The role's handshake: what the child's first frame (other than a log
+   * line) says it is. Throws an Error whose message says why it is not
+   * acceptable; the child is then killed and refused.
+   */
+  protected abstract handshake(frame: unknown, bundle: Bundle): M;
+
+  /** What the role grants a child with this manifest; throws to refuse it. */
+  protected abstract admit(manifest: M): AdmittedGrants;
+
+  /** A frame after the handshake (log lines are handled here). */
+  protected abstract onFrame(child: LiveChild<M>, frame: unknown): void;
+
+  /** A child passed its handshake and waits to take over. */
+  protected onReady(_child: LiveChild<M>): void {}
+
+  /** What the child is called in messages, e.g. "Script" ("Script "door.ts" exited…"). */
+  protected get noun(): string {
+    return "Child";
   }
 
-  get #who() {
+  protected get who(): { script: string; file: string } {
     return { script: this.name, file: this.file };
   }
 
-  /** Bundles and starts (or restarts, or reloads) the script; resolves once it is ready or refused. */
+  /** Bundles and starts (or restarts, or reloads) the child; resolves once it is ready or refused. */
   async start(reload = false): Promise<void> {
     // A new version replaces any restart of the old one that was waiting for its backoff.
     if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
@@ -157,9 +155,9 @@ export class ScriptSlot {
     const started = performance.now();
     let bundle: Bundle;
     try {
-      bundle = await this.#launcher.bundle(this.file);
+      bundle = await this.launcher.bundle(this.file);
     } catch (error) {
-      if (generation === this.#generation) this.#refuse(error, reload);
+      if (generation === this.#generation) this.refuse(error, reload);
       return;
     }
     this.inputs = bundle.inputs;
@@ -173,12 +171,12 @@ export class ScriptSlot {
     started: number,
     restart = false,
   ): Promise<void> {
-    let child: LiveChild;
+    let child: LiveChild<M>;
     try {
       const described = await this.#describe(bundle, null);
       let grants: AdmittedGrants;
       try {
-        grants = this.#launcher.admit(described.manifest, this.file);
+        grants = this.admit(described.manifest);
       } catch (error) {
         await this.#dispose(described, "removed");
         throw error;
@@ -206,7 +204,7 @@ export class ScriptSlot {
       if (restart && !this.#stopped) {
         this.lastError = error instanceof Error ? error.message : String(error);
         this.#scheduleRestart(bundle);
-      } else this.#refuse(error, reload);
+      } else this.refuse(error, reload);
       return;
     }
     if (generation !== this.#generation || this.#stopped) {
@@ -215,70 +213,62 @@ export class ScriptSlot {
     }
     if (this.pending) void this.#dispose(this.pending, "reload");
     this.pending = child;
-    this.#names.declare(this.file, child.manifest.declaredName);
-    this.#events.emit({
+    this.onReady(child);
+    this.events.emit({
       type: "ready",
-      ...this.#who,
-      pid: child.link.pid,
+      ...this.who,
+      pid: child.process.pid,
       reload,
       startMs: performance.now() - started,
     });
   }
 
-  /** Spawns a child and waits for its hello. */
-  async #describe(bundle: Bundle, grants: AdmittedGrants | null): Promise<LiveChild> {
-    const prepared = await this.#launcher.prepare(bundle, grants, this.name);
+  /** Spawns a child and waits for its handshake. */
+  async #describe(bundle: Bundle, grants: AdmittedGrants | null): Promise<LiveChild<M>> {
+    const prepared = await this.launcher.prepare(bundle, grants, this.name);
     const { command, isolation, group } = prepared;
     this.isolation = isolation;
     this.budget = prepared.budget;
     this.commandLine = prepared.display;
     this.wrappedCommandLine = [command.program, ...command.args];
-    return await new Promise<LiveChild>((resolve, reject) => {
-      let child: LiveChild | null = null;
+    return await new Promise<LiveChild<M>>((resolve, reject) => {
+      let child: LiveChild<M> | null = null;
       const stderr: string[] = [];
       const fail = (message: string | Error) => {
         clearTimeout(timer);
-        link.kill();
+        spawned.process.kill();
         reject(typeof message === "string" ? new Error(message) : message);
       };
       const handlers: SpawnHandlers = {
-        message: (m) => {
-          const message = m as { t?: unknown; manifest?: unknown; error?: WireError };
-          if (child) return this.#onMessage(child, m);
-          if (message.t === "hello") {
-            try {
-              const manifest = validateManifest(message.manifest, this.file, this.#bundled(bundle));
-              this.describedManifest = manifest;
-              child = new LiveChild(link, manifest, bundle, command, isolation);
-              child.settled = settled;
-              clearTimeout(timer);
-              resolve(child);
-            } catch (error) {
-              fail((error as Error).message);
-            }
-          } else if (message.t === "fail" && message.error) {
-            fail(errorText(message.error));
-          } else if (message.t === "log") {
-            this.#onMessage(null, m);
-          } else {
-            fail(`Script "${this.file}" sent ${JSON.stringify(message.t)} before hello`);
+        message: (frame) => {
+          if (child) return this.#onMessage(child, frame);
+          if ((frame as { t?: unknown }).t === "log") return this.#onLog(frame);
+          try {
+            const manifest = this.handshake(frame, bundle);
+            this.describedManifest = manifest;
+            child = new LiveChild(spawned.link, spawned.process, manifest, bundle, isolation);
+            child.settled = settled;
+            clearTimeout(timer);
+            resolve(child);
+          } catch (error) {
+            fail(error instanceof Error ? error.message : String(error));
           }
         },
         protocolError: (error) => {
-          if (child) return this.#kill(child, "protocol", error.message);
-          fail(`Script "${this.file}" broke the frame protocol: ${error.message}`);
+          if (child) return this.killChild(child, "protocol", error.message);
+          fail(`${this.noun} "${this.file}" broke the frame protocol: ${error.message}`);
         },
         stderr: (line) => {
           if (stderr.length < 20) stderr.push(line);
-          if (child) this.#log("error", line);
+          if (child) this.log("error", line);
         },
       };
-      const link = this.#launcher.spawn(command, handlers);
+      const spawned = this.launcher.spawn(command, handlers);
       const budget = this.#options.describeBudgetMs;
       const timer = setTimeout(() => fail(new DescribeTimeout(budget)), budget);
       let settle = () => {};
       const settled = new Promise<void>((r) => (settle = r));
-      link.exited.then(async (exit) => {
+      spawned.process.exited.then(async (exit) => {
         // Ask the group whether the kernel killed the child for memory, then remove it.
         const oomKills = group ? (await group.memoryEvents().catch(() => null))?.oomKills ?? 0 : 0;
         await group?.dispose().catch(() => {});
@@ -287,7 +277,7 @@ export class ScriptSlot {
           const why = oomKills
             ? "killed for exceeding its memory budget"
             : stderr.join("\n").trim() || `exit code ${exit.code ?? exit.signal}`;
-          reject(new Error(`Script "${this.file}" exited before starting: ${why}`));
+          reject(new Error(`${this.noun} "${this.file}" exited before starting: ${why}`));
           return;
         }
         this.#onExit(child, exit, stderr, oomKills > 0);
@@ -295,70 +285,59 @@ export class ScriptSlot {
     });
   }
 
-  #onMessage(child: LiveChild | null, raw: unknown): void {
-    const m = raw as { t?: unknown };
-    if (m.t === "log") {
-      const { level, text } = raw as { level?: unknown; text?: unknown };
-      this.#log(typeof level === "string" ? level : "log", typeof text === "string" ? text : "");
-      return;
-    }
-    if (child && m.t === "result") {
-      const tick = (raw as { tick?: unknown }).tick;
-      if (!child.busy || tick !== child.expectedTick) {
-        return this.#kill(
-          child,
-          "protocol",
-          `sent a result for tick ${String(tick)} that was not asked for`,
-        );
-      }
-      child.endRequest();
-      const waiting = child.waiting;
-      child.waiting = null;
-      waiting?.(raw as ResultMessage);
-      return;
-    }
-    if (child) this.#kill(child, "protocol", `sent an unexpected ${JSON.stringify(m.t)} frame`);
+  #onMessage(child: LiveChild<M>, frame: unknown): void {
+    if ((frame as { t?: unknown }).t === "log") return this.#onLog(frame);
+    this.onFrame(child, frame);
   }
 
-  #log(level: string, text: string): void {
+  #onLog(frame: unknown): void {
+    const { level, text } = frame as { level?: unknown; text?: unknown };
+    this.log(typeof level === "string" ? level : "log", typeof text === "string" ? text : "");
+  }
+
+  /** Reports a line of the child's output, within the per-tick log budget. */
+  protected log(level: string, text: string): void {
     if (++this.logsThisTick > this.#options.maxLogsPerTick) {
       this.droppedLogs++;
       return;
     }
-    this.#events.emit({ type: "log", ...this.#who, level, text: truncate(text, MAX_EVENT_TEXT) });
+    this.events.emit({ type: "log", ...this.who, level, text: truncate(text, MAX_EVENT_TEXT) });
   }
 
   /** Installs a pending child (a start, restart or reload) at a tick boundary. Returns it if it swapped. */
-  commitPending(): LiveChild | null {
+  commitPending(): LiveChild<M> | null {
     const next = this.pending;
     if (!next || this.#stopped) return null;
     this.pending = null;
     const old = this.active;
     this.active = next;
     this.state = "running";
-    this.#strikes = 0;
     if (old) void this.#dispose(old, "reload");
     return next;
   }
 
-  /** Sends a tick (or init) and waits for its result until the deadline. */
-  request<T>(
+  /**
+   * Sends `message` to the active child and waits until the deadline for the
+   * role to {@linkcode answer} it.
+   */
+  protected requestActive<T>(
     message: RuntimeMessage,
+    id: number,
     deadlineMs: number,
-    accept: (result: ResultMessage) => T,
-  ): Promise<TickOutcome<T>> {
+    accept: (answer: unknown) => T,
+  ): Promise<RequestOutcome<T>> {
     const child = this.active;
     if (!child) return Promise.resolve({ kind: "gone" });
     if (child.busy) return Promise.resolve({ kind: "busy" });
-    child.beginRequest(message.t === "tick" ? message.tick : 0);
-    return new Promise<TickOutcome<T>>((resolve) => {
+    child.beginRequest(id);
+    return new Promise<RequestOutcome<T>>((resolve) => {
       const timer = setTimeout(() => {
         child.waiting = null;
         resolve({ kind: "timeout" });
       }, deadlineMs);
-      child.waiting = (result) => {
+      child.waiting = (answer) => {
         clearTimeout(timer);
-        resolve(result ? { kind: "result", value: accept(result) } : { kind: "gone" });
+        resolve(answer !== null ? { kind: "result", value: accept(answer) } : { kind: "gone" });
       };
       child.link.send(message).catch(() => {
         clearTimeout(timer);
@@ -368,63 +347,20 @@ export class ScriptSlot {
     });
   }
 
-  /** Records a missed deadline; kills the child after too many in a row. */
-  recordMiss(tick: number): void {
-    this.deadlineMisses++;
-    this.#strikes++;
-    this.#events.emit({ type: "deadline", ...this.#who, tick, strikes: this.#strikes });
-    if (this.#strikes >= this.#options.maxStrikes && this.active) {
-      this.#kill(
-        this.active,
-        "deadline",
-        `missed the tick deadline ${this.#strikes} times in a row`,
-      );
-    }
-  }
-
-  /** Records an on-time result that respected the grants. */
-  recordOnTime(): void {
-    this.#strikes = 0;
-    this.#violatingTicks = 0;
-  }
-
-  /** Records a violation; the coordinator already dropped the offending result. */
-  recordViolation(tick: number, message: string): void {
-    // Counted in full; the text is cut (a raw child can name a component with 64 KiB).
-    this.violations++;
-    this.lastError = truncate(message, MAX_EVENT_TEXT);
-    this.#events.emit({ type: "violation", ...this.#who, tick, message: this.lastError });
-  }
-
-  /** Tells the world's owner about something odd that is not the script's fault alone. */
-  recordWarning(message: string): void {
-    this.#events.emit({ type: "warning", ...this.#who, message });
-  }
-
-  /** Records a tick whose result broke the grants; too many in a row kill the child. */
-  recordViolatingTick(): void {
-    if (++this.#violatingTicks >= this.#options.maxViolatingTicks && this.active) {
-      this.#kill(
-        this.active,
-        "violation",
-        `broke its grants ${this.#violatingTicks} ticks in a row`,
-      );
-    }
-  }
-
-  /** Records an exception thrown by the script's code. */
-  recordError(error: WireError): void {
-    this.errors++;
-    this.lastError = truncate(errorText(error), MAX_EVENT_TEXT);
-    this.#log("error", `Uncaught ${this.lastError}`);
+  /** Hands the answer of the request in flight to its waiter. */
+  protected answer(child: LiveChild<M>, answer: unknown): void {
+    child.endRequest();
+    const waiting = child.waiting;
+    child.waiting = null;
+    waiting?.(answer);
   }
 
   /** Kills the active child for `reason`; it is restarted with backoff. */
   kill(reason: ExitReason, detail: string): void {
-    if (this.active) this.#kill(this.active, reason, detail);
+    if (this.active) this.killChild(this.active, reason, detail);
   }
 
-  #kill(child: LiveChild, reason: ExitReason, detail: string): void {
+  protected killChild(child: LiveChild<M>, reason: ExitReason, detail: string): void {
     if (child.killReason) return;
     child.killReason = reason;
     if (reason !== "reload" && reason !== "removed" && reason !== "shutdown") {
@@ -434,21 +370,21 @@ export class ScriptSlot {
   }
 
   /** SIGTERM, a grace period, then SIGKILL; resolves once the child is gone. */
-  async #terminate(child: LiveChild): Promise<void> {
-    child.link.kill("SIGTERM");
-    const hard = setTimeout(() => child.link.kill("SIGKILL"), this.#options.killGraceMs);
-    await child.link.exited;
+  async #terminate(child: LiveChild<M>): Promise<void> {
+    child.process.kill("SIGTERM");
+    const hard = setTimeout(() => child.process.kill("SIGKILL"), this.#options.killGraceMs);
+    await child.process.exited;
     clearTimeout(hard);
     await child.settled;
   }
 
-  async #dispose(child: LiveChild, reason: ExitReason): Promise<void> {
+  async #dispose(child: LiveChild<M>, reason: ExitReason): Promise<void> {
     child.killReason ??= reason;
     if (reason === "shutdown") {
       // Ask first: a well-behaved child exits on the shutdown frame.
       await child.link.send({ t: "shutdown" }).catch(() => {});
       const polite = setTimeout(() => void this.#terminate(child), this.#options.killGraceMs);
-      await child.link.exited;
+      await child.process.exited;
       clearTimeout(polite);
       await child.settled;
       return;
@@ -456,7 +392,7 @@ export class ScriptSlot {
     await this.#terminate(child);
   }
 
-  #onExit(child: LiveChild, exit: ChildExit, stderr: string[], oomKilled: boolean): void {
+  #onExit(child: LiveChild<M>, exit: ChildExit, stderr: string[], oomKilled: boolean): void {
     child.endRequest();
     child.waiting?.(null);
     child.waiting = null;
@@ -465,10 +401,7 @@ export class ScriptSlot {
     // A new version that dies before taking over leaves the running one in place.
     if (this.active !== child && !(wasPending && this.active === null)) {
       if (wasPending && !child.killReason) {
-        this.#refuse(
-          new Error(`The new version of "${this.file}" exited before taking over`),
-          true,
-        );
+        this.refuse(new Error(`The new version of "${this.file}" exited before taking over`), true);
       }
       return;
     }
@@ -503,18 +436,7 @@ export class ScriptSlot {
   ): void {
     this.exits[reason] = (this.exits[reason] ?? 0) + 1;
     this.lastExitReason = reason;
-    this.#events.emit({ type: "exit", ...this.#who, reason, code, signal, detail, restartInMs });
-  }
-
-  /** The modules of a bundle, relative to the scripts folder: what its manifest may name. */
-  #bundled(bundle: Bundle): Set<string> {
-    let folder: string;
-    try {
-      folder = Deno.realPathSync(dirname(this.file));
-    } catch {
-      return new Set();
-    }
-    return new Set(bundle.inputs.map((p) => relative(folder, p).replaceAll("\\", "/")));
+    this.events.emit({ type: "exit", ...this.who, reason, code, signal, detail, restartInMs });
   }
 
   /** Starts the bundle again after the current backoff; returns the delay. */
@@ -534,11 +456,11 @@ export class ScriptSlot {
     return delay;
   }
 
-  #refuse(error: unknown, reload: boolean): void {
+  /** Refuses a start; a broken edit leaves the running version in place. */
+  protected refuse(error: unknown, reload: boolean): void {
     const message = error instanceof Error ? error.message : String(error);
     this.lastError = message;
-    this.#events.emit({ type: "refused", ...this.#who, error: message });
-    // A broken edit leaves the running version in place; a script that never ran is refused.
+    this.events.emit({ type: "refused", ...this.who, error: message });
     if (!reload || (!this.active && !this.pending)) this.state = "refused";
   }
 
@@ -547,16 +469,16 @@ export class ScriptSlot {
     const child = this.active;
     this.active = null;
     if (child) void this.#dispose(child, "removed");
-    this.#refuse(error, false);
+    this.refuse(error, false);
   }
 
-  /** Stops the script for good (file deleted, or world shutdown). */
+  /** Stops the child for good (file deleted, or world shutdown). */
   async stop(reason: "removed" | "shutdown"): Promise<void> {
     this.#stopped = true;
     this.#generation++;
     if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
     this.#restartTimer = null;
-    const children = [this.active, this.pending].filter((c): c is LiveChild => c !== null);
+    const children = [this.active, this.pending].filter((c): c is LiveChild<M> => c !== null);
     this.active = null;
     this.pending = null;
     if (this.state !== "refused") this.state = "stopped";

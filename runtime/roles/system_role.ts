@@ -1,0 +1,212 @@
+/**
+ * The system role: what a script child is and what it may do, on top of the
+ * role-agnostic {@linkcode ChildSlot}. Its handshake is `hello` (protocol
+ * version, then the manifest, validated as hostile input); after it, a
+ * system sends only `result` frames for the tick it was asked, and logs.
+ * The strike and violation policy lives here and nowhere else: the
+ * coordinator reports what happened, this role decides what it costs.
+ *
+ * @module
+ */
+import { dirname, relative } from "node:path";
+import type { Bundle } from "../../sandbox/bundle/mod.ts";
+import {
+  PROTOCOL_VERSION,
+  quoteUntrusted,
+  type ResultMessage,
+  type RuntimeMessage,
+  truncate,
+  type WireError,
+} from "../protocol/mod.ts";
+import {
+  type AdmittedGrants,
+  type ChildLauncher,
+  ChildSlot,
+  DEFAULT_SLOT_OPTIONS,
+  type EventStream,
+  type LiveChild,
+  MAX_EVENT_TEXT,
+  type SlotOptions,
+} from "../supervision/mod.ts";
+import type { SystemRunner, TickOutcome } from "../coordinator/mod.ts";
+import { type Manifest, validateManifest } from "./system_manifest.ts";
+import { SystemNames } from "./system_names.ts";
+
+/** How a script's process is started, and how the world admits its manifest. */
+export interface ScriptLauncher extends ChildLauncher {
+  /** Checks a manifest against the world (component conflicts, approvals); throws ManifestError. */
+  admit(manifest: Manifest, file: string): AdmittedGrants;
+}
+
+/** The system role's timing and policy. */
+export interface SystemOptions extends SlotOptions {
+  /** Consecutive deadline misses before the child is killed. @default 3 */
+  maxStrikes: number;
+  /** Consecutive ticks with violations before the child is killed. @default 10 */
+  maxViolatingTicks: number;
+}
+
+/** Defaults for {@linkcode SystemOptions}. */
+export const DEFAULT_SYSTEM_OPTIONS: Readonly<SystemOptions> = Object.freeze({
+  ...DEFAULT_SLOT_OPTIONS,
+  maxStrikes: 3,
+  maxViolatingTicks: 10,
+});
+
+const errorText = (
+  e: WireError,
+) => (e.stack && e.stack.includes(e.message) ? e.stack : `${e.name}: ${e.message}`);
+
+/** A script file run as a system: its child, its handshake and its policy. */
+export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
+  violations = 0;
+  deadlineMisses = 0;
+  errors = 0;
+  readonly #launcher: ScriptLauncher;
+  readonly #policy: Readonly<SystemOptions>;
+  readonly #names: SystemNames;
+  #strikes = 0;
+  #violatingTicks = 0;
+
+  constructor(
+    file: string,
+    launcher: ScriptLauncher,
+    events: EventStream,
+    options: Readonly<SystemOptions>,
+    names: SystemNames = new SystemNames(),
+  ) {
+    super(file, launcher, events, options);
+    this.#launcher = launcher;
+    this.#policy = options;
+    this.#names = names;
+  }
+
+  /** The system's name: unique in the world, never taken from another script (system_names.ts). */
+  get name(): string {
+    return this.#names.of(this.file);
+  }
+
+  protected override get noun(): string {
+    return "Script";
+  }
+
+  protected handshake(frame: unknown, bundle: Bundle): Manifest {
+    const m = frame as { t?: unknown; v?: unknown; manifest?: unknown; error?: WireError };
+    if (m.t === "fail" && m.error) throw new Error(errorText(m.error));
+    if (m.t !== "hello") {
+      throw new Error(`Script "${this.file}" sent ${quoteUntrusted(m.t)} before hello`);
+    }
+    if (m.v !== PROTOCOL_VERSION) {
+      throw new Error(
+        `Script "${this.file}" speaks protocol version ${quoteUntrusted(m.v)}, this runtime ` +
+          `speaks ${PROTOCOL_VERSION}: its child host is from another Syncra version`,
+      );
+    }
+    return validateManifest(m.manifest, this.file, this.#bundled(bundle));
+  }
+
+  protected admit(manifest: Manifest): AdmittedGrants {
+    return this.#launcher.admit(manifest, this.file);
+  }
+
+  protected override onReady(child: LiveChild<Manifest>): void {
+    this.#names.declare(this.file, child.manifest.declaredName);
+  }
+
+  protected onFrame(child: LiveChild<Manifest>, frame: unknown): void {
+    const m = frame as { t?: unknown; tick?: unknown };
+    if (m.t !== "result") {
+      return this.killChild(child, "protocol", `sent an unexpected ${quoteUntrusted(m.t)} frame`);
+    }
+    if (!child.busy || m.tick !== child.expectedTick) {
+      return this.killChild(
+        child,
+        "protocol",
+        `sent a result for tick ${quoteUntrusted(m.tick)} that was not asked for`,
+      );
+    }
+    this.answer(child, frame);
+  }
+
+  override commitPending(): LiveChild<Manifest> | null {
+    const next = super.commitPending();
+    if (next) this.#strikes = 0;
+    return next;
+  }
+
+  beginTick(): void {
+    this.logsThisTick = 0;
+  }
+
+  /** Sends a tick (or init) and waits for its result until the deadline. */
+  request<T>(
+    message: RuntimeMessage,
+    deadlineMs: number,
+    accept: (result: ResultMessage) => T,
+  ): Promise<TickOutcome<T>> {
+    const id = message.t === "tick" ? message.tick : 0;
+    return this.requestActive(message, id, deadlineMs, (r) => accept(r as ResultMessage));
+  }
+
+  /** Records a missed deadline; kills the child after too many in a row. */
+  recordMiss(tick: number): void {
+    this.deadlineMisses++;
+    this.#strikes++;
+    this.events.emit({ type: "deadline", ...this.who, tick, strikes: this.#strikes });
+    if (this.#strikes >= this.#policy.maxStrikes && this.active) {
+      this.killChild(
+        this.active,
+        "deadline",
+        `missed the tick deadline ${this.#strikes} times in a row`,
+      );
+    }
+  }
+
+  /** Records an on-time result that respected the grants. */
+  recordOnTime(): void {
+    this.#strikes = 0;
+    this.#violatingTicks = 0;
+  }
+
+  /** Records a violation; the coordinator already dropped the offending result. */
+  recordViolation(tick: number, message: string): void {
+    // Counted in full; the text is cut (a raw child can name a component with 64 KiB).
+    this.violations++;
+    this.lastError = truncate(message, MAX_EVENT_TEXT);
+    this.events.emit({ type: "violation", ...this.who, tick, message: this.lastError });
+  }
+
+  /** Tells the world's owner about something odd that is not the script's fault alone. */
+  recordWarning(message: string): void {
+    this.events.emit({ type: "warning", ...this.who, message });
+  }
+
+  /** Records a tick whose result broke the grants; too many in a row kill the child. */
+  recordViolatingTick(): void {
+    if (++this.#violatingTicks >= this.#policy.maxViolatingTicks && this.active) {
+      this.killChild(
+        this.active,
+        "violation",
+        `broke its grants ${this.#violatingTicks} ticks in a row`,
+      );
+    }
+  }
+
+  /** Records an exception thrown by the script's code. */
+  recordError(error: WireError): void {
+    this.errors++;
+    this.lastError = truncate(errorText(error), MAX_EVENT_TEXT);
+    this.log("error", `Uncaught ${this.lastError}`);
+  }
+
+  /** The modules of a bundle, relative to the scripts folder: what its manifest may name. */
+  #bundled(bundle: Bundle): Set<string> {
+    let folder: string;
+    try {
+      folder = Deno.realPathSync(dirname(this.file));
+    } catch {
+      return new Set();
+    }
+    return new Set(bundle.inputs.map((p) => relative(folder, p).replaceAll("\\", "/")));
+  }
+}
