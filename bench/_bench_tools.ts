@@ -5,14 +5,19 @@
  *
  * @module
  */
-import type { ScriptLauncher } from "../runtime/supervision/mod.ts";
-import type { ChildLink } from "../runtime/link/mod.ts";
+import type { ScriptLauncher } from "../runtime/roles/mod.ts";
+import type { Link } from "../runtime/link/mod.ts";
 import { validateResult } from "../runtime/coordinator/mod.ts";
 import { World } from "../runtime/ecs/mod.ts";
 import { DEFAULT_FRAME_LIMITS, FrameReader } from "../runtime/protocol/mod.ts";
 import type { Manifest } from "../runtime/roles/mod.ts";
 import { MessagePackWriter } from "../runtime/protocol/mod.ts";
 import type { ResultMessage, TickMessage } from "../runtime/protocol/mod.ts";
+import {
+  alignedCopy as guestAlignedCopy,
+  GUEST_FRAME_LIMITS,
+  sameBytes as guestSameBytes,
+} from "../sandbox/guest/mod.ts";
 
 // ---- Statistics ----
 
@@ -129,20 +134,16 @@ export function instrumentLauncher(launcher: ScriptLauncher, probe: LinkProbe): 
     ...launcher,
     spawn(command, handlers) {
       let sentAt = 0;
-      const link = launcher.spawn(command, {
+      const { link, process } = launcher.spawn(command, {
         ...handlers,
         message(m) {
           if ((m as { t?: unknown }).t === "result") probe.reply(performance.now() - sentAt);
           handlers.message(m);
         },
       });
-      const wrapped: ChildLink = {
-        get pid() {
-          return link.pid;
-        },
-        exited: link.exited,
-        kill: (signal) => link.kill(signal),
-        [Symbol.asyncDispose]: () => link[Symbol.asyncDispose](),
+      const timed: Link = {
+        closed: link.closed,
+        close: () => link.close(),
         send(message) {
           const at = performance.now();
           if (message.t === "tick") sentAt = at;
@@ -153,7 +154,7 @@ export function instrumentLauncher(launcher: ScriptLauncher, probe: LinkProbe): 
           return sent;
         },
       };
-      return wrapped;
+      return { link: timed, process };
     },
   };
 }
@@ -194,36 +195,18 @@ export function realFrameSizes(n: number, dt: number): { tick: number; result: n
 /** Median ms of each step, by side ("runtime": the coordinator's process; "child": a script's). */
 export type Breakdown = Record<"runtime" | "child", Record<string, number>>;
 
-/** Verbatim from sandbox/child_host.ts (not exported there). */
+/** The guest's copy into a buffer of its own (sandbox/guest/mod.ts), as the ArrayBuffer the steps below view. */
 function alignedCopy(bytes: Uint8Array | undefined, byteLength: number): ArrayBuffer {
-  const out = new ArrayBuffer(byteLength);
-  if (bytes) new Uint8Array(out).set(bytes.subarray(0, byteLength));
-  return out;
+  return guestAlignedCopy(bytes, byteLength).buffer;
 }
 
-/** Verbatim from sandbox/child_host.ts (not exported there). */
+/** The guest's diff of a written column against its original (sandbox/guest/mod.ts). */
 function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  const whole = a.byteLength & ~3;
-  const x = new Int32Array(a, 0, whole >> 2);
-  const y = new Int32Array(b, 0, whole >> 2);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  const xb = new Uint8Array(a);
-  const yb = new Uint8Array(b);
-  for (let i = whole; i < a.byteLength; i++) if (xb[i] !== yb[i]) return false;
-  return true;
+  return a.byteLength === b.byteLength && guestSameBytes(new Uint8Array(a), new Uint8Array(b));
 }
 
-/** The child host's reader limits (sandbox/child_host.ts). */
-const CHILD_LIMITS = {
-  maxDepth: 16,
-  maxStringBytes: 1 << 20,
-  maxBinBytes: 1 << 30,
-  maxItems: 1 << 24,
-  maxValues: Number.MAX_SAFE_INTEGER,
-  maxContainers: Number.MAX_SAFE_INTEGER,
-  maxFrameBytes: 1 << 30,
-};
+/** The guest's limits on frames from the runtime (sandbox/guest/channel.ts). */
+const CHILD_LIMITS = GUEST_FRAME_LIMITS;
 
 function median(fn: () => void, reps: number): number {
   for (let i = 0; i < 5; i++) fn();
