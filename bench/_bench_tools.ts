@@ -11,13 +11,27 @@ import { validateResult } from "../runtime/coordinator/mod.ts";
 import { World } from "../runtime/ecs/mod.ts";
 import { DEFAULT_FRAME_LIMITS, FrameReader } from "../runtime/protocol/mod.ts";
 import type { Manifest } from "../runtime/roles/mod.ts";
-import { MessagePackWriter } from "../runtime/protocol/mod.ts";
+import { MessagePackWriter, writeRuntimeFrame } from "../runtime/protocol/mod.ts";
 import type { ResultMessage, TickMessage } from "../runtime/protocol/mod.ts";
 import {
-  alignedCopy as guestAlignedCopy,
+  ColumnOriginals,
+  createTickContext,
   GUEST_FRAME_LIMITS,
-  sameBytes as guestSameBytes,
+  resultOf,
+  type TickContext,
 } from "../sandbox/guest/mod.ts";
+import { defineComponent, defineSystem } from "../std/mod.ts";
+
+/** The bench scripts' system (tick_bench.ts scriptSource), for the guest's steps in-process. */
+const P0_COMPONENT = defineComponent("P0", { p: { type: "vec3", default: [0, 0, 0] } });
+const MOVER = defineSystem({
+  name: "mover0",
+  writes: [P0_COMPONENT],
+  run(ctx) {
+    const p = ctx.write(P0_COMPONENT).p;
+    for (let i = 0; i < ctx.count * 3; i++) p[i]! += 1 * ctx.dt;
+  },
+});
 
 // ---- Statistics ----
 
@@ -185,7 +199,7 @@ function resultMessage(n: number, component = "P0"): ResultMessage {
 /** Byte sizes (length prefix included) of one script's real tick and result frames. */
 export function realFrameSizes(n: number, dt: number): { tick: number; result: number } {
   const w = new MessagePackWriter();
-  const tick = w.beginFrame().value(tickMessage(n, dt)).finishFrame().length;
+  const tick = writeRuntimeFrame(w, tickMessage(n, dt)).length;
   const result = w.beginFrame().value(resultMessage(n)).finishFrame().length;
   return { tick, result };
 }
@@ -194,19 +208,6 @@ export function realFrameSizes(n: number, dt: number): { tick: number; result: n
 
 /** Median ms of each step, by side ("runtime": the coordinator's process; "child": a script's). */
 export type Breakdown = Record<"runtime" | "child", Record<string, number>>;
-
-/** The guest's copy into a buffer of its own (sandbox/guest/mod.ts), as the ArrayBuffer the steps below view. */
-function alignedCopy(bytes: Uint8Array | undefined, byteLength: number): ArrayBuffer {
-  return guestAlignedCopy(bytes, byteLength).buffer;
-}
-
-/** The guest's diff of a written column against its original (sandbox/guest/mod.ts). */
-function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
-  return a.byteLength === b.byteLength && guestSameBytes(new Uint8Array(a), new Uint8Array(b));
-}
-
-/** The guest's limits on frames from the runtime (sandbox/guest/channel.ts). */
-const CHILD_LIMITS = GUEST_FRAME_LIMITS;
 
 function median(fn: () => void, reps: number): number {
   for (let i = 0; i < 5; i++) fn();
@@ -221,8 +222,8 @@ function median(fn: () => void, reps: number): number {
 
 /**
  * Times each step of one script's tick with the code that does it (World,
- * MessagePackWriter, FrameReader, validateResult; the child host's copies and
- * diff, copied verbatim) on `n` vec3 rows. Pipe transfers and process wake-ups
+ * MessagePackWriter, FrameReader, validateResult; the guest's tick context,
+ * run and diff from sandbox/guest) on `n` vec3 rows. Pipe transfers and process wake-ups
  * are not in here: they are what the raw-pipe baseline measures.
  */
 export function bench4x25kBreakdown(n: number, dt: number, reps = 60): Breakdown {
@@ -259,37 +260,35 @@ export function bench4x25kBreakdown(n: number, dt: number, reps = 60): Breakdown
     };
   }, reps);
   const writer = new MessagePackWriter();
-  const encode = median(() => writer.beginFrame().value(message).finishFrame(), reps);
-  const tickFrame = writer.beginFrame().value(message).finishFrame().slice();
+  const encode = median(() => writeRuntimeFrame(writer, message), reps);
+  // The whole frame, length prefix included, as it goes down the channel.
+  const tickFrame = writeRuntimeFrame(writer, message).slice();
 
-  // Child: decode, copy into aligned buffers, run, diff, encode the result.
-  const childReader = new FrameReader(CHILD_LIMITS);
-  let decoded = message as TickMessage;
+  // Child: the guest's own code (sandbox/guest): decode, build the context (which copies the
+  // written column's original), run the system, diff into the result, encode it.
+  const childReader = new FrameReader(GUEST_FRAME_LIMITS);
+  let decoded = message as unknown as Record<string, unknown> & { t: string };
   const childDecode = median(() => {
-    decoded = childReader.push(tickFrame)[0] as TickMessage;
+    decoded = childReader.push(tickFrame)[0] as typeof decoded;
   }, reps);
-  let entities = new Uint32Array(0);
-  let working = new ArrayBuffer(0);
-  let original = new ArrayBuffer(0);
-  const bytes = n * 12;
-  const copies = median(() => {
-    entities = new Uint32Array(alignedCopy(decoded.entities, n * 4));
-    working = alignedCopy(decoded.columns.P0!.p, bytes);
-    original = alignedCopy(decoded.columns.P0!.p, bytes);
+  const originals = new ColumnOriginals();
+  let ctx = createTickContext(MOVER, "mover0", decoded, { storage: null, originals });
+  const context = median(() => {
+    ctx = createTickContext(MOVER, "mover0", decoded, { storage: null, originals });
   }, reps);
-  const run = median(() => {
-    const p = new Float32Array(working);
-    for (let i = 0; i < n * 3; i++) p[i]! += 1 * dt;
+  // Each run starts from a fresh context, as each tick does; timed apart from its creation.
+  const runs: TickContext[] = [];
+  for (let i = 0; i < reps + 5; i++) {
+    runs.push(createTickContext(MOVER, "mover0", decoded, { storage: null, originals }));
+  }
+  const run = median(() => void MOVER.run!(runs.pop()!), reps);
+  let result: ResultMessage = resultOf(ctx, null);
+  MOVER.run!(ctx);
+  const diff = median(() => {
+    result = resultOf(ctx, null);
   }, reps);
-  const diff = median(() => sameBytes(original, working), reps);
+  if (!result.changed.P0) throw new Error("The guest's diff found no change in P0");
   const childWriter = new MessagePackWriter();
-  const result: ResultMessage = {
-    t: "result",
-    tick: 1,
-    changed: { P0: { p: new Uint8Array(working) } },
-    commands: [],
-    error: null,
-  };
   const childEncode = median(() => childWriter.beginFrame().value(result).finishFrame(), reps);
   const resultFrame = childWriter.beginFrame().value(result).finishFrame().slice();
 
@@ -317,9 +316,8 @@ export function bench4x25kBreakdown(n: number, dt: number, reps = 60): Breakdown
   const merge = median(() => {
     for (const c of changed) world.scatterColumn(rows, c.component, c.field, c.bytes);
   }, reps);
-  void entities;
   return {
     runtime: { gather, encode, decode, validate, merge },
-    child: { decode: childDecode, copies, run, diff, encode: childEncode },
+    child: { decode: childDecode, context, run, diff, encode: childEncode },
   };
 }

@@ -67,14 +67,3 @@ export interface ChannelChoice {
   readonly description: string;
   readonly spawn: SpawnChild;
 }
-
-/**
- * The old shape (link and process in one), until the stdio link and the
- * slot move to {@linkcode SpawnedChild}.
- */
-export interface ChildLink extends AsyncDisposable {
-  readonly pid: number;
-  send(message: RuntimeMessage): Promise<void>;
-  kill(signal?: Deno.Signal): void;
-  readonly exited: Promise<ChildExit>;
-}

@@ -12,7 +12,6 @@
 export type {
   ChannelChoice,
   ChildExit,
-  ChildLink,
   ChildProcessHandle,
   Link,
   LinkHandlers,
@@ -24,7 +23,7 @@ export type { ByteTransport } from "./byte_transport.ts";
 export type { SpawnOptions } from "./spawn_options.ts";
 export { FrameSplitter } from "./frame_splitter.ts";
 export { FrameLink } from "./frame_link.ts";
-export { spawnStdioChild, spawnStdioLink, StdioLink } from "./stdio_link.ts";
+export { spawnStdioChild } from "./stdio_link.ts";
 export type { StdioLinkOptions } from "./stdio_link.ts";
 export { spawnSocketChild } from "./socket_link.ts";
 export { chooseChannel, probeSocketLauncher } from "./choose_channel.ts";

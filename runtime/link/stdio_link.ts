@@ -1,24 +1,15 @@
 /**
  * Children linked over their stdio: length-prefixed MessagePack frames on
  * stdin/stdout (a {@linkcode FrameLink} over the pipes), stderr read as
- * lines. {@linkcode spawnStdioChild} gives the link and the process apart;
- * {@linkcode spawnStdioLink} and {@linkcode StdioLink} are the older shape
- * with both in one object, on the same code.
+ * lines. {@linkcode spawnStdioChild} gives the link and the process apart.
  *
  * @module
  */
 import { DEFAULT_FRAME_LIMITS } from "../protocol/mod.ts";
-import type { RuntimeMessage } from "../protocol/mod.ts";
 import type { ChildCommand } from "../../sandbox/command/mod.ts";
 import type { ByteTransport } from "./byte_transport.ts";
 import { FrameLink } from "./frame_link.ts";
-import type {
-  ChildExit,
-  ChildLink,
-  ChildProcessHandle,
-  SpawnedChild,
-  SpawnHandlers,
-} from "./link.ts";
+import type { ChildExit, ChildProcessHandle, SpawnedChild, SpawnHandlers } from "./link.ts";
 import { DEFAULT_MAX_STDERR_LINE, type SpawnOptions } from "./spawn_options.ts";
 import { readStderrLines } from "./stderr_lines.ts";
 
@@ -34,15 +25,6 @@ export function spawnStdioChild(
   return attachStdio(startChild(command), handlers, options);
 }
 
-/** Starts a child from `command` and links to it over stdio, in the older one-object shape. */
-export function spawnStdioLink(
-  command: ChildCommand,
-  handlers: SpawnHandlers,
-  options: StdioLinkOptions = {},
-): StdioLink {
-  return new StdioLink(startChild(command), handlers, options);
-}
-
 function startChild(command: ChildCommand): Deno.ChildProcess {
   return new Deno.Command(command.program, {
     args: command.args,
@@ -56,34 +38,6 @@ function startChild(command: ChildCommand): Deno.ChildProcess {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-}
-
-/** A child process and its frame channel, in one object. */
-export class StdioLink implements ChildLink {
-  readonly #child: SpawnedChild;
-  readonly exited: Promise<ChildExit>;
-
-  constructor(child: Deno.ChildProcess, handlers: SpawnHandlers, options: StdioLinkOptions) {
-    this.#child = attachStdio(child, handlers, options);
-    this.exited = this.#child.process.exited;
-  }
-
-  get pid(): number {
-    return this.#child.process.pid;
-  }
-
-  send(message: RuntimeMessage): Promise<void> {
-    return this.#child.link.send(message);
-  }
-
-  kill(signal: Deno.Signal = "SIGKILL"): void {
-    this.#child.process.kill(signal);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.kill();
-    await this.exited;
-  }
 }
 
 function attachStdio(

@@ -1,7 +1,7 @@
 /**
  * Bundles one user script into a single ESM file that a zero-permission
  * `deno run` child executes. The bundle starts with the in-child host
- * (`sandbox/child_host.ts`), which captures stdio before the script's own
+ * (`sandbox/guest/child_host.ts`), which captures stdio before the script's own
  * module is evaluated lazily inside the host's error handling.
  *
  * Resolution is confined (DESIGN §4): a user file may import only relative
