@@ -182,6 +182,8 @@ export function assertNoTickLost(run: TestRun): void {
 /** A world running in the background (hot reload on) for tests that edit its scripts. */
 export interface LiveWorld {
   readonly events: SupervisorEvent[];
+  /** Resolves once the world has started: scripts ready, inits run, the watcher on. */
+  readonly started: Promise<void>;
   /** Resolves once an event matching `what` has arrived; throws after `timeoutMs`. */
   waitFor(what: (e: SupervisorEvent) => boolean, timeoutMs?: number): Promise<void>;
   /** Stops the world cleanly and returns the run. */
@@ -192,15 +194,19 @@ export interface LiveWorld {
 export function startLiveWorld(folder: TestFolder, options: Partial<WorldOptions> = {}): LiveWorld {
   const events: SupervisorEvent[] = [];
   const controller = new AbortController();
+  let started = () => {};
+  const startedPromise = new Promise<void>((resolve) => (started = resolve));
   const run = runTestWorld(folder, {
     hz: 100,
     watch: true,
     ...options,
     signal: controller.signal,
     onEvent: (e) => events.push(e),
+    onStarted: () => started(),
   });
   return {
     events,
+    started: startedPromise,
     async waitFor(what, timeoutMs = 5000) {
       const until = performance.now() + timeoutMs;
       while (!events.some(what) && performance.now() < until) {

@@ -95,15 +95,19 @@ Deno.test("editing a script hot-reloads it alone, keeping world state and every 
   const controller = new AbortController();
   let reloaded: number | null = null;
   let editedAt = Infinity;
+  let started = () => {};
+  const running = new Promise<void>((resolve) => (started = resolve));
   const run = runTestWorld(folder, {
     hz: 100,
     watch: true,
     signal: controller.signal,
+    onStarted: () => started(),
     onEvent: (e) => {
       if (e.type === "ready" && e.reload) reloaded = performance.now();
     },
   });
-  await new Promise((r) => setTimeout(r, 800));
+  await running;
+  await new Promise((r) => setTimeout(r, 200));
   editedAt = performance.now();
   await folder.write(
     "tagger.ts",
@@ -144,7 +148,8 @@ Deno.test("deleting a script frees its component name for a new definition, whic
   await using folder = await makeScripts({ "first.ts": defines(`{ points: "u32" }`, "") });
   const world = startLiveWorld(folder);
   const { waitFor } = world;
-  await new Promise((r) => setTimeout(r, 500));
+  await world.started;
+  await new Promise((r) => setTimeout(r, 200));
   await Deno.remove(`${folder.scripts}/first.ts`);
   await new Promise((r) => setTimeout(r, 300));
   await folder.write(
@@ -179,7 +184,9 @@ Deno.test("a broken edit keeps the running version, reports the error, and the f
   await using folder = await makeScriptsWithCounter({ "versioned.ts": version(1) });
   const world = startLiveWorld(folder);
   const { events, waitFor } = world;
-  await new Promise((r) => setTimeout(r, 400));
+  // Edited only once the first version is running (its init ran) and watched.
+  await world.started;
+  await new Promise((r) => setTimeout(r, 100));
   await folder.write("versioned.ts", version(2).replace("fill(2)", "fill(2"));
   await waitFor((e) => e.type === "refused" && e.script === "versioned");
   const refused = events.find((e) => e.type === "refused");
@@ -221,7 +228,8 @@ Deno.test("editing a component's module moves its data to the new schema, while 
       export default defineSystem({ reads: [Score], run() {} });`,
   });
   const world = startLiveWorld(folder);
-  await new Promise((r) => setTimeout(r, 400));
+  await world.started;
+  await new Promise((r) => setTimeout(r, 100));
   await folder.write(
     "_score.ts",
     scoreModule(`{ points: "u32", bonus: { type: "f32", default: 0.5 } }`),

@@ -30,6 +30,7 @@ export async function runWorld(
   let report: WorldReport;
   try {
     await live.start();
+    options.onStarted?.();
     const period = options.hz > 0 ? 1000 / options.hz : 0;
     let next = performance.now();
     let lastSave = performance.now();

@@ -58,6 +58,8 @@ export interface WorldOptions {
   config: WorldConfig | null;
   /** Receives every supervisor event (tests, tools). */
   onEvent?: (event: SupervisorEvent) => void;
+  /** Called once every script is started, inits have run and the watcher is on (tests, tools). */
+  onStarted?: () => void;
   /** Aborting stops the world cleanly, as Ctrl-C does. */
   signal?: AbortSignal;
 }
