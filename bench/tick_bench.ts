@@ -224,7 +224,6 @@ interface SandboxKit {
 async function wireWorld(
   options: SandboxKit & {
     scriptsDir: string;
-    workDir: string;
     world: World;
     hz: number;
     watch?: boolean;
@@ -235,7 +234,8 @@ async function wireWorld(
   const probe = options.probe;
   const live = await createWorld({
     scriptsDir: options.scriptsDir,
-    workDir: options.workDir,
+    // Each world its own bundles and state: worlds of different folders never share files.
+    workDir: `${options.scriptsDir}-work`,
     hz: options.hz,
     deadlineMs: DEADLINE_MS,
     jail: options.jail,
@@ -610,7 +610,6 @@ async function runGroup(
   populate(world, group.scripts, group.entities[0]!);
   const sandbox = await wireWorld({
     scriptsDir,
-    workDir: join(root, "work"),
     ...kit,
     world,
     hz: HZ,
@@ -717,7 +716,6 @@ async function measureStartup(root: string, kit: SandboxKit): Promise<TargetResu
   populate(world, 16, 1000);
   const sandbox = await wireWorld({
     scriptsDir,
-    workDir: join(root, "startup-work"),
     ...kit,
     world,
     hz: HZ,
@@ -776,7 +774,6 @@ async function measureHotAdd(root: string, kit: SandboxKit, reps: number): Promi
   }
   const sandbox = await wireWorld({
     scriptsDir,
-    workDir: join(root, "hot-work"),
     ...kit,
     world,
     hz: 1000,
@@ -870,7 +867,6 @@ async function profile4x25k(
   };
   const sandbox = await wireWorld({
     scriptsDir,
-    workDir: join(root, "work"),
     ...kit,
     world,
     hz: HZ,
