@@ -13,7 +13,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { encodeFrame } from "./msgpack_encode.ts";
+import { concatFrames, encodeFrame } from "./msgpack_encode.ts";
 import { DEFAULT_FRAME_LIMITS, FrameReader } from "./frame_reader.ts";
 import { ProtocolError } from "./errors.ts";
 
@@ -99,14 +99,7 @@ function message(r: Random): unknown {
 
 /** A few valid frames back to back. */
 function validStream(r: Random): Uint8Array {
-  const frames = Array.from({ length: 1 + int(r, 3) }, () => encodeFrame(message(r)));
-  const out = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
-  let at = 0;
-  for (const f of frames) {
-    out.set(f, at);
-    at += f.length;
-  }
-  return out;
+  return concatFrames(...Array.from({ length: 1 + int(r, 3) }, () => encodeFrame(message(r))));
 }
 
 const INTERESTING = [

@@ -21,6 +21,11 @@ export type {
   WireSchema,
 } from "./messages.ts";
 export { decodeMessagePack } from "./msgpack_decode.ts";
-export { encodeFrame, MessagePackWriter, streamMessagePack } from "./msgpack_encode.ts";
+export {
+  concatFrames,
+  encodeFrame,
+  MessagePackWriter,
+  streamMessagePack,
+} from "./msgpack_encode.ts";
 export { readTickFrame, writeRuntimeFrame } from "./tick_frame.ts";
 export { escapeControls, escapedLines, quoteUntrusted, truncate } from "./untrusted_text.ts";

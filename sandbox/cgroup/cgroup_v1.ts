@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { ChildCommand } from "../command/mod.ts";
 import {
   ensureDir,
   exists,
@@ -14,11 +13,10 @@ import {
   readCounter,
   removeStaleParents,
 } from "./_cgroup_fs.ts";
-import { GroupFolders } from "./_group_folders.ts";
+import { FolderGroup } from "./_group_folders.ts";
 import {
   type CgroupManager,
   checkGroupRequest,
-  joinCommand,
   type MemoryEvents,
   type PidsEvents,
   type ProcessGroup,
@@ -31,28 +29,17 @@ export interface CgroupV1Layout {
   pidsParent: string;
 }
 
-class CgroupV1Group implements ProcessGroup {
-  readonly name: string;
-  readonly path: string;
+class CgroupV1Group extends FolderGroup {
   readonly #pidsDir: string;
-  readonly #folders: GroupFolders;
-  readonly #release: () => Promise<void>;
-  #disposed = false;
 
   constructor(name: string, layout: CgroupV1Layout, release: () => Promise<void>) {
-    this.name = name;
-    this.path = `${layout.memoryParent}/${name}`;
-    this.#pidsDir = `${layout.pidsParent}/${name}`;
-    this.#folders = new GroupFolders([this.path, this.#pidsDir]);
-    this.#release = release;
-  }
-
-  get procsFiles(): readonly string[] {
-    return this.#folders.procsFiles;
+    const pidsDir = `${layout.pidsParent}/${name}`;
+    super(name, [`${layout.memoryParent}/${name}`, pidsDir], release);
+    this.#pidsDir = pidsDir;
   }
 
   async setUp(budget: ResourceBudget): Promise<void> {
-    await this.#folders.make();
+    await this.folders.make();
     const memory = String(budget.memoryBytes);
     await Deno.writeTextFile(`${this.path}/memory.limit_in_bytes`, memory);
     // Without swap accounting the kernel has no memsw files, and no swap to limit.
@@ -62,38 +49,12 @@ class CgroupV1Group implements ProcessGroup {
     await Deno.writeTextFile(`${this.#pidsDir}/pids.max`, String(budget.maxPids));
   }
 
-  add(pid: number): Promise<void> {
-    return this.#folders.add(pid);
-  }
-
-  wrap(command: ChildCommand): ChildCommand {
-    return joinCommand(this.procsFiles, command);
-  }
-
-  pids(): Promise<number[]> {
-    return this.#folders.pids();
-  }
-
   async memoryEvents(): Promise<MemoryEvents> {
     return { oomKills: await readCounter(`${this.path}/memory.oom_control`, "oom_kill") };
   }
 
   async pidsEvents(): Promise<PidsEvents> {
     return { limitHits: await readCounter(`${this.#pidsDir}/pids.events`, "max") ?? 0 };
-  }
-
-  async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    try {
-      await this.#folders.remove();
-    } finally {
-      await this.#release();
-    }
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.dispose();
   }
 }
 

@@ -10,7 +10,6 @@
  *
  * @module
  */
-import type { ChildCommand } from "../command/mod.ts";
 import {
   ensureDir,
   exists,
@@ -19,11 +18,10 @@ import {
   readCounter,
   removeStaleParents,
 } from "./_cgroup_fs.ts";
-import { GroupFolders } from "./_group_folders.ts";
+import { FolderGroup } from "./_group_folders.ts";
 import {
   type CgroupManager,
   checkGroupRequest,
-  joinCommand,
   type MemoryEvents,
   type PidsEvents,
   type ProcessGroup,
@@ -45,13 +43,8 @@ export async function readV2PidsEvents(groupDir: string): Promise<PidsEvents> {
   return { limitHits: await readCounter(`${groupDir}/pids.events`, "max") ?? 0 };
 }
 
-class CgroupV2Group implements ProcessGroup {
-  readonly name: string;
-  readonly path: string;
+class CgroupV2Group extends FolderGroup {
   readonly #controllers: readonly V2Controller[];
-  readonly #folders: GroupFolders;
-  readonly #release: () => Promise<void>;
-  #disposed = false;
 
   constructor(
     name: string,
@@ -59,19 +52,12 @@ class CgroupV2Group implements ProcessGroup {
     controllers: readonly V2Controller[],
     release: () => Promise<void>,
   ) {
-    this.name = name;
-    this.path = `${parent}/${name}`;
+    super(name, [`${parent}/${name}`], release);
     this.#controllers = controllers;
-    this.#folders = new GroupFolders([this.path]);
-    this.#release = release;
-  }
-
-  get procsFiles(): readonly string[] {
-    return this.#folders.procsFiles;
   }
 
   async setUp(budget: ResourceBudget): Promise<void> {
-    await this.#folders.make();
+    await this.folders.make();
     if (this.#controllers.includes("memory")) {
       await Deno.writeTextFile(`${this.path}/memory.max`, String(budget.memoryBytes));
       // No swap file without swap accounting, and then no swap to limit.
@@ -84,18 +70,6 @@ class CgroupV2Group implements ProcessGroup {
     }
   }
 
-  add(pid: number): Promise<void> {
-    return this.#folders.add(pid);
-  }
-
-  wrap(command: ChildCommand): ChildCommand {
-    return joinCommand(this.procsFiles, command);
-  }
-
-  pids(): Promise<number[]> {
-    return this.#folders.pids();
-  }
-
   memoryEvents(): Promise<MemoryEvents> {
     return readV2MemoryEvents(this.path);
   }
@@ -104,23 +78,11 @@ class CgroupV2Group implements ProcessGroup {
     return readV2PidsEvents(this.path);
   }
 
-  async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    try {
-      await this.#folders.remove(async () => {
-        // One write kills the tree, forks in flight included (Linux 5.14+).
-        if (await exists(`${this.path}/cgroup.kill`)) {
-          await Deno.writeTextFile(`${this.path}/cgroup.kill`, "1").catch(() => {});
-        }
-      });
-    } finally {
-      await this.#release();
+  protected override async killAll(): Promise<void> {
+    // One write kills the tree, forks in flight included (Linux 5.14+).
+    if (await exists(`${this.path}/cgroup.kill`)) {
+      await Deno.writeTextFile(`${this.path}/cgroup.kill`, "1").catch(() => {});
     }
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.dispose();
   }
 }
 
