@@ -76,6 +76,8 @@ export interface LiveWorld extends AsyncDisposable {
   start(): Promise<void>;
   /** Runs one tick; returns its duration in ms. */
   step(): Promise<number>;
+  /** Resolves once every kill under way has ended, so that a report counts its exit. */
+  settleKills(): Promise<void>;
   /** Applies what is still queued and saves the state. */
   save(): Promise<void>;
   /** The report of DESIGN §8 for `ticks` ticks run in `durationMs`. */
@@ -196,6 +198,9 @@ export async function createWorld(
       }
     },
     step: () => coordinator.step(),
+    async settleKills() {
+      await Promise.all(supervisor.slots().map((s) => s.killSettled()));
+    },
     async save() {
       coordinator.flushCommands();
       await store.save(coordinator.world, coordinator.tick);

@@ -50,6 +50,8 @@ export async function runWorld(
     }
     // The last commands are applied before the count, so that the report matches the dump.
     coordinator.flushCommands();
+    // A script the last commands pushed over a budget is being killed: its exit belongs in the report.
+    await live.settleKills();
     report = live.report(ticksRun, performance.now() - started);
   } finally {
     options.signal?.removeEventListener("abort", stop);

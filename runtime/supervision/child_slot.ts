@@ -105,6 +105,8 @@ export abstract class ChildSlot<M> {
   #restartTimer: ReturnType<typeof setTimeout> | null = null;
   #generation = 0;
   #stopped = false;
+  /** The child that was running when the slot stopped: a kill already under way still reports its exit. */
+  #activeAtStop: LiveChild<M> | null = null;
 
   constructor(
     file: string,
@@ -355,6 +357,12 @@ export abstract class ChildSlot<M> {
     waiting?.(answer);
   }
 
+  /** Resolves once a kill of the active child that is under way has ended and its exit is recorded. */
+  async killSettled(): Promise<void> {
+    const child = this.active;
+    if (child?.killReason) await child.settled;
+  }
+
   /** Kills the active child for `reason`; it is restarted with backoff. */
   kill(reason: ExitReason, detail: string): void {
     if (this.active) this.killChild(this.active, reason, detail);
@@ -398,6 +406,14 @@ export abstract class ChildSlot<M> {
     child.waiting = null;
     const wasPending = this.pending === child;
     if (wasPending) this.pending = null;
+    if (child === this.#activeAtStop) {
+      // Killed for a reason of its own before the stop (a budget, say): that exit still counts.
+      const reason = child.killReason;
+      if (reason && reason !== "shutdown" && reason !== "removed") {
+        this.#recordExit(reason, this.lastError ?? reason, null, exit.code, exit.signal);
+      }
+      return;
+    }
     // A new version that dies before taking over leaves the running one in place.
     if (this.active !== child && !(wasPending && this.active === null)) {
       if (wasPending && !child.killReason) {
@@ -479,6 +495,7 @@ export abstract class ChildSlot<M> {
     if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
     this.#restartTimer = null;
     const children = [this.active, this.pending].filter((c): c is LiveChild<M> => c !== null);
+    this.#activeAtStop = this.active;
     this.active = null;
     this.pending = null;
     if (this.state !== "refused") this.state = "stopped";
