@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { bundleScript, stopBundler } from "./bundle.ts";
 import { refusal } from "./_bundle_test_helpers.ts";
+import { isRunning } from "./_process_tree.ts";
 import {
   bundlerStatus,
   configureBundler,
@@ -135,6 +136,8 @@ Deno.test("a service killed from outside between builds is replaced without refu
   const { pid } = await bundlerStatus();
   assert.ok(pid !== null);
   Deno.kill(pid, "SIGKILL");
+  // Between builds: the kill has landed (a signal is delivered when the process next runs).
+  for (let i = 0; i < 200 && isRunning(pid); i++) await new Promise((r) => setTimeout(r, 10));
   await Deno.writeTextFile(join(f.scripts, "main.ts"), `${IDLE}// edited\n`);
   assert.ok((await f.bundle("main.ts")).bytes > 0);
   const status = await bundlerStatus();
