@@ -206,7 +206,14 @@ export async function createWorld(
       await store.save(coordinator.world, coordinator.tick);
     },
     report: (ticks, durationMs) =>
-      buildReport(coordinator, supervisor.slots(), ticks, options.hz, durationMs),
+      buildReport(
+        coordinator,
+        supervisor.slots(),
+        ticks,
+        options.hz,
+        durationMs,
+        channel.description,
+      ),
     stop() {
       stopped ??= (async () => {
         status?.[Symbol.dispose]();

@@ -40,6 +40,8 @@ export interface WorldReport {
   durationMs: number;
   tickMs: TickPercentiles;
   scripts: ScriptReport[];
+  /** The frame channel the children had, e.g. "unix socket on fds 0/1 (launched through FFI)". */
+  channel: string;
   /**
    * The runtime process's peak resident memory over its life, MiB (Linux's
    * VmHWM; the current RSS elsewhere): what the world cost the trusted side.
@@ -93,6 +95,7 @@ export function buildReport(
   ticksRun: number,
   hz: number,
   durationMs: number,
+  channel: string,
 ): WorldReport {
   return {
     ticks: ticksRun,
@@ -101,6 +104,7 @@ export function buildReport(
     durationMs: Math.round(durationMs),
     tickMs: coordinator.stats.overall(),
     scripts: slots.map(reportScript),
+    channel,
     runtimePeakRssMb: null,
   };
 }

@@ -176,6 +176,10 @@ export function assertKeptTicking(run: TestRun, ticks: number): void {
 
 /** The hostile scripts ran (in CI: inside the OS jail). */
 export function assertConfined(run: TestRun, scripts: readonly string[]): void {
+  // The suite proves the channel worlds really use: in CI, the socket on fds 0/1.
+  if (IN_CI && Deno.env.get("SYNCRA_CHANNEL") !== "stdio") {
+    assert.match(run.report.channel, /^unix socket on fds 0\/1/);
+  }
   for (const name of scripts) {
     const s = scriptReport(run, name);
     assert.notEqual(s.state, "refused", `${name} was refused: ${s.lastError}`);
