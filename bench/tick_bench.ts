@@ -180,7 +180,7 @@ function verifyMoved(world: World, scripts: number, ticks: number): string[] {
   return problems;
 }
 
-// ---- The sandboxed world, wired as runtime/run_world.ts wires it ----
+// ---- The sandboxed world, made by createWorld as `deno task world` makes it ----
 
 interface SandboxedWorld {
   live: LiveWorld;

@@ -3,7 +3,7 @@
  * rest (`table`, `group`, `dir`, `count`, `time*`, …) wrote straight to fd 1,
  * the frame channel, so an honest script calling `console.table` was killed
  * for a protocol violation. The in-child host now routes every method Deno's
- * console has (sandbox/child_host.ts, `routeConsole`).
+ * console has (sandbox/guest/console_route.ts).
  *
  * @module
  */
