@@ -7,6 +7,7 @@
  * @module
  */
 import type { FieldInfo } from "../../std/mod.ts";
+import { concatBytes } from "../protocol/mod.ts";
 import { Archetype, archetypeKey, type ColumnArray } from "./archetype.ts";
 import { ComponentRegistry } from "./component_registry.ts";
 import { EntityAllocator } from "./entity_allocator.ts";
@@ -302,17 +303,10 @@ export class World {
       const { data, width } = pick(a);
       return bytesOf(data, 0, a.length * width);
     }
-    const parts = rows.archetypes.map((a) => {
+    return concatBytes(...rows.archetypes.map((a) => {
       const { data, width } = pick(a);
       return bytesOf(data, 0, a.length * width);
-    });
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    }));
   }
 
   /** The byte length a field's column over `rows` must have. */

@@ -13,7 +13,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { concatFrames, encodeFrame } from "./msgpack_encode.ts";
+import { concatBytes, encodeFrame } from "./msgpack_encode.ts";
 import { DEFAULT_FRAME_LIMITS, FrameReader } from "./frame_reader.ts";
 import { ProtocolError } from "./errors.ts";
 
@@ -99,7 +99,7 @@ function message(r: Random): unknown {
 
 /** A few valid frames back to back. */
 function validStream(r: Random): Uint8Array {
-  return concatFrames(...Array.from({ length: 1 + int(r, 3) }, () => encodeFrame(message(r))));
+  return concatBytes(...Array.from({ length: 1 + int(r, 3) }, () => encodeFrame(message(r))));
 }
 
 const INTERESTING = [

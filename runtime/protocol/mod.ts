@@ -22,7 +22,7 @@ export type {
 } from "./messages.ts";
 export { decodeMessagePack } from "./msgpack_decode.ts";
 export {
-  concatFrames,
+  concatBytes,
   encodeFrame,
   MessagePackWriter,
   streamMessagePack,

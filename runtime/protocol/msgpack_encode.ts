@@ -228,8 +228,8 @@ export function encodeFrame(value: unknown): Uint8Array {
   return new MessagePackWriter(256).beginFrame().value(value).finishFrame().slice();
 }
 
-/** Frames (or any byte strings) back to back in one buffer, as a stream carries them. */
-export function concatFrames(...frames: readonly Uint8Array[]): Uint8Array {
+/** Byte strings (frames, columns) back to back in one new buffer. */
+export function concatBytes(...frames: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
   let at = 0;
   for (const f of frames) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import {
-  concatFrames,
+  concatBytes,
   decodeMessagePack,
   encodeFrame,
   MessagePackWriter,
@@ -119,7 +119,7 @@ const EXPECTED = FRAMES.map((f) => structuredClone(decodeMessagePack(f.subarray(
 for (const chunk of [1, 3, 7, 4096, 65536, 1 << 20]) {
   Deno.test(`the channel reads back-to-back frames delivered in reads of ${chunk} bytes`, async () => {
     const channel = new FrameChannel(
-      new ChunkedInput(concatFrames(...FRAMES), chunk),
+      new ChunkedInput(concatBytes(...FRAMES), chunk),
       new ChunkedOutput(1),
       { initialBytes: 256 },
     );
@@ -134,7 +134,7 @@ Deno.test("the channel hands out tick columns on 8-byte boundaries, wherever a f
     tickFrame(k * 10, k),
   ]);
   const channel = new FrameChannel(
-    new ChunkedInput(concatFrames(...frames), 1 << 20),
+    new ChunkedInput(concatBytes(...frames), 1 << 20),
     new ChunkedOutput(1),
   );
   let ticks = 0;
@@ -151,7 +151,7 @@ Deno.test("the channel hands out tick columns on 8-byte boundaries, wherever a f
 
 Deno.test("the channel wakes once per frame and reads the rest of a large frame synchronously", async () => {
   const frame = tickFrame(100_000); // 1.6 MB
-  const input = new ChunkedInput(concatFrames(frame, frame), 64 * 1024);
+  const input = new ChunkedInput(concatBytes(frame, frame), 64 * 1024);
   const channel = new FrameChannel(input, new ChunkedOutput(1));
   assert.notEqual(await channel.next(), null);
   assert.notEqual(await channel.next(), null);
@@ -162,7 +162,7 @@ Deno.test("the channel wakes once per frame and reads the rest of a large frame 
 });
 
 Deno.test("the channel awaits the rest of a frame when fd 0 is non-blocking", async () => {
-  const input = new ChunkedInput(concatFrames(tickFrame(5000), tickFrame(7000)), 4096);
+  const input = new ChunkedInput(concatBytes(tickFrame(5000), tickFrame(7000)), 4096);
   input.wouldBlock = true;
   const channel = new FrameChannel(input, new ChunkedOutput(1), { initialBytes: 1024 });
   assert.equal((await readAll(channel)).length, 2);
@@ -185,7 +185,7 @@ Deno.test("input that ends inside a frame is a ProtocolError saying how much arr
     new RegExp(`^Input ended inside a frame: 4996 of ${frame.length - 4} bytes arrived$`),
   );
   const prefix = new FrameChannel(
-    new ChunkedInput(concatFrames(encodeFrame({ t: "x" }), new Uint8Array([9, 0])), 1),
+    new ChunkedInput(concatBytes(encodeFrame({ t: "x" }), new Uint8Array([9, 0])), 1),
     new ChunkedOutput(1),
   );
   assert.deepEqual(structuredClone(await prefix.next()), { t: "x" });
@@ -223,7 +223,7 @@ Deno.test("malformed MessagePack in a whole frame is a ProtocolError", async () 
 
 Deno.test("the channel's buffer grows for a large frame and shrinks back after it", async () => {
   const big = tickFrame(200_000); // 3.2 MB
-  const input = new ChunkedInput(concatFrames(big, tickFrame(10)), 64 * 1024);
+  const input = new ChunkedInput(concatBytes(big, tickFrame(10)), 64 * 1024);
   const channel = new FrameChannel(input, new ChunkedOutput(1), { keepBytes: 1 << 20 });
   assert.equal(((await channel.next()) as { count: number }).count, 200_000);
   assert.ok(channel.bufferBytes >= big.length);
@@ -240,7 +240,7 @@ Deno.test("send writes every byte of each frame, in order, through partial write
     { t: "result" as const, tick: 3, changed: {}, commands: [], error: null },
   ];
   for (const m of messages) channel.send(m);
-  assert.deepEqual(output.bytes, concatFrames(...messages.map((m) => encodeFrame(m))));
+  assert.deepEqual(output.bytes, concatBytes(...messages.map((m) => encodeFrame(m))));
   assert.ok(output.parts.length > 100, "the writes were partial");
 });
 
