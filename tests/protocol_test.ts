@@ -69,6 +69,16 @@ function rawLauncher(file: string): ScriptLauncher {
     },
     spawn: spawnStdioChild,
     admit: () => ({ net: [], storageDir: null }),
+    limits: () => ({
+      heapMb: 64,
+      memoryMb: 256,
+      threads: 64,
+      deadlineMs: 250,
+      spawnsPerTick: 256,
+      initSpawns: 10_000,
+      entities: 100_000,
+      logLinesPerTick: 100,
+    }),
   };
 }
 

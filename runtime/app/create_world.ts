@@ -14,7 +14,10 @@ import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "../coordinator/mod.ts"
 import { World } from "../ecs/mod.ts";
 import {
   approveCapabilities,
+  limitsFor,
+  type LimitsInForce,
   loadWorldConfig,
+  type ScriptLimits,
   type WorldConfig,
   worldPolicy,
 } from "../policy/mod.ts";
@@ -65,6 +68,8 @@ export interface LiveWorld extends AsyncDisposable {
   readonly supervisor: Supervisor;
   readonly coordinator: Coordinator;
   readonly store: WorldStore;
+  /** What the world owner lets script `file` use, and which syncra.json entries say so. */
+  limits(file: string): LimitsInForce;
   /** How this world starts scripts (bundle, jail, budget, spawn, admit). */
   readonly launcher: ScriptLauncher;
   readonly slotOptions: Readonly<SystemOptions>;
@@ -121,6 +126,21 @@ export async function createWorld(
   }
   // The bundler's esbuild is confined like the scripts: --jail on requires its jail too.
   const bundler = await openBundler({ jail: options.jail, cgroups: options.cgroups });
+  // What each script may use: the flags, then syncra.json's "limits" (policy/script_limits.ts).
+  const slotOptions = { ...DEFAULT_SYSTEM_OPTIONS, ...parts.slotOptions };
+  const baseLimits: ScriptLimits = {
+    heapMb: options.heapMb,
+    memoryMb: options.memoryMb,
+    threads: options.maxThreads,
+    deadlineMs: options.deadlineMs,
+    spawnsPerTick: DEFAULT_COORDINATOR_OPTIONS.maxSpawnsPerTick,
+    initSpawns: DEFAULT_COORDINATOR_OPTIONS.maxInitSpawns,
+    entities: options.maxEntitiesPerScript,
+    logLinesPerTick: slotOptions.maxLogsPerTick,
+  };
+  const limitsInForce = (file: string) =>
+    limitsFor(config.limits ?? { default: {}, files: {} }, file, options.scriptsDir, baseLimits);
+  const limitsOf = (file: string) => limitsInForce(file).limits;
   const real = makeLauncher(
     { ...options, bundles: paths.bundles },
     jail,
@@ -132,9 +152,9 @@ export async function createWorld(
       return grants;
     },
     channel.spawn,
+    limitsOf,
   );
   const launcher = parts.launcher ? parts.launcher(real) : real;
-  const slotOptions = { ...DEFAULT_SYSTEM_OPTIONS, ...parts.slotOptions };
   const supervisor = new Supervisor(options.scriptsDir, launcher, events, slotOptions);
   const coordinator = new Coordinator(world, saved?.tick ?? 0, () => supervisor.slots(), {
     ...DEFAULT_COORDINATOR_OPTIONS,
@@ -143,7 +163,7 @@ export async function createWorld(
     maxEntitiesPerScript: options.maxEntitiesPerScript,
     maxComponentBytesPerScript: options.maxComponentMb * 1024 * 1024,
     maxArchetypesPerScript: options.maxArchetypesPerScript,
-  }, worldPolicy(config, options.scriptsDir, world.registry));
+  }, { ...worldPolicy(config, options.scriptsDir, world.registry), budgets: limitsOf });
 
   // Everything written because of a script goes through its output budget (script_output.ts).
   const audit = new AuditLog(paths.audit, options.audit);
@@ -169,6 +189,7 @@ export async function createWorld(
     supervisor,
     coordinator,
     store,
+    limits: limitsInForce,
     launcher,
     slotOptions,
     bundler,
@@ -192,6 +213,7 @@ export async function createWorld(
         maxIdleCpuShare: 0.5,
         strikes: 2,
         memoryBytes: cgroups ? null : options.memoryMb * 1024 * 1024,
+        memoryBytesOf: (file) => limitsOf(file).memoryMb * 1024 * 1024,
       });
       if (!options.quiet) {
         status = new StatusLine(() => formatStatus(coordinator, supervisor.slots()));

@@ -8,6 +8,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { buildSchedule, describeConflict } from "../ecs/mod.ts";
+import { formatLimits } from "../policy/mod.ts";
 import { SystemRole } from "../roles/mod.ts";
 import { createWorld } from "./create_world.ts";
 import type { WorldOptions } from "./world_options.ts";
@@ -30,6 +31,8 @@ export interface Explanation {
   /** The frame channel children get here, and why (socket, or stdio and the reason). */
   channel: string;
   budget: string | null;
+  /** The world owner's limits in force for it, and where they come from. */
+  limits: string;
   command: string[];
   wrapped: string[];
   /** Its stage in the world's schedule (0 runs first), or null when it does not run. */
@@ -83,6 +86,7 @@ export async function explainScript(
       bundler: (await live.bundler.status()).description,
       channel: live.channel.description,
       budget: slot.budget,
+      limits: formatLimits(live.limits(file), live.config.source),
       command: slot.commandLine,
       wrapped: slot.wrappedCommandLine,
       stage,
@@ -143,6 +147,7 @@ export function formatExplanation(e: Explanation): string {
     `bundler     ${e.bundler}`,
     `channel     ${e.channel}`,
     `budget      ${e.budget ?? "none"}`,
+    `limits      ${e.limits}`,
     `command     ${e.command.map(quote).join(" ")}`,
     `exact argv  ${e.wrapped.map(quote).join(" ")}`,
   ];

@@ -21,25 +21,25 @@ export async function chooseJail(mode: WorldOptions["jail"]): Promise<Jail> {
 
 /** Builds the launcher that bundles, jails, budgets and spawns scripts. */
 export function makeLauncher(
-  options: Pick<WorldOptions, "scriptsDir" | "heapMb" | "memoryMb" | "maxThreads"> & {
-    bundles: string;
-  },
+  options: Pick<WorldOptions, "scriptsDir"> & { bundles: string },
   jail: Jail,
   cgroups: CgroupManager | null,
   admit: ScriptLauncher["admit"],
   spawn: SpawnChild,
+  limits: ScriptLauncher["limits"],
 ): ScriptLauncher {
   const outDir = resolve(options.bundles);
   const denoPath = Deno.execPath();
-  const budget = { memoryBytes: options.memoryMb * 1024 * 1024, maxPids: options.maxThreads };
   let groups = 0;
   return {
     bundle: (file) => bundleScript(file, { scriptsDir: options.scriptsDir, outDir }),
-    prepare: async (bundle, grants, name) => {
+    prepare: async (bundle, grants, name, file) => {
+      const { heapMb, memoryMb, threads } = limits(file);
+      const budget = { memoryBytes: memoryMb * 1024 * 1024, maxPids: threads };
       const command = deriveChildCommand({
         denoPath,
         bundlePath: bundle.path,
-        heapMb: options.heapMb,
+        heapMb,
         grants: grants ?? { net: [], storageDir: null },
       });
       const jailed = jail.wrap(command, {
@@ -53,12 +53,13 @@ export function makeLauncher(
         display: [command.program, ...command.args],
         isolation: jail.isolation,
         budget: group
-          ? `cgroup v${cgroups!.version}: ${options.memoryMb} MiB, ${options.maxThreads} threads`
-          : `V8 heap cap ${options.heapMb} MiB and RSS watchdog ${options.memoryMb} MiB (no cgroup)`,
+          ? `cgroup v${cgroups!.version}: ${memoryMb} MiB, ${threads} threads`
+          : `V8 heap cap ${heapMb} MiB and RSS watchdog ${memoryMb} MiB (no cgroup)`,
         group,
       };
     },
     spawn,
     admit,
+    limits,
   };
 }

@@ -61,10 +61,20 @@ export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.
   initBudgetMs: 3000,
 });
 
-/** What the world owner allows beyond the grants: who may write which component. */
+/** One script's budgets in the tick, where the world owner set its own (else the options'). */
+export interface ScriptBudgets {
+  deadlineMs: number;
+  spawnsPerTick: number;
+  initSpawns: number;
+  entities: number;
+}
+
+/** What the world owner allows beyond the grants: who may write which component, and how much. */
 export interface WorldPolicy {
   /** Null when script `file` may write `component`; otherwise why not (names the rule). */
   writeRefusal(file: string, component: ComponentInfo): string | null;
+  /** Budgets of script `file` that differ from the coordinator's options. */
+  budgets?(file: string): Partial<ScriptBudgets>;
 }
 
 /** A world with no rules of its own: the grants decide. */
@@ -100,6 +110,18 @@ export class Coordinator {
     this.#slots = slots;
     this.#options = options;
     this.#policy = policy;
+  }
+
+  /** The budgets of script `file`: the options', then the owner's. */
+  #budgets(file: string): ScriptBudgets {
+    const o = this.#options;
+    return {
+      deadlineMs: o.deadlineMs,
+      spawnsPerTick: o.maxSpawnsPerTick,
+      initSpawns: o.maxInitSpawns,
+      entities: o.maxEntitiesPerScript,
+      ...this.#policy.budgets?.(file),
+    };
   }
 
   /** Seconds per tick, fixed so that runs are deterministic. */
@@ -164,7 +186,7 @@ export class Coordinator {
       const child = slot.active;
       if (!child?.manifest.hasInit) continue;
       const reserved = child.manifest.spawns
-        ? this.world.allocator.reserve(this.#options.maxInitSpawns)
+        ? this.world.allocator.reserve(this.#budgets(slot.file).initSpawns)
         : null;
       const budget = this.#options.initBudgetMs;
       const used = slot.request(
@@ -242,7 +264,8 @@ export class Coordinator {
       }
       columns[info.name] = fields;
     }
-    const reserved = m.spawns ? this.world.allocator.reserve(this.#options.maxSpawnsPerTick) : null;
+    const budgets = this.#budgets(slot.file);
+    const reserved = m.spawns ? this.world.allocator.reserve(budgets.spawnsPerTick) : null;
     const tick = this.tick;
     const outcome = await slot.request(
       {
@@ -254,7 +277,7 @@ export class Coordinator {
         columns,
         ...(reserved ? { reserve: u8(reserved) } : {}),
       },
-      this.#options.deadlineMs,
+      budgets.deadlineMs,
       (result) => this.#accept(slot, child, tick, rows, reserved, result),
     );
     let used: Set<number> | null = null;
@@ -285,7 +308,8 @@ export class Coordinator {
         shipped ??= shippedIds(rows);
         return shipped.has(id);
       },
-      maxCommands: this.#options.maxCommandsPerTick,
+      // A script allowed more spawns than commands per tick may use them all.
+      maxCommands: Math.max(this.#options.maxCommandsPerTick, reserved?.length ?? 0),
     });
     if (!validation.ok) {
       for (const v of validation.violations) slot.recordViolation(tick, v);
@@ -381,8 +405,9 @@ export class Coordinator {
     let cost = 0;
     let createsArchetype = false;
     if (c.op === "spawn") {
-      if (usage.entities >= o.maxEntitiesPerScript) {
-        return `it owns ${usage.entities} entities, the limit is ${o.maxEntitiesPerScript}`;
+      const { entities } = this.#budgets(file);
+      if (usage.entities >= entities) {
+        return `it owns ${usage.entities} entities, the limit is ${entities}`;
       }
       const keys = Object.keys(c.components);
       cost = this.world.spawnCost(keys);

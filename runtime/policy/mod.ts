@@ -1,8 +1,11 @@
 /**
- * The world owner's rules from `syncra.json`: capability approvals and who
- * may write which component.
+ * The world owner's rules from `syncra.json`: capability approvals, who
+ * may write which component, and what each script may use.
  *
  * @module
  */
 export { approveCapabilities, loadWorldConfig, worldPolicy } from "./world_config.ts";
 export type { WorldConfig } from "./world_config.ts";
+export { configKey } from "./config_key.ts";
+export { formatLimits, LIMIT_RANGES, limitsFor } from "./script_limits.ts";
+export type { LimitsConfig, LimitsInForce, ScriptLimits } from "./script_limits.ts";

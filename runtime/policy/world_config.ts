@@ -1,7 +1,7 @@
 /**
  * The world owner's configuration: which scripts are approved for which
- * capabilities beyond the ECS. Read from `syncra.json` in the working
- * directory, or from the `syncra` section of `deno.json`:
+ * capabilities beyond the ECS. Read from `syncra.json` in the world's root
+ * (the scripts folder's parent), or from the `syncra` section of `deno.json`:
  *
  * ```json
  * { "capabilities": { "weather.ts": { "net": ["api.example.com:443"], "storage": true } } }
@@ -18,9 +18,13 @@
  * { "components": { "Counter": { "writers": ["counter.ts"] } } }
  * ```
  *
+ * And what each script may use (`"limits"`, script_limits.ts).
+ *
  * @module
  */
-import { basename, join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { configKey } from "./config_key.ts";
+import { type LimitsConfig, parseLimits } from "./script_limits.ts";
 import { validateNetGrant } from "../../sandbox/command/mod.ts";
 import { ManifestError } from "../protocol/mod.ts";
 import type { Manifest } from "../roles/mod.ts";
@@ -46,6 +50,8 @@ export interface WorldConfig {
   capabilities: Record<string, Approval>;
   /** Rules by component name or qualified name (`Name@module`). */
   components?: Record<string, ComponentRule>;
+  /** What each script may use (script_limits.ts). */
+  limits?: LimitsConfig;
   /** Where the config came from, for messages. */
   source: string;
 }
@@ -75,7 +81,12 @@ export async function loadWorldConfig(cwd = "."): Promise<WorldConfig> {
     if (section === undefined) continue;
     return parseWorldConfig(section, file === "deno.json" ? `${path} (section "syncra")` : path);
   }
-  return { capabilities: {}, components: {}, source: "syncra.json" };
+  return {
+    capabilities: {},
+    components: {},
+    limits: { default: {}, files: {} },
+    source: "syncra.json",
+  };
 }
 
 /** Validates a configuration object. */
@@ -110,12 +121,8 @@ export function parseWorldConfig(raw: unknown, source: string): WorldConfig {
     }
     components[name] = { writers: writers as string[] };
   }
-  return { capabilities, components, source };
-}
-
-/** A script file's key in the config: its path relative to the scripts folder. */
-export function configKey(file: string, scriptsDir: string): string {
-  return relative(resolve(scriptsDir), resolve(file)) || basename(file);
+  const limits = parseLimits((raw as { limits?: unknown }).limits, fail);
+  return { capabilities, components, limits, source };
 }
 
 /**

@@ -31,11 +31,14 @@ import {
 import type { SystemRunner, TickOutcome } from "../coordinator/mod.ts";
 import { type Manifest, validateManifest } from "./system_manifest.ts";
 import { SystemNames } from "./system_names.ts";
+import type { ScriptLimits } from "../policy/mod.ts";
 
 /** How a script's process is started, and how the world admits its manifest. */
 export interface ScriptLauncher extends ChildLauncher {
   /** Checks a manifest against the world (component conflicts, approvals); throws ManifestError. */
   admit(manifest: Manifest, file: string): AdmittedGrants;
+  /** What the world owner lets this script file use (syncra.json "limits"). */
+  limits(file: string): ScriptLimits;
 }
 
 /** The system role's timing and policy. */
@@ -84,6 +87,10 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
   /** The system's name: unique in the world, never taken from another script (system_names.ts). */
   get name(): string {
     return this.#names.of(this.file);
+  }
+
+  protected override get maxLogsPerTick(): number {
+    return this.#launcher.limits(this.file).logLinesPerTick;
   }
 
   protected override get noun(): string {

@@ -227,7 +227,7 @@ export abstract class ChildSlot<M> {
 
   /** Spawns a child and waits for its handshake. */
   async #describe(bundle: Bundle, grants: AdmittedGrants | null): Promise<LiveChild<M>> {
-    const prepared = await this.launcher.prepare(bundle, grants, this.name);
+    const prepared = await this.launcher.prepare(bundle, grants, this.name, this.file);
     const { command, isolation, group } = prepared;
     this.isolation = isolation;
     this.budget = prepared.budget;
@@ -297,9 +297,14 @@ export abstract class ChildSlot<M> {
     this.log(typeof level === "string" ? level : "log", typeof text === "string" ? text : "");
   }
 
+  /** Log lines kept per tick (a role may take it from the world owner's limits). */
+  protected get maxLogsPerTick(): number {
+    return this.#options.maxLogsPerTick;
+  }
+
   /** Reports a line of the child's output, within the per-tick log budget. */
   protected log(level: string, text: string): void {
-    if (++this.logsThisTick > this.#options.maxLogsPerTick) {
+    if (++this.logsThisTick > this.maxLogsPerTick) {
       this.droppedLogs++;
       return;
     }

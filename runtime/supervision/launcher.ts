@@ -24,7 +24,12 @@ export interface ChildLauncher {
    * The command for a bundle with the given grants (none while describing
    * itself), jailed, and the resource group it runs in, if any.
    */
-  prepare(bundle: Bundle, grants: AdmittedGrants | null, name: string): Promise<PreparedChild>;
+  prepare(
+    bundle: Bundle,
+    grants: AdmittedGrants | null,
+    name: string,
+    file: string,
+  ): Promise<PreparedChild>;
   /** Starts a prepared command and links to it (stdio or socket: see runtime/link). */
   spawn: SpawnChild;
 }

@@ -76,6 +76,8 @@ export interface WatchdogOptions {
   strikes: number;
   /** Resident memory per script tree; null when a cgroup enforces memory. */
   memoryBytes: number | null;
+  /** A file's own memory budget in bytes, where it has one (the world owner's limits). */
+  memoryBytesOf?: (file: string) => number;
 }
 
 interface Sample {
@@ -115,7 +117,10 @@ export class ResourceWatchdog implements Disposable {
     if (!child) return;
     const usage = await readTreeUsage(child.process.pid);
     if (!usage || slot.active !== child) return;
-    const { memoryBytes, maxIdleCpuShare, strikes } = this.#options;
+    const { maxIdleCpuShare, strikes } = this.#options;
+    const memoryBytes = this.#options.memoryBytes === null
+      ? null
+      : this.#options.memoryBytesOf?.(slot.file) ?? this.#options.memoryBytes;
     if (memoryBytes !== null && usage.rssBytes > memoryBytes) {
       slot.kill(
         "memory",
