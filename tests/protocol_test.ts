@@ -4,6 +4,7 @@ import { spawnStdioChild } from "../runtime/link/mod.ts";
 import { DEFAULT_SYSTEM_OPTIONS, type ScriptLauncher, SystemRole } from "../runtime/roles/mod.ts";
 import { EventStream, type SupervisorEvent } from "../runtime/supervision/mod.ts";
 import { encodeFrame } from "../runtime/protocol/mod.ts";
+import { DEFAULT_SCRIPT_LIMITS } from "../runtime/policy/mod.ts";
 import { deriveChildCommand } from "../sandbox/command/mod.ts";
 import type { ProtocolError } from "../runtime/protocol/mod.ts";
 import { rawHelloFrame } from "./_world.ts";
@@ -69,16 +70,7 @@ function rawLauncher(file: string): ScriptLauncher {
     },
     spawn: spawnStdioChild,
     admit: () => ({ net: [], storageDir: null }),
-    limits: () => ({
-      heapMb: 64,
-      memoryMb: 256,
-      threads: 64,
-      deadlineMs: 250,
-      spawnsPerTick: 256,
-      initSpawns: 10_000,
-      entities: 100_000,
-      logLinesPerTick: 100,
-    }),
+    limits: () => DEFAULT_SCRIPT_LIMITS,
   };
 }
 

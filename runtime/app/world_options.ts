@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { DEFAULT_COORDINATOR_OPTIONS } from "../coordinator/mod.ts";
 import { DEFAULT_OUTPUT_BUDGET, type OutputBudgetOptions } from "../supervision/mod.ts";
 import type { SupervisorEvent } from "../supervision/mod.ts";
-import type { WorldConfig } from "../policy/mod.ts";
+import { DEFAULT_SCRIPT_LIMITS, type WorldConfig } from "../policy/mod.ts";
 import { type AuditLogOptions, DEFAULT_AUDIT_LOG_OPTIONS } from "./audit_log.ts";
 
 /** Options of a world run (the CLI flags of DESIGN §8). */
@@ -77,9 +77,9 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   jail: "auto",
   watch: true,
   workDir: null,
-  heapMb: 128,
-  memoryMb: 256,
-  maxThreads: 64,
+  heapMb: DEFAULT_SCRIPT_LIMITS.heapMb,
+  memoryMb: DEFAULT_SCRIPT_LIMITS.memoryMb,
+  maxThreads: DEFAULT_SCRIPT_LIMITS.threads,
   cgroups: true,
   maxEntitiesPerScript: DEFAULT_COORDINATOR_OPTIONS.maxEntitiesPerScript,
   maxComponentMb: DEFAULT_COORDINATOR_OPTIONS.maxComponentBytesPerScript / (1024 * 1024),

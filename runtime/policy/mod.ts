@@ -7,5 +7,5 @@
 export { approveCapabilities, loadWorldConfig, worldPolicy } from "./world_config.ts";
 export type { WorldConfig } from "./world_config.ts";
 export { configKey } from "./config_key.ts";
-export { formatLimits, LIMIT_RANGES, limitsFor } from "./script_limits.ts";
+export { DEFAULT_SCRIPT_LIMITS, formatLimits, LIMIT_RANGES, limitsFor } from "./script_limits.ts";
 export type { LimitsConfig, LimitsInForce, ScriptLimits } from "./script_limits.ts";

@@ -33,6 +33,18 @@ export interface ScriptLimits {
   logLinesPerTick: number;
 }
 
+/** The limits every script has unless the flags or syncra.json say otherwise. */
+export const DEFAULT_SCRIPT_LIMITS: Readonly<ScriptLimits> = Object.freeze({
+  heapMb: 128,
+  memoryMb: 256,
+  threads: 64,
+  deadlineMs: 250,
+  spawnsPerTick: 256,
+  initSpawns: 10_000,
+  entities: 100_000,
+  logLinesPerTick: 100,
+});
+
 /** The owner's limits as configured: defaults for every script, then per file. */
 export interface LimitsConfig {
   default: Partial<ScriptLimits>;

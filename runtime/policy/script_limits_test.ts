@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
 import { parseWorldConfig } from "./world_config.ts";
-import { formatLimits, limitsFor, type ScriptLimits } from "./script_limits.ts";
+import { DEFAULT_SCRIPT_LIMITS, formatLimits, limitsFor } from "./script_limits.ts";
 
-const BASE: ScriptLimits = {
-  heapMb: 128,
-  memoryMb: 256,
-  threads: 64,
-  deadlineMs: 250,
-  spawnsPerTick: 256,
-  initSpawns: 10_000,
-  entities: 100_000,
-  logLinesPerTick: 100,
-};
+const BASE = DEFAULT_SCRIPT_LIMITS;
 
 const parse = (limits: unknown) => parseWorldConfig({ limits }, "syncra.json");
 
