@@ -122,7 +122,7 @@ for (const [attack, code] of Object.entries(GARBAGE)) {
           entities: new Uint8Array(0),
           columns: {},
         },
-        2000,
+        { waitMs: 2000, deadlineMs: 2000 },
         () => {},
       );
       assert.notEqual(outcome.kind, "result");

@@ -143,8 +143,12 @@ export function eventLines(event: SupervisorEvent, max?: number): string[] {
       ];
     case "ready":
       return event.reload ? [`↻ ${name} reloaded (${event.startMs.toFixed(0)} ms)`] : [];
-    case "deadline":
-      return [`⏱ ${name} missed the deadline of tick ${event.tick} (strike ${event.strikes})`];
+    case "late":
+      return [
+        `⏱ ${name} was late for tick ${event.tick}: not done after ${
+          event.waitedMs.toFixed(0)
+        } ms, its result is dropped`,
+      ];
     default: {
       // A warning, or an event type this file does not know yet: shown like a warning.
       const { message } = event as { message?: unknown };
@@ -162,7 +166,7 @@ function leastBytes(event: SupervisorEvent, printed: boolean): number {
 }
 
 /** Events whose lines may be dropped past the budget; the rest are always written. */
-const DROPPABLE = new Set<SupervisorEvent["type"]>(["log", "violation", "deadline"]);
+const DROPPABLE = new Set<SupervisorEvent["type"]>(["log", "violation", "late"]);
 
 interface Rendered {
   lines: string[];

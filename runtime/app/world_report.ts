@@ -14,7 +14,10 @@ export interface ScriptReport {
   state: string;
   restarts: number;
   violations: number;
-  deadlineMisses: number;
+  /** Ticks whose result came after the world stopped waiting (one tick period) and was dropped. */
+  lateTicks: number;
+  /** Ticks it was not sent because it was still busy with a late one. */
+  skippedTicks: number;
   errors: number;
   isolation: string | null;
   budget: string | null;
@@ -75,7 +78,8 @@ export function reportScript(slot: SystemRole): ScriptReport {
     state: slot.state,
     restarts: slot.restarts,
     violations: slot.violations,
-    deadlineMisses: slot.deadlineMisses,
+    lateTicks: slot.lateTicks,
+    skippedTicks: slot.skippedTicks,
     errors: slot.errors,
     isolation: slot.isolation,
     budget: slot.budget,

@@ -26,7 +26,10 @@ import type { RowSet, World } from "../ecs/mod.ts";
 export interface CoordinatorOptions {
   /** Tick rate; 0 runs ticks back to back. @default 60 */
   hz: number;
-  /** How long a system may take to answer a tick. @default 250 */
+  /**
+   * How long a tick may stay outstanding before its system is killed; the
+   * world itself waits at most one tick period. @default 250
+   */
   deadlineMs: number;
   /** Ids a spawning system may hand out per tick. @default 256 */
   maxSpawnsPerTick: number;
@@ -191,10 +194,11 @@ export class Coordinator {
       const budget = this.#options.initBudgetMs;
       const used = slot.request(
         { t: "init", reserve: reserved ? u8(reserved) : new Uint8Array(0) },
-        budget,
+        // The init budget is the world's: it kills here, not the role's tick deadline.
+        { waitMs: budget, deadlineMs: null },
         (result) => this.#accept(slot, child, 0, EMPTY_ROWS, reserved, result),
       ).then((outcome) => {
-        if (outcome.kind === "timeout") {
+        if (outcome.kind === "late") {
           slot.kill("deadline", `spent more than ${budget} ms in init (its init budget)`);
         }
         return outcome.kind === "result" ? outcome.value : null;
@@ -267,6 +271,10 @@ export class Coordinator {
     const budgets = this.#budgets(slot.file);
     const reserved = m.spawns ? this.world.allocator.reserve(budgets.spawnsPerTick) : null;
     const tick = this.tick;
+    // DESIGN §5 step 5: the world waits at most a tick period (the deadline with --hz 0); a
+    // late system is skipped while busy, and only the role kills it, past its deadline.
+    const period = this.#options.hz > 0 ? 1000 / this.#options.hz : Infinity;
+    const waitMs = Math.min(period, budgets.deadlineMs);
     const outcome = await slot.request(
       {
         t: "tick",
@@ -277,12 +285,13 @@ export class Coordinator {
         columns,
         ...(reserved ? { reserve: u8(reserved) } : {}),
       },
-      budgets.deadlineMs,
+      { waitMs, deadlineMs: budgets.deadlineMs },
       (result) => this.#accept(slot, child, tick, rows, reserved, result),
     );
     let used: Set<number> | null = null;
     if (outcome.kind === "result") used = outcome.value;
-    else if (outcome.kind === "timeout" || outcome.kind === "busy") slot.recordMiss(tick);
+    else if (outcome.kind === "late") slot.recordLate(tick, waitMs);
+    else if (outcome.kind === "busy") slot.recordSkipped(tick);
     return { reserved, used };
   }
 

@@ -10,7 +10,7 @@ import type { ResultMessage, RuntimeMessage, TickMessage, WireCommand } from "..
 import type { Manifest } from "../roles/mod.ts";
 import { World } from "../ecs/mod.ts";
 import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
-import type { RunningSystem, SystemRunner, TickOutcome } from "./system_runner.ts";
+import type { RequestTiming, RunningSystem, SystemRunner, TickOutcome } from "./system_runner.ts";
 
 const F32: WireSchema = { v: { type: "f32", default: [0] } };
 const SCHEMAS: Record<string, WireSchema> = { Heat: F32, Cold: F32 };
@@ -45,8 +45,10 @@ class FakeSystem implements SystemRunner {
   readonly #journal: string[];
   readonly shipped: TickMessage[] = [];
   readonly misses: number[] = [];
+  readonly skipped: number[] = [];
   readonly violations: string[] = [];
   readonly kills: string[] = [];
+  readonly waits: RequestTiming[] = [];
   onTime = 0;
 
   constructor(file: string, m: Manifest, answer: Answer, journal: string[]) {
@@ -68,7 +70,7 @@ class FakeSystem implements SystemRunner {
 
   async request<T>(
     message: RuntimeMessage,
-    deadlineMs: number,
+    timing: RequestTiming,
     accept: (result: ResultMessage) => T,
   ): Promise<TickOutcome<T>> {
     if (message.t !== "tick") return { kind: "gone" };
@@ -79,9 +81,10 @@ class FakeSystem implements SystemRunner {
     await new Promise((r) => setTimeout(r, 5));
     const answer = this.#answer(message);
     if (answer === null) {
-      await new Promise((r) => setTimeout(r, deadlineMs));
+      this.waits.push(timing);
+      await new Promise((r) => setTimeout(r, timing.waitMs));
       this.#journal.push(`late ${this.file}`);
-      return { kind: "timeout" };
+      return { kind: "late" };
     }
     this.#journal.push(`end ${this.file}`);
     const result: ResultMessage = {
@@ -95,8 +98,11 @@ class FakeSystem implements SystemRunner {
     return { kind: "result", value: accept(result) };
   }
 
-  recordMiss(tick: number): void {
+  recordLate(tick: number): void {
     this.misses.push(tick);
+  }
+  recordSkipped(tick: number): void {
+    this.skipped.push(tick);
   }
   recordOnTime(): void {
     this.onTime++;
@@ -130,7 +136,12 @@ function adds(component: string, delta: number): Answer {
 }
 
 /** A world with `n` entities holding Heat (value i) and Cold (value 10·i). */
-function setup(systems: (journal: string[]) => FakeSystem[], n = 3, deadlineMs = 250) {
+function setup(
+  systems: (journal: string[]) => FakeSystem[],
+  n = 3,
+  deadlineMs = 250,
+  hz = 0,
+) {
   const world = new World();
   const key = (name: string) =>
     world.registry.resolve({ name, schema: SCHEMAS[name]!, module: "components.ts" }).key;
@@ -142,7 +153,7 @@ function setup(systems: (journal: string[]) => FakeSystem[], n = 3, deadlineMs =
   const list = systems(journal);
   const coordinator = new Coordinator(world, 0, () => list, {
     ...DEFAULT_COORDINATOR_OPTIONS,
-    hz: 0,
+    hz,
     deadlineMs,
   });
   const values = (name: string) =>
@@ -255,6 +266,19 @@ Deno.test("a command on an entity the system was not shipped and did not spawn i
   assert.match(list[0]!.violations[0]!, new RegExp(`\\b${lone}\\b`));
   assert.equal(world.isAlive(lone), true);
   assert.equal(world.isAlive(ids[0]!), true, "the result was dropped whole, its own despawn too");
+});
+
+Deno.test("the world waits for a stage at most one tick period, and leaves the deadline to the role", async () => {
+  const { coordinator, list } = setup(
+    (j) => [new FakeSystem("a.ts", manifest("a.ts", [], ["Heat"]), () => null, j)],
+    3,
+    250,
+    50,
+  );
+  const ms = await coordinator.step();
+  assert.deepEqual(list[0]!.waits, [{ waitMs: 20, deadlineMs: 250 }]);
+  assert.ok(ms < 200, `a hung system held the tick for ${ms.toFixed(0)} ms, not one period`);
+  assert.deepEqual(list[0]!.misses, [1]);
 });
 
 Deno.test("a system that misses the deadline has its tick dropped and is told; the tick completes", async () => {

@@ -8,4 +8,10 @@ export { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
 export type { ScriptBudgets, WorldPolicy } from "./coordinator.ts";
 export { validateResult } from "./result_validation.ts";
 export type { TickPercentiles } from "./tick_stats.ts";
-export type { RunningSystem, SystemRunner, TickOutcome, WorldKillReason } from "./system_runner.ts";
+export type {
+  RequestTiming,
+  RunningSystem,
+  SystemRunner,
+  TickOutcome,
+  WorldKillReason,
+} from "./system_runner.ts";

@@ -25,9 +25,18 @@ export interface RunningSystem {
  */
 export type TickOutcome<T = void> =
   | { kind: "result"; value: T }
-  | { kind: "timeout" }
+  | { kind: "late" }
   | { kind: "busy" }
   | { kind: "gone" };
+
+/**
+ * How long the world waits for a result, and how long the request may stay
+ * outstanding before the role kills the child (null: the caller decides).
+ */
+export interface RequestTiming {
+  waitMs: number;
+  deadlineMs: number | null;
+}
 
 /** Why the coordinator stops a system: its init ran over, or its commands over a budget. */
 export type WorldKillReason = "deadline" | "budget";
@@ -44,14 +53,20 @@ export interface SystemRunner {
   commitPending(): RunningSystem | null;
   /** A new tick begins (per-tick budgets such as log lines start over). */
   beginTick(): void;
-  /** Sends a tick or init to the active version and waits for its result until the deadline. */
+  /**
+   * Sends a tick or init to the active version and waits `timing.waitMs` for
+   * its result ("late" after that: the result is dropped when it comes); a
+   * request still outstanding after `timing.deadlineMs` is the role's to kill.
+   */
   request<T>(
     message: RuntimeMessage,
-    deadlineMs: number,
+    timing: RequestTiming,
     accept: (result: ResultMessage) => T,
   ): Promise<TickOutcome<T>>;
-  /** It did not answer tick `tick` in time (or was still busy with an older one). */
-  recordMiss(tick: number): void;
+  /** It did not answer tick `tick` within the `waitedMs` the world waited. */
+  recordLate(tick: number, waitedMs: number): void;
+  /** It was still busy with an older tick, so it was not sent tick `tick`. */
+  recordSkipped(tick: number): void;
   /** It answered in time, within its grants. */
   recordOnTime(): void;
   /** Something it sent broke its grants and was dropped. */

@@ -1,7 +1,7 @@
 /**
  * What a child is, on top of the role-agnostic slot of runtime/supervision:
  * the system role (a script) — its handshake, its manifest, its names, the
- * strike and violation policy — and the supervisor that keeps one per
+ * deadline and violation policy — and the supervisor that keeps one per
  * script file.
  *
  * @module

@@ -3,7 +3,7 @@
  * role-agnostic {@linkcode ChildSlot}. Its handshake is `hello` (protocol
  * version, then the manifest, validated as hostile input); after it, a
  * system sends only `result` frames for the tick it was asked, and logs.
- * The strike and violation policy lives here and nowhere else: the
+ * The deadline and violation policy lives here and nowhere else: the
  * coordinator reports what happened, this role decides what it costs.
  *
  * @module
@@ -28,7 +28,7 @@ import {
   MAX_EVENT_TEXT,
   type SlotOptions,
 } from "../supervision/mod.ts";
-import type { SystemRunner, TickOutcome } from "../coordinator/mod.ts";
+import type { RequestTiming, SystemRunner, TickOutcome } from "../coordinator/mod.ts";
 import { type Manifest, validateManifest } from "./system_manifest.ts";
 import { SystemNames } from "./system_names.ts";
 import type { ScriptLimits } from "../policy/mod.ts";
@@ -43,8 +43,6 @@ export interface ScriptLauncher extends ChildLauncher {
 
 /** The system role's timing and policy. */
 export interface SystemOptions extends SlotOptions {
-  /** Consecutive deadline misses before the child is killed. @default 3 */
-  maxStrikes: number;
   /** Consecutive ticks with violations before the child is killed. @default 10 */
   maxViolatingTicks: number;
 }
@@ -52,7 +50,6 @@ export interface SystemOptions extends SlotOptions {
 /** Defaults for {@linkcode SystemOptions}. */
 export const DEFAULT_SYSTEM_OPTIONS: Readonly<SystemOptions> = Object.freeze({
   ...DEFAULT_SLOT_OPTIONS,
-  maxStrikes: 3,
   maxViolatingTicks: 10,
 });
 
@@ -63,13 +60,17 @@ const errorText = (
 /** A script file run as a system: its child, its handshake and its policy. */
 export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
   violations = 0;
-  deadlineMisses = 0;
+  /** Ticks whose result came after the world stopped waiting for it (and was dropped). */
+  lateTicks = 0;
+  /** Ticks it was not sent because it was still busy with an older one. */
+  skippedTicks = 0;
   errors = 0;
   readonly #launcher: ScriptLauncher;
   readonly #policy: Readonly<SystemOptions>;
   readonly #names: SystemNames;
-  #strikes = 0;
   #violatingTicks = 0;
+  /** The deadline timer of each child's outstanding tick. */
+  readonly #deadlines = new Map<LiveChild<Manifest>, ReturnType<typeof setTimeout>>();
 
   constructor(
     file: string,
@@ -132,46 +133,62 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
         `sent a result for tick ${quoteUntrusted(m.tick)} that was not asked for`,
       );
     }
+    clearTimeout(this.#deadlines.get(child));
+    this.#deadlines.delete(child);
     this.answer(child, frame);
-  }
-
-  override commitPending(): LiveChild<Manifest> | null {
-    const next = super.commitPending();
-    if (next) this.#strikes = 0;
-    return next;
   }
 
   beginTick(): void {
     this.logsThisTick = 0;
   }
 
-  /** Sends a tick (or init) and waits for its result until the deadline. */
+  /**
+   * Sends a tick (or init) and waits `timing.waitMs` for its result. The
+   * deadline is this role's policy: a tick still outstanding after
+   * `timing.deadlineMs` kills the child (it restarts with backoff), and
+   * nothing else does — a script that is sometimes slow only loses the
+   * results that came late.
+   */
   request<T>(
     message: RuntimeMessage,
-    deadlineMs: number,
+    timing: RequestTiming,
     accept: (result: ResultMessage) => T,
   ): Promise<TickOutcome<T>> {
     const id = message.t === "tick" ? message.tick : 0;
-    return this.requestActive(message, id, deadlineMs, (r) => accept(r as ResultMessage));
+    const child = this.active;
+    const sent = child !== null && !child.busy;
+    const outcome = this.requestActive(
+      message,
+      id,
+      timing.waitMs,
+      (r) => accept(r as ResultMessage),
+    );
+    const deadlineMs = timing.deadlineMs;
+    if (sent && deadlineMs !== null) {
+      const timer = setTimeout(() => {
+        this.#deadlines.delete(child);
+        if (child.busy && child.expectedTick === id) {
+          this.killChild(child, "deadline", `tick ${id} ran past the deadline of ${deadlineMs} ms`);
+        }
+      }, deadlineMs);
+      this.#deadlines.set(child, timer);
+    }
+    return outcome;
   }
 
-  /** Records a missed deadline; kills the child after too many in a row. */
-  recordMiss(tick: number): void {
-    this.deadlineMisses++;
-    this.#strikes++;
-    this.events.emit({ type: "deadline", ...this.who, tick, strikes: this.#strikes });
-    if (this.#strikes >= this.#policy.maxStrikes && this.active) {
-      this.killChild(
-        this.active,
-        "deadline",
-        `missed the tick deadline ${this.#strikes} times in a row`,
-      );
-    }
+  /** Records a tick whose result came after the world stopped waiting for it. */
+  recordLate(tick: number, waitedMs: number): void {
+    this.lateTicks++;
+    this.events.emit({ type: "late", ...this.who, tick, waitedMs });
+  }
+
+  /** Records a tick the system was not sent because it was still busy with an older one. */
+  recordSkipped(_tick: number): void {
+    this.skippedTicks++;
   }
 
   /** Records an on-time result that respected the grants. */
   recordOnTime(): void {
-    this.#strikes = 0;
     this.#violatingTicks = 0;
   }
 

@@ -54,7 +54,7 @@ export const DEFAULT_SLOT_OPTIONS: Readonly<SlotOptions> = Object.freeze({
  */
 export type RequestOutcome<T = void> =
   | { kind: "result"; value: T }
-  | { kind: "timeout" }
+  | { kind: "late" }
   | { kind: "busy" }
   | { kind: "gone" };
 
@@ -324,13 +324,14 @@ export abstract class ChildSlot<M> {
   }
 
   /**
-   * Sends `message` to the active child and waits until the deadline for the
-   * role to {@linkcode answer} it.
+   * Sends `message` to the active child and waits up to `waitMs` for the
+   * role to {@linkcode answer} it; an answer after that is dropped, and the
+   * child stays busy until it comes.
    */
   protected requestActive<T>(
     message: RuntimeMessage,
     id: number,
-    deadlineMs: number,
+    waitMs: number,
     accept: (answer: unknown) => T,
   ): Promise<RequestOutcome<T>> {
     const child = this.active;
@@ -340,8 +341,8 @@ export abstract class ChildSlot<M> {
     return new Promise<RequestOutcome<T>>((resolve) => {
       const timer = setTimeout(() => {
         child.waiting = null;
-        resolve({ kind: "timeout" });
-      }, deadlineMs);
+        resolve({ kind: "late" });
+      }, waitMs);
       child.waiting = (answer) => {
         clearTimeout(timer);
         resolve(answer !== null ? { kind: "result", value: accept(answer) } : { kind: "gone" });

@@ -34,7 +34,7 @@ export type SupervisorEvent =
   }
   | { type: "log"; script: string; file: string; level: string; text: string }
   | { type: "violation"; script: string; file: string; tick: number; message: string }
-  | { type: "deadline"; script: string; file: string; tick: number; strikes: number }
+  | { type: "late"; script: string; file: string; tick: number; waitedMs: number }
   | { type: "warning"; script: string; file: string; message: string };
 
 /** A listener for supervisor events. */
