@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   assertNoTickLost,
-  fieldValues,
   makeScriptsWithCounter,
   runTestWorld,
   runTestWorldUntil,
@@ -40,7 +39,7 @@ Deno.test("without a cgroup, the RSS watchdog kills an ArrayBuffer bomb for memo
     kill?.type === "exit" ? kill.detail : "",
     /resident memory \d+ MiB exceeds the budget of 160 MiB/,
   );
-  assert.deepEqual(fieldValues(run, "Counter", "value"), [60]);
+  assertNoTickLost(run);
 });
 
 Deno.test("with a cgroup, an ArrayBuffer bomb is killed by the kernel and reported as memory", async () => {
@@ -59,7 +58,7 @@ Deno.test("with a cgroup, an ArrayBuffer bomb is killed by the kernel and report
   }
   const kill = run.events.find((e) => e.type === "exit" && e.script === "arraybuffer_bomb");
   assert.equal(kill?.type === "exit" && kill.reason, "memory");
-  assert.deepEqual(fieldValues(run, "Counter", "value"), [40]);
+  assertNoTickLost(run);
 });
 
 Deno.test("a spawn flood gets 256 ids per tick and stops at the per-script entity cap", async () => {
@@ -89,5 +88,5 @@ Deno.test("a spawn flood gets 256 ids per tick and stops at the per-script entit
     capped?.type === "violation" ? capped.message : "",
     /owns 2000 entities, the limit is 2000/,
   );
-  assert.deepEqual(fieldValues(run, "Counter", "value"), [12]);
+  assertNoTickLost(run);
 });

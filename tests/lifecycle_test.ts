@@ -33,7 +33,7 @@ Deno.test("a crashing script restarts with backoff while a script beside it lose
   assert.ok(exits.every((e) => e.reason === "crash" && e.restartInMs !== null));
   const delays = exits.map((e) => e.restartInMs!);
   assert.ok(delays[1]! > delays[0]!, `backoff grows: ${delays}`);
-  assert.deepEqual(fieldValues(run, "Counter", "value"), [400]);
+  assertNoTickLost(run);
   assert.equal(scriptReport(run, "counter").restarts, 0);
 });
 
