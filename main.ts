@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_WORLD_OPTIONS, runWorld } from "./runtime/app/mod.ts";
 import { explainScript, formatExplanation } from "./runtime/app/mod.ts";
+import { didYouMean } from "./runtime/policy/mod.ts";
 
 const USAGE = `Usage:
   deno task world [flags]        run the world in ./scripts until Ctrl-C
@@ -24,7 +25,7 @@ World flags:
   --state FILE       where state is saved and restored (default .syncra/world.state beside
                      the scripts folder: a world's files live in its root, the folder above)
   --fresh            ignore saved state (and run init hooks)
-  --deadline MS      how long a system may take per tick (default 250)
+  --deadline MS      how long a tick may run before its script is restarted (default 250)
   --jail MODE        auto (default): OS jail where available; on: require it; off: flags only
   --no-watch         do not hot-reload on file changes
   --quiet            no logs or status line`;
@@ -47,30 +48,31 @@ function number(
   return n;
 }
 
+const OPTIONS = {
+  scripts: { type: "string" },
+  ticks: { type: "string" },
+  hz: { type: "string" },
+  report: { type: "string" },
+  dump: { type: "string" },
+  state: { type: "string" },
+  fresh: { type: "boolean" },
+  deadline: { type: "string" },
+  jail: { type: "string" },
+  "no-watch": { type: "boolean" },
+  quiet: { type: "boolean" },
+  nats: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 function parse(args: string[]) {
   try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        scripts: { type: "string" },
-        ticks: { type: "string" },
-        hz: { type: "string" },
-        report: { type: "string" },
-        dump: { type: "string" },
-        state: { type: "string" },
-        fresh: { type: "boolean" },
-        deadline: { type: "string" },
-        jail: { type: "string" },
-        "no-watch": { type: "boolean" },
-        quiet: { type: "boolean" },
-        nats: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    return parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ""));
+    let message = (error as Error).message.replace(/\. To specify a positional.*$/s, "");
+    const unknown = /^Unknown option '--([^']+)'/.exec(message)?.[1];
+    const guess = unknown === undefined ? null : didYouMean(unknown, Object.keys(OPTIONS));
+    if (guess) message += ` (did you mean --${guess}?)`;
+    throw new UsageError(message);
   }
 }
 

@@ -53,7 +53,7 @@ Deno.test("the example scripts run 300 ticks cleanly and two fresh runs dump the
 Deno.test("bad flags and a missing folder get clear errors and exit 2 or 1", async () => {
   const unknown = await cli(["world", "--tick", "5"]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /Unknown option '--tick'/);
+  assert.match(unknown.stderr, /Unknown option '--tick' \(did you mean --ticks\?\)/);
   const ticks = await cli(["world", "--ticks=-3"]);
   assert.equal(ticks.code, 2);
   assert.match(ticks.stderr, /Invalid value for --ticks: "-3" is not a positive integer/);
@@ -137,4 +137,33 @@ Deno.test("explain shows what a refused script asks for and exactly what to appr
   );
   assert.match(stdout, /net\s+api\.example\.com:443/);
   assert.match(stdout, /storage\s+requested/);
+});
+
+Deno.test("the world says what it restored, what it saved, and when its folder is empty", async () => {
+  await using folder = await makeScriptsWithCounter({});
+  const state = join(folder.root, "world.state");
+  const run = (...extra: string[]) =>
+    cli([
+      "world",
+      ...["--scripts", folder.scripts, "--ticks", "5", "--hz", "0", "--no-watch"],
+      ...["--state", state, ...jail, ...extra],
+    ], folder.root);
+  const first = await run("--fresh");
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /✔ saved 1 entity to .*world\.state at tick 5/);
+  assert.doesNotMatch(first.stderr, /restored/);
+  const second = await run();
+  assert.match(second.stderr, /↺ restored 1 entity from .*world\.state at tick 5/);
+  assert.match(second.stderr, /✔ saved 1 entity to .*world\.state at tick 10/);
+
+  await using empty = await makeScripts({});
+  const none = await cli(
+    ["world", "--scripts", empty.scripts, "--ticks", "1", "--hz", "0", "--no-watch", "--fresh"],
+    empty.root,
+  );
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(
+    none.stderr,
+    /holds no scripts yet: add a \.ts file whose default export is defineSystem/,
+  );
 });

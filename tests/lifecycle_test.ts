@@ -187,6 +187,9 @@ Deno.test("deleting a script frees its component name for a new definition, whic
   const result = await world.stop();
   const second = result.report.scripts.find((s) => s.name === "second");
   assert.equal(second?.state, "running", second?.lastError ?? "");
+  const told = world.events.filter((e) => e.type === "added" || e.type === "removed")
+    .map((e) => `${e.type} ${e.script}`);
+  assert.deepEqual(told, ["removed first", "added second"]);
   assert.deepEqual(
     fieldValues(result, "Score", "points"),
     [7],

@@ -41,7 +41,7 @@ import {
   type WorldPaths,
   worldPaths,
 } from "./world_options.ts";
-import { buildReport, type WorldReport } from "./world_report.ts";
+import { buildReport, entities, type WorldReport } from "./world_report.ts";
 
 /** What a caller may swap when creating a world (tests, the bench). */
 export interface WorldParts {
@@ -85,6 +85,8 @@ export interface LiveWorld extends AsyncDisposable {
   settleKills(): Promise<void>;
   /** Applies what is still queued and saves the state. */
   save(): Promise<void>;
+  /** Writes a line of the world's own (not a script's) where its output goes; nothing when quiet. */
+  note(line: string): void;
   /** The report of DESIGN §8 for `ticks` ticks run in `durationMs`. */
   report(ticks: number, durationMs: number): WorldReport;
   /** Stops the scripts, the watchdog, the status line and the bundler lease. Idempotent. */
@@ -195,6 +197,13 @@ export async function createWorld(
     bundler,
     restored: saved !== null,
     async start() {
+      if (saved) {
+        write?.(
+          `↺ restored ${entities(saved.world.entityCount)} from ${
+            escapeControls(store.describe)
+          } at tick ${saved.tick}`,
+        );
+      }
       await supervisor.startAll();
       coordinator.commitPending();
       const bundlerNow = await bundler.status();
@@ -204,6 +213,13 @@ export async function createWorld(
           `• ${escapeControls(s.name)} (${escapeControls(s.file)}): ${s.state}, isolation ${
             s.isolation ?? "none"
           }`,
+        );
+      }
+      if (supervisor.slots().length === 0) {
+        write?.(
+          `⚠ ${escapeControls(options.scriptsDir)} holds no scripts yet: add a .ts file whose ` +
+            `default export is defineSystem({...})` +
+            (options.watch ? "; it starts when saved" : ""),
         );
       }
       if (!saved && !parts.world) await coordinator.init();
@@ -223,6 +239,7 @@ export async function createWorld(
     async settleKills() {
       await Promise.all(supervisor.slots().map((s) => s.killSettled()));
     },
+    note: (line) => write?.(line),
     async save() {
       coordinator.flushCommands();
       await store.save(coordinator.world, coordinator.tick);

@@ -6,10 +6,11 @@
  * @module
  */
 import { dirname } from "node:path";
+import { escapeControls } from "../protocol/mod.ts";
 import { safeJson } from "./audit_log.ts";
 import { createWorld, type WorldParts } from "./create_world.ts";
 import type { WorldOptions } from "./world_options.ts";
-import { peakResidentMb, type WorldReport } from "./world_report.ts";
+import { entities, peakResidentMb, type WorldReport } from "./world_report.ts";
 import { writeDump } from "./world_dump.ts";
 
 /** How often a running world saves its state. */
@@ -58,6 +59,11 @@ export async function runWorld(
     await live.stop();
   }
   await live.save();
+  live.note(
+    `✔ saved ${entities(coordinator.world.entityCount)} to ${
+      escapeControls(live.store.describe)
+    } at tick ${coordinator.tick}`,
+  );
   if (options.dumpPath) await writeDump(options.dumpPath, coordinator.world, coordinator.tick);
   // Last, so that the peak covers saving and dumping too.
   report.runtimePeakRssMb = peakResidentMb();

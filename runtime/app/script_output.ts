@@ -141,6 +141,10 @@ export function eventLines(event: SupervisorEvent, max?: number): string[] {
           shown(event.message, max ?? MAX_VIOLATION_CHARS)
         }`,
       ];
+    case "added":
+      return [`+ ${name} (${shown(event.file, MAX_DETAIL_CHARS)}) added`];
+    case "removed":
+      return [`− ${name} (${shown(event.file, MAX_DETAIL_CHARS)}) removed`];
     case "ready":
       return event.reload ? [`↻ ${name} reloaded (${event.startMs.toFixed(0)} ms)`] : [];
     case "late":

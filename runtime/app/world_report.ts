@@ -112,3 +112,8 @@ export function buildReport(
     runtimePeakRssMb: null,
   };
 }
+
+/** "1 entity", "3 entities": counts in the world's own lines. */
+export function entities(n: number): string {
+  return `${n} ${n === 1 ? "entity" : "entities"}`;
+}

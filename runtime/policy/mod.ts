@@ -9,3 +9,4 @@ export type { WorldConfig } from "./world_config.ts";
 export { configKey } from "./config_key.ts";
 export { DEFAULT_SCRIPT_LIMITS, formatLimits, LIMIT_RANGES, limitsFor } from "./script_limits.ts";
 export type { LimitsConfig, LimitsInForce, ScriptLimits } from "./script_limits.ts";
+export { didYouMean } from "./did_you_mean.ts";

@@ -12,6 +12,7 @@
  * @module
  */
 import { configKey } from "./config_key.ts";
+import { didYouMean } from "./did_you_mean.ts";
 
 /** The limits of one script. */
 export interface ScriptLimits {
@@ -68,29 +69,6 @@ export const LIMIT_RANGES: Readonly<Record<keyof ScriptLimits, { min: number; ma
 
 const NAMES = Object.keys(LIMIT_RANGES) as (keyof ScriptLimits)[];
 
-/** The closest limit name to a misspelled one, if any is close. */
-function closest(name: string): string | null {
-  const distance = (a: string, b: string) => {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      let previous = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const next = Math.min(
-          row[j]! + 1,
-          row[j - 1]! + 1,
-          previous + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1),
-        );
-        previous = row[j]!;
-        row[j] = next;
-      }
-    }
-    return row[b.length]!;
-  };
-  const best = NAMES.map((n) => [n, distance(name, n)] as const).sort((a, b) => a[1] - b[1])[0]!;
-  return best[1] <= 3 ? best[0] : null;
-}
-
 function parseEntry(raw: unknown, where: string, fail: (why: string) => never) {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     fail(`${where} must be an object of limits (${NAMES.join(", ")})`);
@@ -98,7 +76,7 @@ function parseEntry(raw: unknown, where: string, fail: (why: string) => never) {
   const out: Partial<ScriptLimits> = {};
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (!Object.hasOwn(LIMIT_RANGES, name)) {
-      const guess = closest(name);
+      const guess = didYouMean(name, NAMES);
       fail(
         `${where}."${name}" is not a limit${guess ? ` (did you mean "${guess}"?)` : ""}; ` +
           `limits are ${NAMES.join(", ")}`,

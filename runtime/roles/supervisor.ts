@@ -134,12 +134,15 @@ export class Supervisor {
     const slot = this.#slots.get(file);
     if (!name.includes("/") && isScriptFile(name)) {
       if (!exists && slot) {
+        this.#events.emit({ type: "removed", script: slot.name, file });
         this.#slots.delete(file);
         this.#ordered = this.#ordered.filter((s) => s !== slot);
         this.names.setFiles(this.#slots.keys());
         reloads.push(slot.stop("removed"));
       } else if (exists && !slot) {
-        reloads.push(this.#add(file).start());
+        const added = this.#add(file);
+        this.#events.emit({ type: "added", script: added.name, file });
+        reloads.push(added.start());
       } else if (exists && slot) {
         reloads.push(slot.start(true));
       }

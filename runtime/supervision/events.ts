@@ -33,6 +33,8 @@ export type SupervisorEvent =
     restartInMs: number | null;
   }
   | { type: "log"; script: string; file: string; level: string; text: string }
+  | { type: "added"; script: string; file: string }
+  | { type: "removed"; script: string; file: string }
   | { type: "violation"; script: string; file: string; tick: number; message: string }
   | { type: "late"; script: string; file: string; tick: number; waitedMs: number }
   | { type: "warning"; script: string; file: string; message: string };
