@@ -274,3 +274,22 @@ Deno.test("editing a component's module moves its data to the new schema, while 
   assert.equal(scriptReport(run, "copycat").state, "running");
   assert.ok(run.events.some((e) => e.type === "warning" && /Component "Score"/.test(e.message)));
 });
+
+Deno.test("an async run that can never settle is reported as the script's error, not a crash", async () => {
+  await using folder = await makeScriptsWithCounter({
+    "never.ts": `
+      import { defineSystem } from "@syncra/std";
+      export default defineSystem({ run() { return new Promise(() => {}); } });`,
+  });
+  const run = await runTestWorld(folder, { ticks: 10 });
+  const never = scriptReport(run, "never");
+  assert.equal(never.state, "running");
+  assert.deepEqual(never.exits, {}, "it never exited");
+  assert.equal(never.errors, 10);
+  assert.equal(
+    never.lastError,
+    "Error: run() returned a promise that never settles: nothing it waits for is left to happen " +
+      "(no timer, read or fetch is pending)",
+  );
+  assertNoTickLost(run);
+});

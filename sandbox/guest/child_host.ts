@@ -49,6 +49,44 @@ function die(error: unknown): never {
   return host.exit(1);
 }
 
+/**
+ * Resolves once the event loop has nothing left to do (Deno's
+ * "beforeunload"), and keeps the process alive then: an awaited promise that
+ * nothing can settle any more would otherwise end the child with code 0.
+ */
+function whenIdle(): { idle: Promise<void>; cancel(): void } {
+  let onIdle = (_event: Event) => {};
+  const idle = new Promise<void>((resolve) => {
+    onIdle = (event) => {
+      event.preventDefault();
+      globalThis.removeEventListener("beforeunload", onIdle);
+      resolve();
+    };
+  });
+  globalThis.addEventListener("beforeunload", onIdle);
+  return { idle, cancel: () => globalThis.removeEventListener("beforeunload", onIdle) };
+}
+
+/** Awaits what `init` or `run` returned; a promise that can never settle is the script's error. */
+async function settle(work: unknown, hook: "init" | "run"): Promise<void> {
+  if (!(work instanceof Promise)) return;
+  const watch = whenIdle();
+  try {
+    const settled = await Promise.race([work.then(() => true), watch.idle.then(() => false)]);
+    if (!settled) {
+      const error = new Error(
+        `${hook}() returned a promise that never settles: nothing it waits for is left to ` +
+          `happen (no timer, read or fetch is pending)`,
+      );
+      // The host's frames say nothing about the script's code.
+      error.stack = `${error.name}: ${error.message}`;
+      throw error;
+    }
+  } finally {
+    watch.cancel();
+  }
+}
+
 /** Loads the script, says hello, then serves frames until shutdown or end of input. */
 export async function runChildHost(
   load: () => Promise<Record<string, unknown>>,
@@ -91,7 +129,8 @@ export async function runChildHost(
     let error: WireError | null = null;
     try {
       // Awaited before the next read, so an async run's timers and I/O settle first.
-      await (message.t === "init" ? system.init?.(ctx) : system.run?.(ctx));
+      const hook = message.t === "init" ? "init" : "run";
+      await settle(hook === "init" ? system.init?.(ctx) : system.run?.(ctx), hook);
     } catch (e) {
       error = toWireError(e, host.inspect);
     }
