@@ -58,6 +58,11 @@ Deno.test("with a cgroup, an ArrayBuffer bomb is killed by the kernel and report
   }
   const kill = run.events.find((e) => e.type === "exit" && e.script === "arraybuffer_bomb");
   assert.equal(kill?.type === "exit" && kill.reason, "memory");
+  // The limit and what it used, not "exited with code 137".
+  assert.match(
+    kill?.type === "exit" ? kill.detail : "",
+    /^killed by the kernel at its memory budget \(cgroup v[12]: 128 MiB, 64 threads\)( after using \d+ MiB)?$/,
+  );
   assertNoTickLost(run);
 });
 

@@ -131,7 +131,10 @@ export function eventLines(event: SupervisorEvent, max?: number): string[] {
       }
       return messageLines(
         `✖ ${name} stopped (${event.reason}): `,
-        event.detail,
+        // The line already says why: not "stopped (deadline): Killed (deadline): …".
+        event.detail.startsWith(`Killed (${event.reason}): `)
+          ? event.detail.slice(`Killed (${event.reason}): `.length)
+          : event.detail,
         max ?? MAX_DETAIL_CHARS,
         event.restartInMs !== null ? `; restarting in ${event.restartInMs} ms` : "",
       );

@@ -120,3 +120,23 @@ Deno.test("a quiet world charges the audit log alone, where logs cost nothing", 
   assert.ok(bytes <= 64 * 1024 && bytes > 32 * 1024, `${bytes} bytes of audit in one tick`);
   assert.equal(o.script.droppedOutput, 1000 - audit.trim().split("\n").length);
 });
+
+Deno.test("the world's own lines: a kill says why once, a late tick, scripts added and removed", () => {
+  const exit = {
+    type: "exit" as const,
+    ...who,
+    reason: "deadline" as const,
+    code: null,
+    signal: "SIGTERM",
+    detail: "Killed (deadline): tick 3 ran past the deadline of 250 ms",
+    restartInMs: 250,
+  };
+  assert.deepEqual(eventLines(exit), [
+    "✖ x stopped (deadline): tick 3 ran past the deadline of 250 ms; restarting in 250 ms",
+  ]);
+  assert.deepEqual(eventLines({ type: "late", ...who, tick: 4, waitedMs: 16.7 }), [
+    "⏱ x was late for tick 4: not done after 17 ms, its result is dropped",
+  ]);
+  assert.deepEqual(eventLines({ type: "added", ...who }), ["+ x (/w/x.ts) added"]);
+  assert.deepEqual(eventLines({ type: "removed", ...who }), ["− x (/w/x.ts) removed"]);
+});

@@ -272,7 +272,8 @@ export abstract class ChildSlot<M> {
       const settled = new Promise<void>((r) => (settle = r));
       spawned.process.exited.then(async (exit) => {
         // Ask the group whether the kernel killed the child for memory, then remove it.
-        const oomKills = group ? (await group.memoryEvents().catch(() => null))?.oomKills ?? 0 : 0;
+        const memory = group ? await group.memoryEvents().catch(() => null) : null;
+        const oomKills = memory?.oomKills ?? 0;
         await group?.dispose().catch(() => {});
         if (!child) {
           clearTimeout(timer);
@@ -282,7 +283,7 @@ export abstract class ChildSlot<M> {
           reject(new Error(`${this.noun} "${this.file}" exited before starting: ${why}`));
           return;
         }
-        this.#onExit(child, exit, stderr, oomKills > 0);
+        this.#onExit(child, exit, stderr, oomKills > 0 ? memory?.peakBytes ?? NaN : null);
       }).finally(settle);
     });
   }
@@ -406,7 +407,17 @@ export abstract class ChildSlot<M> {
     await this.#terminate(child);
   }
 
-  #onExit(child: LiveChild<M>, exit: ChildExit, stderr: string[], oomKilled: boolean): void {
+  /**
+   * `oomPeakBytes`: the group's peak when the kernel killed the child for its
+   * memory budget (NaN when the kernel does not say), null when it did not.
+   */
+  #onExit(
+    child: LiveChild<M>,
+    exit: ChildExit,
+    stderr: string[],
+    oomPeakBytes: number | null,
+  ): void {
+    const oomKilled = oomPeakBytes !== null;
     child.endRequest();
     child.waiting?.(null);
     child.waiting = null;
@@ -437,6 +448,8 @@ export abstract class ChildSlot<M> {
     const ranMs = performance.now() - child.startedAt;
     const detail = child.killReason
       ? this.lastError ?? reason
+      : reason === "memory"
+      ? this.#memoryDetail(oomPeakBytes, stderr)
       : `exited with ${exit.signal ?? `code ${exit.code}`}${
         stderr.length ? `: ${stderr.slice(-3).join(" | ")}` : ""
       }`;
@@ -447,6 +460,20 @@ export abstract class ChildSlot<M> {
       restartInMs = this.#scheduleRestart(child.bundle);
     }
     this.#recordExit(reason, detail, restartInMs, exit.code, exit.signal);
+  }
+
+  /** What ran out: the kernel's memory budget (and the peak) or the V8 heap cap (and V8's words). */
+  #memoryDetail(oomPeakBytes: number | null, stderr: string[]): string {
+    const mib = (bytes: number) => `${Math.round(bytes / 1048576)} MiB`;
+    if (oomPeakBytes !== null) {
+      const peak = Number.isFinite(oomPeakBytes) ? ` after using ${mib(oomPeakBytes)}` : "";
+      return `killed by the kernel at its memory budget (${this.budget ?? "cgroup"})${peak}`;
+    }
+    const heap = this.commandLine.join(" ").match(/--max-old-space-size=(\d+)/)?.[1];
+    const words = stderr.find((l) => /out of memory|heap limit/i.test(l));
+    return `ran out of its V8 heap${heap ? ` of ${heap} MiB` : ""}${
+      words ? `: ${words.trim()}` : ""
+    }`;
   }
 
   #recordExit(

@@ -40,6 +40,16 @@ export async function readCounter(file: string, key: string): Promise<number | n
   return null;
 }
 
+/** A file holding one number (`memory.peak`, say), or null when it is missing or not a number. */
+export async function readNumber(file: string): Promise<number | null> {
+  try {
+    const n = Number((await Deno.readTextFile(file)).trim());
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The pids listed in any of `procsFiles`; a missing file lists none. */
 export async function readPids(procsFiles: readonly string[]): Promise<number[]> {
   const all = new Set<number>();

@@ -45,6 +45,8 @@ export const DEFAULT_BUDGET: Readonly<ResourceBudget> = {
 export interface MemoryEvents {
   /** Processes the kernel killed for the memory limit; null when not exposed. */
   oomKills: number | null;
+  /** The most memory the group has held, in bytes; null when not exposed. */
+  peakBytes: number | null;
 }
 
 /** What the pids controller reports about a group. */

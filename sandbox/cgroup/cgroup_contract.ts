@@ -239,8 +239,12 @@ for (;;) {
         `expected a SIGKILL, got code ${output.code}: ${decoder.decode(output.stderr)}`,
       );
       assert.ok(reached >= 64 && reached <= 200, `the script got to ${reached} MiB`);
-      const { oomKills } = await group.memoryEvents();
+      const { oomKills, peakBytes } = await group.memoryEvents();
       if (oomKills !== null) assert.ok(oomKills >= 1, `oom kills: ${oomKills}`);
+      // Where the kernel reports a peak, it is the budget the bomb ran into.
+      if (peakBytes !== null) {
+        assert.ok(peakBytes >= 150e6 && peakBytes <= 200e6, `peak ${peakBytes} bytes`);
+      }
     },
   },
   {

@@ -11,6 +11,7 @@ import {
   message,
   ownGroup,
   readCounter,
+  readNumber,
   removeStaleParents,
 } from "./_cgroup_fs.ts";
 import { FolderGroup } from "./_group_folders.ts";
@@ -50,7 +51,10 @@ class CgroupV1Group extends FolderGroup {
   }
 
   async memoryEvents(): Promise<MemoryEvents> {
-    return { oomKills: await readCounter(`${this.path}/memory.oom_control`, "oom_kill") };
+    return {
+      oomKills: await readCounter(`${this.path}/memory.oom_control`, "oom_kill"),
+      peakBytes: await readNumber(`${this.path}/memory.max_usage_in_bytes`),
+    };
   }
 
   async pidsEvents(): Promise<PidsEvents> {

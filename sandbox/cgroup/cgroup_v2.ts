@@ -16,6 +16,7 @@ import {
   message,
   ownGroup,
   readCounter,
+  readNumber,
   removeStaleParents,
 } from "./_cgroup_fs.ts";
 import { FolderGroup } from "./_group_folders.ts";
@@ -35,7 +36,11 @@ const BUDGET_CONTROLLERS: readonly V2Controller[] = ["memory", "pids"];
 
 /** Reads a v2 group's `memory.events`; `oomKills` is null without the memory controller. */
 export async function readV2MemoryEvents(groupDir: string): Promise<MemoryEvents> {
-  return { oomKills: await readCounter(`${groupDir}/memory.events`, "oom_kill") };
+  return {
+    oomKills: await readCounter(`${groupDir}/memory.events`, "oom_kill"),
+    // Linux 5.19+.
+    peakBytes: await readNumber(`${groupDir}/memory.peak`),
+  };
 }
 
 /** Reads a v2 group's `pids.events` (`max`: forks refused by `pids.max`). */

@@ -92,14 +92,19 @@ Deno.test("v2 reads OOM kills and pids limit hits from memory.events and pids.ev
   // The files as a v2 kernel writes them (Linux 6.x), in a temp folder laid out like a group.
   const group = await Deno.makeTempDir({ prefix: "syncra_cgroup_v2_events_" });
   try {
-    assert.deepEqual(await readV2MemoryEvents(group), { oomKills: null }, "no memory controller");
+    assert.deepEqual(
+      await readV2MemoryEvents(group),
+      { oomKills: null, peakBytes: null },
+      "no memory controller",
+    );
     assert.deepEqual(await readV2PidsEvents(group), { limitHits: 0 }, "no pids controller");
     await Deno.writeTextFile(
       `${group}/memory.events`,
       "low 0\nhigh 0\nmax 118\noom 3\noom_kill 2\noom_group_kill 0\n",
     );
     await Deno.writeTextFile(`${group}/pids.events`, "max 7\n");
-    assert.deepEqual(await readV2MemoryEvents(group), { oomKills: 2 });
+    await Deno.writeTextFile(`${group}/memory.peak`, "134217728\n");
+    assert.deepEqual(await readV2MemoryEvents(group), { oomKills: 2, peakBytes: 134217728 });
     assert.deepEqual(await readV2PidsEvents(group), { limitHits: 7 });
   } finally {
     await Deno.remove(group, { recursive: true });
