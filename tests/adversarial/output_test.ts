@@ -137,7 +137,7 @@ Deno.test("floods of huge, multi-line, escape-laden logs, violations and stderr 
   const attributed = lines.flatMap((l) => {
     const who = l.startsWith("  │ ") ? previous : attribute(l);
     previous = who;
-    if (!who && !/^(• |⚠ |\[syncra\] )/.test(l)) unattributed.push(l);
+    if (!who && !/^(• |⚠ |↺ |✔ |\[syncra\] )/.test(l)) unattributed.push(l);
     return who ? [{ ...who, bytes: bytes(l) + 1 }] : [];
   });
   assert.deepEqual(unattributed, [], "every line is the world's own or a script's");
