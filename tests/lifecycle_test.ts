@@ -293,3 +293,21 @@ Deno.test("an async run that can never settle is reported as the script's error,
   );
   assertNoTickLost(run);
 });
+
+Deno.test("a slow script's late results are dropped, not its exceptions, and it is never killed for being slow", async () => {
+  await using folder = await makeScriptsWithCounter({
+    "slow.ts": `
+      import { defineSystem } from "@syncra/std";
+      export default defineSystem({
+        async run() { await new Promise((r) => setTimeout(r, 60)); throw new Error("slow and wrong"); },
+      });`,
+  });
+  // 50 Hz: the world waits 20 ms for it; the deadline (250 ms) is far.
+  const run = await runTestWorld(folder, { ticks: 30, hz: 50 });
+  const slow = scriptReport(run, "slow");
+  assert.ok(slow.lateTicks >= 5 && slow.skippedTicks >= 5, JSON.stringify(slow));
+  assert.ok(slow.errors >= 5, `errors heard: ${slow.errors}`);
+  assert.match(slow.lastError ?? "", /slow and wrong/);
+  assert.deepEqual(slow.exits, {}, "never killed");
+  assertNoTickLost(run);
+});

@@ -135,6 +135,8 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
     }
     clearTimeout(this.#deadlines.get(child));
     this.#deadlines.delete(child);
+    // A late result is dropped, but an exception in it is still the script's to hear about.
+    if (child.waiting === null) this.#lateError(frame);
     this.answer(child, frame);
   }
 
@@ -221,6 +223,18 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
     this.errors++;
     this.lastError = truncate(errorText(error), MAX_EVENT_TEXT);
     this.log("error", `Uncaught ${this.lastError}`);
+  }
+
+  /** Records the exception a late (dropped) result carries, when it has the shape of one. */
+  #lateError(frame: unknown): void {
+    const error = (frame as { error?: unknown }).error as Partial<WireError> | null | undefined;
+    if (typeof error !== "object" || error === null) return;
+    if (typeof error.name !== "string" || typeof error.message !== "string") return;
+    this.recordError({
+      name: truncate(error.name, 256),
+      message: truncate(error.message, MAX_EVENT_TEXT),
+      stack: typeof error.stack === "string" ? truncate(error.stack, MAX_EVENT_TEXT) : null,
+    });
   }
 
   /** The modules of a bundle, relative to the scripts folder: what its manifest may name. */

@@ -89,8 +89,9 @@ function assertInsideMemoryBudget(status: BundlerStatus): void {
   if (IN_CI) assert.equal(status.memoryEnforcement, "cgroup", status.description);
   const peak = status.peakMemoryBytes;
   assert.ok(peak !== null && peak > 0, "esbuild's peak memory was measured");
+  // The kernel's max_usage may pass the limit by a page or so before it reclaims or kills.
   const allowed = status.memoryEnforcement === "cgroup"
-    ? status.memoryBytes
+    ? status.memoryBytes + 64 * 1024
     : status.memoryBytes * 1.5;
   assert.ok(peak <= allowed, `esbuild peaked at ${peak} bytes, budget ${status.memoryBytes}`);
 }
