@@ -224,6 +224,7 @@ Deno.test("a broken edit keeps the running version, reports the error, and the f
   const result = await world.stop();
   const s = result.report.scripts.find((x) => x.name === "versioned");
   assert.equal(s?.state, "running");
+  assert.equal(s?.stale, false, "the fix took over");
   assert.deepEqual(fieldValues(result, "Version", "n"), [3]);
   assertNoTickLost(result);
   assert.equal(
@@ -310,4 +311,30 @@ Deno.test("a slow script's late results are dropped, not its exceptions, and it 
   assert.match(slow.lastError ?? "", /slow and wrong/);
   assert.deepEqual(slow.exits, {}, "never killed");
   assertNoTickLost(run);
+});
+
+Deno.test("a refused edit leaves the old version running and marked stale; a script that throws is erroring", async () => {
+  await using folder = await makeScriptsWithCounter({
+    "edited.ts": `
+      import { defineSystem } from "@syncra/std";
+      export default defineSystem({ run() {} });`,
+    "thrower.ts": `
+      import { defineSystem } from "@syncra/std";
+      export default defineSystem({ run() { throw new Error("every tick"); } });`,
+  });
+  const world = startLiveWorld(folder);
+  await world.started;
+  await new Promise((r) => setTimeout(r, 100));
+  await folder.write(
+    "edited.ts",
+    `import { defineSystem } from "@syncra/std"; export default defineSystem({ run( });`,
+  );
+  await world.waitFor((e) => e.type === "refused" && e.script === "edited");
+  await new Promise((r) => setTimeout(r, 100));
+  const result = await world.stop();
+  const report = Object.fromEntries(result.report.scripts.map((s) => [s.name, s]));
+  assert.equal(report.edited!.state, "running");
+  assert.equal(report.edited!.stale, true);
+  assert.equal(report.thrower!.erroring, true);
+  assert.equal(report.counter!.stale || report.counter!.erroring, false);
 });

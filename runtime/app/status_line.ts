@@ -16,8 +16,11 @@ export function formatStatus(coordinator: Coordinator, slots: readonly SystemRol
   const running = slots.filter((s) => s.state === "running").length;
   const sum = (f: (s: SystemRole) => number) => slots.reduce((n, s) => n + f(s), 0);
   const dropped = sum((s) => s.droppedLogs + s.droppedOutput);
-  const problems = slots.filter((s) => s.state === "refused" || s.state === "restarting")
-    .map((s) => `${s.name} ${s.state}`);
+  const problems = slots.flatMap((s) => [
+    ...(s.state === "refused" || s.state === "restarting" ? [`${s.name} ${s.state}`] : []),
+    ...(s.stale ? [`${s.name} stale (its edit was refused)`] : []),
+    ...(s.erroring && s.state === "running" ? [`${s.name} erroring`] : []),
+  ]);
   return [
     `tick ${coordinator.tick}`,
     `${hz.toFixed(1)} Hz`,

@@ -12,6 +12,10 @@ export interface ScriptReport {
   name: string;
   file: string;
   state: string;
+  /** A newer version of its file was refused; the version running is an older one. */
+  stale: boolean;
+  /** Its code threw in the last tick it answered. */
+  erroring: boolean;
   restarts: number;
   violations: number;
   /** Ticks whose result came after the world stopped waiting (one tick period) and was dropped. */
@@ -76,6 +80,8 @@ export function reportScript(slot: SystemRole): ScriptReport {
     name: slot.name,
     file: slot.file,
     state: slot.state,
+    stale: slot.stale,
+    erroring: slot.erroring,
     restarts: slot.restarts,
     violations: slot.violations,
     lateTicks: slot.lateTicks,

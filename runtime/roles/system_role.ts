@@ -69,6 +69,8 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
   readonly #policy: Readonly<SystemOptions>;
   readonly #names: SystemNames;
   #violatingTicks = 0;
+  /** Ticks in a row whose code threw. */
+  #erroringTicks = 0;
   /** The deadline timer of each child's outstanding tick. */
   readonly #deadlines = new Map<LiveChild<Manifest>, ReturnType<typeof setTimeout>>();
 
@@ -192,6 +194,12 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
   /** Records an on-time result that respected the grants. */
   recordOnTime(): void {
     this.#violatingTicks = 0;
+    this.#erroringTicks = 0;
+  }
+
+  /** Its code threw in the last tick it answered. */
+  get erroring(): boolean {
+    return this.#erroringTicks > 0;
   }
 
   /** Records a violation; the coordinator already dropped the offending result. */
@@ -221,6 +229,7 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
   /** Records an exception thrown by the script's code. */
   recordError(error: WireError): void {
     this.errors++;
+    this.#erroringTicks++;
     this.lastError = truncate(errorText(error), MAX_EVENT_TEXT);
     this.log("error", `Uncaught ${this.lastError}`);
   }

@@ -83,6 +83,8 @@ export abstract class ChildSlot<M> {
   lastExitReason: ExitReason | null = null;
   isolation: Isolation | null = null;
   budget: string | null = null;
+  /** A newer version of the file was refused: the running version is an old one. */
+  stale = false;
   /** The manifest the last child reported, even if it was then refused. */
   describedManifest: M | null = null;
   /** The deno command line of the last child. */
@@ -320,6 +322,7 @@ export abstract class ChildSlot<M> {
     const old = this.active;
     this.active = next;
     this.state = "running";
+    this.stale = false;
     if (old) void this.#dispose(old, "reload");
     return next;
   }
@@ -511,6 +514,7 @@ export abstract class ChildSlot<M> {
     this.lastError = message;
     this.events.emit({ type: "refused", ...this.who, error: message });
     if (!reload || (!this.active && !this.pending)) this.state = "refused";
+    else this.stale = true;
   }
 
   /** Refuses the running version (it conflicts with the world); it stays off until its file changes. */
