@@ -130,10 +130,9 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
       message: String(e.message ?? "").slice(0, 8192),
       stack: typeof e.stack === "string" ? e.stack.slice(0, 8192) : null,
     };
-    // The host refused an out-of-grant call inside the child: a violation, self-reported.
-    if (wire.name === "GrantViolationError") {
-      return { ok: false, violations: [`${who} reported: ${q(wire.message, 512)}`] };
-    }
+    // An out-of-grant call the host refused inside the child (GrantViolationError) is a
+    // mistake in the script's manifest: its error, with its line, not a violation. What reaches
+    // the world is checked below whatever the child says.
     return { ok: true, result: { changed: [], commands: [], usedIds: new Set(), error: wire } };
   }
 

@@ -131,8 +131,10 @@ export class TickContext implements SystemContext {
   }
 
   #deny(action: string, component: string, why: string): never {
+    const list = action === "read" ? "reads (or writes)" : "writes";
     throw new GrantViolationError(
-      `Cannot ${action} component "${component}" from script "${this.#name}": ${why}`,
+      `Cannot ${action} component "${component}" from script "${this.#name}": ${why}; ` +
+        `add it to the system's ${list}`,
     );
   }
 
@@ -180,7 +182,8 @@ export class TickContext implements SystemContext {
   #requireSpawns(action: string): void {
     if (this.#system.spawns !== true) {
       throw new GrantViolationError(
-        `Cannot ${action} from script "${this.#name}": its manifest does not declare spawns: true`,
+        `Cannot ${action} from script "${this.#name}": its manifest does not declare spawns: true; ` +
+          `add spawns: true to the system`,
       );
     }
   }

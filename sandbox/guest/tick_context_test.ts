@@ -90,12 +90,13 @@ Deno.test("reading or writing outside the grants is a GrantViolationError naming
   assert.throws(
     () => ctx.read(Secret),
     new GrantViolationError(
-      `Cannot read component "Secret" from script "mover": it is not in the script's reads or writes`,
+      `Cannot read component "Secret" from script "mover": it is not in the script's reads or ` +
+        `writes; add it to the system's reads (or writes)`,
     ),
   );
   assert.throws(
     () => ctx.write(Health),
-    /^GrantViolationError: Cannot write component "Health" from script "mover": it is not in the script's writes$/,
+    /^GrantViolationError: Cannot write component "Health" from script "mover": it is not in the script's writes; add it to the system's writes$/,
   );
 });
 
