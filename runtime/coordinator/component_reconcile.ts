@@ -18,7 +18,7 @@
  * @module
  */
 import type { Manifest } from "../roles/mod.ts";
-import { type ComponentInfo, describeSchema } from "../ecs/mod.ts";
+import { type ComponentInfo, describeSchema, type FieldChange } from "../ecs/mod.ts";
 import type { World } from "../ecs/mod.ts";
 
 /** A warning for the world's owner, attributed to a script file. */
@@ -38,6 +38,7 @@ export function resolveComponents(
   world: World,
   file: string,
   m: Manifest,
+  warnings: ComponentWarning[] = [],
 ): ReadonlyMap<string, ComponentInfo> {
   const registry = world.registry;
   const components = new Map<string, ComponentInfo>();
@@ -55,9 +56,28 @@ export function resolveComponents(
     const from = registry.get(old);
     const to = from && components.get(from.name);
     if (!from || !to) continue;
-    world.migrateComponent(from.key, to.key, registry.declarers(from.key).length > 0);
+    const changes: FieldChange[] = [];
+    world.migrateComponent(from.key, to.key, registry.declarers(from.key).length > 0, changes);
+    for (const c of changes) warnings.push(fieldChangeWarning(file, from.name, c));
   }
   return components;
+}
+
+/** What the owner is told about a stored field whose type changed. */
+function fieldChangeWarning(file: string, component: string, c: FieldChange): ComponentWarning {
+  const what = `"${component}.${c.field}" changed from ${c.from} to ${c.to}`;
+  const message = !c.converted
+    ? `${what}: ${c.values} stored values were reset to the field's default (a ${c.from} ` +
+      `cannot become a ${c.to})`
+    : c.lossy > 0
+    ? `${what}: ${c.values} stored values converted, ${c.lossy} of them changed on the way ` +
+      `(rounded or cut to the new type's range)`
+    : `${what}: ${c.values} stored values converted exactly`;
+  return {
+    id: `field ${file} ${component} ${c.field} ${c.from} ${c.to} ${c.values}`,
+    file,
+    message,
+  };
 }
 
 /**

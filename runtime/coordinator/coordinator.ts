@@ -19,7 +19,11 @@ import type { RunningSystem, SystemRunner } from "./system_runner.ts";
 import { validateResult, type ValidCommand } from "./result_validation.ts";
 import { TickStats } from "./tick_stats.ts";
 import type { ComponentInfo } from "../ecs/mod.ts";
-import { reconcileComponents, resolveComponents } from "./component_reconcile.ts";
+import {
+  type ComponentWarning,
+  reconcileComponents,
+  resolveComponents,
+} from "./component_reconcile.ts";
 import type { RowSet, World } from "../ecs/mod.ts";
 
 /** Coordinator settings. */
@@ -159,14 +163,18 @@ export class Coordinator {
       this.#lastSlots = slots;
       changed = this.world.registry.retain(new Set(slots.map((s) => s.file)));
     }
+    const warnings: ComponentWarning[] = [];
     for (const slot of slots) {
       const child = slot.commitPending();
       if (!child) continue;
-      this.#components.set(child, resolveComponents(this.world, slot.file, child.manifest));
+      this.#components.set(
+        child,
+        resolveComponents(this.world, slot.file, child.manifest, warnings),
+      );
       changed = true;
     }
     if (!changed) return;
-    for (const warning of reconcileComponents(this.world)) {
+    for (const warning of [...warnings, ...reconcileComponents(this.world)]) {
       if (this.#warned.has(warning.id)) continue;
       this.#warned.add(warning.id);
       const slot = slots.find((s) => s.file === warning.file) ?? slots[0];

@@ -10,4 +10,4 @@ export { EntityAllocator } from "./entity_allocator.ts";
 export type { SavedOwners } from "./entity_owners.ts";
 export { buildSchedule, describeConflict } from "./schedule.ts";
 export { World } from "./world.ts";
-export type { FlatValues, RowSet } from "./world.ts";
+export type { FieldChange, FlatValues, RowSet } from "./world.ts";

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { FieldInfo } from "../../std/mod.ts";
+import type { FieldInfo, FieldType } from "../../std/mod.ts";
+import { convertible, convertValues } from "./field_conversion.ts";
 import { concatBytes } from "../protocol/mod.ts";
 import { Archetype, archetypeKey, type ColumnArray } from "./archetype.ts";
 import { ComponentRegistry } from "./component_registry.ts";
@@ -39,6 +40,19 @@ export function archetypeOverheadBytes(columns: number): number {
 function bytesOf(data: ColumnArray, start: number, end: number): Uint8Array {
   const b = data.BYTES_PER_ELEMENT;
   return new Uint8Array(data.buffer, data.byteOffset + start * b, (end - start) * b);
+}
+
+/** What a schema change did to one stored field (World.migrateComponent). */
+export interface FieldChange {
+  field: string;
+  from: FieldType;
+  to: FieldType;
+  /** Converted to the new type; false: the types differ in shape, values reset to the default. */
+  converted: boolean;
+  /** Entities whose value moved. */
+  values: number;
+  /** Values that lost precision or range on the way. */
+  lossy: number;
 }
 
 /** Entities, their components, and the tables that hold them. */
@@ -226,15 +240,39 @@ export class World {
 
   /**
    * Gives every entity holding component `from` the component `to`, its
-   * fields copied by name (a field whose type changed starts at its
-   * default), and unless `keepSource` removes `from`. Entities that already
+   * fields copied by name (a field whose type changed is converted where the
+   * types allow, field_conversion.ts, else starts at its default; `changes`
+   * receives what happened to each such field), and unless `keepSource`
+   * removes `from`. Entities that already
    * hold `to` keep their values. For schema changes: data follows its
    * component's new definition and is never reinterpreted in place.
    */
-  migrateComponent(from: string, to: string, keepSource: boolean): number {
+  migrateComponent(
+    from: string,
+    to: string,
+    keepSource: boolean,
+    changes: FieldChange[] = [],
+  ): number {
     const target = this.registry.get(to);
     if (!target || from === to) return 0;
     let moved = 0;
+    const byField = new Map<string, FieldChange>();
+    const note = (
+      field: string,
+      was: FieldType,
+      is: FieldType,
+      converted: boolean,
+      lossy: number,
+    ) => {
+      let change = byField.get(field);
+      if (!change) {
+        change = { field, from: was, to: is, converted, values: 0, lossy: 0 };
+        byField.set(field, change);
+        changes.push(change);
+      }
+      change.values++;
+      change.lossy += lossy;
+    };
     for (const arch of [...this.#archetypes.values()]) {
       if (!arch.has(from)) continue;
       const keys = arch.components.filter((k) => keepSource || k !== from);
@@ -251,9 +289,24 @@ export class World {
           for (const field of target.fields) {
             const src = arch.columns.get(from)?.get(field.name);
             const dst = into.columns.get(to)!.get(field.name)!;
-            if (!src || src.field.type !== field.type) continue;
+            if (!src) continue;
             const w = field.width;
-            dst.data.set(src.data.subarray(row * w, row * w + w) as never, at * w);
+            if (src.field.type === field.type) {
+              dst.data.set(src.data.subarray(row * w, row * w + w) as never, at * w);
+            } else if (convertible(src.field.type, field.type)) {
+              const lossy = convertValues(
+                src.data,
+                src.field.type,
+                row * w,
+                dst.data,
+                field.type,
+                at * w,
+                w,
+              );
+              note(field.name, src.field.type, field.type, true, lossy);
+            } else {
+              note(field.name, src.field.type, field.type, false, 0);
+            }
           }
         }
         this.#place(id, into, at);
