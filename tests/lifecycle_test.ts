@@ -338,3 +338,45 @@ Deno.test("a refused edit leaves the old version running and marked stale; a scr
   assert.equal(report.thrower!.erroring, true);
   assert.equal(report.counter!.stale || report.counter!.erroring, false);
 });
+
+Deno.test("scripts that import a changed module take over together, so its component never has two definitions", async () => {
+  const shared = (type: string) => `
+    import { defineComponent } from "@syncra/std";
+    export const Score = defineComponent("Score", { points: "${type}" });`;
+  const user = (slowStartMs: number) => `
+    import { defineSystem } from "@syncra/std";
+    import { Score } from "./_shared.ts";
+    // Start-up time of its own, so that the two new versions are ready at different times.
+    const until = performance.now() + ${slowStartMs}; while (performance.now() < until) {}
+    export default defineSystem({
+      writes: [Score], spawns: true,
+      init(ctx) { ctx.spawn({ Score: { points: 5 } }); },
+      run(ctx) {},
+    });`;
+  await using folder = await makeScripts({
+    "_shared.ts": shared("u32"),
+    "fast.ts": user(0),
+    "slow.ts": user(400),
+  });
+  const world = startLiveWorld(folder);
+  await world.started;
+  await new Promise((r) => setTimeout(r, 100));
+  await folder.write("_shared.ts", shared("f64"));
+  await world.waitFor((e) => e.type === "ready" && e.reload && e.script === "slow");
+  await new Promise((r) => setTimeout(r, 200));
+  const result = await world.stop();
+  const rivals = world.events.filter((e) =>
+    e.type === "warning" && /defined differently in two places/.test(e.message)
+  );
+  assert.deepEqual(rivals, [], "never two definitions of Score at once");
+  assert.deepEqual(
+    fieldValues(result, "Score", "points"),
+    [5, 5],
+    "the data followed the new type",
+  );
+  for (const name of ["fast", "slow"]) {
+    const s = result.report.scripts.find((x) => x.name === name)!;
+    assert.equal(s.state, "running", `${name}: ${s.lastError}`);
+    assert.equal(s.stale, false);
+  }
+});

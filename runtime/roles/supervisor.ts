@@ -147,11 +147,20 @@ export class Supervisor {
         reloads.push(slot.start(true));
       }
     }
-    // Scripts that import the changed file reload too.
-    for (const other of this.#slots.values()) {
-      if (other !== slot && other.inputs.includes(path)) reloads.push(other.start(true));
+    // Scripts that import the changed file reload too, and take over together, at one tick
+    // boundary: a component defined in a shared module never has two definitions at once.
+    const importers = [...this.#slots.values()].filter((o) =>
+      o !== slot && o.inputs.includes(path)
+    );
+    const together = importers.length > 1 || (importers.length > 0 && slot !== undefined);
+    const held = together ? [...importers, ...(slot ? [slot] : [])] : [];
+    for (const s of held) s.holdCommits++;
+    try {
+      for (const other of importers) reloads.push(other.start(true));
+      await Promise.all(reloads);
+    } finally {
+      for (const s of held) s.holdCommits--;
     }
-    await Promise.all(reloads);
     this.#reportNameConflicts();
   }
 

@@ -83,6 +83,8 @@ export abstract class ChildSlot<M> {
   lastExitReason: ExitReason | null = null;
   isolation: Isolation | null = null;
   budget: string | null = null;
+  /** While above 0, a started version waits to take over (several reloads that go together). */
+  holdCommits = 0;
   /** A newer version of the file was refused: the running version is an old one. */
   stale = false;
   /** The manifest the last child reported, even if it was then refused. */
@@ -317,7 +319,7 @@ export abstract class ChildSlot<M> {
   /** Installs a pending child (a start, restart or reload) at a tick boundary. Returns it if it swapped. */
   commitPending(): LiveChild<M> | null {
     const next = this.pending;
-    if (!next || this.#stopped) return null;
+    if (!next || this.#stopped || this.holdCommits > 0) return null;
     this.pending = null;
     const old = this.active;
     this.active = next;
