@@ -176,3 +176,19 @@ Deno.test("an approved storage capability gives the script a private folder and 
     /outside: (NotCapable|NotFound|PermissionDenied)/,
   );
 });
+
+Deno.test("writing into an array from read is dropped, and the script is told once per field", async () => {
+  await using folder = await makeScriptsWithCounter({
+    "scribbler.ts": `
+      import { defineSystem } from "@syncra/std";
+      import { Counter } from "./_counter.ts";
+      export default defineSystem({ reads: [Counter], run(ctx) { ctx.read(Counter).value[0] = 999; } });`,
+  });
+  const run = await runTestWorld(folder, { ticks: 8 });
+  const warnings = run.events.filter((e) => e.type === "log" && e.script === "scribbler");
+  assert.deepEqual(warnings.map((e) => e.type === "log" && [e.level, e.text]), [[
+    "warn",
+    `wrote into "Counter.value", which it only reads: the write is dropped; add Counter to the system's writes to change it`,
+  ]]);
+  assertNoTickLost(run);
+});

@@ -113,7 +113,9 @@ export async function runChildHost(
     return host.exit(1);
   }
 
-  const options = { storage: host.storage, originals: new ColumnOriginals() };
+  const options = { storage: host.storage, originals: new ColumnOriginals(), watchReads: false };
+  /** Read-only fields this script was already told it wrote into. */
+  const warned = new Set<string>();
   while (true) {
     let message: { t: string } & Record<string, unknown>;
     let ctx;
@@ -122,6 +124,9 @@ export async function runChildHost(
       if (next === null || next.t === "shutdown") return host.exit(0);
       message = next;
       // One message at a time: its columns are views into the channel's buffer.
+      const tick = typeof message.tick === "number" ? message.tick : 0;
+      // Writes into read-only columns are looked for on a few ticks: it costs a copy of them.
+      options.watchReads = tick <= 3 || tick % 64 === 0;
       ctx = createTickContext(system, name, message, options);
     } catch (error) {
       return die(error);
@@ -133,6 +138,17 @@ export async function runChildHost(
       await settle(hook === "init" ? system.init?.(ctx) : system.run?.(ctx), hook);
     } catch (e) {
       error = toWireError(e, host.inspect);
+    }
+    for (const field of error ? [] : ctx.writesIntoReads()) {
+      if (warned.has(field)) continue;
+      warned.add(field);
+      const component = field.split(".")[0];
+      channel.send({
+        t: "log",
+        level: "warn",
+        text: `wrote into "${field}", which it only reads: the write is dropped; add ` +
+          `${component} to the system's writes to change it`,
+      });
     }
     try {
       channel.send(resultOf(ctx, error));

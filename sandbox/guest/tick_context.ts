@@ -73,6 +73,11 @@ export interface TickContextOptions {
   storage: string | null;
   /** The child's kept copies of written columns. */
   originals: ColumnOriginals;
+  /**
+   * Also keep copies of read-only columns, so that {@linkcode TickContext.writesIntoReads}
+   * can tell a script that wrote into them (checked on some ticks only: it costs a copy).
+   */
+  watchReads?: boolean;
 }
 
 interface WrittenColumn {
@@ -96,6 +101,9 @@ export class TickContext implements SystemContext {
   readonly storage: string | null;
   readonly commands: WireCommand[] = [];
   readonly written: WrittenColumn[] = [];
+  /** Read-only columns and their copies, on ticks that watch them. */
+  readonly #readOnly: WrittenColumn[] = [];
+  readonly #watchReads: boolean;
   readonly #system: SystemDefinition;
   readonly #name: string;
   readonly #columns: WireColumns;
@@ -114,6 +122,7 @@ export class TickContext implements SystemContext {
     this.#name = name;
     this.storage = options.storage;
     this.#originals = options.originals;
+    this.#watchReads = options.watchReads ?? false;
     this.dt = message.dt;
     this.tick = message.tick;
     this.count = message.count;
@@ -155,6 +164,9 @@ export class TickContext implements SystemContext {
       if (writable) {
         const original = this.#originals.copy(`${component.name}.${f.name}`, working);
         this.written.push({ component: component.name, field: f.name, original, working });
+      } else if (this.#watchReads) {
+        const original = this.#originals.copy(`read ${component.name}.${f.name}`, working);
+        this.#readOnly.push({ component: component.name, field: f.name, original, working });
       }
     }
     this.#views.set(component.name, views);
@@ -247,6 +259,12 @@ export class TickContext implements SystemContext {
   }
 
   /** The written columns whose bytes differ from what was shipped (views, not copies). */
+  /** Read-only fields the script wrote into this tick (only on ticks that watch reads). */
+  writesIntoReads(): string[] {
+    return this.#readOnly.filter((r) => !sameBytes(r.original, r.working))
+      .map((r) => `${r.component}.${r.field}`);
+  }
+
   changedColumns(): WireColumns {
     const changed: WireColumns = {};
     for (const w of this.written) {
