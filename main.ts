@@ -143,7 +143,7 @@ async function main(argv: string[]): Promise<number> {
       ...(values.scripts !== undefined && { scriptsDir: values.scripts }),
     });
     console.log(formatExplanation(explanation));
-    return explanation.state === "ok" ? 0 : 1;
+    return explanation.state === "ok" || explanation.state === "module" ? 0 : 1;
   }
   throw new UsageError(`Unknown command "${command}"`);
 }

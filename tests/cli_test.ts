@@ -115,6 +115,16 @@ Deno.test("explain shows the grants, the exact command line and the jail", async
   assert.match(stdout, /isolation\s+(jail|flags-only)/);
 });
 
+Deno.test("explain on a module of shared code says what it is and which scripts import it", async () => {
+  const scripts = new URL("../scripts", import.meta.url).pathname;
+  const { code, stdout, stderr } = await cli(["explain", join(scripts, "_components.ts"), ...jail]);
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stdout, /REFUSED/);
+  assert.match(stdout, /^module\s+.*_components\.ts$/m);
+  assert.match(stdout, /^kind\s+shared code, not a system/m);
+  assert.match(stdout, /^imported by .*spinner \(.*spinner\.ts\)/m);
+});
+
 Deno.test("distributed mode says clearly that it is not available yet", async () => {
   const { code, stderr } = await cli(["world", "--nats", "auto"]);
   assert.equal(code, 2);

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { buildSchedule, describeConflict } from "../ecs/mod.ts";
 import { formatLimits } from "../policy/mod.ts";
-import { SystemRole } from "../roles/mod.ts";
+import { isScriptFile, SystemRole } from "../roles/mod.ts";
 import { createWorld } from "./create_world.ts";
 import type { WorldOptions } from "./world_options.ts";
 
@@ -17,7 +17,7 @@ import type { WorldOptions } from "./world_options.ts";
 export interface Explanation {
   file: string;
   name: string;
-  state: string;
+  state: "ok" | "refused";
   error: string | null;
   reads: string[];
   writes: string[];
@@ -41,6 +41,14 @@ export interface Explanation {
   conflicts: string[];
 }
 
+/** What `explain` says about a module of shared code (`_components.ts`): who imports it. */
+export interface ModuleExplanation {
+  file: string;
+  state: "module";
+  /** The scripts of its folder whose bundles include it, as "name (file)". */
+  importedBy: string[];
+}
+
 /** Starts the script (and the others of its folder, for the schedule) just long enough to learn their manifests. */
 export async function explainScript(
   file: string,
@@ -49,8 +57,9 @@ export async function explainScript(
     & {
       scriptsDir?: string;
     },
-): Promise<Explanation> {
+): Promise<Explanation | ModuleExplanation> {
   const scriptsDir = options.scriptsDir ?? dirname(resolve(file));
+  if (!isScriptFile(basename(file))) return await explainModule(file, scriptsDir, options);
   await using live = await createWorld({
     ...options,
     scriptsDir,
@@ -74,7 +83,7 @@ export async function explainScript(
     return {
       file,
       name: slot.name,
-      state: slot.pending ? "ok" : "refused",
+      state: slot.pending ? "ok" as const : "refused" as const,
       error: slot.lastError,
       reads: manifest?.reads ?? [],
       writes: manifest?.writes ?? [],
@@ -95,6 +104,26 @@ export async function explainScript(
   } finally {
     if (!inFolder) await slot.stop("shutdown");
   }
+}
+
+/** A module is not run: it is explained by the scripts that import it. */
+async function explainModule(
+  file: string,
+  scriptsDir: string,
+  options: Partial<Pick<WorldOptions, "workDir" | "heapMb" | "memoryMb" | "maxThreads" | "jail">>,
+): Promise<ModuleExplanation> {
+  await using live = await createWorld({
+    ...options,
+    scriptsDir,
+    fresh: true,
+    quiet: true,
+    watch: false,
+  });
+  await live.supervisor.startAll();
+  const path = await Deno.realPath(file);
+  const importedBy = live.supervisor.slots().filter((s) => s.inputs.includes(path))
+    .map((s) => `${s.name} (${s.file})`);
+  return { file, state: "module", importedBy };
 }
 
 /** Where `name` runs among the folder's started scripts, and the conflicts that put it there. */
@@ -124,7 +153,15 @@ const quote = (
 ) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`);
 
 /** Formats an explanation for a terminal. */
-export function formatExplanation(e: Explanation): string {
+export function formatExplanation(e: Explanation | ModuleExplanation): string {
+  if (e.state === "module") {
+    return [
+      `module      ${e.file}`,
+      `kind        shared code, not a system: a file whose name starts with "_" is imported by ` +
+      `scripts and never runs on its own`,
+      `imported by ${e.importedBy.length ? e.importedBy.join(", ") : "(no script of its folder)"}`,
+    ].join("\n");
+  }
   const list = (xs: string[]) => (xs.length ? xs.join(", ") : "(none)");
   const lines = [
     `script      ${e.file}`,

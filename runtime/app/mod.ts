@@ -7,7 +7,7 @@
 export { createWorld } from "./create_world.ts";
 export type { LiveWorld, WorldParts } from "./create_world.ts";
 export { explainScript, formatExplanation } from "./explain.ts";
-export type { Explanation } from "./explain.ts";
+export type { Explanation, ModuleExplanation } from "./explain.ts";
 export { chooseJail, makeLauncher } from "./launcher.ts";
 export { runWorld } from "./run_world.ts";
 export { DEFAULT_WORLD_OPTIONS, worldPaths } from "./world_options.ts";
