@@ -52,21 +52,11 @@ export interface ModuleExplanation {
 /** Starts the script (and the others of its folder, for the schedule) just long enough to learn their manifests. */
 export async function explainScript(
   file: string,
-  options:
-    & Partial<Pick<WorldOptions, "workDir" | "heapMb" | "memoryMb" | "maxThreads" | "jail">>
-    & {
-      scriptsDir?: string;
-    },
+  options: ExplainOptions & { scriptsDir?: string },
 ): Promise<Explanation | ModuleExplanation> {
   const scriptsDir = options.scriptsDir ?? dirname(resolve(file));
   if (!isScriptFile(basename(file))) return await explainModule(file, scriptsDir, options);
-  await using live = await createWorld({
-    ...options,
-    scriptsDir,
-    fresh: true,
-    quiet: true,
-    watch: false,
-  });
+  await using live = await quietWorld(scriptsDir, options);
   const inFolder = live.supervisor.slots().find((s) => resolve(s.file) === resolve(file));
   // A script outside the folder (or a helper module) is explained on its own.
   const slot = inFolder ?? new SystemRole(file, live.launcher, live.events, live.slotOptions);
@@ -106,19 +96,22 @@ export async function explainScript(
   }
 }
 
+type ExplainOptions = Partial<
+  Pick<WorldOptions, "workDir" | "heapMb" | "memoryMb" | "maxThreads" | "jail">
+>;
+
+/** The folder's world as explain needs it: fresh, silent, not watching; nothing started. */
+function quietWorld(scriptsDir: string, options: ExplainOptions) {
+  return createWorld({ ...options, scriptsDir, fresh: true, quiet: true, watch: false });
+}
+
 /** A module is not run: it is explained by the scripts that import it. */
 async function explainModule(
   file: string,
   scriptsDir: string,
-  options: Partial<Pick<WorldOptions, "workDir" | "heapMb" | "memoryMb" | "maxThreads" | "jail">>,
+  options: ExplainOptions,
 ): Promise<ModuleExplanation> {
-  await using live = await createWorld({
-    ...options,
-    scriptsDir,
-    fresh: true,
-    quiet: true,
-    watch: false,
-  });
+  await using live = await quietWorld(scriptsDir, options);
   await live.supervisor.startAll();
   const path = await Deno.realPath(file);
   const importedBy = live.supervisor.slots().filter((s) => s.inputs.includes(path))
