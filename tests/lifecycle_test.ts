@@ -190,12 +190,14 @@ Deno.test("deleting a script frees its component name for a new definition, whic
   const told = world.events.filter((e) => e.type === "added" || e.type === "removed")
     .map((e) => `${e.type} ${e.script}`);
   assert.deepEqual(told, ["removed first", "added second"]);
+  // first.ts's entity, migrated, and the one second.ts's own init spawned (a new script's init
+  // runs in a live world).
   assert.deepEqual(
     fieldValues(result, "Score", "points"),
-    [7],
+    [7, 7],
     "the stored value survived the migration",
   );
-  assert.deepEqual(fieldValues(result, "Score", "bonus"), [2]);
+  assert.deepEqual(fieldValues(result, "Score", "bonus"), [2, 2]);
 });
 
 Deno.test("a broken edit keeps the running version, reports the error, and the fix reloads", async () => {
@@ -379,4 +381,42 @@ Deno.test("scripts that import a changed module take over together, so its compo
     assert.equal(s.state, "running", `${name}: ${s.lastError}`);
     assert.equal(s.stale, false);
   }
+});
+
+Deno.test("init runs once per script per world: added to a live world, after a failed init is fixed, never again on restore", async () => {
+  const scene = (body: string) => `
+    import { defineComponent, defineSystem } from "@syncra/std";
+    const Marker = defineComponent("Marker", { n: "u32" });
+    export default defineSystem({
+      writes: [Marker], spawns: true,
+      init(ctx) { ${body} },
+    });`;
+  await using folder = await makeScriptsWithCounter({});
+  const world = startLiveWorld(folder);
+  await world.started;
+  await new Promise((r) => setTimeout(r, 100));
+  // Added to a world that is already running: its init runs.
+  await folder.write(
+    "scene.ts",
+    scene(`for (let i = 0; i < 3; i++) ctx.spawn({ Marker: { n: i } });`),
+  );
+  await world.waitFor((e) => e.type === "ready" && e.script === "scene");
+  // A second script whose init throws: nothing of it is applied …
+  await folder.write(
+    "broken.ts",
+    scene(`ctx.spawn({ Marker: { n: 100 } }); throw new Error("not yet");`),
+  );
+  await world.waitFor((e) => e.type === "log" && e.script === "broken" && /not yet/.test(e.text));
+  await new Promise((r) => setTimeout(r, 100));
+  // … until the file's next version, whose init runs.
+  await folder.write("broken.ts", scene(`ctx.spawn({ Marker: { n: 7 } });`));
+  await world.waitFor((e) => e.type === "ready" && e.reload && e.script === "broken");
+  await new Promise((r) => setTimeout(r, 200));
+  const first = await world.stop();
+  assert.deepEqual(fieldValues(first, "Marker", "n").sort(), [0, 1, 2, 7]);
+
+  // A restart from the saved state runs no init again.
+  const second = await runTestWorld(folder, { ticks: 5 });
+  assert.deepEqual(fieldValues(second, "Marker", "n").sort(), [0, 1, 2, 7]);
+  assertNoTickLost(second);
 });

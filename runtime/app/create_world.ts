@@ -75,7 +75,7 @@ export interface LiveWorld extends AsyncDisposable {
   readonly slotOptions: Readonly<SystemOptions>;
   /** This world's lease on the shared bundler. */
   readonly bundler: BundlerLease;
-  /** Whether the world was restored from saved state (inits then do not run). */
+  /** Whether the world was restored from saved state (inits that ran in it do not run again). */
   readonly restored: boolean;
   /** Starts every script, runs the inits of a new world, starts watching and the watchdog. */
   start(): Promise<void>;
@@ -222,7 +222,8 @@ export async function createWorld(
             (options.watch ? "; it starts when saved" : ""),
         );
       }
-      if (!saved && !parts.world) await coordinator.init();
+      // Inits whose files have not run them in this world: all of a new one's, a new script's.
+      if (!parts.world) await coordinator.init();
       if (options.watch) supervisor.watch();
       watchdog = new ResourceWatchdog(() => supervisor.slots(), {
         intervalMs: 1000,

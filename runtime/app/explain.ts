@@ -165,7 +165,7 @@ export function formatExplanation(e: Explanation | ModuleExplanation): string {
     `spawns      ${
       e.spawns ? "yes (may create/destroy entities, attach components in writes)" : "no"
     }`,
-    `init        ${e.hasInit ? "yes (runs once on a fresh world)" : "no"}`,
+    `init        ${e.hasInit ? "yes (runs once per world)" : "no"}`,
     `schedule    ${
       e.stage === null ? "does not run" : `stage ${e.stage}${e.stage === 0 ? " (runs first)" : ""}`
     }`,

@@ -102,6 +102,8 @@ export class Coordinator {
   #queued = new Map<SystemRunner, ValidCommand[]>();
   #lastSlots: readonly SystemRunner[] | null = null;
   readonly #warned = new Set<string>();
+  /** Running versions whose init was tried: a failed init waits for the file's next version. */
+  readonly #initTried = new WeakSet<RunningSystem>();
   /** The world's component for each name a running version's manifest names (names are its view). */
   readonly #components = new WeakMap<RunningSystem, ReadonlyMap<string, ComponentInfo>>();
 
@@ -183,19 +185,35 @@ export class Coordinator {
   }
 
   /**
-   * Runs every `init` hook (fresh worlds only) at the same time, each within
-   * the init budget, then applies what they queued in declaration order.
+   * Runs the `init` of every running script whose file has not run it in
+   * this world yet, at the same time, each within the init budget, then
+   * applies what they queued in declaration order. An init that succeeds is
+   * never run again in this world (the saved state keeps which ran); one that
+   * fails applies nothing and is tried again with the file's next version.
    */
   async init(): Promise<void> {
     this.commitPending();
+    await this.#runInits();
+  }
+
+  /** Whether a running version's init is due: its file's never ran, and this version has not tried. */
+  #initDue(slot: SystemRunner): boolean {
+    const child = slot.active;
+    return child !== null && child.manifest.hasInit && child.killReason === null &&
+      !this.#initTried.has(child) && !this.world.initsRun.has(initKey(slot.file));
+  }
+
+  async #runInits(): Promise<void> {
+    const due = this.#slots().filter((s) => this.#initDue(s));
+    if (due.length === 0) return;
     const runs: {
       slot: SystemRunner;
       reserved: Uint32Array | null;
       used: Promise<Set<number> | null>;
     }[] = [];
-    for (const slot of this.#slots()) {
-      const child = slot.active;
-      if (!child?.manifest.hasInit) continue;
+    for (const slot of due) {
+      const child = slot.active!;
+      this.#initTried.add(child);
       const reserved = child.manifest.spawns
         ? this.world.allocator.reserve(this.#budgets(slot.file).initSpawns)
         : null;
@@ -209,7 +227,9 @@ export class Coordinator {
         if (outcome.kind === "late") {
           slot.kill("deadline", `spent more than ${budget} ms in init (its init budget)`);
         }
-        return outcome.kind === "result" ? outcome.value : null;
+        const used = outcome.kind === "result" ? outcome.value : null;
+        if (used !== null) this.world.initsRun.add(initKey(slot.file));
+        return used;
       });
       runs.push({ slot, reserved, used });
     }
@@ -227,6 +247,8 @@ export class Coordinator {
     const started = performance.now();
     this.tick++;
     this.commitPending();
+    // A script added to a live world (or fixed after its init failed) runs its init first.
+    await this.#runInits();
     this.#applyCommands();
     for (const slot of this.#slots()) slot.beginTick();
     const systems = this.#slots()
@@ -462,4 +484,9 @@ function shippedIds(rows: RowSet): Set<number> {
 
 function u8(ids: Uint32Array): Uint8Array {
   return new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
+}
+
+/** How the world remembers a script's init: its file's name (scripts sit flat in their folder). */
+function initKey(file: string): string {
+  return file.split("/").pop()!;
 }

@@ -38,6 +38,8 @@ interface WorldDocument {
   /** Entity ids (u32 little-endian) by owner file. */
   owners: Record<string, Uint8Array>;
   foreign: SavedOwners["foreign"];
+  /** Script files whose init has run (missing in saves from before it was kept). */
+  inits?: string[];
 }
 
 interface SavedWorldV1 {
@@ -65,6 +67,7 @@ function worldDocument(world: World, tick: number): WorldDocument {
     },
     owners: Object.fromEntries(Object.entries(owners.owners).map(([f, ids]) => [f, u8(ids)])),
     foreign: owners.foreign,
+    inits: [...world.initsRun].sort(),
     archetypes: world.archetypes().filter((a) => a.length > 0).map((a) => ({
       components: [...a.components],
       creator: a.creator,
@@ -155,6 +158,11 @@ export function decodeWorld(bytes: Uint8Array): SavedWorld {
     foreign: saved.foreign,
   }, (id) => world.isAlive(id));
   world.recount();
+  // Saves from before inits were kept: a file that declared components has run its init.
+  const inits = Array.isArray(saved.inits)
+    ? saved.inits.filter((f): f is string => typeof f === "string")
+    : saved.components.flatMap((c) => c.declarers).map((f) => f.split("/").pop()!);
+  for (const file of inits) world.initsRun.add(file);
   return { world, tick: saved.tick };
 }
 

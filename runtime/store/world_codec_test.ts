@@ -112,3 +112,11 @@ Deno.test("a world saved to a file, streamed, loads back identical", async () =>
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("which inits have run is saved with the world", () => {
+  const world = new World();
+  world.initsRun.add("scene.ts");
+  world.initsRun.add("door.ts");
+  const { world: copy } = decodeWorld(encodeWorld(world, 3));
+  assert.deepEqual([...copy.initsRun].sort(), ["door.ts", "scene.ts"]);
+});
