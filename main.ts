@@ -25,6 +25,7 @@ World flags:
   --state FILE       where state is saved and restored (default .syncra/world.state beside
                      the scripts folder: a world's files live in its root, the folder above)
   --fresh            ignore saved state (and run init hooks)
+  --seed N           the random seed of a world this run creates (default 0)
   --deadline MS      how long a tick may run before its script is restarted (default 250)
   --jail MODE        auto (default): OS jail where available; on: require it; off: flags only
   --no-watch         do not hot-reload on file changes
@@ -56,6 +57,7 @@ const OPTIONS = {
   dump: { type: "string" },
   state: { type: "string" },
   fresh: { type: "boolean" },
+  seed: { type: "string" },
   deadline: { type: "string" },
   jail: { type: "string" },
   "no-watch": { type: "boolean" },
@@ -107,6 +109,12 @@ async function main(argv: string[]): Promise<number> {
       (n) => n > 0 && n <= 600_000,
       "a positive number of ms",
     );
+    const seed = number(
+      "seed",
+      values.seed,
+      (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff,
+      "an integer from 0 to 4294967295",
+    );
     // Ctrl-C and SIGTERM stop the world cleanly: children stopped in order, state saved.
     const stop = new AbortController();
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -121,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
         dumpPath: values.dump ?? null,
         ...(values.state !== undefined && { statePath: values.state }),
         fresh: values.fresh ?? false,
+        ...(seed !== undefined && { seed }),
         ...(deadline !== undefined && { deadlineMs: deadline }),
         jail,
         watch: !values["no-watch"],

@@ -16,6 +16,13 @@ export interface SystemContext {
   readonly dt: number;
   /** The tick number, starting at 1 (0 during `init`). */
   readonly tick: number;
+  /** Seconds since the world began: `tick * dt`. */
+  readonly time: number;
+  /**
+   * A number in [0, 1) from a generator seeded by the world's seed (`--seed`),
+   * the system and the tick: the same world gives the same numbers every run.
+   */
+  random(): number;
   /** Absolute path of the system's private folder when `storage` was approved, else null. */
   readonly storage: string | null;
   /** Number of entities matching the system's query. */

@@ -177,3 +177,43 @@ Deno.test("the world says what it restored, what it saved, and when its folder i
     /holds no scripts yet: add a \.ts file whose default export is defineSystem/,
   );
 });
+
+Deno.test("ctx.random() follows the world's seed and ctx.time is tick × dt: same seed, same world", async () => {
+  await using folder = await makeScripts({
+    "dice.ts": `
+      import { defineComponent, defineSystem } from "@syncra/std";
+      const Die = defineComponent("Die", { face: "u32", at: "f64" });
+      export default defineSystem({
+        writes: [Die], spawns: true,
+        init(ctx) { for (let i = 0; i < 20; i++) ctx.spawn({ Die: { face: 0, at: 0 } }); },
+        run(ctx) {
+          const d = ctx.write(Die);
+          for (let i = 0; i < ctx.count; i++) { d.face[i] = Math.floor(ctx.random() * 6) + 1; d.at[i] = ctx.time; }
+        },
+      });`,
+  });
+  const dumpWith = async (seed: string, n: number) => {
+    const dump = join(folder.root, `d${n}.json`);
+    const { code, stderr } = await cli([
+      "world",
+      ...["--scripts", folder.scripts, "--ticks", "30", "--hz", "0", "--fresh", "--quiet"],
+      ...["--no-watch", "--seed", seed, "--dump", dump, ...jail],
+    ], folder.root);
+    assert.equal(code, 0, stderr);
+    const entities = JSON.parse(await Deno.readTextFile(dump)).entities as {
+      components: { Die: { face: number; at: number } };
+    }[];
+    return entities.map((e) => e.components.Die);
+  };
+  const a = await dumpWith("5", 1);
+  const b = await dumpWith("5", 2);
+  const c = await dumpWith("6", 3);
+  assert.deepEqual(a, b, "the same seed gives the same world");
+  assert.notDeepEqual(a.map((d) => d.face), c.map((d) => d.face), "another seed, other numbers");
+  assert.ok(a.every((d) => d.face >= 1 && d.face <= 6));
+  assert.ok(a.every((d) => d.at === 0.5), "time after 30 ticks at dt 1/60");
+  assert.equal(new Set(a.map((d) => d.face)).size > 1, true, "not one number for everyone");
+  const bad = await cli(["world", "--seed=-1"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /Invalid value for --seed: "-1" is not an integer from 0 to 4294967295/);
+});

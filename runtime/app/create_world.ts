@@ -121,6 +121,7 @@ export async function createWorld(
   const store = parts.store ?? new FileWorldStore(paths.statePath);
   const saved = parts.world || options.fresh ? null : await store.load();
   const world = parts.world ?? saved?.world ?? new World();
+  if (!parts.world && !saved) world.seed = options.seed >>> 0;
   const config = options.config ?? await loadWorldConfig(paths.root);
   const cgroups = options.cgroups ? await detectCgroups() : null;
   if (!cgroups && options.cgroups) {

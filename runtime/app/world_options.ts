@@ -22,6 +22,8 @@ export interface WorldOptions {
   /** Where state is saved and restored; null: `<workDir>/world.state`. */
   statePath: string | null;
   fresh: boolean;
+  /** The random seed of a world created by this run (a saved world keeps its own). @default 0 */
+  seed: number;
   deadlineMs: number;
   /** "auto": the OS jail where available; "on": fail without it; "off": flags only. */
   jail: "auto" | "on" | "off";
@@ -73,6 +75,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   dumpPath: null,
   statePath: null,
   fresh: false,
+  seed: 0,
   deadlineMs: DEFAULT_COORDINATOR_OPTIONS.deadlineMs,
   jail: "auto",
   watch: true,

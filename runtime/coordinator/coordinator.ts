@@ -219,7 +219,11 @@ export class Coordinator {
         : null;
       const budget = this.#options.initBudgetMs;
       const used = slot.request(
-        { t: "init", reserve: reserved ? u8(reserved) : new Uint8Array(0) },
+        {
+          t: "init",
+          reserve: reserved ? u8(reserved) : new Uint8Array(0),
+          seed: systemSeed(this.world.seed, initKey(slot.file), 0),
+        },
         // The init budget is the world's: it kills here, not the role's tick deadline.
         { waitMs: budget, deadlineMs: null },
         (result) => this.#accept(slot, child, 0, EMPTY_ROWS, reserved, result),
@@ -314,6 +318,7 @@ export class Coordinator {
         entities: rows.count > 0 ? this.world.gatherEntities(rows) : new Uint8Array(0),
         columns,
         ...(reserved ? { reserve: u8(reserved) } : {}),
+        seed: systemSeed(this.world.seed, initKey(slot.file), tick),
       },
       { waitMs, deadlineMs: budgets.deadlineMs },
       (result) => this.#accept(slot, child, tick, rows, reserved, result),
@@ -489,4 +494,15 @@ function u8(ids: Uint32Array): Uint8Array {
 /** How the world remembers a script's init: its file's name (scripts sit flat in their folder). */
 function initKey(file: string): string {
   return file.split("/").pop()!;
+}
+
+/** The seed of one system's `ctx.random()` in one tick: the world's seed, its file and the tick, mixed. */
+function systemSeed(worldSeed: number, file: string, tick: number): number {
+  // FNV-1a over the file name, then a murmur-style finish with the seed and the tick.
+  let h = 0x811c9dc5 ^ worldSeed;
+  for (let i = 0; i < file.length; i++) h = Math.imul(h ^ file.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ tick, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

@@ -58,6 +58,8 @@ export interface FieldChange {
 /** Entities, their components, and the tables that hold them. */
 export class World {
   readonly registry = new ComponentRegistry();
+  /** The world's random seed (u32), chosen when it is created and kept in its state. */
+  seed = 0;
   /** The script files (by name in their folder) whose `init` has run in this world, once each. */
   readonly initsRun = new Set<string>();
   allocator = new EntityAllocator();

@@ -50,6 +50,8 @@ export interface FailMessage {
 export interface InitMessage {
   t: "init";
   reserve: Uint8Array;
+  /** Seed of `ctx.random()` for this system's init (from the world's seed). */
+  seed?: number;
 }
 
 /** Runtime → child: run one tick over the shipped rows. */
@@ -62,6 +64,8 @@ export interface TickMessage {
   columns: WireColumns;
   /** u32 ids the system may hand out from `spawn` this tick (spawning systems only). */
   reserve?: Uint8Array;
+  /** Seed of `ctx.random()` for this system and tick (from the world's seed). */
+  seed?: number;
 }
 
 /** Runtime → child: exit now. */

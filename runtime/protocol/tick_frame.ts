@@ -45,6 +45,7 @@ export function writeRuntimeFrame(writer: MessagePackWriter, message: RuntimeMes
     dt: message.dt,
     count: message.count,
     ...(message.reserve ? { reserve: message.reserve } : {}),
+    ...(message.seed !== undefined ? { seed: message.seed } : {}),
     layout: { entities: [0, message.entities.length], columns },
   };
   const keys = Object.keys(header) as (keyof typeof header)[];
@@ -104,5 +105,6 @@ export function readTickFrame(raw: Record<string, unknown>): ReceivedTick {
     entities: slice(blob, layout.entities, "entities"),
     columns,
     ...(raw.reserve instanceof Uint8Array ? { reserve: raw.reserve } : {}),
+    ...(typeof raw.seed === "number" ? { seed: raw.seed } : {}),
   };
 }

@@ -40,6 +40,8 @@ interface WorldDocument {
   foreign: SavedOwners["foreign"];
   /** Script files whose init has run (missing in saves from before it was kept). */
   inits?: string[];
+  /** The world's random seed (missing in older saves: 0). */
+  seed?: number;
 }
 
 interface SavedWorldV1 {
@@ -68,6 +70,7 @@ function worldDocument(world: World, tick: number): WorldDocument {
     owners: Object.fromEntries(Object.entries(owners.owners).map(([f, ids]) => [f, u8(ids)])),
     foreign: owners.foreign,
     inits: [...world.initsRun].sort(),
+    seed: world.seed,
     archetypes: world.archetypes().filter((a) => a.length > 0).map((a) => ({
       components: [...a.components],
       creator: a.creator,
@@ -163,6 +166,7 @@ export function decodeWorld(bytes: Uint8Array): SavedWorld {
     ? saved.inits.filter((f): f is string => typeof f === "string")
     : saved.components.flatMap((c) => c.declarers).map((f) => f.split("/").pop()!);
   for (const file of inits) world.initsRun.add(file);
+  world.seed = typeof saved.seed === "number" ? saved.seed >>> 0 : 0;
   return { world, tick: saved.tick };
 }
 

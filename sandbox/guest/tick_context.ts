@@ -96,7 +96,9 @@ interface WrittenColumn {
 export class TickContext implements SystemContext {
   readonly dt: number;
   readonly tick: number;
+  readonly time: number;
   readonly count: number;
+  readonly #random: () => number;
   readonly entities: Uint32Array;
   readonly storage: string | null;
   readonly commands: WireCommand[] = [];
@@ -125,6 +127,8 @@ export class TickContext implements SystemContext {
     this.#watchReads = options.watchReads ?? false;
     this.dt = message.dt;
     this.tick = message.tick;
+    this.time = message.tick * message.dt;
+    this.#random = seeded(typeof message.seed === "number" ? message.seed : 0);
     this.count = message.count;
     this.#columns = message.columns;
     const ids = message.entities;
@@ -265,6 +269,10 @@ export class TickContext implements SystemContext {
       .map((r) => `${r.component}.${r.field}`);
   }
 
+  random(): number {
+    return this.#random();
+  }
+
   changedColumns(): WireColumns {
     const changed: WireColumns = {};
     for (const w of this.written) {
@@ -273,6 +281,18 @@ export class TickContext implements SystemContext {
     }
     return changed;
   }
+}
+
+/** A small fast generator (mulberry32) of numbers in [0, 1) from a u32 seed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /**
@@ -295,6 +315,7 @@ export function createTickContext(
       entities: new Uint8Array(0),
       columns: {},
       reserve: message.reserve instanceof Uint8Array ? message.reserve : new Uint8Array(0),
+      ...(typeof message.seed === "number" ? { seed: message.seed } : {}),
     }
     : readTickFrame(message);
   return new TickContext(system, name, received, options);
