@@ -27,6 +27,11 @@ export const Velocity: ComponentType<VelocitySchema> = defineComponent("Velocity
   angular: "vec3",
 });
 
+/** The schema of {@linkcode Parent}. */
+export type ParentSchema = { readonly entity: "entity" };
+/** The entity this one hangs from: its `Transform` is relative to the parent's (for the viewer). */
+export const Parent: ComponentType<ParentSchema> = defineComponent("Parent", { entity: "entity" });
+
 /** Mesh shapes, for {@linkcode Mesh}'s `shape` field. */
 export const MeshShape: Readonly<Record<"Box" | "Sphere" | "Plane" | "Cylinder" | "Cone", number>> =
   Object.freeze({ Box: 0, Sphere: 1, Plane: 2, Cylinder: 3, Cone: 4 });
@@ -129,5 +134,5 @@ export const Player: ComponentType<PlayerSchema> = defineComponent("Player", {
 
 /** Every built-in component, by name. */
 export const BUILTIN_COMPONENTS: readonly ComponentType[] = Object.freeze(
-  [Transform, Velocity, Mesh, Material, Light, Camera, Input, AudioSource, Player],
+  [Transform, Parent, Velocity, Mesh, Material, Light, Camera, Input, AudioSource, Player],
 );

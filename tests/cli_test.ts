@@ -217,3 +217,31 @@ Deno.test("ctx.random() follows the world's seed and ctx.time is tick × dt: sam
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /Invalid value for --seed: "-1" is not an integer from 0 to 4294967295/);
 });
+
+Deno.test("Parent is a built-in: a child entity names its parent", async () => {
+  await using folder = await makeScripts({
+    "rig.ts": `
+      import { defineSystem, Parent, Transform } from "@syncra/std";
+      export default defineSystem({
+        writes: [Transform, Parent], spawns: true,
+        init(ctx) {
+          const root = ctx.spawn({ Transform: {} });
+          ctx.spawn({ Transform: { position: [0, 1, 0] }, Parent: { entity: root } });
+        },
+      });`,
+  });
+  const dump = join(folder.root, "d.json");
+  const { code, stderr } = await cli([
+    "world",
+    ...["--scripts", folder.scripts, "--ticks", "1", "--hz", "0", "--fresh", "--quiet"],
+    ...["--no-watch", "--dump", dump, ...jail],
+  ], folder.root);
+  assert.equal(code, 0, stderr);
+  const entities = JSON.parse(await Deno.readTextFile(dump)).entities as {
+    id: number;
+    components: Record<string, Record<string, unknown>>;
+  }[];
+  const child = entities.find((e) => e.components.Parent)!;
+  const root = entities.find((e) => !e.components.Parent)!;
+  assert.equal(child.components.Parent!.entity, root.id);
+});
