@@ -38,6 +38,13 @@ Deno.test("the example scripts run 300 ticks cleanly and two fresh runs dump the
     assert.equal(r.ticks, 300);
     assert.ok(r.scripts.length >= 4);
     for (const s of r.scripts) {
+      // The fields DESIGN §8 promises outside tests.
+      for (const key of ["name", "file", "state", "restarts", "violations", "deadlineMisses"]) {
+        assert.ok(key in s, `report field ${key}`);
+      }
+      for (const key of ["errors", "isolation", "command", "lastError", "stale"]) {
+        assert.ok(key in s, `report field ${key}`);
+      }
       assert.equal(s.state, "running", `${s.name}: ${s.lastError}`);
       assert.equal(s.restarts, 0, s.name);
       assert.equal(s.violations, 0, s.name);

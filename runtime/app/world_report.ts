@@ -18,6 +18,8 @@ export interface ScriptReport {
   erroring: boolean;
   restarts: number;
   violations: number;
+  /** DESIGN §8's name for {@linkcode ScriptReport.lateTicks}: results that missed the wait. */
+  deadlineMisses: number;
   /** Ticks whose result came after the world stopped waiting (one tick period) and was dropped. */
   lateTicks: number;
   /** Ticks it was not sent because it was still busy with a late one. */
@@ -84,6 +86,7 @@ export function reportScript(slot: SystemRole): ScriptReport {
     erroring: slot.erroring,
     restarts: slot.restarts,
     violations: slot.violations,
+    deadlineMisses: slot.lateTicks,
     lateTicks: slot.lateTicks,
     skippedTicks: slot.skippedTicks,
     errors: slot.errors,

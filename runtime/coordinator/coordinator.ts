@@ -102,8 +102,8 @@ export class Coordinator {
   #queued = new Map<SystemRunner, ValidCommand[]>();
   #lastSlots: readonly SystemRunner[] | null = null;
   readonly #warned = new Set<string>();
-  /** Running versions whose init was tried: a failed init waits for the file's next version. */
-  readonly #initTried = new WeakSet<RunningSystem>();
+  /** Versions of files whose init was tried: a failed init waits for the file's next version. */
+  readonly #initTried = new Set<string>();
   /** The world's component for each name a running version's manifest names (names are its view). */
   readonly #components = new WeakMap<RunningSystem, ReadonlyMap<string, ComponentInfo>>();
 
@@ -194,31 +194,31 @@ export class Coordinator {
   async init(): Promise<void> {
     this.commitPending();
     await this.#runInits();
+    this.#applyCommands();
   }
 
   /** Whether a running version's init is due: its file's never ran, and this version has not tried. */
   #initDue(slot: SystemRunner): boolean {
     const child = slot.active;
     return child !== null && child.manifest.hasInit && child.killReason === null &&
-      !this.#initTried.has(child) && !this.world.initsRun.has(initKey(slot.file));
+      !this.#initTried.has(initAttempt(slot.file, child)) &&
+      !this.world.initsRun.has(initKey(slot.file));
   }
 
-  async #runInits(): Promise<void> {
+  /**
+   * Starts the inits that are due and returns when they have all answered
+   * (or run out of their budget). Their commands are queued like a tick's.
+   */
+  #runInits(): Promise<void> {
     const due = this.#slots().filter((s) => this.#initDue(s));
-    if (due.length === 0) return;
-    const runs: {
-      slot: SystemRunner;
-      reserved: Uint32Array | null;
-      used: Promise<Set<number> | null>;
-    }[] = [];
-    for (const slot of due) {
+    const runs = due.map((slot) => {
       const child = slot.active!;
-      this.#initTried.add(child);
+      this.#initTried.add(initAttempt(slot.file, child));
       const reserved = child.manifest.spawns
         ? this.world.allocator.reserve(this.#budgets(slot.file).initSpawns)
         : null;
       const budget = this.#options.initBudgetMs;
-      const used = slot.request(
+      return slot.request(
         {
           t: "init",
           reserve: reserved ? u8(reserved) : new Uint8Array(0),
@@ -233,13 +233,13 @@ export class Coordinator {
         }
         const used = outcome.kind === "result" ? outcome.value : null;
         if (used !== null) this.world.initsRun.add(initKey(slot.file));
-        return used;
+        return { reserved, used };
       });
-      runs.push({ slot, reserved, used });
-    }
-    // Unused ids go back in declaration order, whatever order the inits finished in.
-    for (const run of runs) this.#release(run.reserved, await run.used);
-    this.#applyCommands();
+    });
+    return Promise.all(runs).then((done) => {
+      // Unused ids go back in declaration order, whatever order the inits finished in.
+      for (const { reserved, used } of done) this.#release(reserved, used);
+    });
   }
 
   #componentsOf(child: RunningSystem): ReadonlyMap<string, ComponentInfo> {
@@ -251,8 +251,10 @@ export class Coordinator {
     const started = performance.now();
     this.tick++;
     this.commitPending();
-    // A script added to a live world (or fixed after its init failed) runs its init first.
-    await this.#runInits();
+    // A script added to a live world (or fixed after its init failed) runs its init; the world
+    // does not wait for it: the script is busy (skipped) until it answers, and what the init
+    // queued is applied at the next tick boundary.
+    void this.#runInits();
     this.#applyCommands();
     for (const slot of this.#slots()) slot.beginTick();
     const systems = this.#slots()
@@ -505,4 +507,9 @@ function systemSeed(worldSeed: number, file: string, tick: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** One version of a file's init, so that a restart of the same version does not try again. */
+function initAttempt(file: string, child: RunningSystem): string {
+  return `${file}\n${child.version}`;
 }

@@ -54,7 +54,7 @@ class FakeSystem implements SystemRunner {
   constructor(file: string, m: Manifest, answer: Answer, journal: string[]) {
     this.file = file;
     this.name = m.name;
-    this.#pending = { manifest: m, killReason: null };
+    this.#pending = { manifest: m, killReason: null, version: "1" };
     this.#answer = answer;
     this.#journal = journal;
   }

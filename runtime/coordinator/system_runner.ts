@@ -14,6 +14,8 @@ import type { ResultMessage, RuntimeMessage, WireError } from "../protocol/mod.t
 /** One running version of a system: replaced whole on restart and reload. */
 export interface RunningSystem {
   readonly manifest: Manifest;
+  /** Which version of its file this is (a restart keeps it, an edit changes it). */
+  readonly version: string;
   /** Non-null once it is being stopped: it gets no more ticks. */
   readonly killReason: string | null;
 }

@@ -48,6 +48,11 @@ export class LiveChild<M = unknown> {
     this.isolation = isolation;
   }
 
+  /** Which version of its file this is: its bundle (named by its content's hash). */
+  get version(): string {
+    return this.bundle.path;
+  }
+
   /** Marks a request sent. */
   beginRequest(tick: number): void {
     this.busy = true;
