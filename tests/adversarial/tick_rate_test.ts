@@ -4,7 +4,7 @@ import { fieldValues, type TestRun } from "../_world.ts";
 import { attackFolder, runAttacks } from "./_attack.ts";
 
 const WINDOW_MS = 2500;
-const ROUNDS = 2;
+const ROUNDS = 3;
 
 /** Ticks a world completes at --hz 0 in WINDOW_MS from the moment all its scripts are up. */
 async function ticksInWindow(
