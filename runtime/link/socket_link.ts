@@ -8,17 +8,15 @@
  *
  * @module
  */
-import { DEFAULT_FRAME_LIMITS } from "../protocol/mod.ts";
 import type { ChildCommand } from "../../sandbox/command/mod.ts";
 import type { ByteTransport } from "./byte_transport.ts";
 import { signalChild, watchExit } from "./exit_watcher.ts";
-import { FrameLink } from "./frame_link.ts";
 import { openLibc } from "./libc_ffi.ts";
-import type { ChildExit, ChildProcessHandle, SpawnedChild, SpawnHandlers } from "./link.ts";
+import type { ChildProcessHandle, SpawnedChild, SpawnHandlers } from "./link.ts";
 import { signalNumber } from "./signal_numbers.ts";
 import { launchOverSocket } from "./socket_launcher.ts";
-import { DEFAULT_MAX_STDERR_LINE, type SpawnOptions } from "./spawn_options.ts";
-import { readStderrLines } from "./stderr_lines.ts";
+import type { SpawnOptions } from "./spawn_options.ts";
+import { attachChildStreams } from "./child_streams.ts";
 
 /** Bytes per read from the link socket: a few socket buffers' worth. */
 const READ_BUFFER_BYTES = 256 * 1024;
@@ -36,26 +34,16 @@ export function spawnSocketChild(
   const libc = openLibc();
   const launch = launchOverSocket(libc, command);
   const watch = watchExit(libc, launch.pid);
-  const link = new FrameLink(
+  const { link, stderr, exited } = attachChildStreams(
     socketTransport(launch.link),
-    handlers,
-    options.limits ?? DEFAULT_FRAME_LIMITS,
-  );
-  const stderr = readStderrLines(
     readUntilEnd(launch.stderr),
-    handlers.stderr,
-    options.maxStderrLine ?? DEFAULT_MAX_STDERR_LINE,
+    watch.exit,
+    handlers,
+    options,
   );
   // A child's streams usually end as it exits: look for its status at once.
   void link.closed.then(() => watch.hurry());
   void stderr.then(() => watch.hurry());
-  const exited = (async (): Promise<ChildExit> => {
-    const exit = await watch.exit;
-    link.endSending("Cannot send to a child that has exited");
-    await Promise.all([link.closed, stderr]);
-    await link.release();
-    return exit;
-  })();
   const process: ChildProcessHandle = {
     pid: launch.pid,
     kill(signal: Deno.Signal = "SIGKILL") {

@@ -5,13 +5,11 @@
  *
  * @module
  */
-import { DEFAULT_FRAME_LIMITS } from "../protocol/mod.ts";
 import type { ChildCommand } from "../../sandbox/command/mod.ts";
 import type { ByteTransport } from "./byte_transport.ts";
-import { FrameLink } from "./frame_link.ts";
 import type { ChildExit, ChildProcessHandle, SpawnedChild, SpawnHandlers } from "./link.ts";
-import { DEFAULT_MAX_STDERR_LINE, type SpawnOptions } from "./spawn_options.ts";
-import { readStderrLines } from "./stderr_lines.ts";
+import type { SpawnOptions } from "./spawn_options.ts";
+import { attachChildStreams } from "./child_streams.ts";
 
 /** Options for a stdio link. */
 export type StdioLinkOptions = SpawnOptions;
@@ -45,24 +43,17 @@ function attachStdio(
   handlers: SpawnHandlers,
   options: StdioLinkOptions,
 ): SpawnedChild {
-  const link = new FrameLink(
+  const exit = child.status.then((status): ChildExit => ({
+    code: status.signal ? null : status.code,
+    signal: status.signal,
+  }));
+  const { link, exited } = attachChildStreams(
     pipeTransport(child),
-    handlers,
-    options.limits ?? DEFAULT_FRAME_LIMITS,
-  );
-  const stderr = readStderrLines(
     child.stderr,
-    handlers.stderr,
-    options.maxStderrLine ?? DEFAULT_MAX_STDERR_LINE,
+    exit,
+    handlers,
+    options,
   );
-  const exited = (async (): Promise<ChildExit> => {
-    const status = await child.status;
-    // Frames still in the pipe are delivered; nobody is left to send to.
-    link.endSending("Cannot send to a child that has exited");
-    await Promise.all([link.closed, stderr]);
-    await link.release();
-    return { code: status.signal ? null : status.code, signal: status.signal };
-  })();
   const process: ChildProcessHandle = {
     pid: child.pid,
     kill(signal: Deno.Signal = "SIGKILL") {
