@@ -141,8 +141,18 @@ export async function createWorld(
     entities: options.maxEntitiesPerScript,
     logLinesPerTick: slotOptions.maxLogsPerTick,
   };
-  const limitsInForce = (file: string) =>
-    limitsFor(config.limits ?? { default: {}, files: {} }, file, options.scriptsDir, baseLimits);
+  // The config is read once, so a file's limits never change: asked per log line and per
+  // command, they are worked out once per file.
+  const limitsByFile = new Map<string, LimitsInForce>();
+  const limitsInForce = (file: string) => {
+    let inForce = limitsByFile.get(file);
+    if (!inForce) {
+      const configured = config.limits ?? { default: {}, files: {} };
+      inForce = limitsFor(configured, file, options.scriptsDir, baseLimits);
+      limitsByFile.set(file, inForce);
+    }
+    return inForce;
+  };
   const limitsOf = (file: string) => limitsInForce(file).limits;
   const real = makeLauncher(
     { ...options, bundles: paths.bundles },

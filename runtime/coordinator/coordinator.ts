@@ -202,7 +202,7 @@ export class Coordinator {
     const child = slot.active;
     return child !== null && child.manifest.hasInit && child.killReason === null &&
       !this.#initTried.has(initAttempt(slot.file, child)) &&
-      !this.world.initsRun.has(initKey(slot.file));
+      !this.world.initsRun.has(scriptKey(slot.file));
   }
 
   /**
@@ -222,7 +222,7 @@ export class Coordinator {
         {
           t: "init",
           reserve: reserved ? u8(reserved) : new Uint8Array(0),
-          seed: systemSeed(this.world.seed, initKey(slot.file), 0),
+          seed: systemSeed(this.world.seed, scriptKey(slot.file), 0),
         },
         // The init budget is the world's: it kills here, not the role's tick deadline.
         { waitMs: budget, deadlineMs: null },
@@ -232,7 +232,7 @@ export class Coordinator {
           slot.kill("deadline", `spent more than ${budget} ms in init (its init budget)`);
         }
         const used = outcome.kind === "result" ? outcome.value : null;
-        if (used !== null) this.world.initsRun.add(initKey(slot.file));
+        if (used !== null) this.world.initsRun.add(scriptKey(slot.file));
         return { reserved, used };
       });
     });
@@ -320,7 +320,7 @@ export class Coordinator {
         entities: rows.count > 0 ? this.world.gatherEntities(rows) : new Uint8Array(0),
         columns,
         ...(reserved ? { reserve: u8(reserved) } : {}),
-        seed: systemSeed(this.world.seed, initKey(slot.file), tick),
+        seed: systemSeed(this.world.seed, scriptKey(slot.file), tick),
       },
       { waitMs, deadlineMs: budgets.deadlineMs },
       (result) => this.#accept(slot, child, tick, rows, reserved, result),
@@ -493,8 +493,8 @@ function u8(ids: Uint32Array): Uint8Array {
   return new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
 }
 
-/** How the world remembers a script's init: its file's name (scripts sit flat in their folder). */
-function initKey(file: string): string {
+/** A script's name in its folder (scripts sit flat there): how the world's state and seeds name it. */
+function scriptKey(file: string): string {
   return file.split("/").pop()!;
 }
 
