@@ -19,7 +19,7 @@
 import type { FieldInfo } from "../../std/mod.ts";
 import type { Manifest } from "../roles/mod.ts";
 import type { WireError } from "../protocol/mod.ts";
-import { quoteUntrusted } from "../protocol/mod.ts";
+import { quoteUntrusted, receivedWireError } from "../protocol/mod.ts";
 import { firstNonFiniteF32 } from "./_f32_scan.ts";
 import { type ComponentInfo, flattenComponentValue } from "../ecs/mod.ts";
 import { type FlatValues, type RowSet, World } from "../ecs/mod.ts";
@@ -124,12 +124,7 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
   }
   const error = raw.error;
   if (error !== null && error !== undefined) {
-    const e = isRecord(error) ? error : {};
-    const wire: WireError = {
-      name: String(e.name ?? "Error").slice(0, 128),
-      message: String(e.message ?? "").slice(0, 8192),
-      stack: typeof e.stack === "string" ? e.stack.slice(0, 8192) : null,
-    };
+    const wire = receivedWireError(error);
     // An out-of-grant call the host refused inside the child (GrantViolationError) is a
     // mistake in the script's manifest: its error, with its line, not a violation. What reaches
     // the world is checked below whatever the child says.

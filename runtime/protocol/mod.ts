@@ -29,3 +29,4 @@ export {
 } from "./msgpack_encode.ts";
 export { readTickFrame, writeRuntimeFrame } from "./tick_frame.ts";
 export { escapeControls, escapedLines, quoteUntrusted, truncate } from "./untrusted_text.ts";
+export { receivedWireError } from "./wire_error.ts";

@@ -13,6 +13,7 @@ import type { Bundle } from "../../sandbox/bundle/mod.ts";
 import {
   PROTOCOL_VERSION,
   quoteUntrusted,
+  receivedWireError,
   type ResultMessage,
   type RuntimeMessage,
   truncate,
@@ -239,11 +240,7 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
     const error = (frame as { error?: unknown }).error as Partial<WireError> | null | undefined;
     if (typeof error !== "object" || error === null) return;
     if (typeof error.name !== "string" || typeof error.message !== "string") return;
-    this.recordError({
-      name: truncate(error.name, 256),
-      message: truncate(error.message, MAX_EVENT_TEXT),
-      stack: typeof error.stack === "string" ? truncate(error.stack, MAX_EVENT_TEXT) : null,
-    });
+    this.recordError(receivedWireError(error));
   }
 
   /** The modules of a bundle, relative to the scripts folder: what its manifest may name. */
