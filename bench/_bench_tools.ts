@@ -7,10 +7,10 @@
  */
 import type { ScriptLauncher } from "../runtime/roles/mod.ts";
 import type { Link } from "../runtime/link/mod.ts";
-import { validateResult } from "../runtime/coordinator/mod.ts";
-import { World } from "../runtime/ecs/mod.ts";
+import { validateResult, type ValidColumn } from "../runtime/coordinator/mod.ts";
+import { gatherColumn, gatherEntities, scatterColumn, World } from "../runtime/ecs/mod.ts";
 import { DEFAULT_FRAME_LIMITS, FrameReader } from "../runtime/protocol/mod.ts";
-import type { Manifest } from "../runtime/roles/mod.ts";
+import { type Manifest, validateManifest } from "../runtime/roles/mod.ts";
 import { MessagePackWriter, writeRuntimeFrame } from "../runtime/protocol/mod.ts";
 import type { ResultMessage, TickMessage } from "../runtime/protocol/mod.ts";
 import {
@@ -180,9 +180,13 @@ function tickMessage(n: number, dt: number, component = "P0"): TickMessage {
     t: "tick",
     tick: 123_456,
     dt,
-    count: n,
-    entities: new Uint8Array(n * 4),
-    columns: { [component]: { p: new Uint8Array(n * 12) } },
+    queries: {
+      default: {
+        count: n,
+        entities: new Uint8Array(n * 4),
+        columns: { [component]: { p: new Uint8Array(n * 12) } },
+      },
+    },
   };
 }
 
@@ -190,7 +194,7 @@ function resultMessage(n: number, component = "P0"): ResultMessage {
   return {
     t: "result",
     tick: 123_456,
-    changed: { [component]: { p: new Uint8Array(n * 12) } },
+    changed: { default: { [component]: { p: new Uint8Array(n * 12) } } },
     commands: [],
     error: null,
   };
@@ -231,19 +235,13 @@ export function bench4x25kBreakdown(n: number, dt: number, reps = 60): Breakdown
   const schema = { p: { type: "vec3" as const, default: [0, 0, 0] } };
   const P0 = world.registry.resolve({ name: "P0", schema, module: null });
   for (const id of world.allocator.reserve(n)) world.spawn(id, { [P0.key]: { p: [1, 2, 3] } });
-  const manifest: Manifest = {
-    name: "mover0",
-    declaredName: null,
-    reads: [],
+  const manifest: Manifest = validateManifest({
     writes: ["P0"],
-    spawns: false,
-    hasInit: false,
     hasRun: true,
     components: { P0: schema },
     modules: { P0: null },
-    net: [],
-    storage: false,
-  };
+  }, "mover0.ts");
+  const field = P0.fields[0]!;
 
   // Runtime: gather and encode the tick.
   let rows = world.query([P0.key]);
@@ -254,9 +252,13 @@ export function bench4x25kBreakdown(n: number, dt: number, reps = 60): Breakdown
       t: "tick",
       tick: 1,
       dt,
-      count: rows.count,
-      entities: world.gatherEntities(rows),
-      columns: { P0: { p: world.gatherColumn(rows, P0.key, "p") } },
+      queries: {
+        default: {
+          count: rows.count,
+          entities: gatherEntities(rows),
+          columns: { P0: { p: gatherColumn(rows, P0.key, field) } },
+        },
+      },
     };
   }, reps);
   const writer = new MessagePackWriter();
@@ -287,7 +289,7 @@ export function bench4x25kBreakdown(n: number, dt: number, reps = 60): Breakdown
   const diff = median(() => {
     result = resultOf(ctx, null);
   }, reps);
-  if (!result.changed.P0) throw new Error("The guest's diff found no change in P0");
+  if (!result.changed.default?.P0) throw new Error("The guest's diff found no change in P0");
   const childWriter = new MessagePackWriter();
   const childEncode = median(() => childWriter.beginFrame().value(result).finishFrame(), reps);
   const resultFrame = childWriter.beginFrame().value(result).finishFrame().slice();
@@ -298,15 +300,18 @@ export function bench4x25kBreakdown(n: number, dt: number, reps = 60): Breakdown
   const decode = median(() => {
     raw = reader.push(resultFrame)[0];
   }, reps);
-  let changed: { component: string; field: string; bytes: Uint8Array }[] = [];
+  let changed: ValidColumn[] = [];
   const validate = median(() => {
     const v = validateResult(raw, {
       script: "mover0",
       manifest,
       tick: 1,
-      rows,
+      rows: { default: rows },
       reserved: null,
       component: (name) => (name === "P0" ? P0 : undefined),
+      resourceFields: () => undefined,
+      eventFields: () => undefined,
+      maxEvents: 0,
       mayTouch: () => false,
       maxCommands: 10_000,
     });
@@ -314,7 +319,9 @@ export function bench4x25kBreakdown(n: number, dt: number, reps = 60): Breakdown
     changed = v.result.changed;
   }, reps);
   const merge = median(() => {
-    for (const c of changed) world.scatterColumn(rows, c.component, c.field, c.bytes);
+    for (const c of changed) {
+      scatterColumn(rows, c.component, c.field, c.bytes, world.advanceClock());
+    }
   }, reps);
   return {
     runtime: { gather, encode, decode, validate, merge },

@@ -36,7 +36,7 @@ import {
 import { deriveChildCommand } from "../sandbox/command/mod.ts";
 import type { Jail } from "../sandbox/jail/mod.ts";
 import type { Supervisor } from "../runtime/roles/mod.ts";
-import { World } from "../runtime/ecs/mod.ts";
+import { gatherColumn, World } from "../runtime/ecs/mod.ts";
 import { stopBundler } from "../sandbox/bundle/mod.ts";
 import { detectCgroups } from "../sandbox/cgroup/mod.ts";
 import {
@@ -155,7 +155,8 @@ function hotKey(world: World, k: number): string {
 /** One field of a component (by storage key) as a view of the world's storage (one archetype). */
 function fieldView(world: World, component: string, field: string): Uint8Array {
   const rows = world.query([component]);
-  return rows.count > 0 ? world.gatherColumn(rows, component, field) : new Uint8Array(0);
+  const info = world.registry.get(component)!.fields.find((f) => f.name === field)!;
+  return rows.count > 0 ? gatherColumn(rows, component, info) : new Uint8Array(0);
 }
 
 function f32(bytes: Uint8Array): Float32Array {

@@ -204,14 +204,19 @@ function describe(value: unknown): string {
 }
 
 /** Resolves a field spec into its layout, validating it. */
-export function resolveField(name: string, spec: unknown, component: string): FieldInfo {
+export function resolveField(
+  name: string,
+  spec: unknown,
+  component: string,
+  what = "component",
+): FieldInfo {
   if (!isValidName(name)) {
-    throw new TypeError(`Cannot define component "${component}": invalid field name "${name}"`);
+    throw new TypeError(`Cannot define ${what} "${component}": invalid field name "${name}"`);
   }
   const type = typeof spec === "object" && spec !== null ? (spec as { type?: unknown }).type : spec;
   if (!isFieldType(type)) {
     throw new TypeError(
-      `Cannot define component "${component}": field "${name}" has unknown type "${
+      `Cannot define ${what} "${component}": field "${name}" has unknown type "${
         String(type)
       }", expected one of ${Object.keys(FIELD_LAYOUT).join(" ")}`,
     );
@@ -225,22 +230,22 @@ export function resolveField(name: string, spec: unknown, component: string): Fi
   const flat = flattenFieldValue(info, given);
   if (typeof flat === "string") {
     throw new TypeError(
-      `Cannot define component "${component}": default of field "${name}" is invalid: ${flat}`,
+      `Cannot define ${what} "${component}": default of field "${name}" is invalid: ${flat}`,
     );
   }
   return { ...info, default: flat };
 }
 
-/** Resolves and validates a whole schema. */
-export function resolveSchema(component: string, schema: unknown): FieldInfo[] {
+/** Resolves and validates a whole schema (of a component, or of a resource or event: `what`). */
+export function resolveSchema(component: string, schema: unknown, what = "component"): FieldInfo[] {
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
-    throw new TypeError(`Cannot define component "${component}": the schema must be an object`);
+    throw new TypeError(`Cannot define ${what} "${component}": the schema must be an object`);
   }
   const entries = Object.entries(schema);
   if (entries.length > 64) {
-    throw new RangeError(`Cannot define component "${component}": more than 64 fields`);
+    throw new RangeError(`Cannot define ${what} "${component}": more than 64 fields`);
   }
-  return entries.map(([name, spec]) => resolveField(name, spec, component));
+  return entries.map(([name, spec]) => resolveField(name, spec, component, what));
 }
 
 /**

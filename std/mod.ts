@@ -38,7 +38,11 @@ export type {
   Schema,
 } from "./component.ts";
 export { defineSystem } from "./system.ts";
+export { defineEvent, defineResource } from "./resource.ts";
+export type { EventType, PlainFieldValue, PlainValue, ResourceType } from "./resource.ts";
 export type {
+  Query,
+  QueryRows,
   SystemCapabilities,
   SystemContext,
   SystemDefinition,

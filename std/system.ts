@@ -5,11 +5,60 @@
  * @module
  */
 import type { Columns, ComponentType, ComponentValue, Schema } from "./component.ts";
+import type { EventType, PlainValue, ResourceType } from "./resource.ts";
 
 /**
- * What a system sees during one tick. Column arrays are views into the
+ * A query: which entities a system is shipped, and which of their columns.
+ * It matches the entities that have every component in `reads`, `writes`
+ * and `with` (except those also in `optional`) and none in `without`.
+ */
+export interface Query {
+  /** Components whose columns are shipped read-only. */
+  readonly reads?: readonly ComponentType[];
+  /** Components whose columns are shipped and may be changed. */
+  readonly writes?: readonly ComponentType[];
+  /** Components a matched entity must have, without shipping their columns. */
+  readonly with?: readonly ComponentType[];
+  /** Components a matched entity must not have. */
+  readonly without?: readonly ComponentType[];
+  /**
+   * Components shipped where present (`has(C)` says where); rows without
+   * them hold defaults and writes to those rows are ignored.
+   */
+  readonly optional?: readonly ComponentType[];
+  /**
+   * Ship only rows whose value of one of these components (each in `reads`
+   * or `writes`) changed since this system's last merged tick; new rows count
+   * as changed.
+   */
+  readonly changed?: readonly ComponentType[];
+}
+
+/**
+ * The rows one query matched this tick. Column arrays are views into the
  * frame the tick arrived in, valid until the system returns: keep values in
  * components, not arrays in variables.
+ */
+export interface QueryRows {
+  /** Number of entities matched. */
+  readonly count: number;
+  /** Entity ids, one per row. */
+  readonly entities: Uint32Array;
+  /** Columns of a component the query reads, writes or has optional. Changes are never merged. */
+  read<S extends Schema>(component: ComponentType<S>): Columns<S>;
+  /** Columns of a component the query writes; changed columns travel back to the world. */
+  write<S extends Schema>(component: ComponentType<S>): Columns<S>;
+  /** Per row, 1 where the entity has `component` (all 1 unless it is `optional`). */
+  has(component: ComponentType): Uint8Array;
+  /** The row of `entity`, or -1 when the query did not match it. */
+  indexOf(entity: number): number;
+}
+
+/**
+ * What a system sees during one tick. `count`, `entities`, `read` and
+ * `write` are those of the default query (top-level `reads` and `writes`);
+ * `query(name)` gives the others. Column arrays are views into the frame the
+ * tick arrived in, valid until the system returns.
  */
 export interface SystemContext {
   /** Seconds this tick advances the world by (fixed: 1 / tick rate). */
@@ -25,14 +74,28 @@ export interface SystemContext {
   random(): number;
   /** Absolute path of the system's private folder when `storage` was approved, else null. */
   readonly storage: string | null;
-  /** Number of entities matching the system's query. */
+  /** Number of entities matching the default query. */
   readonly count: number;
-  /** Entity ids, one per row. */
+  /** Entity ids of the default query, one per row. */
   readonly entities: Uint32Array;
-  /** Columns of a component in `reads` or `writes`. Changes to them are never merged. */
+  /** Columns of a component in top-level `reads` or `writes`. Changes to them are never merged. */
   read<S extends Schema>(component: ComponentType<S>): Columns<S>;
-  /** Columns of a component in `writes`; changed columns travel back to the world. */
+  /** Columns of a component in top-level `writes`; changed columns travel back to the world. */
   write<S extends Schema>(component: ComponentType<S>): Columns<S>;
+  /** The rows of a query declared in `queries` (or `"default"`). */
+  query(name: string): QueryRows;
+  /**
+   * A resource in `resources.reads` or `resources.writes`, as a plain object;
+   * changes to a written resource travel back to the world.
+   */
+  resource<S extends Schema>(resource: ResourceType<S>): PlainValue<S>;
+  /** Emits an event in `emits`; systems that receive it see it next tick. */
+  emit<S extends Schema>(event: EventType<S>, value: Partial<PlainValue<S>>): void;
+  /**
+   * The events of a type in `receives` emitted in the previous tick, in
+   * emitter file order, then emission order.
+   */
+  events<S extends Schema>(event: EventType<S>): readonly PlainValue<S>[];
   /** Logs a line to the world's console, prefixed with the system's name. */
   log(...args: unknown[]): void;
   /**
@@ -64,13 +127,24 @@ export interface SystemCapabilities {
 export interface SystemManifest extends SystemCapabilities {
   /** Defaults to the file name without extension. */
   readonly name?: string;
-  /** Components whose columns are shipped read-only. */
+  /** The default query's components whose columns are shipped read-only. */
   readonly reads?: readonly ComponentType[];
-  /** Components this system may change (and attach, with `spawns`). */
+  /** The default query's components this system may change (and attach, with `spawns`). */
   readonly writes?: readonly ComponentType[];
+  /** More queries, by name; each one's writes may also be attached with `spawns`. */
+  readonly queries?: { readonly [name: string]: Query };
+  /** Resources the system reads, and those it may change. */
+  readonly resources?: {
+    readonly reads?: readonly ResourceType[];
+    readonly writes?: readonly ResourceType[];
+  };
+  /** Events the system may emit. */
+  readonly emits?: readonly EventType[];
+  /** Events the system receives (those emitted in the previous tick). */
+  readonly receives?: readonly EventType[];
   /** Whether the system may create and destroy entities and attach components. */
   readonly spawns?: boolean;
-  /** Runs once when the world starts with no saved state (needs `spawns: true`). */
+  /** Runs once per script per world: when the world is created, or when the script first appears in it. */
   init?(ctx: SystemContext): void | Promise<void>;
   /** Runs every tick. */
   run?(ctx: SystemContext): void | Promise<void>;

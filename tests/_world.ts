@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { runWorld, type WorldOptions } from "../runtime/app/mod.ts";
 import type { SupervisorEvent } from "../runtime/supervision/mod.ts";
 import { peakResidentBytes, type WorldReport } from "../runtime/app/mod.ts";
-import { encodeFrame } from "../runtime/protocol/mod.ts";
+import { encodeFrame, PROTOCOL_VERSION } from "../runtime/protocol/mod.ts";
 
 /** In CI nothing may be skipped: the jail must be there. */
 export const IN_CI = Deno.env.get("SYNCRA_CI") === "1";
@@ -47,7 +47,7 @@ export function makeScriptsWithCounter(files: Record<string, string>): Promise<T
 export function rawHelloFrame(name: string): Uint8Array {
   return encodeFrame({
     t: "hello",
-    v: 1,
+    v: PROTOCOL_VERSION,
     manifest: {
       name,
       reads: [],

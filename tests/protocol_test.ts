@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { spawnStdioChild } from "../runtime/link/mod.ts";
 import { DEFAULT_SYSTEM_OPTIONS, type ScriptLauncher, SystemRole } from "../runtime/roles/mod.ts";
 import { EventStream, type SupervisorEvent } from "../runtime/supervision/mod.ts";
-import { encodeFrame } from "../runtime/protocol/mod.ts";
+import { encodeFrame, PROTOCOL_VERSION } from "../runtime/protocol/mod.ts";
 import { DEFAULT_SCRIPT_LIMITS } from "../runtime/policy/mod.ts";
 import { deriveChildCommand } from "../sandbox/command/mod.ts";
 import type { ProtocolError } from "../runtime/protocol/mod.ts";
@@ -118,9 +118,7 @@ for (const [attack, code] of Object.entries(GARBAGE)) {
           t: "tick",
           tick: 1,
           dt: 0,
-          count: 0,
-          entities: new Uint8Array(0),
-          columns: {},
+          queries: {},
         },
         { waitMs: 2000, deadlineMs: 2000 },
         () => {},
@@ -154,7 +152,10 @@ Deno.test("a child host of another protocol version is refused, saying which ver
     assert.equal(slot.state, "refused");
     assert.match(
       slot.lastError ?? "",
-      /speaks protocol version 99, this runtime speaks 1: its child host is from another Syncra version/,
+      new RegExp(
+        `speaks protocol version 99, this runtime speaks ${PROTOCOL_VERSION}: its child host is ` +
+          `from another Syncra version`,
+      ),
     );
     assert.ok(events.some((e) => e.type === "refused"));
     await slot.stop("shutdown");

@@ -9,7 +9,8 @@
 import { basename, dirname, resolve } from "node:path";
 import { buildSchedule, describeConflict } from "../ecs/mod.ts";
 import { formatLimits } from "../policy/mod.ts";
-import { isScriptFile, SystemRole } from "../roles/mod.ts";
+import { isScriptFile, type Manifest, type ManifestQuery, SystemRole } from "../roles/mod.ts";
+import type { World } from "../ecs/mod.ts";
 import { createWorld } from "./create_world.ts";
 import type { WorldOptions } from "./world_options.ts";
 
@@ -19,8 +20,13 @@ export interface Explanation {
   name: string;
   state: "ok" | "refused";
   error: string | null;
+  /** The grants: every component any query reads or writes. */
   reads: string[];
   writes: string[];
+  /** Each query, and how many entities of the saved world it matches (null: no saved world). */
+  queries: { name: string; description: string; matches: number | null }[];
+  resources: { reads: string[]; writes: string[] };
+  events: { emits: string[]; receives: string[] };
   spawns: boolean;
   hasInit: boolean;
   capabilities: { net: string[]; storage: boolean };
@@ -65,6 +71,7 @@ export async function explainScript(
     else await slot.start();
     // A refused script still described itself: show what it asked for.
     const manifest = slot.pending?.manifest ?? slot.describedManifest ?? undefined;
+    const saved = await live.store.load().catch(() => null);
     const { stage, conflicts } = scheduleOf(
       slot.name,
       live.supervisor.slots(),
@@ -77,6 +84,13 @@ export async function explainScript(
       error: slot.lastError,
       reads: manifest?.reads ?? [],
       writes: manifest?.writes ?? [],
+      queries: Object.entries(manifest?.queries ?? {}).map(([name, q]) => ({
+        name,
+        description: describeQuery(q),
+        matches: saved && manifest ? countMatches(saved.world, manifest, q) : null,
+      })),
+      resources: manifest?.resources ?? { reads: [], writes: [] },
+      events: manifest?.events ?? { emits: [], receives: [] },
       spawns: manifest?.spawns ?? false,
       hasInit: manifest?.hasInit ?? false,
       capabilities: { net: manifest?.net ?? [], storage: manifest?.storage ?? false },
@@ -119,6 +133,21 @@ async function explainModule(
   return { file, state: "module", importedBy };
 }
 
+/** A query's lists as a phrase: "reads A, B; writes C; without D". */
+function describeQuery(q: ManifestQuery): string {
+  const parts = (["reads", "writes", "with", "without", "optional", "changed"] as const)
+    .filter((k) => q[k].length > 0).map((k) => `${k} ${q[k].join(", ")}`);
+  return parts.join("; ");
+}
+
+/** How many entities of a saved world a query matches (every row: a first tick ships them all). */
+function countMatches(world: World, m: Manifest, q: ManifestQuery): number {
+  const key = (name: string) =>
+    world.registry.resolve({ name, schema: m.components[name]!, module: m.modules[name] ?? null })
+      .key;
+  return world.query(q.required.map(key), q.without.map(key)).count;
+}
+
 /** Where `name` runs among the folder's started scripts, and the conflicts that put it there. */
 function scheduleOf(
   name: string,
@@ -129,7 +158,14 @@ function scheduleOf(
   // Names as scripts declare components: the schedule of a fresh world of this folder.
   const systems = slots.flatMap((s) => {
     const m = s.pending?.manifest;
-    return m?.hasRun ? [{ name: s.name, reads: m.reads, writes: m.writes }] : [];
+    const resource = (r: string) => `resource ${r}`;
+    return m?.hasRun
+      ? [{
+        name: s.name,
+        reads: [...m.reads, ...m.resources.reads.map(resource)],
+        writes: [...m.writes, ...m.resources.writes.map(resource)],
+      }]
+      : [];
   });
   const schedule = buildSchedule(systems);
   const stage = schedule.stages.findIndex((st) => st.some((s) => s.name === name));
@@ -162,6 +198,13 @@ export function formatExplanation(e: Explanation | ModuleExplanation): string {
     ...(e.error ? [`REFUSED     ${e.error}`] : []),
     `reads       ${list(e.reads)}`,
     `writes      ${list(e.writes)}`,
+    ...e.queries.map((q) =>
+      `query       ${q.name}: ${q.description}${
+        q.matches === null ? "" : ` (matches ${q.matches} entities of the saved world)`
+      }`
+    ),
+    `resources   reads ${list(e.resources.reads)}; writes ${list(e.resources.writes)}`,
+    `events      emits ${list(e.events.emits)}; receives ${list(e.events.receives)}`,
     `spawns      ${
       e.spawns ? "yes (may create/destroy entities, attach components in writes)" : "no"
     }`,

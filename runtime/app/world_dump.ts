@@ -1,6 +1,7 @@
 /**
  * Writes `--dump`: the world as JSON, `{ "tick", "entities": [ { "id",
- * "components": { Name: { field: value } } } ] }`, one entity per line. It
+ * "components": { Name: { field: value } } } ], "resources": { Name: { field:
+ * value } } }` (DESIGN §8), one entity per line. It
  * is streamed, entity by entity, through a small buffer into a temporary
  * file renamed into place: the dump of a world that holds hundreds of
  * megabytes never exists in memory as one string or one tree of objects.
@@ -33,7 +34,7 @@ export async function writeDump(path: string, world: World, tick: number): Promi
       first = false;
       if (pending.length >= CHUNK_CHARS) await flush();
     }
-    pending += "\n]}\n";
+    pending += `\n],\n"resources":${JSON.stringify(world.resources.dump())}}\n`;
     await flush();
   } finally {
     file.close();

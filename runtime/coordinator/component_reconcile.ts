@@ -42,7 +42,8 @@ export function resolveComponents(
 ): ReadonlyMap<string, ComponentInfo> {
   const registry = world.registry;
   const components = new Map<string, ComponentInfo>();
-  for (const name of new Set([...m.reads, ...m.writes])) {
+  // Every component its queries name: shipped ones, and those that only filter (with, without).
+  for (const name of Object.keys(m.components)) {
     components.set(
       name,
       registry.resolve({ name, schema: m.components[name]!, module: m.modules[name] ?? null }),

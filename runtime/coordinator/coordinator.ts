@@ -18,13 +18,21 @@ import { buildSchedule } from "../ecs/mod.ts";
 import type { RunningSystem, SystemRunner } from "./system_runner.ts";
 import { validateResult, type ValidCommand } from "./result_validation.ts";
 import { TickStats } from "./tick_stats.ts";
-import type { ComponentInfo } from "../ecs/mod.ts";
+import { type ComponentInfo, idsOf, type RowSet, scatterColumn, type World } from "../ecs/mod.ts";
 import {
   type ComponentWarning,
   reconcileComponents,
   resolveComponents,
 } from "./component_reconcile.ts";
-import type { RowSet, World } from "../ecs/mod.ts";
+import {
+  NOTHING_SHIPPED,
+  planQueries,
+  type QueryPlan,
+  type Shipment,
+  shipQueries,
+} from "./query_shipping.ts";
+import { type FieldInfo, resolveSchema } from "../../std/mod.ts";
+import type { WireValue } from "../protocol/mod.ts";
 
 /** Coordinator settings. */
 export interface CoordinatorOptions {
@@ -87,7 +95,20 @@ export interface WorldPolicy {
 /** A world with no rules of its own: the grants decide. */
 export const OPEN_POLICY: WorldPolicy = Object.freeze({ writeRefusal: () => null });
 
-const EMPTY_ROWS: RowSet = Object.freeze({ archetypes: [], count: 0 });
+/** Events one system may emit in one tick. */
+const MAX_EVENTS_PER_TICK = 1024;
+
+/** A running version of a system as the world sees it: its names resolved to the world's. */
+interface SystemView {
+  /** The world's component for each name its manifest names (names are its view). */
+  readonly components: ReadonlyMap<string, ComponentInfo>;
+  readonly plans: readonly QueryPlan[];
+  /** Its event types' fields, as it declared them. */
+  readonly events: ReadonlyMap<string, readonly FieldInfo[]>;
+  /** Schedule keys: components by key, resources as "resource NAME". */
+  readonly reads: readonly string[];
+  readonly writes: readonly string[];
+}
 
 const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 
@@ -104,8 +125,9 @@ export class Coordinator {
   readonly #warned = new Set<string>();
   /** Versions of files whose init was tried: a failed init waits for the file's next version. */
   readonly #initTried = new Set<string>();
-  /** The world's component for each name a running version's manifest names (names are its view). */
-  readonly #components = new WeakMap<RunningSystem, ReadonlyMap<string, ComponentInfo>>();
+  readonly #views = new WeakMap<RunningSystem, SystemView>();
+  /** Per running version: the change clock of the stage its last merged result was shipped in. */
+  readonly #seen = new WeakMap<RunningSystem, number>();
 
   constructor(
     world: World,
@@ -169,10 +191,7 @@ export class Coordinator {
     for (const slot of slots) {
       const child = slot.commitPending();
       if (!child) continue;
-      this.#components.set(
-        child,
-        resolveComponents(this.world, slot.file, child.manifest, warnings),
-      );
+      this.#views.set(child, this.#viewOf(slot.file, child.manifest, warnings));
       changed = true;
     }
     if (!changed) return;
@@ -182,6 +201,42 @@ export class Coordinator {
       const slot = slots.find((s) => s.file === warning.file) ?? slots[0];
       slot?.recordWarning(warning.message);
     }
+  }
+
+  /** Resolves a new version's names to the world's: components, resources (declared here), events. */
+  #viewOf(file: string, m: Manifest, warnings: ComponentWarning[]): SystemView {
+    const components = resolveComponents(this.world, file, m, warnings);
+    for (const [name, schema] of Object.entries(m.resourceSchemas)) {
+      const change = this.world.resources.declare(name, resolveSchema(name, schema, "resource"));
+      if (change) warnings.push({ id: `resource ${file} ${change}`, file, message: change });
+    }
+    const events = new Map(
+      Object.entries(m.eventSchemas).map(([n, s]) => [n, resolveSchema(n, s, "event")] as const),
+    );
+    const key = (n: string) => components.get(n)!.key;
+    const resource = (n: string) => `resource ${n}`;
+    return {
+      components,
+      plans: planQueries(m, components),
+      events,
+      reads: [...m.reads.map(key), ...m.resources.reads.map(resource)],
+      writes: [...m.writes.map(key), ...m.resources.writes.map(resource)],
+    };
+  }
+
+  /** The resources a system reads or writes, as plain objects. */
+  #resourcesFor(m: Manifest): Record<string, WireValue> | undefined {
+    const names = [...new Set([...m.resources.reads, ...m.resources.writes])];
+    if (names.length === 0) return undefined;
+    return Object.fromEntries(names.map((n) => [n, this.world.resources.plain(n) ?? {}]));
+  }
+
+  /** The events a system receives this tick, by type. */
+  #eventsFor(m: Manifest): Record<string, WireValue[]> | undefined {
+    if (m.events.receives.length === 0) return undefined;
+    return Object.fromEntries(
+      m.events.receives.map((n) => [n, [...this.world.events.delivered(n)]]),
+    );
   }
 
   /**
@@ -218,15 +273,17 @@ export class Coordinator {
         ? this.world.allocator.reserve(this.#budgets(slot.file).initSpawns)
         : null;
       const budget = this.#options.initBudgetMs;
+      const resources = this.#resourcesFor(child.manifest);
       return slot.request(
         {
           t: "init",
           reserve: reserved ? u8(reserved) : new Uint8Array(0),
           seed: systemSeed(this.world.seed, scriptKey(slot.file), 0),
+          ...(resources ? { resources } : {}),
         },
         // The init budget is the world's: it kills here, not the role's tick deadline.
         { waitMs: budget, deadlineMs: null },
-        (result) => this.#accept(slot, child, 0, EMPTY_ROWS, reserved, result),
+        (result) => this.#accept(slot, child, 0, NOTHING_SHIPPED, reserved, result, null),
       ).then((outcome) => {
         if (outcome.kind === "late") {
           slot.kill("deadline", `spent more than ${budget} ms in init (its init budget)`);
@@ -242,8 +299,14 @@ export class Coordinator {
     });
   }
 
-  #componentsOf(child: RunningSystem): ReadonlyMap<string, ComponentInfo> {
-    return this.#components.get(child) ?? new Map();
+  #viewFor(child: RunningSystem): SystemView {
+    let view = this.#views.get(child);
+    if (!view) {
+      // Installed outside commitPending (a test's runner): resolved on first use.
+      view = this.#viewOf("", child.manifest, []);
+      this.#views.set(child, view);
+    }
+    return view;
   }
 
   /** Runs one tick; returns its duration in ms. */
@@ -255,6 +318,8 @@ export class Coordinator {
     // does not wait for it: the script is busy (skipped) until it answers, and what the init
     // queued is applied at the next tick boundary.
     void this.#runInits();
+    // Last tick's events are this tick's.
+    this.world.events.deliver();
     this.#applyCommands();
     for (const slot of this.#slots()) slot.beginTick();
     const systems = this.#slots()
@@ -262,21 +327,18 @@ export class Coordinator {
       .filter((s) => s.active?.manifest.hasRun && s.active.killReason === null)
       .map((slot) => {
         const child = slot.active!;
-        const components = this.#componentsOf(child);
-        const keys = (names: readonly string[]) => names.map((n) => components.get(n)!.key);
-        return {
-          slot,
-          child,
-          name: slot.name,
-          reads: keys(child.manifest.reads),
-          writes: keys(child.manifest.writes),
-        };
+        const view = this.#viewFor(child);
+        return { slot, child, name: slot.name, reads: view.reads, writes: view.writes };
       });
     const { stages } = buildSchedule(systems);
     for (const stage of stages) {
+      // A stage's merges share a stamp: its systems cannot touch what another of them reads.
+      const stamp = this.world.advanceClock();
       const outcomes = await Promise.all(
-        stage.map(({ slot, child }) => this.#runSystem(slot, child)),
+        stage.map(({ slot, child }) => this.#runSystem(slot, child, stamp)),
       );
+      // Whatever changes after the stage (commands, a restore, a driver) is newer than its merges.
+      this.world.advanceClock();
       // In declaration order, so that the next reservations do not depend on who answered first.
       for (const o of outcomes) this.#release(o.reserved, o.used);
     }
@@ -288,22 +350,16 @@ export class Coordinator {
   async #runSystem(
     slot: SystemRunner,
     child: RunningSystem,
+    stamp: number,
   ): Promise<{ reserved: Uint32Array | null; used: Set<number> | null }> {
     const m = child.manifest;
-    const names = [...new Set([...m.reads, ...m.writes])];
-    const components = this.#componentsOf(child);
-    const infos = names.map((n) => components.get(n)!);
-    const rows = infos.length > 0 ? this.world.query(infos.map((c) => c.key)) : EMPTY_ROWS;
-    const columns: Record<string, Record<string, Uint8Array>> = {};
-    for (const info of infos) {
-      const fields: Record<string, Uint8Array> = {};
-      for (const f of info.fields) {
-        fields[f.name] = rows.count > 0
-          ? this.world.gatherColumn(rows, info.key, f.name)
-          : new Uint8Array(0);
-      }
-      columns[info.name] = fields;
-    }
+    const shipment = shipQueries(
+      this.world,
+      this.#viewFor(child).plans,
+      this.#seen.get(child) ?? -1,
+    );
+    const resources = this.#resourcesFor(m);
+    const events = this.#eventsFor(m);
     const budgets = this.#budgets(slot.file);
     const reserved = m.spawns ? this.world.allocator.reserve(budgets.spawnsPerTick) : null;
     const tick = this.tick;
@@ -316,14 +372,14 @@ export class Coordinator {
         t: "tick",
         tick,
         dt: this.dt,
-        count: rows.count,
-        entities: rows.count > 0 ? this.world.gatherEntities(rows) : new Uint8Array(0),
-        columns,
+        queries: shipment.queries,
+        ...(resources ? { resources } : {}),
+        ...(events ? { events } : {}),
         ...(reserved ? { reserve: u8(reserved) } : {}),
         seed: systemSeed(this.world.seed, scriptKey(slot.file), tick),
       },
       { waitMs, deadlineMs: budgets.deadlineMs },
-      (result) => this.#accept(slot, child, tick, rows, reserved, result),
+      (result) => this.#accept(slot, child, tick, shipment, reserved, result, stamp),
     );
     let used: Set<number> | null = null;
     if (outcome.kind === "result") used = outcome.value;
@@ -332,26 +388,35 @@ export class Coordinator {
     return { reserved, used };
   }
 
-  /** Validates and merges a result; returns the reserved ids its spawns used. */
+  /**
+   * Validates and merges a result; returns the reserved ids its spawns used.
+   * `stamp` is the change clock its columns are merged under (null: an init,
+   * which is shipped no rows).
+   */
   #accept(
     slot: SystemRunner,
     child: RunningSystem,
     tick: number,
-    rows: RowSet,
+    shipment: Shipment,
     reserved: Uint32Array | null,
     raw: unknown,
+    stamp: number | null,
   ): Set<number> | null {
     let shipped: Set<number> | null = null;
+    const view = this.#viewFor(child);
     const validation = validateResult(raw, {
       script: slot.name,
       manifest: child.manifest,
       tick,
-      rows,
+      rows: shipment.rows,
       reserved,
-      component: (name) => this.#componentsOf(child).get(name),
+      component: (name) => view.components.get(name),
+      resourceFields: (name) => this.world.resources.fieldsOf(name),
+      eventFields: (name) => view.events.get(name),
+      maxEvents: MAX_EVENTS_PER_TICK,
       mayTouch: (id) => {
         if (this.world.owners.ownerOf(id) === slot.file) return true;
-        shipped ??= shippedIds(rows);
+        shipped ??= shippedIds(shipment.rows);
         return shipped.has(id);
       },
       // A script allowed more spawns than commands per tick may use them all.
@@ -368,7 +433,12 @@ export class Coordinator {
       slot.recordError(result.error);
       return null;
     }
-    for (const c of result.changed) this.world.scatterColumn(rows, c.component, c.field, c.bytes);
+    for (const c of result.changed) {
+      scatterColumn(shipment.rows[c.query]!, c.component, c.field, c.bytes, stamp ?? 0);
+    }
+    if (stamp !== null) this.#seen.set(child, stamp);
+    for (const r of result.resources) this.world.resources.set(r.name, r.field, r.scalars);
+    this.world.events.emit(slot.file, result.events);
     if (result.commands.length > 0) {
       const queue = this.#queued.get(slot) ?? [];
       queue.push(...result.commands);
@@ -483,9 +553,12 @@ export class Coordinator {
   }
 }
 
-function shippedIds(rows: RowSet): Set<number> {
+/** Every entity any query shipped. */
+function shippedIds(rows: Readonly<Record<string, RowSet>>): Set<number> {
+  const sets = Object.values(rows);
+  if (sets.length === 1) return idsOf(sets[0]!);
   const ids = new Set<number>();
-  for (const a of rows.archetypes) for (let i = 0; i < a.length; i++) ids.add(a.entities[i]!);
+  for (const set of sets) for (const id of idsOf(set)) ids.add(id);
   return ids;
 }
 

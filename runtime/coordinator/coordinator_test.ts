@@ -5,161 +5,8 @@
  * and tests/adversarial/).
  */
 import assert from "node:assert/strict";
-import type { WireSchema } from "../protocol/mod.ts";
-import type { ResultMessage, RuntimeMessage, TickMessage, WireCommand } from "../protocol/mod.ts";
-import type { Manifest } from "../roles/mod.ts";
-import { World } from "../ecs/mod.ts";
-import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
-import type { RequestTiming, RunningSystem, SystemRunner, TickOutcome } from "./system_runner.ts";
-
-const F32: WireSchema = { v: { type: "f32", default: [0] } };
-const SCHEMAS: Record<string, WireSchema> = { Heat: F32, Cold: F32 };
-
-/** What a fake system answers to a tick; null: it never answers. */
-type Answer = (tick: TickMessage) => Partial<ResultMessage> | null;
-
-function manifest(file: string, reads: string[], writes: string[], spawns = false): Manifest {
-  const names = [...new Set([...reads, ...writes])];
-  return {
-    name: file.replace(/\.ts$/, ""),
-    declaredName: null,
-    reads,
-    writes,
-    spawns,
-    hasInit: false,
-    hasRun: true,
-    components: Object.fromEntries(names.map((n) => [n, SCHEMAS[n]!])),
-    modules: Object.fromEntries(names.map((n) => [n, "components.ts"])),
-    net: [],
-    storage: false,
-  };
-}
-
-/** A system run in-process, recording what the coordinator told it, in a journal shared by all. */
-class FakeSystem implements SystemRunner {
-  readonly file: string;
-  readonly name: string;
-  active: RunningSystem | null = null;
-  #pending: RunningSystem | null;
-  readonly #answer: Answer;
-  readonly #journal: string[];
-  readonly shipped: TickMessage[] = [];
-  readonly misses: number[] = [];
-  readonly skipped: number[] = [];
-  readonly violations: string[] = [];
-  readonly kills: string[] = [];
-  readonly waits: RequestTiming[] = [];
-  onTime = 0;
-
-  constructor(file: string, m: Manifest, answer: Answer, journal: string[]) {
-    this.file = file;
-    this.name = m.name;
-    this.#pending = { manifest: m, killReason: null, version: "1" };
-    this.#answer = answer;
-    this.#journal = journal;
-  }
-
-  commitPending(): RunningSystem | null {
-    const next = this.#pending;
-    this.#pending = null;
-    if (next) this.active = next;
-    return next;
-  }
-
-  beginTick(): void {}
-
-  async request<T>(
-    message: RuntimeMessage,
-    timing: RequestTiming,
-    accept: (result: ResultMessage) => T,
-  ): Promise<TickOutcome<T>> {
-    if (message.t !== "tick") return { kind: "gone" };
-    // A copy: the coordinator's buffers are its own.
-    this.shipped.push(structuredClone(message));
-    this.#journal.push(`start ${this.file}`);
-    // Answers come back on a later turn, as from a process, so that stages can overlap.
-    await new Promise((r) => setTimeout(r, 5));
-    const answer = this.#answer(message);
-    if (answer === null) {
-      this.waits.push(timing);
-      await new Promise((r) => setTimeout(r, timing.waitMs));
-      this.#journal.push(`late ${this.file}`);
-      return { kind: "late" };
-    }
-    this.#journal.push(`end ${this.file}`);
-    const result: ResultMessage = {
-      t: "result",
-      tick: message.tick,
-      changed: {},
-      commands: [],
-      error: null,
-      ...answer,
-    };
-    return { kind: "result", value: accept(result) };
-  }
-
-  recordLate(tick: number): void {
-    this.misses.push(tick);
-  }
-  recordSkipped(tick: number): void {
-    this.skipped.push(tick);
-  }
-  recordOnTime(): void {
-    this.onTime++;
-  }
-  recordViolation(_tick: number, message: string): void {
-    this.violations.push(message);
-  }
-  recordViolatingTick(): void {}
-  recordError(): void {}
-  recordWarning(): void {}
-  kill(reason: string): void {
-    this.kills.push(reason);
-  }
-}
-
-function f32(bytes: Uint8Array): number[] {
-  return [...new Float32Array(bytes.slice().buffer)];
-}
-
-function bytesOf(values: number[]): Uint8Array {
-  return new Uint8Array(new Float32Array(values).buffer);
-}
-
-/** Adds `delta` to every shipped value of `component`. */
-function adds(component: string, delta: number): Answer {
-  return (tick) => ({
-    changed: {
-      [component]: { v: bytesOf(f32(tick.columns[component]!.v!).map((x) => x + delta)) },
-    },
-  });
-}
-
-/** A world with `n` entities holding Heat (value i) and Cold (value 10·i). */
-function setup(
-  systems: (journal: string[]) => FakeSystem[],
-  n = 3,
-  deadlineMs = 250,
-  hz = 0,
-) {
-  const world = new World();
-  const key = (name: string) =>
-    world.registry.resolve({ name, schema: SCHEMAS[name]!, module: "components.ts" }).key;
-  const ids = [...world.allocator.reserve(n)];
-  ids.forEach((id, i) =>
-    world.spawn(id, { [key("Heat")]: { v: [i] }, [key("Cold")]: { v: [10 * i] } })
-  );
-  const journal: string[] = [];
-  const list = systems(journal);
-  const coordinator = new Coordinator(world, 0, () => list, {
-    ...DEFAULT_COORDINATOR_OPTIONS,
-    hz,
-    deadlineMs,
-  });
-  const values = (name: string) =>
-    f32(world.gatherColumn(world.query([key(name)]), key(name), "v"));
-  return { world, coordinator, journal, list, ids, key, values };
-}
+import type { WireCommand } from "../protocol/mod.ts";
+import { adds, bytesOf, f32, FakeSystem, manifest, setup } from "./_fake_system.ts";
 
 Deno.test("systems that do not conflict run at the same time; a reader of a write runs after it and sees it", async () => {
   const { coordinator, journal, list, values } = setup((j) => [
@@ -171,7 +18,7 @@ Deno.test("systems that do not conflict run at the same time; a reader of a writ
   // a and c share the first stage; b reads what a writes, so it waits for the merge.
   assert.deepEqual(journal.slice(0, 2).sort(), ["start a.ts", "start c.ts"]);
   assert.ok(journal.indexOf("start b.ts") > journal.indexOf("end a.ts"), journal.join(", "));
-  assert.deepEqual(f32(list[1]!.shipped[0]!.columns.Heat!.v!), [100, 101, 102]);
+  assert.deepEqual(f32(list[1]!.shipped[0]!.queries.default!.columns.Heat!.v!), [100, 101, 102]);
   assert.deepEqual(values("Heat"), [100, 101, 102]);
   assert.deepEqual(values("Cold"), [1, 11, 21]);
 });
@@ -181,7 +28,10 @@ Deno.test("a system is shipped only the columns it declared and its write merges
     new FakeSystem("a.ts", manifest("a.ts", ["Cold"], ["Heat"]), adds("Heat", 1), j),
   ]);
   await coordinator.step();
-  assert.deepEqual(Object.keys(list[0]!.shipped[0]!.columns).sort(), ["Cold", "Heat"]);
+  assert.deepEqual(Object.keys(list[0]!.shipped[0]!.queries.default!.columns).sort(), [
+    "Cold",
+    "Heat",
+  ]);
   assert.deepEqual(values("Heat"), [1, 2, 3]);
   assert.deepEqual(values("Cold"), [0, 10, 20], "a read is never merged back");
 });
@@ -190,8 +40,10 @@ Deno.test("a result that writes what it only reads is dropped whole and counted 
   const { coordinator, list, values } = setup((j) => [
     new FakeSystem("a.ts", manifest("a.ts", ["Cold"], ["Heat"]), (tick) => ({
       changed: {
-        Heat: { v: bytesOf([7, 7, 7]) },
-        Cold: { v: bytesOf(f32(tick.columns.Cold!.v!)) },
+        default: {
+          Heat: { v: bytesOf([7, 7, 7]) },
+          Cold: { v: bytesOf(f32(tick.queries.default!.columns.Cold!.v!)) },
+        },
       },
     }), j),
   ]);
@@ -215,12 +67,19 @@ Deno.test("structural commands apply at the start of the next tick, before any s
   ]);
   await coordinator.step();
   // b ran after a in tick 1, but the spawn was only queued.
-  assert.equal(list[1]!.shipped[0]!.count, 3);
+  assert.equal(list[1]!.shipped[0]!.queries.default!.count, 3);
   await coordinator.step();
-  assert.equal(list[0]!.shipped[1]!.count, 4, "applied before the first stage of tick 2");
-  const ids = [...new Uint32Array(list[1]!.shipped[1]!.entities.slice().buffer)];
+  assert.equal(
+    list[0]!.shipped[1]!.queries.default!.count,
+    4,
+    "applied before the first stage of tick 2",
+  );
+  const ids = [...new Uint32Array(list[1]!.shipped[1]!.queries.default!.entities.slice().buffer)];
   assert.ok(ids.includes(spawned));
-  assert.deepEqual(f32(list[1]!.shipped[1]!.columns.Heat!.v!).at(ids.indexOf(spawned)), 42);
+  assert.deepEqual(
+    f32(list[1]!.shipped[1]!.queries.default!.columns.Heat!.v!).at(ids.indexOf(spawned)),
+    42,
+  );
 });
 
 Deno.test("commands of one tick apply in file-name order, then in queue order", async () => {

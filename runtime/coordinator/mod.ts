@@ -7,6 +7,7 @@
 export { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
 export type { ScriptBudgets, WorldPolicy } from "./coordinator.ts";
 export { validateResult } from "./result_validation.ts";
+export type { ValidColumn } from "./result_validation.ts";
 export type { TickPercentiles } from "./tick_stats.ts";
 export type {
   RequestTiming,

@@ -4,9 +4,12 @@
  * grants are enforced (the in-child host only gives honest scripts early,
  * readable errors). Any violation drops the whole result.
  *
- * - Columns: only fields of components in the script's writes, exactly the
- *   length of the rows it was shipped, and every value in range for its
- *   type (finite floats, 0 or 1 for bools).
+ * - Columns: per query, only fields of components in that query's writes,
+ *   exactly the length of the rows that query was shipped, and every value
+ *   in range for its type (finite floats, 0 or 1 for bools).
+ * - Resources: only fields of resources in its `resources.writes`, each value
+ *   of its field's type. Events: only types in its `emits`, values of the
+ *   type's fields, at most `maxEvents` a tick.
  * - Commands (with `spawns: true`): spawns only of ids reserved for it this
  *   tick; despawn, add and remove only of entities it was shipped this tick
  *   or spawned itself (DESIGN §5); only components in its writes.
@@ -16,13 +19,13 @@
  *
  * @module
  */
-import type { FieldInfo } from "../../std/mod.ts";
+import { type FieldInfo, flattenFieldValue } from "../../std/mod.ts";
 import type { Manifest } from "../roles/mod.ts";
-import type { WireError } from "../protocol/mod.ts";
+import type { WireError, WireValue } from "../protocol/mod.ts";
 import { quoteUntrusted, receivedWireError } from "../protocol/mod.ts";
 import { firstNonFiniteF32 } from "./_f32_scan.ts";
-import { type ComponentInfo, flattenComponentValue } from "../ecs/mod.ts";
-import { type FlatValues, type RowSet, World } from "../ecs/mod.ts";
+import { type ComponentInfo, flattenComponentValue, plainField } from "../ecs/mod.ts";
+import { columnBytes, type FlatValues, type QueuedEvent, type RowSet } from "../ecs/mod.ts";
 
 /** A structural command that passed validation; components by storage key. */
 export type ValidCommand =
@@ -31,9 +34,23 @@ export type ValidCommand =
   | { op: "add"; id: number; component: string; values: FlatValues }
   | { op: "remove"; id: number; component: string };
 
+/** A changed column that may be merged: into the rows `query` was shipped. */
+export interface ValidColumn {
+  query: string;
+  /** The component's storage key. */
+  component: string;
+  field: FieldInfo;
+  bytes: Uint8Array;
+}
+
 /** A result that may be merged: changed columns (by storage key) and queued commands. */
 export interface ValidResult {
-  changed: { component: string; field: string; bytes: Uint8Array }[];
+  /** In the manifest's query order, so that a later query's write wins. */
+  changed: ValidColumn[];
+  /** Changed fields of written resources. */
+  resources: { name: string; field: string; scalars: number[] }[];
+  /** Events emitted, in emission order. */
+  events: QueuedEvent[];
   commands: ValidCommand[];
   /** Ids from the reservation that a spawn used. */
   usedIds: Set<number>;
@@ -46,10 +63,17 @@ export interface ResultContext {
   script: string;
   manifest: Manifest;
   tick: number;
-  rows: RowSet;
+  /** The rows each query was shipped, by query name. */
+  rows: Readonly<Record<string, RowSet>>;
   reserved: Uint32Array | null;
   /** The script's component of a name in its manifest. */
   component(name: string): ComponentInfo | undefined;
+  /** The world's fields of a resource the script writes. */
+  resourceFields(name: string): readonly FieldInfo[] | undefined;
+  /** The fields of an event type as the script declared it. */
+  eventFields(name: string): readonly FieldInfo[] | undefined;
+  /** Most events accepted in one result. */
+  maxEvents: number;
   /** Whether the script may despawn or change the structure of entity `id`: it was shipped it this tick or spawned it. */
   mayTouch(id: number): boolean;
   /** Most commands accepted in one result. */
@@ -63,7 +87,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
 /** The keys a result may have; anything else is a forged frame. */
-const RESULT_KEYS = new Set(["t", "tick", "changed", "commands", "error"]);
+const RESULT_KEYS = new Set(["t", "tick", "changed", "commands", "resources", "events", "error"]);
 
 /** Most violations reported from one result: the rest are counted in the first ones. */
 const MAX_VIOLATIONS = 20;
@@ -128,29 +152,61 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
     // An out-of-grant call the host refused inside the child (GrantViolationError) is a
     // mistake in the script's manifest: its error, with its line, not a violation. What reaches
     // the world is checked below whatever the child says.
-    return { ok: true, result: { changed: [], commands: [], usedIds: new Set(), error: wire } };
+    return { ok: true, result: emptyResult(wire) };
   }
 
-  const result: ValidResult = { changed: [], commands: [], usedIds: new Set(), error: null };
+  const result: ValidResult = emptyResult(null);
   const writes = new Set(ctx.manifest.writes);
   const changed = raw.changed ?? {};
+  const queries = Object.keys(ctx.manifest.queries);
   if (!isRecord(changed)) deny(`Malformed "changed" in the result from ${who}`);
   else {
-    for (const [component, fields] of Object.entries(changed)) {
-      if (!writes.has(component)) {
+    // In the manifest's order, whatever order the child sent: the later query's write wins.
+    const sent = Object.keys(changed).sort((a, b) => queries.indexOf(a) - queries.indexOf(b));
+    for (const name of sent) {
+      const query = ctx.manifest.queries[name];
+      const rows = ctx.rows[name];
+      if (!query || !rows) {
         deny(
-          `Cannot write component ${q(component)} from ${who}: it is not in the script's writes`,
+          `Cannot write through query ${q(name)} from ${who}: the script declares no such query`,
         );
         continue;
       }
-      const info = ctx.component(component)!;
-      if (!isRecord(fields)) {
-        deny(`Malformed columns of "${component}" from ${who}`);
+      const where = name === "default" ? "the script's writes" : `the writes of query "${name}"`;
+      if (!isRecord(changed[name])) {
+        deny(`Malformed columns of query "${name}" from ${who}`);
         continue;
       }
+      for (const [component, fields] of Object.entries(changed[name])) {
+        if (!query.writes.includes(component)) {
+          deny(`Cannot write component ${q(component)} from ${who}: it is not in ${where}`);
+          continue;
+        }
+        result.changed.push(...validColumns(name, ctx.component(component)!, fields, rows));
+      }
+    }
+  }
+  validateResources(raw.resources, ctx, result, deny);
+  validateEvents(raw.events, ctx, result, deny);
+  validateCommands(raw.commands, ctx, result, writes, deny);
+  return violations.length > 0 ? { ok: false, violations } : { ok: true, result };
+
+  function validColumns(
+    query: string,
+    info: ComponentInfo,
+    fields: unknown,
+    rows: RowSet,
+  ): ValidColumn[] {
+    const component = info.name;
+    const out: ValidColumn[] = [];
+    if (!isRecord(fields)) {
+      deny(`Malformed columns of "${component}" from ${who}`);
+      return out;
+    }
+    {
       for (const [field, bytes] of Object.entries(fields)) {
         const f = info.fields.find((x) => x.name === field);
-        const expected = f ? World.columnBytes(f, ctx.rows) : 0;
+        const expected = f ? columnBytes(f, rows) : 0;
         if (!f) {
           deny(
             `Cannot write field "${component}".${
@@ -173,93 +229,195 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
                 f.type === "bool" ? "booleans" : "finite numbers"
               }`,
             );
-          } else result.changed.push({ component: info.key, field, bytes });
+          } else out.push({ query, component: info.key, field: f, bytes });
         }
       }
     }
+    return out;
   }
+}
 
-  const commands = raw.commands ?? [];
-  if (!Array.isArray(commands)) deny(`Malformed "commands" in the result from ${who}`);
-  else if (commands.length > ctx.maxCommands) {
-    deny(
-      `Script "${ctx.script}" queued ${commands.length} commands in one tick; the limit is ${ctx.maxCommands}`,
-    );
-  } else if (commands.length > 0 && !ctx.manifest.spawns) {
-    deny(`Cannot change entities from ${who}: its manifest does not declare spawns: true`);
-  } else {
-    const reserved = new Set(ctx.reserved ?? []);
-    const attachable = (component: unknown, action: string): ComponentInfo | null => {
-      if (typeof component !== "string" || !writes.has(component)) {
-        deny(
-          `Cannot ${action} component ${
-            q(component)
-          } from ${who}: it is not in the script's writes`,
-        );
-        return null;
-      }
-      return ctx.component(component)!;
-    };
-    const values = (info: ComponentInfo, v: unknown): FlatValues | null => {
-      const flat = flattenComponentValue(info, v ?? {});
-      if (typeof flat === "string") {
-        deny(`Invalid value from ${who}: ${flat}`);
-        return null;
-      }
-      return flat;
-    };
-    /** Entities it may restructure: shipped, spawned before, or spawned earlier in this result. */
-    const touchable = (id: number, action: string): boolean => {
-      if (result.usedIds.has(id) || ctx.mayTouch(id)) return true;
+function emptyResult(error: WireError | null): ValidResult {
+  return { changed: [], resources: [], events: [], commands: [], usedIds: new Set(), error };
+}
+
+type Deny = (message: string) => void;
+
+/** A value of `fields` from a child, flattened field by field; null (denied) when one is wrong. */
+function flatFields(
+  fields: readonly FieldInfo[],
+  value: unknown,
+  what: string,
+  deny: Deny,
+  partial: boolean,
+): Map<string, number[]> | null {
+  if (!isRecord(value)) {
+    deny(`Malformed value of ${what}`);
+    return null;
+  }
+  const out = new Map<string, number[]>();
+  for (const key of Object.keys(value)) {
+    if (!fields.some((f) => f.name === key)) {
+      deny(`${what} has no field ${quoteUntrusted(key)}`);
+      return null;
+    }
+  }
+  for (const f of fields) {
+    if (!Object.hasOwn(value, f.name)) {
+      if (!partial) out.set(f.name, [...f.default]);
+      continue;
+    }
+    const flat = flattenFieldValue(f, value[f.name]);
+    if (typeof flat === "string") {
+      deny(`Invalid value of ${what}.${f.name}: ${flat}`);
+      return null;
+    }
+    out.set(f.name, flat);
+  }
+  return out;
+}
+
+function validateResources(raw: unknown, ctx: ResultContext, result: ValidResult, deny: Deny) {
+  if (raw === undefined || raw === null) return;
+  const who = `script "${ctx.script}"`;
+  if (!isRecord(raw)) return deny(`Malformed "resources" in the result from ${who}`);
+  for (const [name, value] of Object.entries(raw)) {
+    const fields = ctx.manifest.resources.writes.includes(name) && ctx.resourceFields(name);
+    if (!fields) {
       deny(
-        `Cannot ${action} entity ${id} from ${who}: it was not shipped to the script this tick ` +
-          `and the script did not spawn it`,
+        `Cannot write resource ${
+          quoteUntrusted(name)
+        } from ${who}: it is not in the script's resources.writes`,
       );
-      return false;
-    };
-    for (const c of commands) {
-      if (
-        !Array.isArray(c) || typeof c[1] !== "number" || !Number.isInteger(c[1]) || c[1] < 0 ||
-        c[1] > 0xffffffff
-      ) {
-        deny(`Malformed command from ${who}`);
-        continue;
-      }
-      const [op, id] = c as [unknown, number];
-      if (op === "spawn") {
-        if (!reserved.has(id) || result.usedIds.has(id)) {
-          deny(`Cannot spawn entity ${id} from ${who}: the id was not reserved for it this tick`);
+      continue;
+    }
+    const flat = flatFields(fields, value, `resource "${name}" from ${who}`, deny, true);
+    for (const [field, scalars] of flat ?? []) result.resources.push({ name, field, scalars });
+  }
+}
+
+function validateEvents(raw: unknown, ctx: ResultContext, result: ValidResult, deny: Deny) {
+  if (raw === undefined || raw === null) return;
+  const who = `script "${ctx.script}"`;
+  if (!Array.isArray(raw)) return deny(`Malformed "events" in the result from ${who}`);
+  if (raw.length > ctx.maxEvents) {
+    return deny(
+      `Script "${ctx.script}" emitted ${raw.length} events in one tick; the limit is ${ctx.maxEvents}`,
+    );
+  }
+  for (const e of raw) {
+    if (!Array.isArray(e) || e.length !== 2) {
+      deny(`Malformed event from ${who}`);
+      continue;
+    }
+    const [name, value] = e as [unknown, unknown];
+    const fields = typeof name === "string" && ctx.manifest.events.emits.includes(name) &&
+      ctx.eventFields(name);
+    if (!fields) {
+      deny(
+        `Cannot emit event ${quoteUntrusted(name)} from ${who}: it is not in the script's emits`,
+      );
+      continue;
+    }
+    const flat = flatFields(fields, value, `event "${name}" from ${who}`, deny, false);
+    if (!flat) continue;
+    const plain: WireValue = {};
+    for (const f of fields) plain[f.name] = plainField(f, flat.get(f.name)!);
+    result.events.push([name as string, plain]);
+  }
+}
+
+function validateCommands(
+  raw: unknown,
+  ctx: ResultContext,
+  result: ValidResult,
+  writes: ReadonlySet<string>,
+  deny: Deny,
+): void {
+  const who = `script "${ctx.script}"`;
+  const q = quoteUntrusted;
+  {
+    const commands = raw ?? [];
+    if (!Array.isArray(commands)) deny(`Malformed "commands" in the result from ${who}`);
+    else if (commands.length > ctx.maxCommands) {
+      deny(
+        `Script "${ctx.script}" queued ${commands.length} commands in one tick; the limit is ${ctx.maxCommands}`,
+      );
+    } else if (commands.length > 0 && !ctx.manifest.spawns) {
+      deny(`Cannot change entities from ${who}: its manifest does not declare spawns: true`);
+    } else {
+      const reserved = new Set(ctx.reserved ?? []);
+      const attachable = (component: unknown, action: string): ComponentInfo | null => {
+        if (typeof component !== "string" || !writes.has(component)) {
+          deny(
+            `Cannot ${action} component ${
+              q(component)
+            } from ${who}: it is not in the script's writes`,
+          );
+          return null;
+        }
+        return ctx.component(component)!;
+      };
+      const values = (info: ComponentInfo, v: unknown): FlatValues | null => {
+        const flat = flattenComponentValue(info, v ?? {});
+        if (typeof flat === "string") {
+          deny(`Invalid value from ${who}: ${flat}`);
+          return null;
+        }
+        return flat;
+      };
+      /** Entities it may restructure: shipped, spawned before, or spawned earlier in this result. */
+      const touchable = (id: number, action: string): boolean => {
+        if (result.usedIds.has(id) || ctx.mayTouch(id)) return true;
+        deny(
+          `Cannot ${action} entity ${id} from ${who}: it was not shipped to the script this tick ` +
+            `and the script did not spawn it`,
+        );
+        return false;
+      };
+      for (const c of commands) {
+        if (
+          !Array.isArray(c) || typeof c[1] !== "number" || !Number.isInteger(c[1]) || c[1] < 0 ||
+          c[1] > 0xffffffff
+        ) {
+          deny(`Malformed command from ${who}`);
           continue;
         }
-        result.usedIds.add(id);
-        if (!isRecord(c[2])) {
-          deny(`Malformed spawn from ${who}`);
-          continue;
+        const [op, id] = c as [unknown, number];
+        if (op === "spawn") {
+          if (!reserved.has(id) || result.usedIds.has(id)) {
+            deny(`Cannot spawn entity ${id} from ${who}: the id was not reserved for it this tick`);
+            continue;
+          }
+          result.usedIds.add(id);
+          if (!isRecord(c[2])) {
+            deny(`Malformed spawn from ${who}`);
+            continue;
+          }
+          const components: Record<string, FlatValues> = {};
+          for (const [name, v] of Object.entries(c[2])) {
+            const info = attachable(name, "attach");
+            const flat = info && values(info, v);
+            if (info && flat) components[info.key] = flat;
+          }
+          result.commands.push({ op: "spawn", id, components });
+        } else if (op === "despawn") {
+          if (touchable(id, "despawn")) result.commands.push({ op: "despawn", id });
+        } else if (op === "add") {
+          const info = attachable(c[2], "attach");
+          const flat = info && values(info, c[3]);
+          if (info && flat && touchable(id, `attach "${info.name}" to`)) {
+            result.commands.push({ op: "add", id, component: info.key, values: flat });
+          }
+        } else if (op === "remove") {
+          const info = attachable(c[2], "remove");
+          if (info && touchable(id, `remove "${info.name}" from`)) {
+            result.commands.push({ op: "remove", id, component: info.key });
+          }
+        } else {
+          deny(`Unknown command ${q(op, 32)} from ${who}`);
         }
-        const components: Record<string, FlatValues> = {};
-        for (const [name, v] of Object.entries(c[2])) {
-          const info = attachable(name, "attach");
-          const flat = info && values(info, v);
-          if (info && flat) components[info.key] = flat;
-        }
-        result.commands.push({ op: "spawn", id, components });
-      } else if (op === "despawn") {
-        if (touchable(id, "despawn")) result.commands.push({ op: "despawn", id });
-      } else if (op === "add") {
-        const info = attachable(c[2], "attach");
-        const flat = info && values(info, c[3]);
-        if (info && flat && touchable(id, `attach "${info.name}" to`)) {
-          result.commands.push({ op: "add", id, component: info.key, values: flat });
-        }
-      } else if (op === "remove") {
-        const info = attachable(c[2], "remove");
-        if (info && touchable(id, `remove "${info.name}" from`)) {
-          result.commands.push({ op: "remove", id, component: info.key });
-        }
-      } else {
-        deny(`Unknown command ${q(op, 32)} from ${who}`);
       }
     }
   }
-  return violations.length > 0 ? { ok: false, violations } : { ok: true, result };
 }

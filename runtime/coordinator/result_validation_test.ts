@@ -17,9 +17,12 @@ function context(world: World, overrides: Partial<ResultContext> = {}): ResultCo
       components: { Transform: transform, Velocity: velocity },
     }, "forger.ts"),
     tick: 3,
-    rows: world.query(["Transform", "Velocity"]),
+    rows: { default: world.query(["Transform", "Velocity"]) },
     reserved: null,
     component: (n) => world.registry.get(n),
+    resourceFields: () => undefined,
+    eventFields: () => undefined,
+    maxEvents: 16,
     mayTouch: () => false,
     maxCommands: 100,
     ...overrides,
@@ -45,7 +48,7 @@ const result = (extra: Record<string, unknown>) => ({
 Deno.test("a forged column of a read-only component is a violation", () => {
   const world = worldWithOne();
   const v = validateResult(
-    result({ changed: { Velocity: { linear: new Uint8Array(12) } } }),
+    result({ changed: { default: { Velocity: { linear: new Uint8Array(12) } } } }),
     context(world),
   );
   assert.equal(v.ok, false);
@@ -58,12 +61,12 @@ Deno.test("a forged column of a read-only component is a violation", () => {
 Deno.test("a column of the wrong length or an unknown field is a violation", () => {
   const world = worldWithOne();
   const short = validateResult(
-    result({ changed: { Transform: { position: new Uint8Array(5) } } }),
+    result({ changed: { default: { Transform: { position: new Uint8Array(5) } } } }),
     context(world),
   );
   assert.match(!short.ok ? short.violations[0]! : "", /has 5 bytes, expected 12/);
   const unknown = validateResult(
-    result({ changed: { Transform: { nope: new Uint8Array(4) } } }),
+    result({ changed: { default: { Transform: { nope: new Uint8Array(4) } } } }),
     context(world),
   );
   assert.match(!unknown.ok ? unknown.violations[0]! : "", /no such field/);
@@ -89,11 +92,11 @@ Deno.test("commands without spawns, unreserved ids and stale ticks are violation
 Deno.test("a valid result passes with only its changed columns", () => {
   const world = worldWithOne();
   const v = validateResult(
-    result({ changed: { Transform: { position: new Uint8Array(12) } } }),
+    result({ changed: { default: { Transform: { position: new Uint8Array(12) } } } }),
     context(world),
   );
   assert.ok(v.ok);
-  assert.deepEqual(v.ok && v.result.changed.map((c) => c.field), ["position"]);
+  assert.deepEqual(v.ok && v.result.changed.map((c) => c.field.name), ["position"]);
 });
 
 /** A context whose script may spawn, holding one reserved id (7) and shipped `shipped`. */
@@ -143,12 +146,15 @@ Deno.test("non-finite floats, bools other than 0 and 1, and out-of-range command
   const world = worldWithOne();
   const nan = new Uint8Array(12);
   new DataView(nan.buffer).setFloat32(4, NaN, true);
-  const v = validateResult(result({ changed: { Transform: { position: nan } } }), context(world));
+  const v = validateResult(
+    result({ changed: { default: { Transform: { position: nan } } } }),
+    context(world),
+  );
   assert.match(!v.ok ? v.violations[0]! : "", /holds a value that is not a finite number at row 0/);
   const inf = new Uint8Array(16);
   new DataView(inf.buffer).setFloat32(12, Infinity, true);
   const rotation = validateResult(
-    result({ changed: { Transform: { rotation: inf.subarray(0, 16) } } }),
+    result({ changed: { default: { Transform: { rotation: inf.subarray(0, 16) } } } }),
     context(world),
   );
   assert.equal(rotation.ok, false);
@@ -178,13 +184,13 @@ Deno.test("non-finite floats, bools other than 0 and 1, and out-of-range command
 Deno.test("strings a child sends are quoted truncated, and unknown result fields are refused", () => {
   const world = worldWithOne();
   const huge = "X".repeat(65536);
-  const v = validateResult(result({ changed: { [huge]: {} } }), context(world));
+  const v = validateResult(result({ changed: { default: { [huge]: {} } } }), context(world));
   assert.equal(v.ok, false);
   const message = !v.ok ? v.violations[0]! : "";
   assert.ok(message.length < 300, `${message.length} characters`);
   assert.match(message, /^Cannot write component "X{64}…\(65536 chars\)" from script "forger"/);
   const escaped = validateResult(
-    result({ changed: { "\u001b]52;c;aGk=\u0007": {} } }),
+    result({ changed: { default: { "\u001b]52;c;aGk=\u0007": {} } } }),
     context(world),
   );
   assert.match(!escaped.ok ? escaped.violations[0]! : "", /"\\x1b\]52;c;aGk=\\x07"/);

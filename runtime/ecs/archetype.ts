@@ -38,6 +38,12 @@ export class Archetype {
   length = 0;
   /** Columns by component key, then field name. */
   readonly columns = new Map<string, Map<string, Column>>();
+  /**
+   * Per component key, per row: the world's change clock when the row's value
+   * of that component last changed (or the row arrived). `changed` filters
+   * compare against it; so will drivers' change feeds and replication.
+   */
+  readonly stamps = new Map<string, Float64Array>();
   /** The script file whose command created this archetype (null: the world itself). */
   readonly creator: string | null;
 
@@ -70,6 +76,9 @@ export class Archetype {
       fields.set(field.name, { field, data });
     }
     this.columns.set(component.key, fields);
+    if (!this.stamps.has(component.key)) {
+      this.stamps.set(component.key, new Float64Array(this.entities.length));
+    }
   }
 
   has(component: string): boolean {
@@ -94,16 +103,23 @@ export class Archetype {
         col.data = fieldArray(col.field.type, (col.data.buffer as ArrayBuffer).transfer(bytes));
       }
     }
+    for (const [key, stamps] of this.stamps) {
+      this.stamps.set(key, new Float64Array((stamps.buffer as ArrayBuffer).transfer(capacity * 8)));
+    }
   }
 
-  /** Appends a row holding field defaults; returns the row. */
-  push(id: number): number {
+  /**
+   * Appends a row holding field defaults; returns the row. `stamp` is the
+   * world's change clock now: a new row counts as changed in every component.
+   */
+  push(id: number, stamp: number): number {
     if (this.length === this.entities.length) this.#grow();
     const row = this.length++;
     this.entities[row] = id;
     for (const fields of this.columns.values()) {
       for (const col of fields.values()) col.data.set(col.field.default, row * col.field.width);
     }
+    for (const stamps of this.stamps.values()) stamps[row] = stamp;
     return row;
   }
 
@@ -119,6 +135,7 @@ export class Archetype {
         col.data.copyWithin(row * w, last * w, last * w + w);
       }
     }
+    for (const stamps of this.stamps.values()) stamps[row] = stamps[last]!;
     return moved;
   }
 

@@ -6,22 +6,18 @@
  *
  * @module
  */
-import type { FieldInfo, FieldType } from "../../std/mod.ts";
+import type { FieldType } from "../../std/mod.ts";
 import { convertible, convertValues } from "./field_conversion.ts";
-import { concatBytes } from "../protocol/mod.ts";
 import { Archetype, archetypeKey, type ColumnArray } from "./archetype.ts";
 import { ComponentRegistry } from "./component_registry.ts";
 import { EntityAllocator } from "./entity_allocator.ts";
 import { EntityOwners, type Usage } from "./entity_owners.ts";
+import { type RowSet, wholeArchetypes } from "./row_set.ts";
+import { plainField, ResourceStore } from "./resource_store.ts";
+import { EventQueue } from "./event_queue.ts";
 
 /** Field values by field name, already flattened to numbers. */
 export type FlatValues = Record<string, readonly number[]>;
-
-/** The rows a query matched at one moment, in a fixed order. */
-export interface RowSet {
-  readonly archetypes: readonly Archetype[];
-  readonly count: number;
-}
 
 /** One entity as written by `--dump`: components by display name. */
 export interface DumpedEntity {
@@ -62,6 +58,16 @@ export class World {
   seed = 0;
   /** The script files (by name in their folder) whose `init` has run in this world, once each. */
   readonly initsRun = new Set<string>();
+  /** One value per resource, by name. */
+  readonly resources = new ResourceStore();
+  /** Events emitted and not yet delivered. */
+  readonly events = new EventQueue();
+  /**
+   * The change clock: advanced by the coordinator before each batch of
+   * changes (a tick's commands, each stage's merges), and stamped on the rows
+   * each batch changes (Archetype.stamps).
+   */
+  #clock = 0;
   allocator = new EntityAllocator();
   readonly owners = new EntityOwners();
   readonly #archetypes = new Map<string, Archetype>();
@@ -77,6 +83,16 @@ export class World {
   /** Live archetypes (empty ones are freed). */
   get archetypeCount(): number {
     return this.#archetypes.size;
+  }
+
+  /** The change clock's current value. */
+  get clock(): number {
+    return this.#clock;
+  }
+
+  /** Advances the change clock: what changes from now on is newer than anything before. */
+  advanceClock(): number {
+    return ++this.#clock;
   }
 
   isAlive(id: number): boolean {
@@ -176,7 +192,7 @@ export class World {
     const keys = Object.keys(components);
     if (!this.allocator.activate(id)) return false;
     const arch = this.#archetype(keys, by);
-    const row = arch.push(id);
+    const row = arch.push(id, this.#clock);
     this.#place(id, arch, row);
     for (const key of keys) this.#setValues(arch, row, key, components[key]!);
     this.#count++;
@@ -202,7 +218,7 @@ export class World {
     const from = this.#archOf[index]!;
     const fromRow = this.#rowOf[index]!;
     const to = this.#archetype(keys, by);
-    const row = to.push(id);
+    const row = to.push(id, this.#clock);
     to.copyRow(from, fromRow, row);
     this.#place(id, to, row);
     this.#removeRow(from, fromRow);
@@ -287,7 +303,7 @@ export class World {
       while (arch.length > 0) {
         const row = arch.length - 1;
         const id = arch.entities[row]!;
-        const at = into.push(id);
+        const at = into.push(id, this.#clock);
         into.copyRow(arch, row, at);
         if (!hadTarget) {
           for (const field of target.fields) {
@@ -333,53 +349,17 @@ export class World {
     }
   }
 
-  /** The non-empty archetypes holding all `components`, in key order, and their row count. */
-  query(components: readonly string[]): RowSet {
+  /**
+   * The rows of the non-empty archetypes holding every component in
+   * `required` and none in `without`, archetypes in key order.
+   */
+  query(required: readonly string[], without: readonly string[] = []): RowSet {
     const archetypes = [...this.#archetypes.values()]
-      .filter((a) => a.length > 0 && components.every((c) => a.has(c)))
+      .filter((a) =>
+        a.length > 0 && required.every((c) => a.has(c)) && !without.some((c) => a.has(c))
+      )
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { archetypes, count: archetypes.reduce((n, a) => n + a.length, 0) };
-  }
-
-  /** The entity ids of a row set, as bytes (u32 little-endian). */
-  gatherEntities(rows: RowSet): Uint8Array {
-    return this.#gather(rows, (a) => ({ data: a.entities, width: 1 }));
-  }
-
-  /** One field's column over a row set, as bytes (a view when one archetype holds it all). */
-  gatherColumn(rows: RowSet, component: string, field: string): Uint8Array {
-    return this.#gather(rows, (a) => {
-      const col = a.column(component, field);
-      return { data: col.data, width: col.field.width };
-    });
-  }
-
-  #gather(rows: RowSet, pick: (a: Archetype) => { data: ColumnArray; width: number }): Uint8Array {
-    if (rows.archetypes.length === 1) {
-      const a = rows.archetypes[0]!;
-      const { data, width } = pick(a);
-      return bytesOf(data, 0, a.length * width);
-    }
-    return concatBytes(...rows.archetypes.map((a) => {
-      const { data, width } = pick(a);
-      return bytesOf(data, 0, a.length * width);
-    }));
-  }
-
-  /** The byte length a field's column over `rows` must have. */
-  static columnBytes(field: FieldInfo, rows: RowSet): number {
-    return rows.count * field.width * field.bytes;
-  }
-
-  /** Writes a column received for `rows` back into the tables (bytes already length-checked). */
-  scatterColumn(rows: RowSet, component: string, field: string, bytes: Uint8Array): void {
-    let at = 0;
-    for (const a of rows.archetypes) {
-      const col = a.column(component, field);
-      const target = bytesOf(col.data, 0, a.length * col.field.width);
-      target.set(bytes.subarray(at, at + target.length));
-      at += target.length;
-    }
+    return wholeArchetypes(archetypes);
   }
 
   /** Every live archetype, in key order. */
@@ -416,12 +396,7 @@ export class World {
         const value: Record<string, number | boolean | number[]> = {};
         for (const [fieldName, col] of fields) {
           const w = col.field.width;
-          const scalars = Array.from(col.data.subarray(row * w, row * w + w));
-          value[fieldName] = w > 1
-            ? scalars
-            : col.field.type === "bool"
-            ? scalars[0] !== 0
-            : scalars[0]!;
+          value[fieldName] = plainField(col.field, col.data.subarray(row * w, row * w + w));
         }
         components[nameOf(key)] = value;
       }
@@ -439,7 +414,7 @@ export class World {
     if (ids.length === 0) return;
     const arch = this.#archetype(components, creator);
     for (const id of ids) {
-      const row = arch.push(id);
+      const row = arch.push(id, this.#clock);
       this.#place(id, arch, row);
       this.#count++;
     }

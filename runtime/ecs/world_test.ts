@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { World } from "./world.ts";
+import { changedSince, gatherColumn, idsOf, scatterColumn } from "./row_set.ts";
 
 function spawnMany(world: World, n: number): number[] {
   const ids = [...world.allocator.reserve(n)];
@@ -46,11 +47,44 @@ Deno.test("gather and scatter round-trip a column across several archetypes", ()
   const ids = spawnMany(world, 4);
   world.add(ids[0]!, "Velocity", {});
   const rows = world.query(["Transform"]);
-  assert.equal(rows.archetypes.length, 2);
-  const bytes = world.gatherColumn(rows, "Transform", "position").slice();
+  assert.equal(rows.parts.length, 2);
+  const position = world.registry.get("Transform")!.fields[0]!;
+  const bytes = gatherColumn(rows, "Transform", position).slice();
   const floats = new Float32Array(bytes.buffer);
   for (let i = 0; i < floats.length; i++) floats[i] = floats[i]! + 10;
-  world.scatterColumn(rows, "Transform", "position", bytes);
+  assert.equal(scatterColumn(rows, "Transform", position, bytes, 7), 4);
   const xs = world.dump().map((e) => (e.components.Transform!.position as number[])[0]);
   assert.deepEqual(xs, [10, 11, 12, 13]);
+});
+
+Deno.test("a merge stamps only the rows whose value changed, and a changed filter finds exactly those", () => {
+  const world = new World();
+  world.advanceClock();
+  const ids = spawnMany(world, 5);
+  const rows = world.query(["Transform"]);
+  const position = world.registry.get("Transform")!.fields[0]!;
+  const bytes = gatherColumn(rows, "Transform", position).slice();
+  const floats = new Float32Array(bytes.buffer);
+  floats[3 * 3 + 1] = 5; // entity 3's y
+  floats[0] = -0; // 0 → -0 is a change of bits
+  const stamp = world.advanceClock();
+  assert.equal(scatterColumn(rows, "Transform", position, bytes, stamp), 2);
+  const changed = changedSince(world.query(["Transform"]), ["Transform"], stamp - 1);
+  assert.equal(changed.count, 2);
+  assert.deepEqual([...idsOf(changed)].sort(), [ids[0]!, ids[3]!].sort());
+  assert.equal(changedSince(world.query(["Transform"]), ["Transform"], stamp).count, 0);
+  // A new row counts as changed.
+  world.advanceClock();
+  const [late] = world.allocator.reserve(1);
+  world.spawn(late!, { Transform: {} });
+  assert.deepEqual([...idsOf(changedSince(world.query(["Transform"]), ["Transform"], stamp))], [
+    late,
+  ]);
+});
+
+Deno.test("a query leaves out archetypes holding a component in without", () => {
+  const world = new World();
+  const ids = spawnMany(world, 3);
+  world.add(ids[1]!, "Velocity", {});
+  assert.deepEqual([...idsOf(world.query(["Transform"], ["Velocity"]))].sort(), [ids[0], ids[2]]);
 });

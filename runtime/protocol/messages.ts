@@ -10,15 +10,39 @@ import type { FieldType, FieldValue } from "../../std/mod.ts";
 /** A component schema as it travels: every field resolved. */
 export type WireSchema = Record<string, { type: FieldType; default: number[] }>;
 
+/** One query as a manifest declares it (components by name). */
+export interface WireQuery {
+  reads: string[];
+  writes: string[];
+  with: string[];
+  without: string[];
+  optional: string[];
+  changed: string[];
+}
+
+/** A resource's or event's value as it travels: fields by name. */
+export type WireValue = Record<string, FieldValue>;
+
 /** What a child says about itself before its first tick. */
 export interface WireManifest {
   name: string | null;
+  /** The default query's reads (top-level `reads`). */
   reads: string[];
+  /** The default query's writes (top-level `writes`). */
   writes: string[];
+  /** The other queries, by name, in declaration order. */
+  queries: Record<string, WireQuery>;
+  /** Resources read and written, by name. */
+  resources: { reads: string[]; writes: string[] };
+  /** Events emitted and received, by name. */
+  events: { emits: string[]; receives: string[] };
+  /** Schemas of every resource and event named above. */
+  resourceSchemas: Record<string, WireSchema>;
+  eventSchemas: Record<string, WireSchema>;
   spawns: boolean;
   hasInit: boolean;
   hasRun: boolean;
-  /** Schemas of every component in reads and writes. */
+  /** Schemas of every component any query names. */
   components: Record<string, WireSchema>;
   /**
    * The module that defined each component, relative to the scripts folder
@@ -52,6 +76,17 @@ export interface InitMessage {
   reserve: Uint8Array;
   /** Seed of `ctx.random()` for this system's init (from the world's seed). */
   seed?: number;
+  /** The resources it reads or writes, by name. */
+  resources?: Record<string, WireValue>;
+}
+
+/** The rows of one query in a tick: ids, granted columns and optional components' masks. */
+export interface ShippedQuery {
+  count: number;
+  entities: Uint8Array;
+  columns: WireColumns;
+  /** Per optional component, one byte per row: 1 where the entity has it. */
+  has?: Record<string, Uint8Array>;
 }
 
 /** Runtime → child: run one tick over the shipped rows. */
@@ -59,9 +94,12 @@ export interface TickMessage {
   t: "tick";
   tick: number;
   dt: number;
-  count: number;
-  entities: Uint8Array;
-  columns: WireColumns;
+  /** Each query's rows, by query name (`default` for top-level reads and writes). */
+  queries: Record<string, ShippedQuery>;
+  /** The resources it reads or writes, by name. */
+  resources?: Record<string, WireValue>;
+  /** The events it receives, by name: last tick's, in emitter file order, then emission order. */
+  events?: Record<string, WireValue[]>;
   /** u32 ids the system may hand out from `spawn` this tick (spawning systems only). */
   reserve?: Uint8Array;
   /** Seed of `ctx.random()` for this system and tick (from the world's seed). */
@@ -91,9 +129,13 @@ export interface WireError {
 export interface ResultMessage {
   t: "result";
   tick: number;
-  /** Only changed columns of written components. */
-  changed: WireColumns;
+  /** Only changed columns of written components, by the query they were shipped in. */
+  changed: Record<string, WireColumns>;
   commands: WireCommand[];
+  /** Written resources that changed: only their changed fields. */
+  resources?: Record<string, WireValue>;
+  /** Events emitted, in emission order. */
+  events?: [string, WireValue][];
   error: WireError | null;
 }
 
@@ -110,4 +152,4 @@ export type ChildMessage = HelloMessage | FailMessage | ResultMessage | LogMessa
 export type RuntimeMessage = InitMessage | TickMessage | ShutdownMessage;
 
 /** Protocol version carried in `hello`. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;

@@ -13,12 +13,15 @@ export type {
   ChildMessage,
   ResultMessage,
   RuntimeMessage,
+  ShippedQuery,
   TickMessage,
   WireColumns,
   WireCommand,
   WireError,
   WireManifest,
+  WireQuery,
   WireSchema,
+  WireValue,
 } from "./messages.ts";
 export { decodeMessagePack } from "./msgpack_decode.ts";
 export {

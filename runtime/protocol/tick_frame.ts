@@ -3,8 +3,10 @@
  * every column as a typed array in place, without copying or parsing:
  *
  * ```
- * { t: "tick", tick, dt, count, reserve?, layout: { entities: [offset, bytes],
- *   columns: { Component: { field: [offset, bytes] } } }, pad: "…", blob: bin }
+ * { t: "tick", tick, dt, reserve?, seed?, resources?, events?,
+ *   layout: { query: { count, entities: [offset, bytes],
+ *     columns: { Component: { field: [offset, bytes] } }, has?: { Component: [offset, bytes] } } },
+ *   pad: "…", blob: bin }
  * ```
  *
  * All column bytes travel in one `bin` (`blob`) that comes last; `pad` is a
@@ -16,7 +18,13 @@
  * @module
  */
 import { alignedOffsets, type MessagePackWriter } from "./msgpack_encode.ts";
-import type { RuntimeMessage, TickMessage, WireColumns } from "./messages.ts";
+import type {
+  RuntimeMessage,
+  ShippedQuery,
+  TickMessage,
+  WireColumns,
+  WireValue,
+} from "./messages.ts";
 import { ProtocolError } from "./errors.ts";
 
 const ALIGN = 8;
@@ -25,28 +33,44 @@ const ALIGN = 8;
 export function writeRuntimeFrame(writer: MessagePackWriter, message: RuntimeMessage): Uint8Array {
   writer.beginFrame();
   if (message.t !== "tick") return writer.value(message).finishFrame();
-  const parts: Uint8Array[] = [message.entities];
-  const names: [string, string][] = [];
-  for (const [component, fields] of Object.entries(message.columns)) {
-    for (const [field, bytes] of Object.entries(fields)) {
-      names.push([component, field]);
-      parts.push(bytes);
+  const parts: Uint8Array[] = [];
+  /** Where each part's [offset, bytes] goes once the offsets are known. */
+  const slots: [number, number][] = [];
+  const place = (bytes: Uint8Array): [number, number] => {
+    parts.push(bytes);
+    const slot: [number, number] = [0, bytes.length];
+    slots.push(slot);
+    return slot;
+  };
+  const layout: Record<string, unknown> = {};
+  for (const [name, query] of Object.entries(message.queries)) {
+    const columns: Record<string, Record<string, [number, number]>> = {};
+    for (const [component, fields] of Object.entries(query.columns)) {
+      const placed: Record<string, [number, number]> = {};
+      for (const [field, bytes] of Object.entries(fields)) placed[field] = place(bytes);
+      columns[component] = placed;
     }
+    const has: Record<string, [number, number]> = {};
+    for (const [component, mask] of Object.entries(query.has ?? {})) has[component] = place(mask);
+    layout[name] = {
+      count: query.count,
+      entities: place(query.entities),
+      columns,
+      ...(query.has ? { has } : {}),
+    };
   }
   // The same layout packedBin writes below.
   const { offsets } = alignedOffsets(parts.map((p) => p.length), ALIGN);
-  const columns: Record<string, Record<string, [number, number]>> = {};
-  names.forEach(([component, field], i) => {
-    (columns[component] ??= {})[field] = [offsets[i + 1]!, parts[i + 1]!.length];
-  });
+  slots.forEach((slot, i) => slot[0] = offsets[i]!);
   const header = {
     t: "tick",
     tick: message.tick,
     dt: message.dt,
-    count: message.count,
     ...(message.reserve ? { reserve: message.reserve } : {}),
     ...(message.seed !== undefined ? { seed: message.seed } : {}),
-    layout: { entities: [0, message.entities.length], columns },
+    ...(message.resources ? { resources: message.resources } : {}),
+    ...(message.events ? { events: message.events } : {}),
+    layout,
   };
   const keys = Object.keys(header) as (keyof typeof header)[];
   writer.mapHeader(keys.length + 2);
@@ -61,10 +85,7 @@ export function writeRuntimeFrame(writer: MessagePackWriter, message: RuntimeMes
 }
 
 /** A tick as the child sees it: columns as aligned views into the frame. */
-export interface ReceivedTick extends Omit<TickMessage, "t"> {
-  entities: Uint8Array;
-  columns: WireColumns;
-}
+export type ReceivedTick = Omit<TickMessage, "t">;
 
 function slice(blob: Uint8Array, at: unknown, what: string): Uint8Array {
   if (!Array.isArray(at) || at.length !== 2) {
@@ -80,31 +101,49 @@ function slice(blob: Uint8Array, at: unknown, what: string): Uint8Array {
   return blob.subarray(offset, offset + bytes);
 }
 
-/** Resolves a decoded tick's layout into column views (aligned when the message buffer is). */
-export function readTickFrame(raw: Record<string, unknown>): ReceivedTick {
-  const blob = raw.blob;
-  const layout = raw.layout as {
-    entities?: unknown;
-    columns?: Record<string, Record<string, unknown>>;
-  };
-  if (!(blob instanceof Uint8Array) || typeof layout !== "object" || layout === null) {
-    throw new ProtocolError("Malformed tick frame: no blob or layout");
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+
+function readQuery(blob: Uint8Array, name: string, raw: unknown): ShippedQuery {
+  if (!isRecord(raw) || typeof raw.count !== "number") {
+    throw new ProtocolError(`Malformed tick layout of query "${name}"`);
   }
   const columns: WireColumns = {};
-  for (const [component, fields] of Object.entries(layout.columns ?? {})) {
+  for (const [component, fields] of Object.entries(isRecord(raw.columns) ? raw.columns : {})) {
     const out: Record<string, Uint8Array> = {};
-    for (const [field, at] of Object.entries(fields)) {
-      out[field] = slice(blob, at, `${component}.${field}`);
+    for (const [field, at] of Object.entries(isRecord(fields) ? fields : {})) {
+      out[field] = slice(blob, at, `${name}: ${component}.${field}`);
     }
     columns[component] = out;
   }
-  return {
-    tick: raw.tick as number,
-    dt: raw.dt as number,
-    count: raw.count as number,
-    entities: slice(blob, layout.entities, "entities"),
+  const query: ShippedQuery = {
+    count: raw.count,
+    entities: slice(blob, raw.entities, `${name}: entities`),
     columns,
-    ...(raw.reserve instanceof Uint8Array ? { reserve: raw.reserve } : {}),
-    ...(typeof raw.seed === "number" ? { seed: raw.seed } : {}),
   };
+  if (isRecord(raw.has)) {
+    const has: Record<string, Uint8Array> = {};
+    for (const [component, at] of Object.entries(raw.has)) {
+      has[component] = slice(blob, at, `${name}: has ${component}`);
+    }
+    query.has = has;
+  }
+  return query;
+}
+
+/** Resolves a decoded tick's layout into column views (aligned when the message buffer is). */
+export function readTickFrame(raw: Record<string, unknown>): ReceivedTick {
+  const blob = raw.blob;
+  const layout = raw.layout;
+  if (!(blob instanceof Uint8Array) || !isRecord(layout)) {
+    throw new ProtocolError("Malformed tick frame: no blob or layout");
+  }
+  const queries: Record<string, ShippedQuery> = {};
+  for (const [name, query] of Object.entries(layout)) queries[name] = readQuery(blob, name, query);
+  const tick: ReceivedTick = { tick: raw.tick as number, dt: raw.dt as number, queries };
+  if (raw.reserve instanceof Uint8Array) tick.reserve = raw.reserve;
+  if (typeof raw.seed === "number") tick.seed = raw.seed;
+  if (isRecord(raw.resources)) tick.resources = raw.resources as Record<string, WireValue>;
+  if (isRecord(raw.events)) tick.events = raw.events as Record<string, WireValue[]>;
+  return tick;
 }

@@ -7,7 +7,7 @@
  * @module
  */
 export { validateManifest } from "./system_manifest.ts";
-export type { Manifest } from "./system_manifest.ts";
+export type { Manifest, ManifestQuery } from "./system_manifest.ts";
 export { SystemNames } from "./system_names.ts";
 export { DEFAULT_SYSTEM_OPTIONS, SystemRole } from "./system_role.ts";
 export type { ScriptLauncher, SystemOptions } from "./system_role.ts";

@@ -6,19 +6,36 @@
  */
 import { type FieldInfo, isValidName, resolveSchema } from "../../std/mod.ts";
 import { BUILTIN_COMPONENTS } from "../../std/mod.ts";
-import type { WireManifest, WireSchema } from "../protocol/mod.ts";
+import type { WireManifest, WireQuery, WireSchema } from "../protocol/mod.ts";
 import { validateNetGrant } from "../../sandbox/command/mod.ts";
-import { ManifestError } from "../protocol/mod.ts";
+import { ManifestError, quoteUntrusted } from "../protocol/mod.ts";
+
+/** A validated query: its lists, and the components an entity must have to match. */
+export interface ManifestQuery extends WireQuery {
+  /** reads, writes and with, less optional: what a matched entity has. */
+  required: string[];
+}
 
 /** A validated manifest: names resolved, every listed component has a schema. */
-export interface Manifest extends WireManifest {
+export interface Manifest extends Omit<WireManifest, "reads" | "writes" | "queries"> {
   /** The name it asks for, or its file's name. The name it runs under is decided by the runtime. */
   name: string;
   /** The name its manifest declared, null when it declared none. */
   declaredName: string | null;
+  /**
+   * Every query in shipping and merge order: `default` (top-level reads and
+   * writes, when they name anything) first, then the others as declared.
+   */
+  queries: Record<string, ManifestQuery>;
+  /** The grants: every component any query reads (optional ones included) or writes. */
+  reads: string[];
+  /** Every component any query writes: the components it may change and attach. */
+  writes: string[];
 }
 
 const MAX_COMPONENTS = 64;
+const MAX_QUERIES = 16;
+const QUERY_KEYS = ["reads", "writes", "with", "without", "optional", "changed"] as const;
 
 /** Whether `name` with `fields` is exactly a built-in component of std. */
 function isBuiltin(name: string, fields: readonly FieldInfo[]): boolean {
@@ -37,13 +54,123 @@ export function nameFromFile(file: string): string {
   return /^[A-Za-z_]/.test(cleaned) ? cleaned : `_${cleaned}`.slice(0, 64);
 }
 
-function nameList(raw: unknown, key: string, file: string): string[] {
+function nameList(raw: unknown, key: string, file: string, what = "components"): string[] {
+  raw ??= [];
   if (!Array.isArray(raw) || raw.length > MAX_COMPONENTS || !raw.every(isValidName)) {
     throw new ManifestError(
-      `Invalid manifest in "${file}": "${key}" must list at most ${MAX_COMPONENTS} components`,
+      `Invalid manifest in "${file}": ${key} must list at most ${MAX_COMPONENTS} ${what}`,
     );
   }
   return [...new Set(raw)];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** One query's lists, checked for sense: each names components, and can match something. */
+function validateQuery(raw: unknown, name: string, file: string): ManifestQuery {
+  const where = name === "default" ? "" : `query "${name}".`;
+  const bad = (why: string) => new ManifestError(`Invalid manifest in "${file}": ${why}`);
+  if (!isRecord(raw)) throw bad(`query "${name}" must be an object`);
+  const q = {} as WireQuery;
+  for (const key of QUERY_KEYS) q[key] = nameList(raw[key], `"${where}${key}"`, file);
+  const shipped = new Set([...q.reads, ...q.writes]);
+  const optional = new Set(q.optional);
+  const required = [...new Set([...q.reads, ...q.writes, ...q.with])].filter((c) =>
+    !optional.has(c)
+  );
+  for (const c of q.without) {
+    if (required.includes(c)) {
+      throw bad(
+        `${where || "the default query "}lists "${c}" as required and in "without": ` +
+          `it can never match an entity`,
+      );
+    }
+  }
+  for (const c of q.changed) {
+    if (!shipped.has(c) || optional.has(c)) {
+      throw bad(
+        `"${where}changed" lists "${c}", which the query does not read or write: ` +
+          `add it to the query's reads (a change filter needs the component on every row)`,
+      );
+    }
+  }
+  if (required.length === 0 && q.optional.length > 0) {
+    throw bad(
+      `${where || "the default query "}has only optional components: ` +
+        `it would match every entity; add one it requires to reads, writes or with`,
+    );
+  }
+  return { ...q, optional: [...optional], required };
+}
+
+/** The default query (top-level reads and writes) and the named ones, in merge order. */
+function validateQueries(m: Record<string, unknown>, file: string): Record<string, ManifestQuery> {
+  const queries: Record<string, ManifestQuery> = {};
+  const reads = nameList(m.reads, `"reads"`, file);
+  const writes = nameList(m.writes, `"writes"`, file);
+  if (reads.length + writes.length > 0) {
+    queries.default = validateQuery({ reads, writes }, "default", file);
+  }
+  const named = m.queries ?? {};
+  if (!isRecord(named)) {
+    throw new ManifestError(`Invalid manifest in "${file}": "queries" must be an object`);
+  }
+  const entries = Object.entries(named);
+  if (entries.length > MAX_QUERIES) {
+    throw new ManifestError(
+      `Invalid manifest in "${file}": ${entries.length} queries, the most is ${MAX_QUERIES}`,
+    );
+  }
+  for (const [name, query] of entries) {
+    if (!isValidName(name)) {
+      throw new ManifestError(
+        `Invalid manifest in "${file}": query name ${
+          quoteUntrusted(name)
+        } must be letters, digits and "_"`,
+      );
+    }
+    if (name === "default") {
+      throw new ManifestError(
+        `Invalid manifest in "${file}": the query name "default" is taken by the top-level ` +
+          `reads and writes; name this query something else`,
+      );
+    }
+    const q = validateQuery(query, name, file);
+    if (q.required.length === 0) {
+      throw new ManifestError(
+        `Invalid manifest in "${file}": query "${name}" names no component an entity must have`,
+      );
+    }
+    queries[name] = q;
+  }
+  return queries;
+}
+
+/** Resource or event schemas of the names listed, normalized. */
+function schemasOf(
+  names: readonly string[],
+  raw: unknown,
+  what: string,
+  file: string,
+): Record<string, WireSchema> {
+  const out: Record<string, WireSchema> = {};
+  for (const name of names) {
+    try {
+      const fields = resolveSchema(name, isRecord(raw) ? raw[name] : undefined, what);
+      out[name] = normalizedSchema(fields);
+    } catch (error) {
+      throw new ManifestError(`Invalid manifest in "${file}": ${(error as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** A schema rebuilt from resolved fields: nothing the child added travels further. */
+function normalizedSchema(fields: readonly FieldInfo[]): WireSchema {
+  const schema: WireSchema = {};
+  for (const f of fields) schema[f.name] = { type: f.type, default: [...f.default] };
+  return schema;
 }
 
 /**
@@ -74,8 +201,39 @@ export function validateManifest(
     name = m.name;
     declaredName = m.name;
   }
-  const reads = nameList(m.reads, "reads", file);
-  const writes = nameList(m.writes, "writes", file);
+  const queries = validateQueries(m, file);
+  const all = Object.values(queries);
+  const reads = [...new Set(all.flatMap((q) => [...q.reads, ...q.optional]))];
+  const writes = [...new Set(all.flatMap((q) => q.writes))];
+  const named = [...new Set(all.flatMap((q) => QUERY_KEYS.flatMap((k) => q[k])))];
+  if (named.length > MAX_COMPONENTS) {
+    throw new ManifestError(
+      `Invalid manifest in "${file}": its queries name ${named.length} components, ` +
+        `the most is ${MAX_COMPONENTS}`,
+    );
+  }
+  const rawResources = isRecord(m.resources) ? m.resources : {};
+  const rawEvents = isRecord(m.events) ? m.events : {};
+  const resources = {
+    reads: nameList(rawResources.reads, `"resources.reads"`, file, "resources"),
+    writes: nameList(rawResources.writes, `"resources.writes"`, file, "resources"),
+  };
+  const events = {
+    emits: nameList(rawEvents.emits, `"emits"`, file, "events"),
+    receives: nameList(rawEvents.receives, `"receives"`, file, "events"),
+  };
+  const resourceSchemas = schemasOf(
+    [...new Set([...resources.reads, ...resources.writes])],
+    m.resourceSchemas,
+    "resource",
+    file,
+  );
+  const eventSchemas = schemasOf(
+    [...new Set([...events.emits, ...events.receives])],
+    m.eventSchemas,
+    "event",
+    file,
+  );
   const rawComponents = m.components;
   if (typeof rawComponents !== "object" || rawComponents === null) {
     throw new ManifestError(`Invalid manifest in "${file}": missing component schemas`);
@@ -86,17 +244,14 @@ export function validateManifest(
     ? m.modules as Record<string, unknown>
     : {};
   const own = file.split("/").pop()!;
-  for (const c of new Set([...reads, ...writes])) {
+  for (const c of named) {
     let fields: FieldInfo[];
     try {
       fields = resolveSchema(c, (rawComponents as Record<string, unknown>)[c]);
     } catch (error) {
       throw new ManifestError(`Invalid manifest in "${file}": ${(error as Error).message}`);
     }
-    // The normalized schema, not the child's object: nothing it added travels further.
-    const schema: WireSchema = {};
-    for (const f of fields) schema[f.name] = { type: f.type, default: [...f.default] };
-    components[c] = schema;
+    components[c] = normalizedSchema(fields);
     const module = claimed[c];
     modules[c] = module === null && isBuiltin(c, fields)
       ? null
@@ -117,8 +272,13 @@ export function validateManifest(
   return {
     name,
     declaredName,
+    queries,
     reads,
     writes,
+    resources,
+    events,
+    resourceSchemas,
+    eventSchemas,
     spawns: m.spawns === true,
     hasInit: m.hasInit === true,
     hasRun: m.hasRun === true,

@@ -1,15 +1,15 @@
 /**
  * The bytes of a saved world (format `syncra.world/2`): one MessagePack map
  * holding the components (schemas, defining modules, declaring scripts), the
- * id allocator, every archetype's columns and who owns and pays for each
- * entity. Where the bytes are kept is a `WorldStore`'s business (world_store.ts).
+ * id allocator, every archetype's columns, who owns and pays for each
+ * entity, the resources and the events not yet delivered. Where the bytes are kept is a `WorldStore`'s business (world_store.ts).
  *
  * @module
  */
 import { MessagePackWriter, streamMessagePack } from "../protocol/mod.ts";
 import { decodeMessagePack } from "../protocol/mod.ts";
 import type { WireSchema } from "../protocol/mod.ts";
-import type { SavedComponent } from "../ecs/mod.ts";
+import type { QueuedEvent, SavedComponent, SavedResource } from "../ecs/mod.ts";
 import { EntityAllocator } from "../ecs/mod.ts";
 import type { SavedOwners } from "../ecs/mod.ts";
 import { World } from "../ecs/mod.ts";
@@ -42,6 +42,10 @@ interface WorldDocument {
   inits?: string[];
   /** The world's random seed (missing in older saves: 0). */
   seed?: number;
+  /** Resources with their schemas (missing in older saves). */
+  resources?: SavedResource[];
+  /** Events emitted in the last tick and not yet delivered, in delivery order. */
+  events?: QueuedEvent[];
 }
 
 interface SavedWorldV1 {
@@ -71,6 +75,8 @@ function worldDocument(world: World, tick: number): WorldDocument {
     foreign: owners.foreign,
     inits: [...world.initsRun].sort(),
     seed: world.seed,
+    resources: world.resources.save(),
+    events: world.events.pending(),
     archetypes: world.archetypes().filter((a) => a.length > 0).map((a) => ({
       components: [...a.components],
       creator: a.creator,
@@ -167,6 +173,16 @@ export function decodeWorld(bytes: Uint8Array): SavedWorld {
     : saved.components.flatMap((c) => c.declarers).map((f) => f.split("/").pop()!);
   for (const file of inits) world.initsRun.add(file);
   world.seed = typeof saved.seed === "number" ? saved.seed >>> 0 : 0;
+  for (const resource of Array.isArray(saved.resources) ? saved.resources : []) {
+    world.resources.restore(resource);
+  }
+  if (Array.isArray(saved.events)) {
+    const valid = saved.events.filter((e): e is QueuedEvent =>
+      Array.isArray(e) && e.length === 2 && typeof e[0] === "string" &&
+      typeof e[1] === "object" && e[1] !== null
+    );
+    world.events.restore(valid);
+  }
   return { world, tick: saved.tick };
 }
 

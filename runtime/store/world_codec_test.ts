@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { World } from "../ecs/mod.ts";
+import { resolveSchema } from "../../std/mod.ts";
 import { loadWorld, saveWorld } from "./file_store.ts";
 import { decodeWorld, encodeWorld } from "./world_codec.ts";
 
@@ -119,4 +120,33 @@ Deno.test("which inits have run is saved with the world", () => {
   world.initsRun.add("door.ts");
   const { world: copy } = decodeWorld(encodeWorld(world, 3));
   assert.deepEqual([...copy.initsRun].sort(), ["door.ts", "scene.ts"]);
+});
+
+Deno.test("resources and undelivered events are saved, restored and delivered in order", () => {
+  const world = new World();
+  const score = resolveSchema("Score", { points: "u32", best: "f64", where: "vec3" }, "resource");
+  world.resources.declare("Score", score);
+  world.resources.set("Score", "points", [7]);
+  world.resources.set("Score", "where", [1, 2, 3]);
+  world.events.emit("z.ts", [["Ping", { n: 2 }]]);
+  world.events.emit("a.ts", [["Ping", { n: 1 }], ["Pong", { ok: true }]]);
+  const { world: copy } = decodeWorld(encodeWorld(world, 3));
+  assert.deepEqual(copy.resources.dump(), { Score: { points: 7, best: 0, where: [1, 2, 3] } });
+  copy.events.deliver();
+  // The decoder makes objects without a prototype: compared as plain ones.
+  const plain = (name: string) => copy.events.delivered(name).map((e) => ({ ...e }));
+  assert.deepEqual(plain("Ping"), [{ n: 1 }, { n: 2 }], "file order kept");
+  assert.deepEqual(plain("Pong"), [{ ok: true }]);
+});
+
+Deno.test("a resource whose schema changes keeps the fields that fit and says what it reset", () => {
+  const world = new World();
+  world.resources.declare("Game", resolveSchema("Game", { round: "u32", at: "vec3" }, "resource"));
+  world.resources.set("Game", "round", [4]);
+  const change = world.resources.declare(
+    "Game",
+    resolveSchema("Game", { round: "f64", at: "f32" }, "resource"),
+  );
+  assert.match(change ?? "", /kept round; reset at \(vec3 cannot become f32\)/);
+  assert.deepEqual(world.resources.dump(), { Game: { round: 4, at: 0 } });
 });

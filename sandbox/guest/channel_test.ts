@@ -82,9 +82,13 @@ function tickFrame(n: number, tick = 1): Uint8Array {
     t: "tick",
     tick,
     dt: 0.5,
-    count: n,
-    entities: new Uint8Array(n * 4).map((_, i) => i & 0xff),
-    columns: { P: { p } },
+    queries: {
+      default: {
+        count: n,
+        entities: new Uint8Array(n * 4).map((_, i) => i & 0xff),
+        columns: { P: { p } },
+      },
+    },
   }).slice();
 }
 
@@ -225,9 +229,11 @@ Deno.test("the channel's buffer grows for a large frame and shrinks back after i
   const big = tickFrame(200_000); // 3.2 MB
   const input = new ChunkedInput(concatBytes(big, tickFrame(10)), 64 * 1024);
   const channel = new FrameChannel(input, new ChunkedOutput(1), { keepBytes: 1 << 20 });
-  assert.equal(((await channel.next()) as { count: number }).count, 200_000);
+  const count = (m: unknown) =>
+    (m as { layout: { default: { count: number } } }).layout.default.count;
+  assert.equal(count(await channel.next()), 200_000);
   assert.ok(channel.bufferBytes >= big.length);
-  assert.equal(((await channel.next()) as { count: number }).count, 10);
+  assert.equal(count(await channel.next()), 10);
   assert.equal(await channel.next(), null);
   assert.equal(channel.bufferBytes, 256 * 1024);
 });

@@ -139,15 +139,15 @@ export async function runChildHost(
     } catch (e) {
       error = toWireError(e, host.inspect);
     }
-    for (const field of error ? [] : ctx.writesIntoReads()) {
-      if (warned.has(field)) continue;
-      warned.add(field);
-      const component = field.split(".")[0];
+    for (const { what, fix } of error ? [] : ctx.writesIntoReads()) {
+      if (warned.has(what)) continue;
+      warned.add(what);
       channel.send({
         t: "log",
         level: "warn",
-        text: `wrote into "${field}", which it only reads: the write is dropped; add ` +
-          `${component} to the system's writes to change it`,
+        text: `wrote into ${
+          what.startsWith("resource ") ? what : `"${what}"`
+        }, which it only reads: the write is dropped; add ${fix} to change it`,
       });
     }
     try {

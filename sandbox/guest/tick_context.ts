@@ -11,8 +11,16 @@
  *
  * @module
  */
-import type { ComponentType, FieldInfo, SystemContext, SystemDefinition } from "../../std/mod.ts";
-import { fieldArray, flattenFieldValue } from "../../std/internal.ts";
+import type {
+  ComponentType,
+  EventType,
+  FieldInfo,
+  Query,
+  ResourceType,
+  SystemContext,
+  SystemDefinition,
+} from "../../std/mod.ts";
+import { flattenFieldValue } from "../../std/internal.ts";
 import {
   GrantViolationError,
   readTickFrame,
@@ -21,51 +29,11 @@ import {
   type WireColumns,
   type WireCommand,
   type WireError,
+  type WireValue,
 } from "../../runtime/protocol/mod.ts";
+import { alignedCopy, type ColumnOriginals, QueryView } from "./query_view.ts";
 
-/**
- * `byteLength` bytes of `bytes` (zero-filled past its end) in a fresh buffer
- * of their own, which any typed array can view.
- */
-export function alignedCopy(
-  bytes: Uint8Array | undefined,
-  byteLength: number,
-): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(byteLength);
-  if (bytes) out.set(bytes.subarray(0, byteLength));
-  return out;
-}
-
-/** Compares two views of equal length, both starting on a 4-byte boundary. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  const whole = a.length >> 2;
-  const x = new Int32Array(a.buffer, a.byteOffset, whole);
-  const y = new Int32Array(b.buffer, b.byteOffset, whole);
-  for (let i = 0; i < whole; i++) if (x[i] !== y[i]) return false;
-  for (let i = whole << 2; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/**
- * Copies of written columns as shipped, to find what changed. The buffers
- * are kept from tick to tick (one set per child): allocating them anew would
- * leave megabytes of ArrayBuffers per tick to the garbage collector.
- */
-export class ColumnOriginals {
-  readonly #buffers = new Map<string, Uint8Array>();
-
-  /** A copy of `bytes`, in the buffer kept for `key`; valid until the next copy for `key`. */
-  copy(key: string, bytes: Uint8Array): Uint8Array {
-    let buffer = this.#buffers.get(key);
-    if (!buffer || buffer.length < bytes.length) {
-      buffer = new Uint8Array(Math.max(bytes.length, (buffer?.length ?? 0) * 2));
-      this.#buffers.set(key, buffer);
-    }
-    const copy = buffer.subarray(0, bytes.length);
-    copy.set(bytes);
-    return copy;
-  }
-}
+export { alignedCopy, ColumnOriginals, sameBytes } from "./query_view.ts";
 
 /** What a tick context needs besides the system and the frame. */
 export interface TickContextOptions {
@@ -80,38 +48,29 @@ export interface TickContextOptions {
   watchReads?: boolean;
 }
 
-interface WrittenColumn {
-  component: string;
-  field: string;
-  original: Uint8Array;
-  working: Uint8Array;
-}
-
 /**
- * The `ctx` a system's `init` and `run` get: the shipped rows as typed
- * arrays (in place in the frame where aligned), grant checks with clear
- * errors, and the structural commands it queues. `changedColumns()` then
- * says which written columns differ from what was shipped.
+ * The `ctx` a system's `init` and `run` get: its queries' rows (QueryView),
+ * its resources as plain objects, the events it receives, grant checks with
+ * clear errors, and the structural commands and events it queues.
  */
 export class TickContext implements SystemContext {
   readonly dt: number;
   readonly tick: number;
   readonly time: number;
-  readonly count: number;
   readonly #random: () => number;
-  readonly entities: Uint32Array;
   readonly storage: string | null;
   readonly commands: WireCommand[] = [];
-  readonly written: WrittenColumn[] = [];
-  /** Read-only columns and their copies, on ticks that watch them. */
-  readonly #readOnly: WrittenColumn[] = [];
-  readonly #watchReads: boolean;
+  readonly #emitted: [string, WireValue][] = [];
   readonly #system: SystemDefinition;
   readonly #name: string;
-  readonly #columns: WireColumns;
-  readonly #views = new Map<string, Record<string, ArrayBufferView>>();
+  readonly #queries = new Map<string, QueryView>();
+  readonly #default: QueryView;
+  readonly #resources: Record<string, WireValue>;
+  /** The resources handed out, and their values as shipped. */
+  readonly #handedOut = new Map<string, { value: Record<string, unknown>; shipped: string }>();
+  readonly #events: Record<string, WireValue[]>;
+  readonly #received = new Map<string, readonly Record<string, unknown>[]>();
   readonly #reserve: Uint32Array;
-  readonly #originals: ColumnOriginals;
   #reserved = 0;
 
   constructor(
@@ -123,72 +82,144 @@ export class TickContext implements SystemContext {
     this.#system = system;
     this.#name = name;
     this.storage = options.storage;
-    this.#originals = options.originals;
-    this.#watchReads = options.watchReads ?? false;
     this.dt = message.dt;
     this.tick = message.tick;
     this.time = message.tick * message.dt;
     this.#random = seeded(typeof message.seed === "number" ? message.seed : 0);
-    this.count = message.count;
-    this.#columns = message.columns;
-    const ids = message.entities;
-    this.entities = ids.byteOffset % 4 === 0 && ids.length === message.count * 4
-      ? new Uint32Array(ids.buffer, ids.byteOffset, message.count)
-      : new Uint32Array(alignedCopy(ids, message.count * 4).buffer);
+    const viewOptions = {
+      script: name,
+      originals: options.originals,
+      watchReads: options.watchReads ?? false,
+    };
+    const declared: [string, Query][] = [
+      ["default", { reads: system.reads ?? [], writes: system.writes ?? [] }],
+      ...Object.entries(system.queries ?? {}),
+    ];
+    for (const [q, query] of declared) {
+      this.#queries.set(q, new QueryView(q, query, message.queries[q] ?? null, viewOptions));
+    }
+    this.#default = this.#queries.get("default")!;
+    this.#resources = message.resources ?? {};
+    this.#events = message.events ?? {};
     const reserve = message.reserve;
     this.#reserve = new Uint32Array(alignedCopy(reserve, reserve ? reserve.length & ~3 : 0).buffer);
   }
 
-  #has(key: "reads" | "writes", component: ComponentType): boolean {
-    return (this.#system[key] ?? []).some((c) => c.name === component.name);
+  get count(): number {
+    return this.#default.count;
   }
 
-  #deny(action: string, component: string, why: string): never {
-    const list = action === "read" ? "reads (or writes)" : "writes";
-    throw new GrantViolationError(
-      `Cannot ${action} component "${component}" from script "${this.#name}": ${why}; ` +
-        `add it to the system's ${list}`,
-    );
-  }
-
-  #columnsOf(component: ComponentType, writable: boolean): Record<string, ArrayBufferView> {
-    const cached = this.#views.get(component.name);
-    if (cached) return cached;
-    const shipped = this.#columns[component.name] ?? {};
-    const views: Record<string, ArrayBufferView> = {};
-    for (const f of component.fields) {
-      const byteLength = this.count * f.width * f.bytes;
-      let working = shipped[f.name];
-      // Columns arrive aligned inside the frame buffer and are used in place; anything
-      // else (a component that was not shipped) gets a zeroed buffer of its own.
-      if (!working || working.length !== byteLength || working.byteOffset % 8 !== 0) {
-        working = alignedCopy(working, byteLength);
-      }
-      views[f.name] = fieldArray(f.type, working);
-      if (writable) {
-        const original = this.#originals.copy(`${component.name}.${f.name}`, working);
-        this.written.push({ component: component.name, field: f.name, original, working });
-      } else if (this.#watchReads) {
-        const original = this.#originals.copy(`read ${component.name}.${f.name}`, working);
-        this.#readOnly.push({ component: component.name, field: f.name, original, working });
-      }
-    }
-    this.#views.set(component.name, views);
-    return views;
+  get entities(): Uint32Array {
+    return this.#default.entities;
   }
 
   read(component: ComponentType): never {
-    if (!this.#has("reads", component) && !this.#has("writes", component)) {
-      this.#deny("read", component.name, "it is not in the script's reads or writes");
-    }
-    return this.#columnsOf(component, this.#has("writes", component)) as never;
+    return this.#default.read(component);
   }
 
   write(component: ComponentType): never {
-    if (!this.#has("writes", component)) {
-      this.#deny("write", component.name, "it is not in the script's writes");
+    return this.#default.write(component);
+  }
+
+  query(name: string): QueryView {
+    const view = this.#queries.get(name);
+    if (!view) {
+      const declared = [...this.#queries.keys()].filter((q) => q !== "default");
+      throw new GrantViolationError(
+        `Script "${this.#name}" has no query "${name}": ` +
+          (declared.length > 0
+            ? `its queries are ${declared.map((q) => `"${q}"`).join(", ")}`
+            : `declare it in the system's queries`),
+      );
     }
-    return this.#columnsOf(component, true) as never;
+    return view;
+  }
+
+  #listed(list: readonly { name: string }[] | undefined, name: string): boolean {
+    return (list ?? []).some((x) => x.name === name);
+  }
+
+  resource(resource: ResourceType): never {
+    const handed = this.#handedOut.get(resource.name);
+    if (handed) return handed.value as never;
+    const r = this.#system.resources;
+    if (!this.#listed(r?.reads, resource.name) && !this.#listed(r?.writes, resource.name)) {
+      throw new GrantViolationError(
+        `Cannot use resource "${resource.name}" from script "${this.#name}": it is not in the ` +
+          `system's resources; add it to resources.reads (or resources.writes)`,
+      );
+    }
+    const shipped = this.#resources[resource.name] ?? {};
+    const value: Record<string, unknown> = {};
+    for (const f of resource.fields) {
+      const v = shipped[f.name];
+      value[f.name] = v === undefined ? plainDefault(f) : Array.isArray(v) ? [...v] : v;
+    }
+    this.#handedOut.set(resource.name, { value, shipped: JSON.stringify(value) });
+    return value as never;
+  }
+
+  emit(event: EventType, value: Record<string, unknown>): void {
+    if (!this.#listed(this.#system.emits, event.name)) {
+      throw new GrantViolationError(
+        `Cannot emit event "${event.name}" from script "${this.#name}": it is not in the ` +
+          `system's emits; add it to emits`,
+      );
+    }
+    if (typeof value !== "object" || value === null) {
+      throw new TypeError(`Cannot emit event "${event.name}": the value must be an object`);
+    }
+    this.#emitted.push([event.name, this.#value(event, event.name, value, "event")]);
+  }
+
+  events(event: EventType): never {
+    if (!this.#listed(this.#system.receives, event.name)) {
+      throw new GrantViolationError(
+        `Cannot receive event "${event.name}" in script "${this.#name}": it is not in the ` +
+          `system's receives; add it to receives`,
+      );
+    }
+    let list = this.#received.get(event.name);
+    if (!list) {
+      // Plain objects with the fields the script declared (defaults where the emitter's lacked one).
+      list = Object.freeze((this.#events[event.name] ?? []).map((raw) => {
+        const value: Record<string, unknown> = {};
+        for (const f of event.fields) {
+          const v = raw[f.name];
+          value[f.name] = v === undefined ? plainDefault(f) : Array.isArray(v) ? [...v] : v;
+        }
+        return Object.freeze(value);
+      }));
+      this.#received.set(event.name, list);
+    }
+    return list as never;
+  }
+
+  /** Changed fields of the written resources handed out, by resource. */
+  changedResources(): Record<string, WireValue> | undefined {
+    let out: Record<string, WireValue> | undefined;
+    for (const r of this.#system.resources?.writes ?? []) {
+      const handed = this.#handedOut.get(r.name);
+      if (!handed || JSON.stringify(handed.value) === handed.shipped) continue;
+      const before = JSON.parse(handed.shipped) as Record<string, unknown>;
+      const changed: WireValue = {};
+      for (const f of r.fields) {
+        const now = handed.value[f.name];
+        if (JSON.stringify(now) === JSON.stringify(before[f.name])) continue;
+        const flat = flattenFieldValue(f, now);
+        if (typeof flat === "string") {
+          throw new TypeError(`Invalid value for resource field "${r.name}.${f.name}": ${flat}`);
+        }
+        changed[f.name] = f.width > 1 ? flat : f.type === "bool" ? flat[0] === 1 : flat[0]!;
+      }
+      (out ??= {})[r.name] = changed;
+    }
+    return out;
+  }
+
+  /** The events emitted, in emission order. */
+  emitted(): [string, WireValue][] {
+    return this.#emitted;
   }
 
   log(...args: unknown[]): void {
@@ -204,16 +235,30 @@ export class TickContext implements SystemContext {
     }
   }
 
-  #value(component: ComponentType | undefined, name: string, value: unknown) {
-    if (!component) return this.#deny("attach", name, "it is not in the script's writes");
+  #value(
+    type: { readonly fields: readonly FieldInfo[] } | undefined,
+    name: string,
+    value: unknown,
+    what = "component",
+  ): Record<string, number[]> {
+    if (!type) {
+      throw new GrantViolationError(
+        `Cannot attach component "${name}" from script "${this.#name}": it is not in the ` +
+          `script's writes; add it to the system's writes`,
+      );
+    }
     const out: Record<string, number[]> = {};
     if (value === undefined) return out;
     if (typeof value !== "object" || value === null) {
-      throw new TypeError(`Cannot attach component "${name}": the value must be an object`);
+      throw new TypeError(`Cannot attach ${what} "${name}": the value must be an object`);
     }
     for (const [field, v] of Object.entries(value)) {
-      const info: FieldInfo | undefined = component.fields.find((f) => f.name === field);
-      if (!info) throw new TypeError(`Component "${name}" has no field "${field}"`);
+      const info: FieldInfo | undefined = type.fields.find((f) => f.name === field);
+      if (!info) {
+        throw new TypeError(
+          `${what === "event" ? "Event" : "Component"} "${name}" has no field "${field}"`,
+        );
+      }
       const flat = flattenFieldValue(info, v);
       if (typeof flat === "string") {
         throw new TypeError(`Invalid value for field "${name}.${field}": ${flat}`);
@@ -223,8 +268,17 @@ export class TickContext implements SystemContext {
     return out;
   }
 
+  /** A component the system writes in any query: what it may attach. */
   #writable(name: string): ComponentType | undefined {
-    return (this.#system.writes ?? []).find((c) => c.name === name);
+    const lists = [
+      this.#system.writes ?? [],
+      ...Object.values(this.#system.queries ?? {}).map((q) => q.writes ?? []),
+    ];
+    for (const list of lists) {
+      const found = list.find((c) => c.name === name);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   spawn(components: Record<string, unknown>): number {
@@ -257,30 +311,51 @@ export class TickContext implements SystemContext {
   remove(entity: number, component: ComponentType): void {
     this.#requireSpawns(`remove component "${component.name}"`);
     if (!this.#writable(component.name)) {
-      this.#deny("remove", component.name, "it is not in the script's writes");
+      throw new GrantViolationError(
+        `Cannot remove component "${component.name}" from script "${this.#name}": it is not in ` +
+          `the script's writes; add it to the system's writes`,
+      );
     }
     this.commands.push(["remove", entity >>> 0, component.name]);
   }
 
-  /** The written columns whose bytes differ from what was shipped (views, not copies). */
-  /** Read-only fields the script wrote into this tick (only on ticks that watch reads). */
-  writesIntoReads(): string[] {
-    return this.#readOnly.filter((r) => !sameBytes(r.original, r.working))
-      .map((r) => `${r.component}.${r.field}`);
+  /**
+   * What the script wrote into although it only reads it: component fields
+   * (on ticks that watch reads) and resources, each with the list to add it to.
+   */
+  writesIntoReads(): { what: string; fix: string }[] {
+    const fields = new Set([...this.#queries.values()].flatMap((q) => q.writesIntoReads()));
+    const out = [...fields].map((f) => ({
+      what: f,
+      fix: `${f.split(".")[0]} to the system's writes`,
+    }));
+    const written = new Set((this.#system.resources?.writes ?? []).map((r) => r.name));
+    for (const [name, handed] of this.#handedOut) {
+      if (written.has(name) || JSON.stringify(handed.value) === handed.shipped) continue;
+      out.push({ what: `resource ${name}`, fix: `${name} to the system's resources.writes` });
+    }
+    return out;
   }
 
   random(): number {
     return this.#random();
   }
 
-  changedColumns(): WireColumns {
-    const changed: WireColumns = {};
-    for (const w of this.written) {
-      if (sameBytes(w.original, w.working)) continue;
-      (changed[w.component] ??= {})[w.field] = w.working;
+  /** Per query, the written columns whose bytes differ from what was shipped. */
+  changedColumns(): Record<string, WireColumns> {
+    const changed: Record<string, WireColumns> = {};
+    for (const [name, view] of this.#queries) {
+      const columns = view.changedColumns();
+      if (Object.keys(columns).length > 0) changed[name] = columns;
     }
     return changed;
   }
+}
+
+/** A field's default as a script sees it in a resource. */
+function plainDefault(f: FieldInfo): unknown {
+  if (f.width > 1) return [...f.default];
+  return f.type === "bool" ? f.default[0] === 1 : f.default[0];
 }
 
 /** A small fast generator (mulberry32) of numbers in [0, 1) from a u32 seed. */
@@ -311,11 +386,12 @@ export function createTickContext(
     ? {
       tick: 0,
       dt: 0,
-      count: 0,
-      entities: new Uint8Array(0),
-      columns: {},
+      queries: {},
       reserve: message.reserve instanceof Uint8Array ? message.reserve : new Uint8Array(0),
       ...(typeof message.seed === "number" ? { seed: message.seed } : {}),
+      ...(isRecord(message.resources)
+        ? { resources: message.resources as Record<string, WireValue> }
+        : {}),
     }
     : readTickFrame(message);
   return new TickContext(system, name, received, options);
@@ -323,11 +399,25 @@ export function createTickContext(
 
 /** The `result` frame of a tick that ran on `ctx`: its changes, or only the error it threw. */
 export function resultOf(ctx: TickContext, error: WireError | null): ResultMessage {
+  if (error) return { t: "result", tick: ctx.tick, changed: {}, commands: [], error };
+  let resources: Record<string, WireValue> | undefined;
+  try {
+    resources = ctx.changedResources();
+  } catch (e) {
+    // A resource left holding a value its field cannot take is the script's error.
+    return resultOf(ctx, { name: "TypeError", message: (e as Error).message, stack: null });
+  }
+  const events = ctx.emitted();
   return {
     t: "result",
     tick: ctx.tick,
-    changed: error ? {} : ctx.changedColumns(),
-    commands: error ? [] : ctx.commands,
-    error,
+    changed: ctx.changedColumns(),
+    commands: ctx.commands,
+    ...(resources ? { resources } : {}),
+    ...(events.length > 0 ? { events } : {}),
+    error: null,
   };
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { defineComponent, defineSystem, type SystemContext } from "../../std/mod.ts";
+import {
+  defineComponent,
+  defineEvent,
+  defineResource,
+  defineSystem,
+  type SystemContext,
+} from "../../std/mod.ts";
 import {
   decodeMessagePack,
   GrantViolationError,
@@ -26,11 +32,15 @@ function decodedTick(n: number, at = 0): Record<string, unknown> & { t: string }
     t: "tick",
     tick: 7,
     dt: 0.25,
-    count: n,
-    entities: new Uint8Array(new Uint32Array(n).map((_, i) => 100 + i).buffer),
-    columns: {
-      Position: { p: new Uint8Array(new Float32Array(n * 3).fill(1).buffer) },
-      Health: { hp: new Uint8Array(new Float64Array(n).fill(50).buffer) },
+    queries: {
+      default: {
+        count: n,
+        entities: new Uint8Array(new Uint32Array(n).map((_, i) => 100 + i).buffer),
+        columns: {
+          Position: { p: new Uint8Array(new Float32Array(n * 3).fill(1).buffer) },
+          Health: { hp: new Uint8Array(new Float64Array(n).fill(50).buffer) },
+        },
+      },
     },
   });
   // The channel puts each message on an 8-byte boundary of its own buffer (at = 0).
@@ -61,8 +71,8 @@ Deno.test("a tick's context views aligned columns in place and its result holds 
   assert.deepEqual(resultOf(ctx, null).changed, {}, "nothing written yet");
   p[5] = 9;
   const result = resultOf(ctx, null);
-  assert.deepEqual(Object.keys(result.changed), ["Position"]);
-  const changed = new Float32Array(result.changed.Position!.p!.slice().buffer);
+  assert.deepEqual(Object.keys(result.changed.default!), ["Position"]);
+  const changed = new Float32Array(result.changed.default!.Position!.p!.slice().buffer);
   assert.deepEqual([...changed], [1, 1, 1, 1, 1, 9, 1, 1, 1, 1, 1, 1]);
   const failed = resultOf(ctx, toWireError(new Error("boom"), String));
   assert.deepEqual([failed.changed, failed.commands, failed.error?.message], [{}, [], "boom"]);
@@ -123,4 +133,103 @@ Deno.test("the manifest lists reads, writes and each component's schema", () => 
     false,
   ]);
   assert.deepEqual(m.components.Position, { p: { type: "vec3", default: [0, 0, 0] } });
+});
+
+const Tag = defineComponent("Tag", { on: "bool" });
+const Score = defineResource("Score", { points: "u32", at: "vec3" });
+const Opened = defineEvent("Opened", { door: "entity" });
+const Closed = defineEvent("Closed", { door: "entity" });
+const doors = defineSystem({
+  queries: {
+    doors: { reads: [Health], writes: [Position], optional: [Tag] },
+    players: { reads: [Position], with: [Health], without: [Secret] },
+  },
+  resources: { writes: [Score] },
+  emits: [Opened],
+  receives: [Closed],
+  run() {},
+});
+
+/** A tick for `doors`: two door rows (the second has Tag), one player row, a Score and a Closed event. */
+function doorsTick(): Record<string, unknown> & { t: string } {
+  const frame = writeRuntimeFrame(new MessagePackWriter(), {
+    t: "tick",
+    tick: 2,
+    dt: 0.5,
+    queries: {
+      doors: {
+        count: 2,
+        entities: new Uint8Array(new Uint32Array([10, 11]).buffer),
+        columns: {
+          Health: { hp: new Uint8Array(new Float64Array([1, 2]).buffer) },
+          Position: { p: new Uint8Array(24) },
+          Tag: { on: new Uint8Array([0, 1]) },
+        },
+        has: { Tag: new Uint8Array([0, 1]) },
+      },
+      players: {
+        count: 1,
+        entities: new Uint8Array(new Uint32Array([20]).buffer),
+        columns: { Position: { p: new Uint8Array(new Float32Array([5, 6, 7]).buffer) } },
+      },
+    },
+    resources: { Score: { points: 3, at: [0, 0, 0] } },
+    events: { Closed: [{ door: 10 }] },
+  });
+  const buffer = new Uint8Array(frame.length + 4);
+  buffer.set(frame, 4);
+  return decodeMessagePack(buffer.subarray(8), GUEST_FRAME_LIMITS) as never;
+}
+
+Deno.test("each query has its own rows, grants, has() and indexOf(); writes come back per query", () => {
+  const ctx = createTickContext(doors, "doors", doorsTick(), {
+    storage: null,
+    originals: new ColumnOriginals(),
+  });
+  const api = ctx as SystemContext;
+  const d = api.query("doors");
+  const p = api.query("players");
+  assert.deepEqual([d.count, [...d.entities], p.count, [...p.entities]], [2, [10, 11], 1, [20]]);
+  assert.deepEqual([...d.has(Tag)], [0, 1]);
+  assert.deepEqual([...p.has(Health)], [1], "a with component is on every row");
+  assert.deepEqual([d.indexOf(11), d.indexOf(20), p.indexOf(20)], [1, -1, 0]);
+  assert.deepEqual([...p.read(Position).p], [5, 6, 7]);
+  assert.equal(ctx.count, 0, "no default query: no rows");
+  d.write(Position).p[3] = 4;
+  assert.throws(
+    () => p.write(Position),
+    /Cannot write component "Position" from script "doors": it is not in query "players"'s writes; add it to query "players"'s writes/,
+  );
+  assert.throws(() => p.read(Tag), /not in query "players"'s reads or writes or optional/);
+  assert.throws(() => ctx.query("nope"), /has no query "nope": its queries are "doors", "players"/);
+  const result = resultOf(ctx, null);
+  assert.deepEqual(Object.keys(result.changed), ["doors"]);
+  assert.deepEqual([...new Float32Array(result.changed.doors!.Position!.p!.slice().buffer)], [
+    0,
+    0,
+    0,
+    4,
+    0,
+    0,
+  ]);
+});
+
+Deno.test("a written resource's changed fields and the emitted events travel back; grants are checked", () => {
+  const ctx = createTickContext(doors, "doors", doorsTick(), {
+    storage: null,
+    originals: new ColumnOriginals(),
+  });
+  assert.deepEqual(ctx.events(Closed), [{ door: 10 }]);
+  const score = (ctx as SystemContext).resource(Score);
+  assert.equal((ctx as SystemContext).resource(Score), score, "one object per tick");
+  score.points += 2;
+  ctx.emit(Opened, { door: 11 });
+  assert.throws(() => ctx.emit(Closed, { door: 1 }), /Cannot emit event "Closed".*add it to emits/);
+  assert.throws(() => ctx.events(Opened), /Cannot receive event "Opened".*add it to receives/);
+  assert.throws(() => ctx.emit(Opened, { door: -1 }), /Invalid value for field "Opened.door"/);
+  const result = resultOf(ctx, null);
+  assert.deepEqual(result.resources, { Score: { points: 5 } }, "only the changed field");
+  assert.deepEqual(result.events, [["Opened", { door: [11] }]]);
+  score.points = 1.5;
+  assert.match(resultOf(ctx, null).error?.message ?? "", /resource field "Score.points"/);
 });

@@ -320,9 +320,13 @@ function moverTick(writer: MessagePackWriter, tick: number, n: number): Uint8Arr
     t: "tick",
     tick,
     dt: 0.01,
-    count: n,
-    entities: new Uint8Array(new Uint32Array(n).map((_, i) => i).buffer),
-    columns: { P: { p: new Uint8Array(n * 12) } },
+    queries: {
+      default: {
+        count: n,
+        entities: new Uint8Array(new Uint32Array(n).map((_, i) => i).buffer),
+        columns: { P: { p: new Uint8Array(n * 12) } },
+      },
+    },
   }).slice();
 }
 
@@ -345,7 +349,7 @@ for (const transport of ["pipe", "socket"] as const) {
       assert.equal(result.t, "result");
       assert.equal(result.tick, tick);
       assert.equal(result.error, null);
-      const p = result.changed.P?.p;
+      const p = result.changed.default?.P?.p;
       assert.ok(p, "the written column came back");
       assert.equal(p.length, n * 12);
       const values = new Float32Array(p.slice().buffer);
