@@ -6,13 +6,33 @@
  */
 
 /** The field types a component may use. */
-export type FieldType = "f32" | "f64" | "i32" | "u32" | "u8" | "bool" | "vec3" | "quat" | "entity";
+export type FieldType =
+  | "f32"
+  | "f64"
+  | "i32"
+  | "u32"
+  | "u8"
+  | "bool"
+  | "vec3"
+  | "quat"
+  | "entity"
+  | "text";
 
-/** A value a field accepts when spawning or adding a component. */
-export type FieldValue = number | boolean | readonly number[];
+/** A value a field accepts when spawning or adding a component (a string for `text`). */
+export type FieldValue = number | boolean | string | readonly number[];
 
-/** A field declared by its type alone, or with a default value. */
-export type FieldSpec = FieldType | { readonly type: FieldType; readonly default?: FieldValue };
+/**
+ * A field declared by its type alone, or with a default value; a `text`
+ * field may also set `max`, the most UTF-8 bytes it holds (default 256).
+ */
+export type FieldSpec = FieldType | {
+  readonly type: FieldType;
+  readonly default?: FieldValue;
+  readonly max?: number;
+};
+
+/** One field's value flattened: its scalars, or a text field's string. */
+export type FlatField = readonly number[] | readonly [string];
 
 /** A component's fields, by name. */
 export type Schema = { readonly [field: string]: FieldSpec };
@@ -22,8 +42,9 @@ export type FieldTypeOf<F extends FieldSpec> = F extends FieldType ? F
   : F extends { readonly type: infer T } ? T
   : never;
 
-/** The typed array a field of type `T` arrives in. */
-export type ArrayFor<T extends FieldType> = T extends "f32" | "vec3" | "quat" ? Float32Array
+/** The typed array a field of type `T` arrives in (an array of strings for `text`). */
+export type ArrayFor<T extends FieldType> = T extends "text" ? string[]
+  : T extends "f32" | "vec3" | "quat" ? Float32Array
   : T extends "f64" ? Float64Array
   : T extends "i32" ? Int32Array
   : T extends "u32" | "entity" ? Uint32Array
@@ -43,10 +64,12 @@ export interface FieldInfo {
   readonly type: FieldType;
   /** Scalars per entity: 3 for vec3, 4 for quat, 1 otherwise. */
   readonly width: number;
-  /** Bytes per scalar. */
+  /** Bytes per scalar (0 for text, which travels as strings). */
   readonly bytes: number;
-  /** The value of a new entity's field, `width` scalars. */
-  readonly default: readonly number[];
+  /** The value of a new entity's field: `width` scalars, or one string for text. */
+  readonly default: FlatField;
+  /** For text: the most UTF-8 bytes a value may hold. */
+  readonly max?: number;
 }
 
 /** A component type, as returned by {@linkcode defineComponent}. */
@@ -75,7 +98,39 @@ const FIELD_LAYOUT: Record<FieldType, { width: number; bytes: number }> = {
   vec3: { width: 3, bytes: 4 },
   quat: { width: 4, bytes: 4 },
   entity: { width: 1, bytes: 4 },
+  text: { width: 1, bytes: 0 },
 };
+
+/** The `max` of a text field that declares none, in UTF-8 bytes. */
+export const DEFAULT_TEXT_MAX = 256;
+/** The largest `max` a text field may declare (what one frame string may hold). */
+export const LARGEST_TEXT_MAX = 65536;
+
+/** The UTF-8 length of a string, without encoding it. */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next < 0xe000) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** A field as it travels in a schema: type, default and (for text) max. */
+export function fieldSpecOf(
+  field: FieldInfo,
+): { type: FieldType; default: number[] | [string]; max?: number } {
+  const spec = { type: field.type, default: [...field.default] as number[] | [string] };
+  return field.max === undefined ? spec : { ...spec, max: field.max };
+}
 
 /** Any array a column arrives in. */
 export type FieldArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
@@ -83,7 +138,8 @@ export type FieldArray = Float32Array | Float64Array | Int32Array | Uint32Array 
 /**
  * A typed array for a field type: `n` zeroed scalars, or a view of a buffer
  * or of a Uint8Array's bytes (which must be aligned for the type).
- * Used by the coordinator's tables and the in-child host alike.
+ * Used by the coordinator's tables and the in-child host alike. (A text
+ * field has no typed array: it gets an empty one, its strings live apart.)
  */
 export function fieldArray(type: FieldType, size: number | ArrayBuffer | Uint8Array): FieldArray {
   const make = <T>(C: {
@@ -100,6 +156,8 @@ export function fieldArray(type: FieldType, size: number | ArrayBuffer | Uint8Ar
     );
   };
   switch (type) {
+    case "text":
+      return new Uint8Array(0);
     case "f64":
       return make(Float64Array);
     case "i32":
@@ -127,8 +185,9 @@ export function isValidName(name: unknown): name is string {
   return typeof name === "string" && NAME_PATTERN.test(name) && name !== "__proto__";
 }
 
-function defaultFor(type: FieldType): number[] {
+function defaultFor(type: FieldType): number[] | [string] {
   if (type === "quat") return [0, 0, 0, 1];
+  if (type === "text") return [""];
   return new Array(FIELD_LAYOUT[type].width).fill(0);
 }
 
@@ -158,6 +217,7 @@ const SCALAR_RANGE: Record<FieldType, { ok: (v: number) => boolean; expected: st
     expected: "an integer from 0 to 255",
   },
   bool: { ok: (v) => v === 0 || v === 1, expected: "true, false, 0 or 1" },
+  text: { ok: () => false, expected: "a string" },
 };
 
 /**
@@ -176,8 +236,16 @@ export function scalarFits(type: FieldType, value: number): boolean {
  * type ({@linkcode scalarFits}): `Infinity` or `-1` in a `u32` is an error,
  * not a silent wrap.
  */
-export function flattenFieldValue(field: FieldInfo, value: unknown): number[] | string {
+export function flattenFieldValue(field: FieldInfo, value: unknown): number[] | [string] | string {
   const range = SCALAR_RANGE[field.type];
+  if (field.type === "text") {
+    if (Array.isArray(value) && value.length === 1) value = value[0];
+    if (typeof value !== "string") return `expected a string, got ${describe(value)}`;
+    const bytes = utf8Length(value);
+    const max = field.max ?? DEFAULT_TEXT_MAX;
+    if (bytes > max) return `expected at most ${max} bytes of text, got ${bytes}`;
+    return [value];
+  }
   if (field.width === 1) {
     if (Array.isArray(value) && value.length === 1) value = value[0];
     if (typeof value === "boolean") return [value ? 1 : 0];
@@ -222,10 +290,24 @@ export function resolveField(
     );
   }
   const layout = FIELD_LAYOUT[type];
-  const info: FieldInfo = { name, type, ...layout, default: defaultFor(type) };
-  const given = typeof spec === "object" && spec !== null
-    ? (spec as { default?: unknown }).default
-    : undefined;
+  let info: FieldInfo = { name, type, ...layout, default: defaultFor(type) };
+  const declared = typeof spec === "object" && spec !== null ? spec as Record<string, unknown> : {};
+  if (type === "text") {
+    const max = declared.max ?? DEFAULT_TEXT_MAX;
+    if (typeof max !== "number" || !Number.isInteger(max) || max < 1 || max > LARGEST_TEXT_MAX) {
+      throw new TypeError(
+        `Cannot define ${what} "${component}": field "${name}" has max ${
+          String(max)
+        }, expected an integer from 1 to ${LARGEST_TEXT_MAX} (bytes of UTF-8)`,
+      );
+    }
+    info = { ...info, max };
+  } else if (declared.max !== undefined) {
+    throw new TypeError(
+      `Cannot define ${what} "${component}": field "${name}" sets max, which only text fields have`,
+    );
+  }
+  const given = declared.default;
   if (given === undefined) return info;
   const flat = flattenFieldValue(info, given);
   if (typeof flat === "string") {

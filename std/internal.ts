@@ -4,5 +4,5 @@
  *
  * @module
  */
-export { fieldArray, flattenFieldValue } from "./component.ts";
-export type { FieldArray, FieldInfo } from "./component.ts";
+export { fieldArray, fieldSpecOf, flattenFieldValue, utf8Length } from "./component.ts";
+export type { FieldArray, FieldInfo, FlatField } from "./component.ts";

@@ -35,6 +35,7 @@ export type {
   FieldType,
   FieldTypeOf,
   FieldValue,
+  FlatField,
   Schema,
 } from "./component.ts";
 export { defineSystem } from "./system.ts";

@@ -237,3 +237,38 @@ Deno.test("explain shows each query with what it matches in the saved world, and
   assert.match(stdout, /^resources\s+reads \(none\); writes Score$/m);
   assert.match(stdout, /^events\s+emits DoorOpened; receives \(none\)$/m);
 });
+
+Deno.test("text fields travel as strings, are written back when they change, and are bounded by their max", async () => {
+  await using folder = await makeScripts({
+    "_c.ts": `import { defineComponent } from "@syncra/std";
+      export const Label = defineComponent("Label", {
+        text: { type: "text", max: 12, default: "?" }, size: { type: "f32", default: 1 } });`,
+    "a_signs.ts": `import { defineSystem } from "@syncra/std";
+      import { Label } from "./_c.ts";
+      export default defineSystem({ writes: [Label], spawns: true, init(ctx) {
+        ctx.spawn({ Label: { text: "hello" } });
+        ctx.spawn({ Label: {} });
+        ctx.spawn({ Label: { text: "ünïcødé" } });
+      } });`,
+    "b_clock.ts": `import { defineSystem } from "@syncra/std";
+      import { Label } from "./_c.ts";
+      export default defineSystem({ writes: [Label], run(ctx) {
+        const text = ctx.write(Label).text;
+        text[1] = "tick " + ctx.tick;
+        if (ctx.tick === 3) text[0] = "far too long for twelve";
+      } });`,
+  });
+  const run = await runTestWorld(folder, { ticks: 5 });
+  assert.deepEqual(run.dump.entities.map((e) => e.components.Label!.text), [
+    "hello",
+    "tick 5",
+    "ünïcødé",
+  ]);
+  const clock = scriptReport(run, "b_clock");
+  assert.equal(clock.violations, 0);
+  assert.equal(clock.errors, 1, "the overlong write was the script's error, once");
+  assert.match(
+    clock.lastError ?? "",
+    /Invalid value for field "Label.text" at row 0: expected at most 12 bytes of text, got 23/,
+  );
+});

@@ -18,7 +18,14 @@ import { buildSchedule } from "../ecs/mod.ts";
 import type { RunningSystem, SystemRunner } from "./system_runner.ts";
 import { validateResult, type ValidCommand } from "./result_validation.ts";
 import { TickStats } from "./tick_stats.ts";
-import { type ComponentInfo, idsOf, type RowSet, scatterColumn, type World } from "../ecs/mod.ts";
+import {
+  type ComponentInfo,
+  idsOf,
+  type RowSet,
+  scatterColumn,
+  scatterText,
+  type World,
+} from "../ecs/mod.ts";
 import {
   type ComponentWarning,
   reconcileComponents,
@@ -434,7 +441,9 @@ export class Coordinator {
       return null;
     }
     for (const c of result.changed) {
-      scatterColumn(shipment.rows[c.query]!, c.component, c.field, c.bytes, stamp ?? 0);
+      const rows = shipment.rows[c.query]!;
+      if (c.text) scatterText(rows, c.component, c.field, c.text, stamp ?? 0);
+      else scatterColumn(rows, c.component, c.field, c.bytes, stamp ?? 0);
     }
     if (stamp !== null) this.#seen.set(child, stamp);
     for (const r of result.resources) this.world.resources.set(r.name, r.field, r.scalars);

@@ -7,13 +7,14 @@
  * @module
  */
 import type { Manifest } from "../roles/mod.ts";
-import type { ShippedQuery, WireColumns } from "../protocol/mod.ts";
+import type { ShippedQuery, WireColumns, WireText } from "../protocol/mod.ts";
 import {
   changedSince,
   type ComponentInfo,
   gatherColumn,
   gatherEntities,
   gatherPresence,
+  gatherText,
   type RowSet,
   type World,
 } from "../ecs/mod.ts";
@@ -74,10 +75,13 @@ export function shipQueries(world: World, plans: readonly QueryPlan[], since: nu
 function wireQuery(rows: RowSet, plan: QueryPlan): ShippedQuery {
   const empty = rows.count === 0;
   const columns: WireColumns = {};
+  let text: WireText | undefined;
   for (const info of plan.shipped) {
     const fields: Record<string, Uint8Array> = {};
     for (const f of info.fields) {
-      fields[f.name] = empty ? new Uint8Array(0) : gatherColumn(rows, info.key, f);
+      if (f.type === "text") {
+        ((text ??= {})[info.name] ??= {})[f.name] = empty ? [] : gatherText(rows, info.key, f);
+      } else fields[f.name] = empty ? new Uint8Array(0) : gatherColumn(rows, info.key, f);
     }
     columns[info.name] = fields;
   }
@@ -86,6 +90,7 @@ function wireQuery(rows: RowSet, plan: QueryPlan): ShippedQuery {
     entities: empty ? new Uint8Array(0) : gatherEntities(rows),
     columns,
   };
+  if (text) query.text = text;
   if (plan.optional.length > 0) {
     query.has = Object.fromEntries(
       plan.optional.map((c) => [c.name, empty ? new Uint8Array(0) : gatherPresence(rows, c.key)]),

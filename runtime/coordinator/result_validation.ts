@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { type FieldInfo, flattenFieldValue } from "../../std/mod.ts";
+import { type FieldInfo, type FlatField, flattenFieldValue } from "../../std/mod.ts";
 import type { Manifest } from "../roles/mod.ts";
 import type { WireError, WireValue } from "../protocol/mod.ts";
 import { quoteUntrusted, receivedWireError } from "../protocol/mod.ts";
@@ -41,6 +41,8 @@ export interface ValidColumn {
   component: string;
   field: FieldInfo;
   bytes: Uint8Array;
+  /** A text field's strings (its `bytes` are empty). */
+  text?: string[];
 }
 
 /** A result that may be merged: changed columns (by storage key) and queued commands. */
@@ -48,7 +50,7 @@ export interface ValidResult {
   /** In the manifest's query order, so that a later query's write wins. */
   changed: ValidColumn[];
   /** Changed fields of written resources. */
-  resources: { name: string; field: string; scalars: number[] }[];
+  resources: { name: string; field: string; scalars: FlatField }[];
   /** Events emitted, in emission order. */
   events: QueuedEvent[];
   commands: ValidCommand[];
@@ -213,6 +215,10 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
               q(field)
             } from ${who}: the component has no such field`,
           );
+        } else if (f.type === "text") {
+          const text = validText(f, bytes, rows.count, `"${component}.${field}" from ${who}`);
+          if (typeof text === "string") deny(text);
+          else out.push({ query, component: info.key, field: f, bytes: EMPTY_BYTES, text });
         } else if (!(bytes instanceof Uint8Array) || bytes.length !== expected) {
           deny(
             `Column "${component}.${field}" from ${who} has ${
@@ -237,6 +243,22 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
   }
 }
 
+const EMPTY_BYTES = new Uint8Array(0);
+
+/** A text column from a child: one string per row, each within the field's max; else why not. */
+function validText(field: FieldInfo, raw: unknown, rows: number, what: string): string[] | string {
+  if (!Array.isArray(raw) || raw.length !== rows) {
+    return `Text column ${what} has ${
+      Array.isArray(raw) ? raw.length : "no"
+    } strings, expected ${rows}`;
+  }
+  for (let row = 0; row < raw.length; row++) {
+    const flat = flattenFieldValue(field, raw[row]);
+    if (typeof flat === "string") return `Text column ${what} at row ${row}: ${flat}`;
+  }
+  return raw as string[];
+}
+
 function emptyResult(error: WireError | null): ValidResult {
   return { changed: [], resources: [], events: [], commands: [], usedIds: new Set(), error };
 }
@@ -250,12 +272,12 @@ function flatFields(
   what: string,
   deny: Deny,
   partial: boolean,
-): Map<string, number[]> | null {
+): Map<string, FlatField> | null {
   if (!isRecord(value)) {
     deny(`Malformed value of ${what}`);
     return null;
   }
-  const out = new Map<string, number[]>();
+  const out = new Map<string, FlatField>();
   for (const key of Object.keys(value)) {
     if (!fields.some((f) => f.name === key)) {
       deny(`${what} has no field ${quoteUntrusted(key)}`);
@@ -264,7 +286,7 @@ function flatFields(
   }
   for (const f of fields) {
     if (!Object.hasOwn(value, f.name)) {
-      if (!partial) out.set(f.name, [...f.default]);
+      if (!partial) out.set(f.name, f.default);
       continue;
     }
     const flat = flattenFieldValue(f, value[f.name]);

@@ -197,3 +197,32 @@ Deno.test("strings a child sends are quoted truncated, and unknown result fields
   const padded = validateResult(result({ padding: {} }), context(world));
   assert.match(!padded.ok ? padded.violations[0]! : "", /has an unknown field "padding"/);
 });
+
+Deno.test("a forged text column must hold one string per row, each within the field's max", () => {
+  const world = new World();
+  const schema = { text: { type: "text" as const, default: [""] as [string], max: 4 } };
+  const label = world.registry.resolve({ name: "Label", schema, module: null });
+  const ids = [...world.allocator.reserve(2)];
+  for (const id of ids) world.spawn(id, { [label.key]: {} });
+  const ctx = context(world, {
+    manifest: validateManifest({ writes: ["Label"], components: { Label: schema } }, "forger.ts"),
+    rows: { default: world.query([label.key]) },
+    component: () => label,
+  });
+  const send = (text: unknown) =>
+    validateResult(result({ changed: { default: { Label: { text } } } }), ctx);
+  const ok = send(["ab", "cd"]);
+  assert.deepEqual(ok.ok && ok.result.changed.map((c) => c.text), [["ab", "cd"]]);
+  for (
+    const [forged, why] of [
+      [["ab"], /has 1 strings, expected 2/],
+      [["ab", "toolong"], /at row 1: expected at most 4 bytes of text, got 7/],
+      [["ab", 5], /at row 1: expected a string, got number/],
+      [new Uint8Array(8), /has no strings, expected 2/],
+    ] as const
+  ) {
+    const v = send(forged);
+    assert.equal(v.ok, false);
+    assert.match(!v.ok ? v.violations[0]! : "", why);
+  }
+});

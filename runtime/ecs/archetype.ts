@@ -15,10 +15,12 @@ export function newColumnArray(field: FieldInfo, n: number): ColumnArray {
   return fieldArray(field.type, n);
 }
 
-/** One field's storage in one archetype. */
+/** One field's storage in one archetype: a typed array, or for a text field its strings. */
 export interface Column {
   readonly field: FieldInfo;
   data: ColumnArray;
+  /** A text field's value per row (null for every other type). */
+  readonly text: string[] | null;
 }
 
 /** The canonical key of a set of component keys. */
@@ -66,14 +68,22 @@ export class Archetype {
     const old = this.columns.get(component.key);
     const fields = new Map<string, Column>();
     for (const field of component.fields) {
-      const data = newColumnArray(field, this.entities.length * field.width);
       const previous = old?.get(field.name);
+      if (field.type === "text") {
+        const text = previous?.text ? previous.text.slice(0, this.length) : [];
+        for (let row = text.length; row < this.length; row++) text.push(field.default[0] as string);
+        fields.set(field.name, { field, data: newColumnArray(field, 0), text });
+        continue;
+      }
+      const data = newColumnArray(field, this.entities.length * field.width);
       if (previous && previous.field.type === field.type) {
         data.set(previous.data.subarray(0, this.length * field.width) as never);
       } else {
-        for (let row = 0; row < this.length; row++) data.set(field.default, row * field.width);
+        for (let row = 0; row < this.length; row++) {
+          data.set(field.default as readonly number[], row * field.width);
+        }
       }
-      fields.set(field.name, { field, data });
+      fields.set(field.name, { field, data, text: null });
     }
     this.columns.set(component.key, fields);
     if (!this.stamps.has(component.key)) {
@@ -99,6 +109,7 @@ export class Archetype {
     this.entities = new Uint32Array((this.entities.buffer as ArrayBuffer).transfer(capacity * 4));
     for (const fields of this.columns.values()) {
       for (const col of fields.values()) {
+        if (col.text) continue; // a JavaScript array grows by itself
         const bytes = capacity * col.field.width * col.data.BYTES_PER_ELEMENT;
         col.data = fieldArray(col.field.type, (col.data.buffer as ArrayBuffer).transfer(bytes));
       }
@@ -117,7 +128,10 @@ export class Archetype {
     const row = this.length++;
     this.entities[row] = id;
     for (const fields of this.columns.values()) {
-      for (const col of fields.values()) col.data.set(col.field.default, row * col.field.width);
+      for (const col of fields.values()) {
+        if (col.text) col.text[row] = col.field.default[0] as string;
+        else col.data.set(col.field.default as readonly number[], row * col.field.width);
+      }
     }
     for (const stamps of this.stamps.values()) stamps[row] = stamp;
     return row;
@@ -126,11 +140,21 @@ export class Archetype {
   /** Removes a row by moving the last row into it; returns the moved entity's id, or null. */
   swapRemove(row: number): number | null {
     const last = --this.length;
-    if (row === last) return null;
+    if (row === last) {
+      for (const fields of this.columns.values()) {
+        for (const col of fields.values()) if (col.text) col.text.length = last;
+      }
+      return null;
+    }
     const moved = this.entities[last]!;
     this.entities[row] = moved;
     for (const fields of this.columns.values()) {
       for (const col of fields.values()) {
+        if (col.text) {
+          col.text[row] = col.text[last]!;
+          col.text.length = last; // the removed string is freed
+          continue;
+        }
         const w = col.field.width;
         col.data.copyWithin(row * w, last * w, last * w + w);
       }
@@ -147,6 +171,11 @@ export class Archetype {
       for (const [fieldName, col] of fields) {
         const src = other.get(fieldName);
         if (!src) continue;
+        if (col.text) {
+          if (src.text) col.text[to] = src.text[from]!;
+          continue;
+        }
+        if (src.text) continue;
         const w = col.field.width;
         col.data.set(src.data.subarray(from * w, from * w + w) as never, to * w);
       }

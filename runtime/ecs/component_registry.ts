@@ -16,6 +16,7 @@
  * @module
  */
 import { type FieldInfo, flattenFieldValue, resolveSchema } from "../../std/mod.ts";
+import { fieldSpecOf, type FlatField } from "../../std/internal.ts";
 import { BUILTIN_COMPONENTS } from "../../std/mod.ts";
 import type { WireSchema } from "../protocol/mod.ts";
 import { quoteUntrusted } from "../protocol/mod.ts";
@@ -44,13 +45,17 @@ export interface ComponentInfo {
 /** Converts resolved fields to their wire form. */
 export function toWireSchema(fields: readonly FieldInfo[]): WireSchema {
   const out: WireSchema = {};
-  for (const f of fields) out[f.name] = { type: f.type, default: [...f.default] };
+  for (const f of fields) out[f.name] = fieldSpecOf(f);
   return out;
 }
 
-/** The canonical text of a schema: field names, types and defaults, in order. */
+/** The canonical text of a schema: field names, types, defaults (and text max), in order. */
 function canonical(fields: readonly FieldInfo[]): string {
-  return fields.map((f) => `${f.name}:${f.type}=${f.default.join(",")}`).join(";");
+  return fields.map((f) =>
+    f.type === "text"
+      ? `${f.name}:text(${f.max})=${JSON.stringify(f.default[0])}`
+      : `${f.name}:${f.type}=${f.default.join(",")}`
+  ).join(";");
 }
 
 /** FNV-1a, 32 bits, as 8 hex digits: short keys; a collision only adds a suffix. */
@@ -91,7 +96,8 @@ export class ComponentRegistry {
   }
 
   #register(name: string, fields: readonly FieldInfo[], key: string, module: string | null) {
-    const stride = fields.reduce((n, f) => n + f.width * f.bytes, 0);
+    // A text field is charged its max: what one value may make the world hold.
+    const stride = fields.reduce((n, f) => n + (f.max ?? f.width * f.bytes), 0);
     const info: ComponentInfo = Object.freeze({ key, name, fields, stride });
     this.#byKey.set(key, info);
     this.#byDefinition.set(`${name}\0${canonical(fields)}`, key);
@@ -253,11 +259,11 @@ export class ComponentRegistry {
 export function flattenComponentValue(
   component: ComponentInfo,
   value: unknown,
-): Record<string, readonly number[]> | string {
+): Record<string, FlatField> | string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return `the value of component "${component.name}" must be an object`;
   }
-  const out: Record<string, number[]> = {};
+  const out: Record<string, FlatField> = {};
   for (const [field, v] of Object.entries(value)) {
     const info = component.fields.find((f) => f.name === field);
     if (!info) return `component "${component.name}" has no field ${quoteUntrusted(field)}`;

@@ -19,8 +19,10 @@ export {
   gatherColumn,
   gatherEntities,
   gatherPresence,
+  gatherText,
   idsOf,
   scatterColumn,
+  scatterText,
 } from "./row_set.ts";
 export type { RowRange, RowSet } from "./row_set.ts";
 export { plainField, ResourceStore } from "./resource_store.ts";

@@ -6,18 +6,21 @@
  *
  * @module
  */
-import type { FieldInfo } from "../../std/mod.ts";
+import type { FieldInfo, FieldValue, FlatField } from "../../std/mod.ts";
 import { flattenFieldValue, resolveSchema } from "../../std/mod.ts";
 import type { WireSchema, WireValue } from "../protocol/mod.ts";
 import { convertible, convertValues } from "./field_conversion.ts";
 import { toWireSchema } from "./component_registry.ts";
 
-/** A field's scalars as a script sees them: a number, a boolean, or an array for vec3 and quat. */
+/**
+ * A field's flattened value as a script sees it: a number, a boolean, a
+ * string for text, or an array for vec3 and quat.
+ */
 export function plainField(
   field: FieldInfo,
-  scalars: ArrayLike<number>,
-): number | boolean | number[] {
-  if (field.width > 1) return Array.from(scalars);
+  scalars: ArrayLike<number> | FlatField,
+): number | boolean | string | number[] {
+  if (field.width > 1) return Array.from(scalars as ArrayLike<number>);
   return field.type === "bool" ? scalars[0] !== 0 : scalars[0]!;
 }
 
@@ -30,8 +33,8 @@ export interface SavedResource {
 
 interface ResourceState {
   fields: readonly FieldInfo[];
-  /** Scalars per field, flattened. */
-  values: Map<string, number[]>;
+  /** Each field's value, flattened. */
+  values: Map<string, FlatField>;
 }
 
 /** Every resource of a world. */
@@ -55,7 +58,7 @@ export class ResourceStore {
    */
   declare(name: string, fields: readonly FieldInfo[]): string | null {
     const old = this.#resources.get(name);
-    const values = new Map(fields.map((f) => [f.name, [...f.default]]));
+    const values = new Map<string, FlatField>(fields.map((f) => [f.name, f.default]));
     if (!old) {
       this.#resources.set(name, { fields, values });
       return null;
@@ -66,16 +69,22 @@ export class ResourceStore {
     for (const f of fields) {
       const was = old.fields.find((o) => o.name === f.name);
       if (!was) continue;
-      if (was.width === f.width && convertible(was.type, f.type)) {
-        convertValues(
-          old.values.get(f.name)!,
-          was.type,
-          0,
-          values.get(f.name)!,
-          f.type,
-          0,
-          f.width,
-        );
+      const value = old.values.get(f.name)!;
+      if (was.type === "text" && f.type === "text") {
+        // A shorter max keeps what still fits.
+        const flat = flattenFieldValue(f, value);
+        if (typeof flat === "string") reset.push(`${f.name} (${flat})`);
+        else {
+          values.set(f.name, flat);
+          kept.push(f.name);
+        }
+      } else if (
+        was.width === f.width && was.type !== "text" && f.type !== "text" &&
+        convertible(was.type, f.type)
+      ) {
+        const into: number[] = [...f.default as readonly number[]];
+        convertValues(value as readonly number[], was.type, 0, into, f.type, 0, f.width);
+        values.set(f.name, into);
         kept.push(f.name);
       } else reset.push(`${f.name} (${was.type} cannot become ${f.type})`);
     }
@@ -90,14 +99,14 @@ export class ResourceStore {
     const r = this.#resources.get(name);
     if (!r) return undefined;
     const out: WireValue = {};
-    for (const f of r.fields) out[f.name] = plainField(f, r.values.get(f.name)!);
+    for (const f of r.fields) out[f.name] = plainField(f, r.values.get(f.name)!) as FieldValue;
     return out;
   }
 
   /** Sets one field (already checked against the field's type). */
-  set(name: string, field: string, scalars: readonly number[]): void {
-    const values = this.#resources.get(name)?.values.get(field);
-    if (values) values.splice(0, values.length, ...scalars);
+  set(name: string, field: string, value: FlatField): void {
+    const values = this.#resources.get(name)?.values;
+    if (values?.has(field)) values.set(field, value);
   }
 
   /** Every resource as a plain object, by name (sorted), for `--dump`. */
@@ -117,13 +126,13 @@ export class ResourceStore {
   /** Puts back a saved resource; throws TypeError naming what is wrong with it. */
   restore(saved: SavedResource): void {
     const fields = resolveSchema(saved.name, saved.schema, "resource");
-    const values = new Map<string, number[]>();
+    const values = new Map<string, FlatField>();
     for (const f of fields) {
       const flat = flattenFieldValue(f, saved.values?.[f.name] ?? f.default);
       if (typeof flat === "string") {
         throw new TypeError(`saved resource "${saved.name}".${f.name}: ${flat}`);
       }
-      values.set(f.name, [...flat]);
+      values.set(f.name, flat);
     }
     this.#resources.set(saved.name, { fields, values });
   }

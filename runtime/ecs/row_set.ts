@@ -117,9 +117,53 @@ export function gatherColumn(rows: RowSet, component: string, field: FieldInfo):
     if (col) return { data: col.data, width: col.field.width };
     const n = sizeOf(p);
     const defaults = fieldArray(field.type, n * field.width);
-    for (let i = 0; i < n; i++) defaults.set(field.default, i * field.width);
+    const value = field.default as readonly number[];
+    for (let i = 0; i < n; i++) defaults.set(value, i * field.width);
     return bytesOf(defaults, 0, n * field.width);
   });
+}
+
+/** A text field's strings over a row set (the default where a row lacks the component). */
+export function gatherText(rows: RowSet, component: string, field: FieldInfo): string[] {
+  const out: string[] = [];
+  for (const p of rows.parts) {
+    const text = p.archetype.columns.get(component)?.get(field.name)?.text;
+    const n = sizeOf(p);
+    for (let i = 0; i < n; i++) {
+      out.push(text ? text[p.rows ? p.rows[i]! : i]! : field.default[0] as string);
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes a text column received for `rows` (already checked: one string per
+ * row, each within the field's max) and stamps the rows that changed.
+ * Returns the number of rows that changed.
+ */
+export function scatterText(
+  rows: RowSet,
+  component: string,
+  field: FieldInfo,
+  strings: readonly string[],
+  stamp: number,
+): number {
+  let at = 0;
+  let changed = 0;
+  for (const part of rows.parts) {
+    const n = sizeOf(part);
+    const text = part.archetype.columns.get(component)?.get(field.name)?.text;
+    const stamps = part.archetype.stamps.get(component);
+    for (let i = 0; i < n; i++, at++) {
+      if (!text || !stamps) continue;
+      const row = part.rows ? part.rows[i]! : i;
+      if (text[row] === strings[at]) continue;
+      text[row] = strings[at]!;
+      stamps[row] = stamp;
+      changed++;
+    }
+  }
+  return changed;
 }
 
 /** One byte per row: 1 where the row's archetype has `component`. */

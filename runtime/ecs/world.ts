@@ -6,8 +6,9 @@
  *
  * @module
  */
-import type { FieldType } from "../../std/mod.ts";
+import type { FieldType, FlatField } from "../../std/mod.ts";
 import { convertible, convertValues } from "./field_conversion.ts";
+import { flattenFieldValue, utf8Length } from "../../std/internal.ts";
 import { Archetype, archetypeKey, type ColumnArray } from "./archetype.ts";
 import { ComponentRegistry } from "./component_registry.ts";
 import { EntityAllocator } from "./entity_allocator.ts";
@@ -16,13 +17,13 @@ import { type RowSet, wholeArchetypes } from "./row_set.ts";
 import { plainField, ResourceStore } from "./resource_store.ts";
 import { EventQueue } from "./event_queue.ts";
 
-/** Field values by field name, already flattened to numbers. */
-export type FlatValues = Record<string, readonly number[]>;
+/** Field values by field name, already flattened (numbers, or a text field's string). */
+export type FlatValues = Record<string, FlatField>;
 
 /** One entity as written by `--dump`: components by display name. */
 export interface DumpedEntity {
   id: number;
-  components: Record<string, Record<string, number | boolean | number[]>>;
+  components: Record<string, Record<string, number | boolean | string | number[]>>;
 }
 
 /**
@@ -36,6 +37,17 @@ export function archetypeOverheadBytes(columns: number): number {
 function bytesOf(data: ColumnArray, start: number, end: number): Uint8Array {
   const b = data.BYTES_PER_ELEMENT;
   return new Uint8Array(data.buffer, data.byteOffset + start * b, (end - start) * b);
+}
+
+/** `text` cut to at most `max` UTF-8 bytes, never inside a character. */
+function fitText(text: string, max: number): string {
+  if (utf8Length(text) <= max) return text;
+  let out = "";
+  for (const ch of text) {
+    if (utf8Length(out + ch) > max) break;
+    out += ch;
+  }
+  return out;
 }
 
 /** What a schema change did to one stored field (World.migrateComponent). */
@@ -180,7 +192,8 @@ export class World {
   #setValues(arch: Archetype, row: number, component: string, values: FlatValues): void {
     for (const [field, value] of Object.entries(values)) {
       const col = arch.columns.get(component)?.get(field);
-      if (col) col.data.set(value as number[], row * col.field.width);
+      if (col?.text) col.text[row] = value[0] as string;
+      else if (col) col.data.set(value as readonly number[], row * col.field.width);
     }
   }
 
@@ -311,7 +324,16 @@ export class World {
             const dst = into.columns.get(to)!.get(field.name)!;
             if (!src) continue;
             const w = field.width;
-            if (src.field.type === field.type) {
+            if (src.text && dst.text) {
+              dst.text[at] = src.text[row]!;
+              if (src.field.max !== field.max) {
+                const cut = fitText(src.text[row]!, field.max!);
+                note(field.name, src.field.type, field.type, true, cut === src.text[row] ? 0 : 1);
+                dst.text[at] = cut;
+              }
+            } else if (src.text || dst.text) {
+              note(field.name, src.field.type, field.type, false, 0);
+            } else if (src.field.type === field.type) {
               dst.data.set(src.data.subarray(row * w, row * w + w) as never, at * w);
             } else if (convertible(src.field.type, field.type)) {
               const lossy = convertValues(
@@ -393,10 +415,12 @@ export class World {
     for (const { id, arch, row } of places) {
       const components: DumpedEntity["components"] = {};
       for (const [key, fields] of arch.columns) {
-        const value: Record<string, number | boolean | number[]> = {};
+        const value: Record<string, number | boolean | string | number[]> = {};
         for (const [fieldName, col] of fields) {
           const w = col.field.width;
-          value[fieldName] = plainField(col.field, col.data.subarray(row * w, row * w + w));
+          value[fieldName] = col.text
+            ? col.text[row]!
+            : plainField(col.field, col.data.subarray(row * w, row * w + w));
         }
         components[nameOf(key)] = value;
       }
@@ -408,7 +432,7 @@ export class World {
   restoreRows(
     components: readonly string[],
     ids: Uint32Array,
-    columns: Record<string, Record<string, Uint8Array>>,
+    columns: Record<string, Record<string, Uint8Array | string[]>>,
     creator: string | null = null,
   ): void {
     if (ids.length === 0) return;
@@ -422,9 +446,18 @@ export class World {
     for (const [name, fields] of arch.columns) {
       for (const [fieldName, col] of fields) {
         const saved = columns[name]?.[fieldName];
+        if (col.text) {
+          // Each saved string is checked again: a save is trusted no more than a script.
+          if (!Array.isArray(saved) || saved.length !== ids.length) continue;
+          saved.forEach((t, i) => {
+            const flat = typeof t === "string" && flattenFieldValue(col.field, t);
+            if (Array.isArray(flat)) col.text![start + i] = flat[0] as string;
+          });
+          continue;
+        }
         const w = col.field.width;
         const bytes = bytesOf(col.data, start * w, arch.length * w);
-        if (saved && saved.length === bytes.length) bytes.set(saved);
+        if (saved instanceof Uint8Array && saved.length === bytes.length) bytes.set(saved);
       }
     }
   }

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { World } from "./world.ts";
-import { changedSince, gatherColumn, idsOf, scatterColumn } from "./row_set.ts";
+import {
+  changedSince,
+  gatherColumn,
+  gatherText,
+  idsOf,
+  scatterColumn,
+  scatterText,
+} from "./row_set.ts";
 
 function spawnMany(world: World, n: number): number[] {
   const ids = [...world.allocator.reserve(n)];
@@ -87,4 +94,30 @@ Deno.test("a query leaves out archetypes holding a component in without", () => 
   const ids = spawnMany(world, 3);
   world.add(ids[1]!, "Velocity", {});
   assert.deepEqual([...idsOf(world.query(["Transform"], ["Velocity"]))].sort(), [ids[0], ids[2]]);
+});
+
+Deno.test("text fields hold strings through spawn, moves between archetypes, removal and merges", () => {
+  const world = new World();
+  const label = world.registry.resolve({
+    name: "Label",
+    schema: { text: { type: "text", default: ["?"], max: 8 }, size: { type: "f32", default: [1] } },
+    module: null,
+  });
+  const ids = [...world.allocator.reserve(3)];
+  world.spawn(ids[0]!, { [label.key]: { text: ["door"] } });
+  world.spawn(ids[1]!, { [label.key]: {} });
+  world.spawn(ids[2]!, { [label.key]: { text: ["lamp"] } });
+  world.add(ids[0]!, "Transform", {}); // moves to another archetype, text and all
+  world.despawn(ids[1]!); // the last row (lamp) moves into its place
+  const text = (id: number) => world.dump().find((e) => e.id === id)?.components.Label?.text;
+  assert.deepEqual([text(ids[0]!), text(ids[2]!)], ["door", "lamp"]);
+  const rows = world.query([label.key]);
+  const field = label.fields[0]!;
+  const strings = gatherText(rows, label.key, field);
+  assert.deepEqual(strings.sort(), ["door", "lamp"]);
+  const order = [...idsOf(rows)];
+  const next = order.map((id) => (id === ids[2] ? "lit" : text(id) as string));
+  assert.equal(scatterText(rows, label.key, field, next, world.advanceClock()), 1);
+  assert.equal(text(ids[2]!), "lit");
+  assert.equal(label.stride, 8 + 4, "a text field is charged its max");
 });

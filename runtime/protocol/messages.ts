@@ -7,8 +7,11 @@
  */
 import type { FieldType, FieldValue } from "../../std/mod.ts";
 
-/** A component schema as it travels: every field resolved. */
-export type WireSchema = Record<string, { type: FieldType; default: number[] }>;
+/** A component schema as it travels: every field resolved (a text field's default is `[string]`). */
+export type WireSchema = Record<
+  string,
+  { type: FieldType; default: number[] | [string]; max?: number }
+>;
 
 /** One query as a manifest declares it (components by name). */
 export interface WireQuery {
@@ -57,6 +60,12 @@ export interface WireManifest {
 /** Columns by component, then field: raw little-endian bytes. */
 export type WireColumns = Record<string, Record<string, Uint8Array>>;
 
+/** Text columns by component, then field: one string per row. */
+export type WireText = Record<string, Record<string, string[]>>;
+
+/** Changed columns by component, then field: bytes, or strings for a text field. */
+export type ChangedColumns = Record<string, Record<string, Uint8Array | string[]>>;
+
 /** Child → runtime: the manifest, sent once the script module has evaluated. */
 export interface HelloMessage {
   t: "hello";
@@ -87,6 +96,8 @@ export interface ShippedQuery {
   columns: WireColumns;
   /** Per optional component, one byte per row: 1 where the entity has it. */
   has?: Record<string, Uint8Array>;
+  /** The text fields of the shipped components (not in `columns`). */
+  text?: WireText;
 }
 
 /** Runtime → child: run one tick over the shipped rows. */
@@ -130,7 +141,7 @@ export interface ResultMessage {
   t: "result";
   tick: number;
   /** Only changed columns of written components, by the query they were shipped in. */
-  changed: Record<string, WireColumns>;
+  changed: Record<string, ChangedColumns>;
   commands: WireCommand[];
   /** Written resources that changed: only their changed fields. */
   resources?: Record<string, WireValue>;

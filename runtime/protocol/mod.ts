@@ -10,6 +10,7 @@ export { DEFAULT_FRAME_LIMITS, FrameReader } from "./frame_reader.ts";
 export type { FrameLimits } from "./frame_reader.ts";
 export { PROTOCOL_VERSION } from "./messages.ts";
 export type {
+  ChangedColumns,
   ChildMessage,
   ResultMessage,
   RuntimeMessage,
@@ -21,6 +22,7 @@ export type {
   WireManifest,
   WireQuery,
   WireSchema,
+  WireText,
   WireValue,
 } from "./messages.ts";
 export { decodeMessagePack } from "./msgpack_decode.ts";

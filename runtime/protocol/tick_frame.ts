@@ -5,7 +5,8 @@
  * ```
  * { t: "tick", tick, dt, reserve?, seed?, resources?, events?,
  *   layout: { query: { count, entities: [offset, bytes],
- *     columns: { Component: { field: [offset, bytes] } }, has?: { Component: [offset, bytes] } } },
+ *     columns: { Component: { field: [offset, bytes] } }, has?: { Component: [offset, bytes] },
+ *     text?: { Component: { field: [string, …] } } } },
  *   pad: "…", blob: bin }
  * ```
  *
@@ -23,6 +24,7 @@ import type {
   ShippedQuery,
   TickMessage,
   WireColumns,
+  WireText,
   WireValue,
 } from "./messages.ts";
 import { ProtocolError } from "./errors.ts";
@@ -57,6 +59,7 @@ export function writeRuntimeFrame(writer: MessagePackWriter, message: RuntimeMes
       entities: place(query.entities),
       columns,
       ...(query.has ? { has } : {}),
+      ...(query.text ? { text: query.text } : {}),
     };
   }
   // The same layout packedBin writes below.
@@ -128,6 +131,7 @@ function readQuery(blob: Uint8Array, name: string, raw: unknown): ShippedQuery {
     }
     query.has = has;
   }
+  if (isRecord(raw.text)) query.text = raw.text as WireText;
   return query;
 }
 

@@ -9,6 +9,7 @@ import { BUILTIN_COMPONENTS } from "../../std/mod.ts";
 import type { WireManifest, WireQuery, WireSchema } from "../protocol/mod.ts";
 import { validateNetGrant } from "../../sandbox/command/mod.ts";
 import { ManifestError, quoteUntrusted } from "../protocol/mod.ts";
+import { toWireSchema } from "../ecs/mod.ts";
 
 /** A validated query: its lists, and the components an entity must have to match. */
 export interface ManifestQuery extends WireQuery {
@@ -42,7 +43,7 @@ function isBuiltin(name: string, fields: readonly FieldInfo[]): boolean {
   const builtin = BUILTIN_COMPONENTS.find((c) => c.name === name);
   return builtin !== undefined && builtin.fields.length === fields.length &&
     builtin.fields.every((f, i) =>
-      f.name === fields[i]!.name && f.type === fields[i]!.type &&
+      f.name === fields[i]!.name && f.type === fields[i]!.type && f.max === fields[i]!.max &&
       f.default.every((v, j) => Object.is(v, fields[i]!.default[j]))
     );
 }
@@ -167,11 +168,7 @@ function schemasOf(
 }
 
 /** A schema rebuilt from resolved fields: nothing the child added travels further. */
-function normalizedSchema(fields: readonly FieldInfo[]): WireSchema {
-  const schema: WireSchema = {};
-  for (const f of fields) schema[f.name] = { type: f.type, default: [...f.default] };
-  return schema;
-}
+const normalizedSchema = toWireSchema;
 
 /**
  * Checks a raw `hello` manifest; throws ManifestError naming the file and

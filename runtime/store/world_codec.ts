@@ -25,7 +25,8 @@ interface SavedArchetype {
   /** The script whose command created it, who is charged for it (absent in version 1). */
   creator?: string | null;
   entities: Uint8Array;
-  columns: Record<string, Record<string, Uint8Array>>;
+  /** Bytes per field, or a text field's strings. */
+  columns: Record<string, Record<string, Uint8Array | string[]>>;
 }
 
 /** The document as encoded. */
@@ -87,7 +88,7 @@ function worldDocument(world: World, tick: number): WorldDocument {
           Object.fromEntries(
             [...fields].map((
               [f, col],
-            ) => [f, u8(col.data.subarray(0, a.length * col.field.width))]),
+            ) => [f, col.text ?? u8(col.data.subarray(0, a.length * col.field.width))]),
           ),
         ]),
       ),

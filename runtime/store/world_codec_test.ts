@@ -150,3 +150,15 @@ Deno.test("a resource whose schema changes keeps the fields that fit and says wh
   assert.match(change ?? "", /kept round; reset at \(vec3 cannot become f32\)/);
   assert.deepEqual(world.resources.dump(), { Game: { round: 4, at: 0 } });
 });
+
+Deno.test("text columns are saved and restored as strings, and a restored string over its max is left at the default", () => {
+  const world = new World();
+  const schema = { text: { type: "text" as const, default: [""] as [string], max: 4 } };
+  const label = world.registry.resolve({ name: "Label", schema, module: null });
+  const ids = [...world.allocator.reserve(2)];
+  world.spawn(ids[0]!, { [label.key]: { text: ["hé!"] } }); // 4 bytes
+  // 5 bytes: only a tampered save can hold it (every merge and spawn checks the max).
+  world.spawn(ids[1]!, { [label.key]: { text: ["héé"] } });
+  const { world: copy } = decodeWorld(encodeWorld(world, 1));
+  assert.deepEqual(copy.dump().map((e) => e.components.Label!.text), ["hé!", ""]);
+});

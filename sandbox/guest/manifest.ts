@@ -14,10 +14,11 @@ import type {
   SystemDefinition,
 } from "../../std/mod.ts";
 import type { WireManifest, WireSchema } from "../../runtime/protocol/mod.ts";
+import { fieldSpecOf } from "../../std/internal.ts";
 
 function wireSchema(type: { readonly fields: readonly FieldInfo[] }): WireSchema {
   const out: WireSchema = {};
-  for (const f of type.fields) out[f.name] = { type: f.type, default: [...f.default] };
+  for (const f of type.fields) out[f.name] = fieldSpecOf(f);
   return out;
 }
 

@@ -6,12 +6,12 @@
  *
  * @module
  */
-import type { ComponentType, Query, QueryRows } from "../../std/mod.ts";
-import { fieldArray } from "../../std/internal.ts";
+import type { ComponentType, FieldInfo, Query, QueryRows } from "../../std/mod.ts";
+import { fieldArray, flattenFieldValue } from "../../std/internal.ts";
 import {
+  type ChangedColumns,
   GrantViolationError,
   type ShippedQuery,
-  type WireColumns,
 } from "../../runtime/protocol/mod.ts";
 
 /**
@@ -25,6 +25,12 @@ export function alignedCopy(
   const out = new Uint8Array(byteLength);
   if (bytes) out.set(bytes.subarray(0, byteLength));
   return out;
+}
+
+function sameText(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Compares two views of equal length, both starting on a 4-byte boundary. */
@@ -65,6 +71,14 @@ interface WatchedColumn {
   working: Uint8Array;
 }
 
+/** A text column handed to the script, and its strings as shipped. */
+interface WatchedText {
+  component: string;
+  field: FieldInfo;
+  original: readonly string[];
+  working: string[];
+}
+
 const EMPTY: ShippedQuery = Object.freeze({
   count: 0,
   entities: new Uint8Array(0),
@@ -91,6 +105,8 @@ export class QueryView implements QueryRows {
   readonly #views = new Map<string, Record<string, ArrayBufferView>>();
   readonly #written: WatchedColumn[] = [];
   readonly #readOnly: WatchedColumn[] = [];
+  readonly #writtenText: WatchedText[] = [];
+  readonly #readOnlyText: WatchedText[] = [];
   #rowOf: Map<number, number> | null = null;
 
   /** `shipped` null: the query was not shipped this time (an init), so it has no rows. */
@@ -128,6 +144,17 @@ export class QueryView implements QueryRows {
     const views: Record<string, ArrayBufferView> = {};
     const { originals, watchReads } = this.#options;
     for (const f of component.fields) {
+      if (f.type === "text") {
+        const got = this.#shipped.text?.[component.name]?.[f.name];
+        const working = Array.isArray(got) && got.length === this.count
+          ? got
+          : new Array<string>(this.count).fill(f.default[0] as string);
+        views[f.name] = working as never;
+        const column = { component: component.name, field: f, original: working.slice(), working };
+        if (writable) this.#writtenText.push(column);
+        else if (watchReads) this.#readOnlyText.push(column);
+        continue;
+      }
       const byteLength = this.count * f.width * f.bytes;
       let working = shipped[f.name];
       // Columns arrive aligned inside the frame buffer and are used in place; anything
@@ -182,19 +209,39 @@ export class QueryView implements QueryRows {
     return this.#rowOf.get(entity >>> 0) ?? -1;
   }
 
-  /** The written columns whose bytes differ from what was shipped (views, not copies). */
-  changedColumns(): WireColumns {
-    const changed: WireColumns = {};
+  /**
+   * The written columns that differ from what was shipped (views, not
+   * copies). Throws a TypeError naming the row when a text value is not a
+   * string or is longer than its field's max: the script's error.
+   */
+  changedColumns(): ChangedColumns {
+    const changed: ChangedColumns = {};
     for (const w of this.#written) {
       if (sameBytes(w.original, w.working)) continue;
       (changed[w.component] ??= {})[w.field] = w.working;
+    }
+    for (const t of this.#writtenText) {
+      if (sameText(t.original, t.working)) continue;
+      t.working.forEach((value, row) => {
+        const flat = flattenFieldValue(t.field, value);
+        if (typeof flat === "string") {
+          throw new TypeError(
+            `Invalid value for field "${t.component}.${t.field.name}" at row ${row}: ${flat}`,
+          );
+        }
+      });
+      (changed[t.component] ??= {})[t.field.name] = t.working;
     }
     return changed;
   }
 
   /** Read-only fields the script wrote into (only when watching reads). */
   writesIntoReads(): string[] {
-    return this.#readOnly.filter((r) => !sameBytes(r.original, r.working))
-      .map((r) => `${r.component}.${r.field}`);
+    return [
+      ...this.#readOnly.filter((r) => !sameBytes(r.original, r.working))
+        .map((r) => `${r.component}.${r.field}`),
+      ...this.#readOnlyText.filter((r) => !sameText(r.original, r.working))
+        .map((r) => `${r.component}.${r.field.name}`),
+    ];
   }
 }

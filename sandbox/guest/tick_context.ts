@@ -15,6 +15,7 @@ import type {
   ComponentType,
   EventType,
   FieldInfo,
+  FieldValue,
   Query,
   ResourceType,
   SystemContext,
@@ -22,11 +23,11 @@ import type {
 } from "../../std/mod.ts";
 import { flattenFieldValue } from "../../std/internal.ts";
 import {
+  type ChangedColumns,
   GrantViolationError,
   readTickFrame,
   type ResultMessage,
   type TickMessage,
-  type WireColumns,
   type WireCommand,
   type WireError,
   type WireValue,
@@ -210,7 +211,11 @@ export class TickContext implements SystemContext {
         if (typeof flat === "string") {
           throw new TypeError(`Invalid value for resource field "${r.name}.${f.name}": ${flat}`);
         }
-        changed[f.name] = f.width > 1 ? flat : f.type === "bool" ? flat[0] === 1 : flat[0]!;
+        changed[f.name] = f.width > 1
+          ? flat as number[]
+          : f.type === "bool"
+          ? flat[0] === 1
+          : flat[0]!;
       }
       (out ??= {})[r.name] = changed;
     }
@@ -240,14 +245,14 @@ export class TickContext implements SystemContext {
     name: string,
     value: unknown,
     what = "component",
-  ): Record<string, number[]> {
+  ): Record<string, FieldValue> {
     if (!type) {
       throw new GrantViolationError(
         `Cannot attach component "${name}" from script "${this.#name}": it is not in the ` +
           `script's writes; add it to the system's writes`,
       );
     }
-    const out: Record<string, number[]> = {};
+    const out: Record<string, FieldValue> = {};
     if (value === undefined) return out;
     if (typeof value !== "object" || value === null) {
       throw new TypeError(`Cannot attach ${what} "${name}": the value must be an object`);
@@ -263,7 +268,7 @@ export class TickContext implements SystemContext {
       if (typeof flat === "string") {
         throw new TypeError(`Invalid value for field "${name}.${field}": ${flat}`);
       }
-      out[field] = flat;
+      out[field] = info.type === "text" ? flat[0]! : flat as number[];
     }
     return out;
   }
@@ -288,7 +293,7 @@ export class TickContext implements SystemContext {
         `Cannot spawn more than ${this.#reserve.length} entities in one tick from script "${this.#name}"`,
       );
     }
-    const values: Record<string, Record<string, number[]>> = {};
+    const values: Record<string, Record<string, FieldValue>> = {};
     for (const [name, value] of Object.entries(components)) {
       values[name] = this.#value(this.#writable(name), name, value);
     }
@@ -341,9 +346,9 @@ export class TickContext implements SystemContext {
     return this.#random();
   }
 
-  /** Per query, the written columns whose bytes differ from what was shipped. */
-  changedColumns(): Record<string, WireColumns> {
-    const changed: Record<string, WireColumns> = {};
+  /** Per query, the written columns that differ from what was shipped. */
+  changedColumns(): Record<string, ChangedColumns> {
+    const changed: Record<string, ChangedColumns> = {};
     for (const [name, view] of this.#queries) {
       const columns = view.changedColumns();
       if (Object.keys(columns).length > 0) changed[name] = columns;
@@ -401,17 +406,19 @@ export function createTickContext(
 export function resultOf(ctx: TickContext, error: WireError | null): ResultMessage {
   if (error) return { t: "result", tick: ctx.tick, changed: {}, commands: [], error };
   let resources: Record<string, WireValue> | undefined;
+  let changed: Record<string, ChangedColumns>;
   try {
     resources = ctx.changedResources();
+    changed = ctx.changedColumns();
   } catch (e) {
-    // A resource left holding a value its field cannot take is the script's error.
+    // A resource or text left holding a value its field cannot take is the script's error.
     return resultOf(ctx, { name: "TypeError", message: (e as Error).message, stack: null });
   }
   const events = ctx.emitted();
   return {
     t: "result",
     tick: ctx.tick,
-    changed: ctx.changedColumns(),
+    changed,
     commands: ctx.commands,
     ...(resources ? { resources } : {}),
     ...(events.length > 0 ? { events } : {}),

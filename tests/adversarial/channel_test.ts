@@ -349,7 +349,7 @@ for (const transport of ["pipe", "socket"] as const) {
       assert.equal(result.t, "result");
       assert.equal(result.tick, tick);
       assert.equal(result.error, null);
-      const p = result.changed.default?.P?.p;
+      const p = result.changed.default?.P?.p as Uint8Array | undefined;
       assert.ok(p, "the written column came back");
       assert.equal(p.length, n * 12);
       const values = new Float32Array(p.slice().buffer);
