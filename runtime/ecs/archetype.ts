@@ -6,6 +6,7 @@
  */
 import { type FieldArray, fieldArray, type FieldInfo } from "../../std/internal.ts";
 import type { ComponentInfo } from "./component_registry.ts";
+import { RowStamps } from "./row_stamps.ts";
 
 /** Any column array. */
 export type ColumnArray = FieldArray;
@@ -45,7 +46,7 @@ export class Archetype {
    * of that component last changed (or the row arrived). `changed` filters
    * compare against it; so will drivers' change feeds and replication.
    */
-  readonly stamps = new Map<string, Float64Array>();
+  readonly stamps = new Map<string, RowStamps>();
   /** The script file whose command created this archetype (null: the world itself). */
   readonly creator: string | null;
 
@@ -87,7 +88,7 @@ export class Archetype {
     }
     this.columns.set(component.key, fields);
     if (!this.stamps.has(component.key)) {
-      this.stamps.set(component.key, new Float64Array(this.entities.length));
+      this.stamps.set(component.key, new RowStamps(this.entities.length));
     }
   }
 
@@ -114,9 +115,7 @@ export class Archetype {
         col.data = fieldArray(col.field.type, (col.data.buffer as ArrayBuffer).transfer(bytes));
       }
     }
-    for (const [key, stamps] of this.stamps) {
-      this.stamps.set(key, new Float64Array((stamps.buffer as ArrayBuffer).transfer(capacity * 8)));
-    }
+    for (const stamps of this.stamps.values()) stamps.grow(capacity);
   }
 
   /**
@@ -133,7 +132,7 @@ export class Archetype {
         else col.data.set(col.field.default as readonly number[], row * col.field.width);
       }
     }
-    for (const stamps of this.stamps.values()) stamps[row] = stamp;
+    for (const stamps of this.stamps.values()) stamps.set(row, stamp, this.length);
     return row;
   }
 
@@ -159,7 +158,7 @@ export class Archetype {
         col.data.copyWithin(row * w, last * w, last * w + w);
       }
     }
-    for (const stamps of this.stamps.values()) stamps[row] = stamps[last]!;
+    for (const stamps of this.stamps.values()) stamps.moved(row, last);
     return moved;
   }
 

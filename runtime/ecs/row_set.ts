@@ -13,6 +13,7 @@ import type { FieldInfo } from "../../std/mod.ts";
 import { fieldArray } from "../../std/internal.ts";
 import { concatBytes } from "../protocol/mod.ts";
 import type { Archetype, ColumnArray } from "./archetype.ts";
+import type { RowStamps } from "./row_stamps.ts";
 
 /** Rows of one archetype: all of them (`rows` null) or the listed row indexes, ascending. */
 export interface RowRange {
@@ -46,26 +47,99 @@ export function changedSince(rows: RowSet, components: readonly string[], since:
   let count = 0;
   for (const part of rows.parts) {
     const a = part.archetype;
-    const stamps = components.map((c) => a.stamps.get(c)!);
-    const picked: number[] = [];
     const n = sizeOf(part);
-    for (let i = 0; i < n; i++) {
-      const row = part.rows ? part.rows[i]! : i;
-      for (const s of stamps) {
-        if (s[row]! > since) {
-          picked.push(row);
+    const picked = pickedRows(n);
+    let k = 0;
+    const stamps = components.map((c) => a.stamps.get(c)!);
+    const logged = part.rows ? null : fromLogs(stamps, since, a.length);
+    if (logged) {
+      picked.set(logged);
+      k = logged.length;
+    } else if (stamps.length === 1 && !part.rows) {
+      // A tight loop: this scan runs over every row of a large query when the log cannot say.
+      const s = stamps[0]!.values;
+      for (let row = 0; row < n; row++) if (s[row]! > since) picked[k++] = row;
+    } else {
+      for (let i = 0; i < n; i++) {
+        const row = part.rows ? part.rows[i]! : i;
+        for (let j = 0; j < stamps.length; j++) {
+          if (stamps[j]!.values[row]! > since) {
+            picked[k++] = row;
+            break;
+          }
+        }
+      }
+    }
+    if (k === 0) continue;
+    parts.push({ archetype: a, rows: k === a.length ? null : picked.slice(0, k) });
+    count += k;
+  }
+  return { parts, count };
+}
+
+/**
+ * Writes into `picked` the indexes i < n whose `per` words differ between
+ * `src` (from `start`, packed) and `dst` (row `rows[i]`, or i); returns how
+ * many. This compare runs over every merged row: the usual widths get loops
+ * of their own.
+ */
+function differingRows(
+  dst: Uint32Array | Uint8Array,
+  src: Uint32Array | Uint8Array,
+  start: number,
+  per: number,
+  n: number,
+  rows: Uint32Array | null,
+  picked: Uint32Array,
+): number {
+  let k = 0;
+  if (rows === null && per === 1) {
+    for (let i = 0; i < n; i++) if (dst[i] !== src[start + i]) picked[k++] = i;
+  } else if (rows === null && per === 3) {
+    for (let i = 0, a = start, b = 0; i < n; i++, a += 3, b += 3) {
+      if (dst[b] !== src[a] || dst[b + 1] !== src[a + 1] || dst[b + 2] !== src[a + 2]) {
+        picked[k++] = i;
+      }
+    }
+  } else if (rows === null && per === 4) {
+    for (let i = 0, a = start, b = 0; i < n; i++, a += 4, b += 4) {
+      if (
+        dst[b] !== src[a] || dst[b + 1] !== src[a + 1] || dst[b + 2] !== src[a + 2] ||
+        dst[b + 3] !== src[a + 3]
+      ) picked[k++] = i;
+    }
+  } else {
+    for (let i = 0, a = start; i < n; i++, a += per) {
+      const b = (rows ? rows[i]! : i) * per;
+      for (let j = 0; j < per; j++) {
+        if (dst[b + j] !== src[a + j]) {
+          picked[k++] = i;
           break;
         }
       }
     }
-    if (picked.length === 0) continue;
-    parts.push({
-      archetype: a,
-      rows: picked.length === a.length ? null : Uint32Array.from(picked),
-    });
-    count += picked.length;
   }
-  return { parts, count };
+  return k;
+}
+
+/** The rows any of `stamps` logged after `since`, ascending, or null when a log cannot say. */
+function fromLogs(stamps: readonly RowStamps[], since: number, rows: number): number[] | null {
+  if (stamps.length === 1) return stamps[0]!.changedAfter(since, rows);
+  const all: number[] = [];
+  for (const s of stamps) {
+    const changed = s.changedAfter(since, rows);
+    if (!changed) return null;
+    all.push(...changed);
+  }
+  return [...new Set(all)].sort((a, b) => a - b);
+}
+
+let picking = new Uint32Array(0);
+
+/** Scratch room for `n` row indexes, kept between scans (the picked rows are copied out). */
+function pickedRows(n: number): Uint32Array {
+  if (picking.length < n) picking = new Uint32Array(Math.max(n, picking.length * 2));
+  return picking;
 }
 
 function bytesOf(data: ColumnArray, start: number, end: number): Uint8Array {
@@ -159,7 +233,7 @@ export function scatterText(
       const row = part.rows ? part.rows[i]! : i;
       if (text[row] === strings[at]) continue;
       text[row] = strings[at]!;
-      stamps[row] = stamp;
+      stamps.set(row, stamp, part.archetype.length);
       changed++;
     }
   }
@@ -230,21 +304,26 @@ export function scatterColumn(
     const dst = unit === 4
       ? new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4)
       : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    for (let i = 0; i < n; i++, at += per) {
-      const row = part.rows ? part.rows[i]! : i;
-      const base = row * per;
-      let same = true;
-      for (let j = 0; j < per; j++) {
-        if (dst[base + j] !== src[at + j]) {
-          same = false;
-          break;
-        }
+    // First find the rows that changed, then copy: a whole archetype in one memcpy (its
+    // unchanged rows are equal anyway), listed rows one by one.
+    const picked = pickedRows(n);
+    const start = at;
+    const k = part.rows
+      ? differingRows(dst, src, start, per, n, part.rows, picked)
+      : differingRows(dst, src, start, per, n, null, picked);
+    at += n * per;
+    if (k === 0) continue;
+    if (!part.rows) dst.set(src.subarray(start, at), 0);
+    else {
+      for (let c = 0; c < k; c++) {
+        const i = picked[c]!;
+        const base = part.rows[i]! * per;
+        dst.set(src.subarray(start + i * per, start + (i + 1) * per), base);
+        picked[c] = part.rows[i]!;
       }
-      if (same) continue;
-      for (let j = 0; j < per; j++) dst[base + j] = src[at + j]!;
-      stamps[row] = stamp;
-      changed++;
     }
+    stamps.setRows(picked, k, stamp, part.archetype.length);
+    changed += k;
   }
   return changed;
 }

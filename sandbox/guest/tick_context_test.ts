@@ -72,7 +72,9 @@ Deno.test("a tick's context views aligned columns in place and its result holds 
   p[5] = 9;
   const result = resultOf(ctx, null);
   assert.deepEqual(Object.keys(result.changed.default!), ["Position"]);
-  const changed = new Float32Array((result.changed.default!.Position!.p as Uint8Array).slice().buffer);
+  const changed = new Float32Array(
+    (result.changed.default!.Position!.p as Uint8Array).slice().buffer,
+  );
   assert.deepEqual([...changed], [1, 1, 1, 1, 1, 9, 1, 1, 1, 1, 1, 1]);
   const failed = resultOf(ctx, toWireError(new Error("boom"), String));
   assert.deepEqual([failed.changed, failed.commands, failed.error?.message], [{}, [], "boom"]);
@@ -204,7 +206,9 @@ Deno.test("each query has its own rows, grants, has() and indexOf(); writes come
   assert.throws(() => ctx.query("nope"), /has no query "nope": its queries are "doors", "players"/);
   const result = resultOf(ctx, null);
   assert.deepEqual(Object.keys(result.changed), ["doors"]);
-  assert.deepEqual([...new Float32Array((result.changed.doors!.Position!.p as Uint8Array).slice().buffer)], [
+  assert.deepEqual([
+    ...new Float32Array((result.changed.doors!.Position!.p as Uint8Array).slice().buffer),
+  ], [
     0,
     0,
     0,
