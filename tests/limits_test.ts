@@ -13,13 +13,13 @@ const SCENE = `
   import { defineSystem, Transform } from "@syncra/std";
   export default defineSystem({
     writes: [Transform], spawns: true,
-    init(ctx) { for (let i = 0; i < 12_000; i++) ctx.spawn({ Transform: { position: [i, 0, 0] } }); },
+    init(ctx) { for (let i = 0; i < 25_000; i++) ctx.spawn({ Transform: { position: [i, 0, 0] } }); },
   });`;
 const IDLE = `
   import { defineSystem } from "@syncra/std";
   export default defineSystem({ run() {} });`;
 
-Deno.test("a scene that spawns 12 000 entities in init fails whole by default and runs with a limit for its file", async () => {
+Deno.test("a scene that spawns 25 000 entities in init fails whole by default and runs with a limit for its file", async () => {
   await using folder = await makeScripts({ "scene.ts": SCENE, "idle.ts": IDLE });
   const before = await runTestWorld(folder, { ticks: 3, fresh: true });
   assert.equal(before.dump.entities.length, 0, "nothing of a failed init is applied");
@@ -28,10 +28,10 @@ Deno.test("a scene that spawns 12 000 entities in init fails whole by default an
 
   await Deno.writeTextFile(
     join(folder.root, "syncra.json"),
-    JSON.stringify({ limits: { "scene.ts": { initSpawns: 12_000, heapMb: 200 } } }),
+    JSON.stringify({ limits: { "scene.ts": { initSpawns: 25_000, heapMb: 200 } } }),
   );
   const after = await runTestWorld(folder, { ticks: 3, fresh: true });
-  assert.equal(after.dump.entities.length, 12_000);
+  assert.equal(after.dump.entities.length, 25_000);
   const reports = Object.fromEntries(after.report.scripts.map((s) => [s.name, s]));
   assert.equal(reports.scene!.errors, 0);
   assert.ok(reports.scene!.command.some((a) => a.includes("--max-old-space-size=200")));

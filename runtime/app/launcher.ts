@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEFAULT_FRAME_LIMITS, type FrameLimits } from "../protocol/mod.ts";
 import { resolve } from "node:path";
 import { bundleScript } from "../../sandbox/bundle/mod.ts";
 import { deriveChildCommand } from "../../sandbox/command/mod.ts";
@@ -17,6 +18,19 @@ import type { WorldOptions } from "./world_options.ts";
 export async function chooseJail(mode: WorldOptions["jail"]): Promise<Jail> {
   if (mode === "off") return new FlagsOnlyJail("turned off with --jail off");
   return await detectJail({ require: mode === "on" });
+}
+
+/**
+ * What one result frame of a script may hold: the defaults, raised for a
+ * script allowed many spawns in one result (a spawn is up to a few maps and
+ * arrays), so that a scene the owner allowed 25 000 init spawns fits its frame.
+ */
+export function resultFrameLimits(spawns: number): Readonly<FrameLimits> {
+  return {
+    ...DEFAULT_FRAME_LIMITS,
+    maxContainers: Math.max(DEFAULT_FRAME_LIMITS.maxContainers, spawns * 8),
+    maxValues: Math.max(DEFAULT_FRAME_LIMITS.maxValues, spawns * 40),
+  };
 }
 
 /** Builds the launcher that bundles, jails, budgets and spawns scripts. */
@@ -34,7 +48,7 @@ export function makeLauncher(
   return {
     bundle: (file) => bundleScript(file, { scriptsDir: options.scriptsDir, outDir }),
     prepare: async (bundle, grants, name, file) => {
-      const { heapMb, memoryMb, threads } = limits(file);
+      const { heapMb, memoryMb, threads, initSpawns, spawnsPerTick } = limits(file);
       const budget = { memoryBytes: memoryMb * 1024 * 1024, maxPids: threads };
       const command = deriveChildCommand({
         denoPath,
@@ -56,6 +70,7 @@ export function makeLauncher(
           ? `cgroup v${cgroups!.version}: ${memoryMb} MiB, ${threads} threads`
           : `V8 heap cap ${heapMb} MiB and RSS watchdog ${memoryMb} MiB (no cgroup)`,
         group,
+        frameLimits: resultFrameLimits(Math.max(initSpawns, spawnsPerTick)),
       };
     },
     spawn,

@@ -51,8 +51,10 @@ export async function chooseChannel(options: ChooseChannelOptions = {}): Promise
   };
 }
 
-const stdio: ChannelChoice["spawn"] = (command, handlers) => spawnStdioChild(command, handlers);
-const socket: ChannelChoice["spawn"] = (command, handlers) => spawnSocketChild(command, handlers);
+const stdio: ChannelChoice["spawn"] = (command, handlers, options) =>
+  spawnStdioChild(command, handlers, options);
+const socket: ChannelChoice["spawn"] = (command, handlers, options) =>
+  spawnSocketChild(command, handlers, options);
 
 /** Launches `true` over the socket; null when that worked, else why not. */
 export async function probeSocketLauncher(): Promise<string | null> {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { SpawnOptions } from "./spawn_options.ts";
 import type { ProtocolError, RuntimeMessage } from "../protocol/mod.ts";
 import type { ChildCommand } from "../../sandbox/command/mod.ts";
 
@@ -58,7 +59,11 @@ export interface SpawnedChild {
 }
 
 /** Starts a child from its (jailed, budgeted) command and links to it. */
-export type SpawnChild = (command: ChildCommand, handlers: SpawnHandlers) => SpawnedChild;
+export type SpawnChild = (
+  command: ChildCommand,
+  handlers: SpawnHandlers,
+  options?: SpawnOptions,
+) => SpawnedChild;
 
 /** Which channel children get on this machine, and why. */
 export interface ChannelChoice {

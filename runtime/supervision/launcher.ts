@@ -10,6 +10,7 @@ import type { ProcessGroup } from "../../sandbox/cgroup/mod.ts";
 import type { ChildCommand } from "../../sandbox/command/mod.ts";
 import type { Isolation } from "../../sandbox/jail/mod.ts";
 import type { SpawnChild } from "../link/mod.ts";
+import type { FrameLimits } from "../protocol/mod.ts";
 
 /** What a child is allowed, once its role admitted its manifest. */
 export interface AdmittedGrants {
@@ -44,4 +45,6 @@ export interface PreparedChild {
   budget: string;
   /** The resource group the child runs in; disposed when it exits. */
   group: ProcessGroup | null;
+  /** Limits on its frames where they differ from the defaults (a scene allowed a large init). */
+  frameLimits?: Readonly<FrameLimits>;
 }
