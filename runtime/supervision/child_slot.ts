@@ -107,6 +107,9 @@ export abstract class ChildSlot<M> {
   readonly #options: Readonly<SlotOptions>;
   #failures = 0;
   #restartTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Launches under way, and the aborts of children that have not said hello yet. */
+  readonly #launches = new Set<Promise<void>>();
+  readonly #starting = new Set<() => void>();
   #generation = 0;
   #stopped = false;
   /** The child that was running when the slot stopped: a kill already under way still reports its exit. */
@@ -170,12 +173,25 @@ export abstract class ChildSlot<M> {
     await this.#launch(bundle, generation, reload, started);
   }
 
-  async #launch(
+  /** Starts a child; `stop` waits for every launch still under way, so that none outlives it. */
+  #launch(
     bundle: Bundle,
     generation: number,
     reload: boolean,
     started: number,
     restart = false,
+  ): Promise<void> {
+    const launch = this.#launchChild(bundle, generation, reload, started, restart);
+    this.#launches.add(launch);
+    return launch.finally(() => this.#launches.delete(launch));
+  }
+
+  async #launchChild(
+    bundle: Bundle,
+    generation: number,
+    reload: boolean,
+    started: number,
+    restart: boolean,
   ): Promise<void> {
     let child: LiveChild<M>;
     try {
@@ -233,6 +249,10 @@ export abstract class ChildSlot<M> {
   async #describe(bundle: Bundle, grants: AdmittedGrants | null): Promise<LiveChild<M>> {
     const prepared = await this.launcher.prepare(bundle, grants, this.name, this.file);
     const { command, isolation, group } = prepared;
+    if (this.#stopped) {
+      await group?.dispose().catch(() => {});
+      throw new Error(`${this.noun} "${this.file}" was stopped while it started`);
+    }
     this.isolation = isolation;
     this.budget = prepared.budget;
     this.commandLine = prepared.display;
@@ -254,6 +274,7 @@ export abstract class ChildSlot<M> {
             this.describedManifest = manifest;
             child = new LiveChild(spawned.link, spawned.process, manifest, bundle, isolation);
             child.settled = settled;
+            this.#starting.delete(abort);
             clearTimeout(timer);
             resolve(child);
           } catch (error) {
@@ -269,11 +290,21 @@ export abstract class ChildSlot<M> {
           if (child) this.log("error", line);
         },
       };
-      const spawned = this.launcher.spawn(command, handlers);
+      const spawned = this.launcher.spawn(
+        command,
+        handlers,
+        prepared.frameLimits ? { limits: prepared.frameLimits } : {},
+      );
       const budget = this.#options.describeBudgetMs;
       const timer = setTimeout(() => fail(new DescribeTimeout(budget)), budget);
       let settle = () => {};
       const settled = new Promise<void>((r) => (settle = r));
+      // Until its handshake, a stop of the slot kills it at once.
+      const abort = () => {
+        if (!child) fail(`${this.noun} "${this.file}" was stopped while it started`);
+      };
+      this.#starting.add(abort);
+      void settled.then(() => this.#starting.delete(abort));
       spawned.process.exited.then(async (exit) => {
         // Ask the group whether the kernel killed the child for memory, then remove it.
         const memory = group ? await group.memoryEvents().catch(() => null) : null;
@@ -538,6 +569,9 @@ export abstract class ChildSlot<M> {
     this.active = null;
     this.pending = null;
     if (this.state !== "refused") this.state = "stopped";
+    for (const abort of [...this.#starting]) abort();
     await Promise.all(children.map((c) => this.#dispose(c, reason)));
+    // A launch that was under way disposes what it started; it is over before the slot is.
+    await Promise.all([...this.#launches]);
   }
 }
