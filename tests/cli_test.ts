@@ -48,13 +48,24 @@ Deno.test("the example scripts run 300 ticks cleanly and two fresh runs dump the
       assert.equal(s.state, "running", `${s.name}: ${s.lastError}`);
       assert.equal(s.restarts, 0, s.name);
       assert.equal(s.violations, 0, s.name);
+      assert.equal(s.errors, 0, `${s.name}: ${s.lastError}`);
       assert.equal(s.command[0] === Deno.execPath() || s.isolation === "jail", true);
+    }
+    for (const name of ["door", "fountain", "label"]) {
+      assert.ok(r.scripts.some((s: { name: string }) => s.name === name), `example ${name} ran`);
     }
     dumps.push(await Deno.readTextFile(dump));
   }
   assert.equal(dumps[0], dumps[1]);
-  const entities = JSON.parse(dumps[0]!).entities;
+  const world = JSON.parse(dumps[0]!);
+  const entities: { components: Record<string, Record<string, unknown>> }[] = world.entities;
   assert.ok(entities.length >= 6);
+  // The door example's visitor opened the door once; the label says so; the fountain is running.
+  assert.equal(world.resources.Score.points, 1);
+  const door = entities.find((e) => e.components.Door)!;
+  assert.equal(door.components.Label?.text, "Front door · closed · score 1");
+  const particles = entities.filter((e) => e.components.Particle).length;
+  assert.ok(particles > 50 && particles < 400, `${particles} particles`);
 });
 
 Deno.test("bad flags and a missing folder get clear errors and exit 2 or 1", async () => {
@@ -120,6 +131,9 @@ Deno.test("explain shows the grants, the exact command line and the jail", async
   assert.match(stdout, /--no-prompt --no-remote --no-npm --no-config --no-lock/);
   assert.doesNotMatch(stdout, /--allow-/);
   assert.match(stdout, /isolation\s+(jail|flags-only)/);
+  // Its place among the folder's scripts: spinner writes Transform after mover does.
+  assert.match(stdout, /^schedule\s+stage [1-9]/m);
+  assert.match(stdout, /^conflict\s+"spinner" runs after "mover"/m);
 });
 
 Deno.test("explain on a module of shared code says what it is and which scripts import it", async () => {

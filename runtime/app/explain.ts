@@ -63,12 +63,14 @@ export async function explainScript(
   const scriptsDir = options.scriptsDir ?? dirname(resolve(file));
   if (!isScriptFile(basename(file))) return await explainModule(file, scriptsDir, options);
   await using live = await quietWorld(scriptsDir, options);
+  // The folder's scripts start together (for the schedule); the slots exist once they have.
+  const ownFolder = resolve(dirname(file)) === resolve(scriptsDir);
+  if (ownFolder) await live.supervisor.startAll();
   const inFolder = live.supervisor.slots().find((s) => resolve(s.file) === resolve(file));
-  // A script outside the folder (or a helper module) is explained on its own.
+  // A script outside the folder is explained on its own.
   const slot = inFolder ?? new SystemRole(file, live.launcher, live.events, live.slotOptions);
   try {
-    if (inFolder) await live.supervisor.startAll();
-    else await slot.start();
+    if (!inFolder) await slot.start();
     // A refused script still described itself: show what it asked for.
     const manifest = slot.pending?.manifest ?? slot.describedManifest ?? undefined;
     const saved = await live.store.load().catch(() => null);
