@@ -1,15 +1,15 @@
-// Pulls moving things down and bounces them off the ground (y = 0).
-import { defineSystem, Transform, Velocity } from "@syncra/std";
+// Pulls moving things down and bounces them off the ground (y = 0); players walk.
+import { defineSystem, Player, Transform, Velocity } from "@syncra/std";
 
 const GRAVITY = -9.81;
 
 export default defineSystem({
-  reads: [Transform],
-  writes: [Velocity],
+  queries: { falling: { reads: [Transform], writes: [Velocity], without: [Player] } },
   run(ctx) {
-    const { position, scale } = ctx.read(Transform);
-    const { linear } = ctx.write(Velocity);
-    for (let i = 0; i < ctx.count; i++) {
+    const falling = ctx.query("falling");
+    const { position, scale } = falling.read(Transform);
+    const { linear } = falling.write(Velocity);
+    for (let i = 0; i < falling.count; i++) {
       const y = position[i * 3 + 1]!;
       const radius = scale[i * 3 + 1]! / 2;
       let vy = linear[i * 3 + 1]! + GRAVITY * ctx.dt;

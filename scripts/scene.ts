@@ -7,13 +7,14 @@ import {
   Material,
   Mesh,
   MeshShape,
+  Player,
   Transform,
   Velocity,
 } from "@syncra/std";
 import { Spin } from "./_components.ts";
 
 export default defineSystem({
-  writes: [Transform, Mesh, Material, Light, Camera, Velocity, Spin],
+  writes: [Transform, Mesh, Material, Light, Camera, Velocity, Spin, Player],
   spawns: true,
   init(ctx) {
     ctx.spawn({
@@ -35,6 +36,15 @@ export default defineSystem({
       Mesh: { shape: MeshShape.Sphere },
       Material: { color: [0.95, 0.8, 0.2], roughness: 0.2 },
       Velocity: { linear: [0.8, 0, 0] },
+    });
+    // A visitor who walks along the row of the door (mover.ts moves it; gravity.ts leaves
+    // players alone), until the viewer brings real players.
+    ctx.spawn({
+      Transform: { position: [-9, 0.9, 4.5] },
+      Mesh: { shape: MeshShape.Cylinder, size: [0.6, 1.8, 0.6] },
+      Material: { color: [0.9, 0.6, 0.4] },
+      Velocity: { linear: [1.5, 0, 0] },
+      Player: { id: 1 },
     });
     ctx.spawn({
       Transform: { position: [5, 10, 5] },
