@@ -84,6 +84,7 @@ export interface TestRun {
   dump: {
     tick: number;
     entities: { id: number; components: Record<string, Record<string, unknown>> }[];
+    resources: Record<string, Record<string, number>>;
   };
   /** The test process's peak RSS from the last reset until the world returned, in bytes. */
   peakRssBytes: number;

@@ -90,6 +90,14 @@ export default defineSystem({
 });
 `;
 
+/** Doors, a player, and a listener of their event (the walker that moves the player is added apart). */
+const DOOR_WORLD = {
+  "_game.ts": GAME,
+  "scene.ts": SCENE,
+  "doors.ts": DOORS,
+  "listener.ts": LISTENER,
+};
+
 function assertClean(run: TestRun, names: string[]) {
   for (const name of names) {
     const s = scriptReport(run, name);
@@ -102,19 +110,12 @@ function assertClean(run: TestRun, names: string[]) {
 }
 
 Deno.test("a door sees the players through a second query, keeps a score resource and tells a listener by event", async () => {
-  await using folder = await makeScripts({
-    "_game.ts": GAME,
-    "scene.ts": SCENE,
-    "walker.ts": WALKER,
-    "doors.ts": DOORS,
-    "listener.ts": LISTENER,
-  });
+  await using folder = await makeScripts({ ...DOOR_WORLD, "walker.ts": WALKER });
   const run = await runTestWorld(folder, { ticks: 120, hz: 60 });
   assertClean(run, ["scene", "walker", "doors", "listener"]);
   const doors = run.dump.entities.filter((e) => e.components.Door);
   assert.deepEqual(doors.map((d) => d.components.Door!.open), [true, true], "both doors opened");
-  const resources = (run.dump as unknown as { resources: Record<string, Record<string, number>> })
-    .resources;
+  const resources = run.dump.resources;
   assert.equal(resources.Score!.points, 2);
   assert.equal(resources.Heard!.count, 2, "the listener heard each opening, one tick later");
 });
@@ -150,8 +151,7 @@ Deno.test("a changed query is shipped only the rows that changed since its last 
   });
   const run = await runTestWorld(folder, { ticks: 40 });
   assertClean(run, ["a_spawn", "b_heater", "c_watcher"]);
-  const seen = (run.dump as unknown as { resources: { Seen: Record<string, number> } }).resources
-    .Seen;
+  const seen = run.dump.resources.Seen!;
   assert.equal(seen.ticks, 40);
   assert.equal(seen.wrong, 0, "after the first tick, exactly the 3 changed rows each tick");
   assert.equal(seen.rows, 100 + 39 * 3, "the first tick ships every row");
@@ -175,8 +175,7 @@ Deno.test("resources and events not yet delivered survive a restart of the world
   await runTestWorld(folder, { ticks: 5 });
   const second = await runTestWorld(folder, { ticks: 5 });
   assert.equal(second.dump.tick, 10);
-  const sum = (second.dump as unknown as { resources: { Sum: Record<string, number> } }).resources
-    .Sum;
+  const sum = second.dump.resources.Sum!;
   // Ticks 1–9's events were delivered (tick 5's across the restart); tick 10's waits in the save.
   assert.deepEqual([sum.count, sum.total], [9, 45]);
 });
@@ -201,8 +200,7 @@ Deno.test("using a resource or event the manifest does not declare is the script
     s.lastError ?? "",
     /Cannot emit event "Boom".*add it to emits\n\s+at .*sneaky\.ts:4:/,
   );
-  const score = (run.dump as unknown as { resources: { Score: Record<string, number> } })
-    .resources.Score;
+  const score = run.dump.resources.Score!;
   assert.equal(score.points, 0, "a change to a resource it only reads is never merged");
   const warnings = run.events.filter((e) => e.type === "log" && e.level === "warn");
   assert.deepEqual(warnings.map((e) => e.type === "log" && e.text), [
@@ -212,12 +210,7 @@ Deno.test("using a resource or event the manifest does not declare is the script
 });
 
 Deno.test("explain shows each query with what it matches in the saved world, and the resources and events", async () => {
-  await using folder = await makeScripts({
-    "_game.ts": GAME,
-    "scene.ts": SCENE,
-    "doors.ts": DOORS,
-    "listener.ts": LISTENER,
-  });
+  await using folder = await makeScripts(DOOR_WORLD);
   const jail = IN_CI ? ["--jail", "on"] : [];
   const world = await cli(["world", "--ticks", "2", "--hz", "0", "--quiet", ...jail], folder.root);
   assert.equal(world.code, 0, world.stderr);
