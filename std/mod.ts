@@ -40,6 +40,15 @@ export type {
 } from "./component.ts";
 export { defineSystem } from "./system.ts";
 export { defineEvent, defineResource } from "./resource.ts";
+export { defineDriver } from "./driver.ts";
+export type {
+  ComponentRows,
+  DriverCapabilities,
+  DriverChanges,
+  DriverContext,
+  DriverDefinition,
+  DriverManifest,
+} from "./driver.ts";
 export type { EventType, PlainFieldValue, PlainValue, ResourceType } from "./resource.ts";
 export type {
   Query,

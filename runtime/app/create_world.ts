@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { dirname, resolve } from "node:path";
 import { type BundlerLease, openBundler } from "../../sandbox/bundle/mod.ts";
 import { type CgroupManager, detectCgroups } from "../../sandbox/cgroup/mod.ts";
 import type { Jail } from "../../sandbox/jail/mod.ts";
@@ -14,6 +15,7 @@ import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "../coordinator/mod.ts"
 import { World } from "../ecs/mod.ts";
 import {
   approveCapabilities,
+  approveDriverCapabilities,
   limitsFor,
   type LimitsInForce,
   loadWorldConfig,
@@ -26,6 +28,7 @@ import { escapeControls } from "../protocol/mod.ts";
 import { EventStream, ResourceWatchdog } from "../supervision/mod.ts";
 import {
   DEFAULT_SYSTEM_OPTIONS,
+  DriverRole,
   type ScriptLauncher,
   Supervisor,
   type SystemOptions,
@@ -66,6 +69,8 @@ export interface LiveWorld extends AsyncDisposable {
   readonly channel: ChannelChoice;
   readonly events: EventStream;
   readonly supervisor: Supervisor;
+  /** The drivers the world's configuration enables. */
+  readonly drivers: readonly DriverRole[];
   readonly coordinator: Coordinator;
   readonly store: WorldStore;
   /** What the world owner lets script `file` use, and which syncra.json entries say so. */
@@ -169,14 +174,44 @@ export async function createWorld(
   );
   const launcher = parts.launcher ? parts.launcher(real) : real;
   const supervisor = new Supervisor(options.scriptsDir, launcher, events, slotOptions);
-  const coordinator = new Coordinator(world, saved?.tick ?? 0, () => supervisor.slots(), {
-    ...DEFAULT_COORDINATOR_OPTIONS,
-    hz: options.hz,
-    deadlineMs: options.deadlineMs,
-    maxEntitiesPerScript: options.maxEntitiesPerScript,
-    maxComponentBytesPerScript: options.maxComponentMb * 1024 * 1024,
-    maxArchetypesPerScript: options.maxArchetypesPerScript,
-  }, { ...worldPolicy(config, options.scriptsDir, world.registry), budgets: limitsOf });
+  // Drivers the owner enabled (DESIGN §9), each bundled within its own folder.
+  const drivers = (config.drivers ?? []).map((entry) => {
+    const file = resolve(paths.root, entry.file);
+    const driverLauncher = makeLauncher(
+      { scriptsDir: dirname(file), bundles: paths.bundles },
+      jail,
+      cgroups,
+      () => {
+        throw new Error("A driver is admitted by its role, not as a script");
+      },
+      channel.spawn,
+      limitsOf,
+    );
+    return new DriverRole(
+      entry.name,
+      file,
+      driverLauncher,
+      events,
+      slotOptions,
+      entry.settings,
+      (manifest) => approveDriverCapabilities(entry, manifest, paths.root, config.source),
+    );
+  });
+  const coordinator = new Coordinator(
+    world,
+    saved?.tick ?? 0,
+    () => supervisor.slots(),
+    {
+      ...DEFAULT_COORDINATOR_OPTIONS,
+      hz: options.hz,
+      deadlineMs: options.deadlineMs,
+      maxEntitiesPerScript: options.maxEntitiesPerScript,
+      maxComponentBytesPerScript: options.maxComponentMb * 1024 * 1024,
+      maxArchetypesPerScript: options.maxArchetypesPerScript,
+    },
+    { ...worldPolicy(config, options.scriptsDir, world.registry), budgets: limitsOf },
+    () => drivers,
+  );
 
   // Everything written because of a script goes through its output budget (script_output.ts).
   const audit = new AuditLog(paths.audit, options.audit);
@@ -200,6 +235,7 @@ export async function createWorld(
     channel,
     events,
     supervisor,
+    drivers,
     coordinator,
     store,
     limits: limitsInForce,
@@ -215,7 +251,7 @@ export async function createWorld(
           } at tick ${saved.tick}`,
         );
       }
-      await supervisor.startAll();
+      await Promise.all([supervisor.startAll(), ...drivers.map((d) => d.start())]);
       coordinator.commitPending();
       const bundlerNow = await bundler.status();
       if (bundlerNow.isolation !== "jail") write?.(`⚠ ${bundlerNow.description}`);
@@ -224,6 +260,13 @@ export async function createWorld(
           `• ${escapeControls(s.name)} (${escapeControls(s.file)}): ${s.state}, isolation ${
             s.isolation ?? "none"
           }`,
+        );
+      }
+      for (const d of drivers) {
+        write?.(
+          `• driver ${escapeControls(d.name)} (${escapeControls(d.file)}): ${d.state}, isolation ${
+            d.isolation ?? "none"
+          }${d.lastError && d.state === "refused" ? `: ${escapeControls(d.lastError)}` : ""}`,
         );
       }
       if (supervisor.slots().length === 0) {
@@ -244,7 +287,7 @@ export async function createWorld(
         memoryBytesOf: (file) => limitsOf(file).memoryMb * 1024 * 1024,
       });
       if (!options.quiet) {
-        status = new StatusLine(() => formatStatus(coordinator, supervisor.slots()));
+        status = new StatusLine(() => formatStatus(coordinator, supervisor.slots(), drivers));
       }
     },
     step: () => coordinator.step(),
@@ -264,13 +307,14 @@ export async function createWorld(
         options.hz,
         durationMs,
         channel.description,
+        drivers,
       ),
     stop() {
       stopped ??= (async () => {
         status?.[Symbol.dispose]();
         watchdog?.[Symbol.dispose]();
         try {
-          await supervisor.stopAll();
+          await Promise.all([supervisor.stopAll(), ...drivers.map((d) => d.stop("shutdown"))]);
         } finally {
           output[Symbol.dispose]();
           await audit[Symbol.asyncDispose]();

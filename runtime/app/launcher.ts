@@ -60,6 +60,9 @@ export function makeLauncher(
         bundlePath: bundle.path,
         storageDir: grants?.storageDir ?? null,
         net: (grants?.net.length ?? 0) > 0,
+        serve: (grants?.serve?.length ?? 0) > 0,
+        readPaths: grants?.read ?? [],
+        writePaths: grants?.write ?? [],
       });
       const group = cgroups ? await cgroups.create(`${name}-${++groups}`, budget) : null;
       return {

@@ -58,6 +58,10 @@ export async function runWorld(
     options.signal?.removeEventListener("abort", stop);
     await live.stop();
   }
+  // How the drivers took the stop is known only once it is over.
+  for (const d of report.drivers) {
+    d.stoppedCleanly = live.drivers.find((x) => x.name === d.name)?.stoppedCleanly ?? null;
+  }
   await live.save();
   live.note(
     `✔ saved ${entities(coordinator.world.entityCount)} to ${

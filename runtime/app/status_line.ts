@@ -6,12 +6,16 @@
  * @module
  */
 import type { Coordinator } from "../coordinator/mod.ts";
-import type { SystemRole } from "../roles/mod.ts";
+import type { DriverRole, SystemRole } from "../roles/mod.ts";
 
 const encoder = new TextEncoder();
 
 /** Formats the status of a running world. */
-export function formatStatus(coordinator: Coordinator, slots: readonly SystemRole[]): string {
+export function formatStatus(
+  coordinator: Coordinator,
+  slots: readonly SystemRole[],
+  drivers: readonly DriverRole[] = [],
+): string {
   const { hz, p50 } = coordinator.stats.recent();
   const running = slots.filter((s) => s.state === "running").length;
   const sum = (f: (s: SystemRole) => number) => slots.reduce((n, s) => n + f(s), 0);
@@ -21,12 +25,18 @@ export function formatStatus(coordinator: Coordinator, slots: readonly SystemRol
     ...(s.stale ? [`${s.name} stale (its edit was refused)`] : []),
     ...(s.erroring && s.state === "running" ? [`${s.name} erroring`] : []),
   ]);
+  for (const d of drivers) {
+    if (d.unavailable !== null) problems.push(`driver ${d.name} unavailable`);
+    else if (d.state !== "running") problems.push(`driver ${d.name} ${d.state}`);
+  }
+  const driversRunning = drivers.filter((d) => d.state === "running").length;
   return [
     `tick ${coordinator.tick}`,
     `${hz.toFixed(1)} Hz`,
     `p50 ${p50.toFixed(2)} ms`,
     `${coordinator.world.entityCount} entities`,
     `${running}/${slots.length} scripts running`,
+    ...(drivers.length > 0 ? [`${driversRunning}/${drivers.length} drivers`] : []),
     `${sum((s) => s.restarts)} restarts`,
     `${sum((s) => s.violations)} violations`,
     ...(dropped > 0 ? [`${dropped} lines dropped`] : []),

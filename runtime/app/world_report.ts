@@ -4,7 +4,7 @@
  * @module
  */
 import type { Coordinator } from "../coordinator/mod.ts";
-import type { SystemRole } from "../roles/mod.ts";
+import type { DriverRole, SystemRole } from "../roles/mod.ts";
 import type { TickPercentiles } from "../coordinator/mod.ts";
 
 /** One script's line in the report. */
@@ -41,6 +41,38 @@ export interface ScriptReport {
   droppedOutput: number;
 }
 
+/** One driver's line in the report (DESIGN §8). */
+export interface DriverReport {
+  name: string;
+  file: string;
+  /** running, restarting, refused, stopped, or unavailable (it cannot run on this machine). */
+  state: string;
+  restarts: number;
+  violations: number;
+  isolation: string | null;
+  command: string[];
+  lastError: string | null;
+  exits: Record<string, number>;
+  /** Whether it exited by itself, with code 0, when the world stopped (null: it was not running). */
+  stoppedCleanly: boolean | null;
+}
+
+/** Describes one driver for the report. */
+export function reportDriver(driver: DriverRole): DriverReport {
+  return {
+    name: driver.name,
+    file: driver.file,
+    state: driver.unavailable !== null ? "unavailable" : driver.state,
+    restarts: driver.restarts,
+    violations: driver.violations,
+    isolation: driver.isolation,
+    command: driver.commandLine,
+    lastError: driver.lastError,
+    exits: { ...driver.exits },
+    stoppedCleanly: driver.stoppedCleanly,
+  };
+}
+
 /** The report written by `--report`. */
 export interface WorldReport {
   ticks: number;
@@ -49,6 +81,7 @@ export interface WorldReport {
   durationMs: number;
   tickMs: TickPercentiles;
   scripts: ScriptReport[];
+  drivers: DriverReport[];
   /** The frame channel the children had, e.g. "unix socket on fds 0/1 (launched through FFI)". */
   channel: string;
   /**
@@ -109,6 +142,7 @@ export function buildReport(
   hz: number,
   durationMs: number,
   channel: string,
+  drivers: readonly DriverRole[] = [],
 ): WorldReport {
   return {
     ticks: ticksRun,
@@ -117,6 +151,7 @@ export function buildReport(
     durationMs: Math.round(durationMs),
     tickMs: coordinator.stats.overall(),
     scripts: slots.map(reportScript),
+    drivers: drivers.map(reportDriver),
     channel,
     runtimePeakRssMb: null,
   };

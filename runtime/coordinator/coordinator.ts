@@ -16,7 +16,9 @@ import type { Manifest } from "../roles/mod.ts";
 import { ManifestError } from "../protocol/mod.ts";
 import { buildSchedule } from "../ecs/mod.ts";
 import type { RunningSystem, SystemRunner } from "./system_runner.ts";
-import { validateResult, type ValidCommand } from "./result_validation.ts";
+import { validateCommandList, validateResult, type ValidCommand } from "./result_validation.ts";
+import type { DriverRunner, RunningDriver } from "./driver_runner.ts";
+import { buildFeed, DriverFeed } from "./driver_feed.ts";
 import { TickStats } from "./tick_stats.ts";
 import {
   type ComponentInfo,
@@ -136,18 +138,24 @@ export class Coordinator {
   /** Per running version: the change clock of the stage its last merged result was shipped in. */
   readonly #seen = new WeakMap<RunningSystem, number>();
 
+  readonly #drivers: () => readonly DriverRunner[];
+  /** Per running driver version: what its next feed must say (driver_feed.ts). */
+  readonly #feeds = new Map<DriverRunner, { child: RunningDriver; feed: DriverFeed }>();
+
   constructor(
     world: World,
     startTick: number,
     slots: () => readonly SystemRunner[],
     options: Readonly<CoordinatorOptions>,
     policy: WorldPolicy = OPEN_POLICY,
+    drivers: () => readonly DriverRunner[] = () => [],
   ) {
     this.world = world;
     this.tick = startTick;
     this.#slots = slots;
     this.#options = options;
     this.#policy = policy;
+    this.#drivers = drivers;
   }
 
   /** The budgets of script `file`: the options', then the owner's. */
@@ -185,14 +193,37 @@ export class Coordinator {
     }
   }
 
+  /**
+   * Installs started and restarted drivers: each new version is given its
+   * first ids to spawn with and starts from a snapshot.
+   */
+  #commitDrivers(): void {
+    for (const driver of this.#drivers()) {
+      const child = driver.commitPending();
+      if (!child) continue;
+      const old = this.#feeds.get(driver);
+      if (old) this.world.allocator.release(old.feed.unusedIds());
+      const feed = new DriverFeed(
+        this.world,
+        driver.file,
+        child.manifest,
+        this.#options.maxSpawnsPerTick,
+      );
+      this.#feeds.set(driver, { child, feed });
+      driver.begin(child, feed.topUpReserve());
+    }
+  }
+
   /** Swaps in started, restarted and reloaded scripts; a tick boundary. */
   commitPending(): void {
+    this.#commitDrivers();
     const slots = this.#slots();
     let changed = false;
     if (slots !== this.#lastSlots) {
       // A script file was added or deleted: a deleted one no longer declares its components.
       this.#lastSlots = slots;
-      changed = this.world.registry.retain(new Set(slots.map((s) => s.file)));
+      const declaring = [...slots, ...this.#drivers()].map((s) => s.file);
+      changed = this.world.registry.retain(new Set(declaring));
     }
     const warnings: ComponentWarning[] = [];
     for (const slot of slots) {
@@ -328,6 +359,7 @@ export class Coordinator {
     // Last tick's events are this tick's.
     this.world.events.deliver();
     this.#applyCommands();
+    this.#applyDriverWrites();
     for (const slot of this.#slots()) slot.beginTick();
     const systems = this.#slots()
       // A child being killed gets no more ticks: whatever it would send is excess.
@@ -349,9 +381,56 @@ export class Coordinator {
       // In declaration order, so that the next reservations do not depend on who answered first.
       for (const o of outcomes) this.#release(o.reserved, o.used);
     }
+    this.#feedDrivers();
     const ms = performance.now() - started;
     this.stats.record(ms, started);
     return ms;
+  }
+
+  /** DESIGN §5 step 6: each driver that has handled its last feed gets what changed since. */
+  #feedDrivers(): void {
+    let fed = false;
+    for (const driver of this.#drivers()) {
+      const entry = this.#feeds.get(driver);
+      if (!entry || driver.active !== entry.child || !driver.feedReady) continue;
+      driver.sendFeed(buildFeed(this.world, entry.feed, this.tick));
+      fed = true;
+    }
+    // What changes from now on is newer than anything a feed just covered.
+    if (fed) this.world.advanceClock();
+  }
+
+  /**
+   * Applies what drivers sent since the last boundary, in driver name order,
+   * validated like a system's commands: components in its writes, entities it
+   * spawned, ids it was given.
+   */
+  #applyDriverWrites(): void {
+    const drivers = [...this.#drivers()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const unspawned: number[] = [];
+    for (const driver of drivers) {
+      const raw = driver.takeWrites();
+      const entry = this.#feeds.get(driver);
+      if (raw.length === 0 || !entry || driver.active !== entry.child) continue;
+      const m = entry.child.manifest;
+      const validation = validateCommandList(raw, {
+        who: `driver "${driver.name}"`,
+        spawns: m.spawns,
+        writes: new Set(m.writes),
+        reserved: entry.feed.reserved(),
+        component: (name) => entry.feed.component(name),
+        mayTouch: (id) => this.world.owners.ownerOf(id) === driver.file,
+        notTouchable: "the driver did not spawn it (a driver changes only its own entities)",
+        maxCommands: this.#options.maxCommandsPerTick,
+      });
+      if (!validation.ok) {
+        for (const v of validation.violations) driver.recordViolation(this.tick, v);
+        continue;
+      }
+      entry.feed.used(validation.usedIds);
+      this.#applyQueue(driver, validation.commands, unspawned);
+    }
+    this.world.allocator.release(unspawned);
   }
 
   async #runSystem(
@@ -471,44 +550,52 @@ export class Coordinator {
     this.#queued = new Map();
     const order = [...queued.keys()].sort((a, b) => (a.file < b.file ? -1 : 1));
     const unspawned: number[] = [];
-    for (const slot of order) {
-      const commands = queued.get(slot)!;
-      for (let i = 0; i < commands.length; i++) {
-        const c = commands[i]!;
-        const over = this.#overBudget(slot.file, c);
-        if (over !== null) {
-          // The excess is discarded: this command and the rest of the script's queue.
-          for (const rest of commands.slice(i)) if (rest.op === "spawn") unspawned.push(rest.id);
-          slot.recordViolation(
-            this.tick,
-            `Cannot apply the commands of script "${slot.name}": ${over}`,
-          );
-          slot.kill("budget", over);
-          break;
-        }
-        this.#apply(slot, c, unspawned);
-      }
-    }
+    for (const slot of order) this.#applyQueue(slot, queued.get(slot)!, unspawned);
     this.world.allocator.release(unspawned);
   }
 
-  #apply(slot: SystemRunner, c: ValidCommand, unspawned: number[]): void {
-    const file = slot.file;
+  /** One sender's commands in order, within its budgets: the first over one ends its queue. */
+  #applyQueue(sender: CommandSender, commands: readonly ValidCommand[], unspawned: number[]) {
+    const kind = this.#drivers().includes(sender as DriverRunner) ? "driver" : "script";
+    for (let i = 0; i < commands.length; i++) {
+      const c = commands[i]!;
+      const over = this.#overBudget(sender.file, c);
+      if (over !== null) {
+        // The excess is discarded: this command and the rest of the queue.
+        for (const rest of commands.slice(i)) if (rest.op === "spawn") unspawned.push(rest.id);
+        sender.recordViolation(
+          this.tick,
+          `Cannot apply the commands of ${kind} "${sender.name}": ${over}`,
+        );
+        sender.kill("budget", over);
+        break;
+      }
+      this.#apply(sender, c, unspawned);
+    }
+  }
+
+  #apply(sender: CommandSender, c: ValidCommand, unspawned: number[]): void {
+    const file = sender.file;
     switch (c.op) {
       case "spawn":
         if (!this.world.spawn(c.id, c.components, file)) unspawned.push(c.id);
         return;
       case "despawn": {
         const refusal = this.#despawnRefusal(file, c.id);
-        if (refusal) slot.recordViolation(this.tick, `Cannot despawn entity ${c.id}: ${refusal}`);
-        else this.world.despawn(c.id);
+        if (refusal) {
+          sender.recordViolation(this.tick, `Cannot despawn entity ${c.id}: ${refusal}`);
+        } else if (this.world.despawn(c.id)) {
+          for (const { feed } of this.#feeds.values()) feed.despawned(c.id);
+        }
         return;
       }
       case "add":
         this.world.add(c.id, c.component, c.values, file);
         return;
       case "remove":
-        this.world.remove(c.id, c.component, file);
+        if (this.world.remove(c.id, c.component, file)) {
+          for (const { feed } of this.#feeds.values()) feed.removed(c.id, c.component);
+        }
         return;
     }
   }
@@ -561,6 +648,9 @@ export class Coordinator {
     this.#applyCommands();
   }
 }
+
+/** Whoever sent commands: a system or a driver. */
+type CommandSender = Pick<SystemRunner, "file" | "name" | "recordViolation" | "kill">;
 
 /** Every entity any query shipped. */
 function shippedIds(rows: Readonly<Record<string, RowSet>>): Set<number> {

@@ -6,8 +6,9 @@
  */
 export { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
 export type { ScriptBudgets, WorldPolicy } from "./coordinator.ts";
-export { validateResult } from "./result_validation.ts";
-export type { ValidColumn } from "./result_validation.ts";
+export { validateCommandList, validateResult } from "./result_validation.ts";
+export type { CommandContext, ValidColumn } from "./result_validation.ts";
+export type { DriverRunner, RunningDriver } from "./driver_runner.ts";
 export type { TickPercentiles } from "./tick_stats.ts";
 export type {
   RequestTiming,

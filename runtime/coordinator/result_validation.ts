@@ -349,6 +349,42 @@ function validateEvents(raw: unknown, ctx: ResultContext, result: ValidResult, d
   }
 }
 
+/** What checking a list of structural commands needs, whoever sent it (a system or a driver). */
+export interface CommandContext {
+  /** Who sent them, for messages: `script "mover"`, `driver "viewer"`. */
+  who: string;
+  spawns: boolean;
+  /** Component names it may attach, set and remove. */
+  writes: ReadonlySet<string>;
+  reserved: Uint32Array | null;
+  /** Its component of a name in its manifest. */
+  component(name: string): ComponentInfo | undefined;
+  /** Whether it may restructure entity `id`. */
+  mayTouch(id: number): boolean;
+  /** Why an entity it may not touch is refused, e.g. "the driver did not spawn it". */
+  notTouchable: string;
+  maxCommands: number;
+}
+
+/** Validates a driver's (or any sender's) command list: what may be applied, or the violations. */
+export function validateCommandList(
+  raw: unknown,
+  ctx: CommandContext,
+): { ok: true; commands: ValidCommand[]; usedIds: Set<number> } | {
+  ok: false;
+  violations: string[];
+} {
+  const violations: string[] = [];
+  const deny = (message: string) => {
+    if (violations.length < MAX_VIOLATIONS) violations.push(message);
+  };
+  const result = emptyResult(null);
+  checkCommands(raw, ctx, result, deny);
+  return violations.length > 0
+    ? { ok: false, violations }
+    : { ok: true, commands: result.commands, usedIds: result.usedIds };
+}
+
 function validateCommands(
   raw: unknown,
   ctx: ResultContext,
@@ -356,16 +392,42 @@ function validateCommands(
   writes: ReadonlySet<string>,
   deny: Deny,
 ): void {
-  const who = `script "${ctx.script}"`;
+  checkCommands(
+    raw,
+    {
+      who: `script "${ctx.script}"`,
+      spawns: ctx.manifest.spawns,
+      writes,
+      reserved: ctx.reserved,
+      component: ctx.component,
+      mayTouch: ctx.mayTouch,
+      notTouchable: "it was not shipped to the script this tick and the script did not spawn it",
+      maxCommands: ctx.maxCommands,
+    },
+    result,
+    deny,
+  );
+}
+
+function checkCommands(
+  raw: unknown,
+  ctx: CommandContext,
+  result: ValidResult,
+  deny: Deny,
+): void {
+  const who = ctx.who;
+  const writes = ctx.writes;
   const q = quoteUntrusted;
   {
     const commands = raw ?? [];
     if (!Array.isArray(commands)) deny(`Malformed "commands" in the result from ${who}`);
     else if (commands.length > ctx.maxCommands) {
       deny(
-        `Script "${ctx.script}" queued ${commands.length} commands in one tick; the limit is ${ctx.maxCommands}`,
+        `${who[0]!.toUpperCase()}${
+          who.slice(1)
+        } queued ${commands.length} commands in one tick; the limit is ${ctx.maxCommands}`,
       );
-    } else if (commands.length > 0 && !ctx.manifest.spawns) {
+    } else if (commands.length > 0 && !ctx.spawns) {
       deny(`Cannot change entities from ${who}: its manifest does not declare spawns: true`);
     } else {
       const reserved = new Set(ctx.reserved ?? []);
@@ -391,10 +453,7 @@ function validateCommands(
       /** Entities it may restructure: shipped, spawned before, or spawned earlier in this result. */
       const touchable = (id: number, action: string): boolean => {
         if (result.usedIds.has(id) || ctx.mayTouch(id)) return true;
-        deny(
-          `Cannot ${action} entity ${id} from ${who}: it was not shipped to the script this tick ` +
-            `and the script did not spawn it`,
-        );
+        deny(`Cannot ${action} entity ${id} from ${who}: ${ctx.notTouchable}`);
         return false;
       };
       for (const c of commands) {

@@ -25,6 +25,7 @@
 import { join, resolve } from "node:path";
 import { configKey } from "./config_key.ts";
 import { type LimitsConfig, parseLimits } from "./script_limits.ts";
+import { type DriverEntry, parseDrivers } from "./driver_config.ts";
 import { validateNetGrant } from "../../sandbox/command/mod.ts";
 import { ManifestError } from "../protocol/mod.ts";
 import type { Manifest } from "../roles/mod.ts";
@@ -52,6 +53,8 @@ export interface WorldConfig {
   components?: Record<string, ComponentRule>;
   /** What each script may use (script_limits.ts). */
   limits?: LimitsConfig;
+  /** The drivers it runs, with their approvals and settings (driver_config.ts). */
+  drivers?: DriverEntry[];
   /** Where the config came from, for messages. */
   source: string;
 }
@@ -122,7 +125,8 @@ export function parseWorldConfig(raw: unknown, source: string): WorldConfig {
     components[name] = { writers: writers as string[] };
   }
   const limits = parseLimits((raw as { limits?: unknown }).limits, fail);
-  return { capabilities, components, limits, source };
+  const drivers = parseDrivers((raw as { drivers?: unknown }).drivers, fail);
+  return { capabilities, components, limits, drivers, source };
 }
 
 /**

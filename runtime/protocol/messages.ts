@@ -66,11 +66,70 @@ export type WireText = Record<string, Record<string, string[]>>;
 /** Changed columns by component, then field: bytes, or strings for a text field. */
 export type ChangedColumns = Record<string, Record<string, Uint8Array | string[]>>;
 
+/** What a driver says about itself in its `hello` (DESIGN §9). */
+export interface WireDriverManifest {
+  name: string | null;
+  /** Components whose every entity's values it receives. */
+  reads: string[];
+  /** Components it may set on its own entities. */
+  writes: string[];
+  spawns: boolean;
+  /** Schemas and defining modules of every component named above. */
+  components: Record<string, WireSchema>;
+  modules: Record<string, string | null>;
+  capabilities: { serve: string[]; net: string[]; read: string[]; write: string[] };
+}
+
 /** Child → runtime: the manifest, sent once the script module has evaluated. */
 export interface HelloMessage {
   t: "hello";
   v: number;
-  manifest: WireManifest;
+  /** What the child is: a system (the default) or a driver, whose manifest is a WireDriverManifest. */
+  role?: "system" | "driver";
+  manifest: WireManifest | WireDriverManifest;
+}
+
+/** Runtime → driver: start, with its settings and the first ids it may hand out. */
+export interface StartMessage {
+  t: "start";
+  config: Record<string, unknown>;
+  reserve: Uint8Array;
+}
+
+/** One component's rows in a change feed: ids, and every field (bytes, or strings for text). */
+export interface WireRows {
+  entities: Uint8Array;
+  columns: Record<string, Uint8Array | string[]>;
+}
+
+/** Runtime → driver: what changed since the last feed (or everything, for a snapshot). */
+export interface ChangesMessage {
+  t: "changes";
+  tick: number;
+  snapshot: boolean;
+  despawned: Uint8Array;
+  removed: [number, string][];
+  rows: Record<string, WireRows>;
+  /** More ids it may hand out from `spawn`. */
+  reserve?: Uint8Array;
+}
+
+/** Driver → runtime: structural commands and sets, applied at the next tick boundary. */
+export interface DriverWriteMessage {
+  t: "write";
+  commands: WireCommand[];
+}
+
+/** Driver → runtime: it cannot run on this machine; it stays down. */
+export interface UnavailableMessage {
+  t: "unavailable";
+  reason: string;
+}
+
+/** Driver → runtime: it has handled the feed of `tick` and is ready for the next. */
+export interface AckMessage {
+  t: "ack";
+  tick: number;
 }
 
 /** Child → runtime: the script failed before it could say hello. */
@@ -158,9 +217,21 @@ export interface LogMessage {
 }
 
 /** Messages a child sends. */
-export type ChildMessage = HelloMessage | FailMessage | ResultMessage | LogMessage;
+export type ChildMessage =
+  | HelloMessage
+  | FailMessage
+  | ResultMessage
+  | LogMessage
+  | DriverWriteMessage
+  | AckMessage
+  | UnavailableMessage;
 /** Messages the runtime sends. */
-export type RuntimeMessage = InitMessage | TickMessage | ShutdownMessage;
+export type RuntimeMessage =
+  | InitMessage
+  | TickMessage
+  | ShutdownMessage
+  | StartMessage
+  | ChangesMessage;
 
 /** Protocol version carried in `hello`. */
 export const PROTOCOL_VERSION = 2;

@@ -10,17 +10,23 @@ export { DEFAULT_FRAME_LIMITS, FrameReader } from "./frame_reader.ts";
 export type { FrameLimits } from "./frame_reader.ts";
 export { PROTOCOL_VERSION } from "./messages.ts";
 export type {
+  AckMessage,
   ChangedColumns,
+  ChangesMessage,
   ChildMessage,
+  DriverWriteMessage,
   ResultMessage,
   RuntimeMessage,
   ShippedQuery,
+  StartMessage,
   TickMessage,
   WireColumns,
   WireCommand,
+  WireDriverManifest,
   WireError,
   WireManifest,
   WireQuery,
+  WireRows,
   WireSchema,
   WireText,
   WireValue,

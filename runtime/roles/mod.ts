@@ -12,3 +12,6 @@ export { SystemNames } from "./system_names.ts";
 export { DEFAULT_SYSTEM_OPTIONS, SystemRole } from "./system_role.ts";
 export type { ScriptLauncher, SystemOptions } from "./system_role.ts";
 export { isScriptFile, listScripts, Supervisor } from "./supervisor.ts";
+export { validateDriverManifest } from "./driver_manifest.ts";
+export type { DriverManifest } from "./driver_manifest.ts";
+export { DriverRole } from "./driver_role.ts";

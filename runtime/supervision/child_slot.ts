@@ -14,7 +14,7 @@ import type { RuntimeMessage } from "../protocol/mod.ts";
 import { truncate } from "../protocol/mod.ts";
 import type { ChildExit, SpawnHandlers } from "../link/mod.ts";
 import { LiveChild } from "./live_child.ts";
-import type { AdmittedGrants, ChildLauncher } from "./launcher.ts";
+import { type AdmittedGrants, type ChildLauncher, hasGrants } from "./launcher.ts";
 import type { EventStream, ExitReason } from "./events.ts";
 
 /** A child's state, as reported. */
@@ -89,6 +89,8 @@ export abstract class ChildSlot<M> {
   stale = false;
   /** The manifest the last child reported, even if it was then refused. */
   describedManifest: M | null = null;
+  /** Once stopped: whether the child that ran then exited by itself with code 0. */
+  stoppedCleanly: boolean | null = null;
   /** The deno command line of the last child. */
   commandLine: string[] = [];
   /** The full command line (jail and budget wrappers included) of the last child. */
@@ -204,7 +206,7 @@ export abstract class ChildSlot<M> {
         throw error;
       }
       child = described;
-      if (grants.net.length > 0 || grants.storageDir !== null) {
+      if (hasGrants(grants)) {
         // The zero-permission child told us what it needs; start it again with exactly that.
         await this.#dispose(described, "removed");
         child = await this.#describe(bundle, grants);
@@ -460,6 +462,8 @@ export abstract class ChildSlot<M> {
     const wasPending = this.pending === child;
     if (wasPending) this.pending = null;
     if (child === this.#activeAtStop) {
+      // Whether the stop was obeyed: the child exited on its own, not by our signal.
+      this.stoppedCleanly = exit.signal === null && exit.code === 0;
       // Killed for a reason of its own before the stop (a budget, say): that exit still counts.
       const reason = child.killReason;
       if (reason && reason !== "shutdown" && reason !== "removed") {

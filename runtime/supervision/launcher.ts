@@ -16,6 +16,17 @@ import type { FrameLimits } from "../protocol/mod.ts";
 export interface AdmittedGrants {
   net: string[];
   storageDir: string | null;
+  /** `host:port` addresses it may listen on (drivers approved for `serve`). */
+  serve?: string[];
+  /** Absolute paths it may read, and read and write (drivers approved for them). */
+  read?: string[];
+  write?: string[];
+}
+
+/** Whether a child needs any flag or mount beyond the zero-permission start. */
+export function hasGrants(g: AdmittedGrants): boolean {
+  return g.net.length > 0 || g.storageDir !== null || (g.serve?.length ?? 0) > 0 ||
+    (g.read?.length ?? 0) > 0 || (g.write?.length ?? 0) > 0;
 }
 
 /** The ways of starting a child's process, whatever its role. */

@@ -10,6 +10,7 @@ export type { ChildState, RequestOutcome, SlotOptions } from "./child_slot.ts";
 export { EventStream } from "./events.ts";
 export type { ExitReason, SupervisorEvent } from "./events.ts";
 export type { AdmittedGrants, ChildLauncher, PreparedChild } from "./launcher.ts";
+export { hasGrants } from "./launcher.ts";
 export { LiveChild } from "./live_child.ts";
 export { DEFAULT_OUTPUT_BUDGET, OutputBudget } from "./output_budget.ts";
 export type { OutputBudgetOptions } from "./output_budget.ts";

@@ -14,6 +14,11 @@ export interface ChildGrants {
   net: readonly string[];
   /** Approved private folder (absolute), or null. */
   storageDir: string | null;
+  /** Approved `host:port` addresses to listen on (drivers). */
+  serve?: readonly string[];
+  /** Approved absolute paths to read, and to read and write (drivers). */
+  read?: readonly string[];
+  write?: readonly string[];
 }
 
 /** Everything needed to build a script's command line. */
@@ -75,16 +80,20 @@ export function deriveDenoArgs(spec: ChildCommandSpec): string[] {
     "--no-lock",
     `--v8-flags=--max-old-space-size=${heap},--disallow-code-generation-from-strings`,
   ];
-  if (spec.grants.net.length > 0) {
-    args.push(`--allow-net=${spec.grants.net.map(validateNetGrant).join(",")}`);
-  }
-  if (spec.grants.storageDir !== null) {
-    const dir = validatePath(spec.grants.storageDir, "storage");
-    args.push(`--allow-read=${dir}`, `--allow-write=${dir}`);
-  }
+  const g = spec.grants;
+  // Deno's --allow-net covers both connecting and listening: one flag for net and serve.
+  const net = [...new Set([...g.net, ...(g.serve ?? [])])];
+  if (net.length > 0) args.push(`--allow-net=${net.map(validateNetGrant).join(",")}`);
+  const storage = g.storageDir === null ? [] : [validatePath(g.storageDir, "storage")];
+  const write = [...storage, ...(g.write ?? []).map((p) => validatePath(p, "write"))];
+  const read = [...new Set([...write, ...(g.read ?? []).map((p) => validatePath(p, "read"))])];
+  if (read.length > 0) args.push(`--allow-read=${read.join(",")}`);
+  if (write.length > 0) args.push(`--allow-write=${write.join(",")}`);
   args.push(validatePath(spec.bundlePath, "bundle"));
   // The script learns where its storage is from its arguments (Deno.args needs no permission).
   if (spec.grants.storageDir !== null) args.push(`--storage=${spec.grants.storageDir}`);
+  // And a driver that it may listen: the guest then keeps Deno.serve and Deno.listen.
+  if ((g.serve?.length ?? 0) > 0) args.push("--serve");
   return args;
 }
 

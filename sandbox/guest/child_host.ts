@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { SystemDefinition } from "../../std/mod.ts";
+import type { DriverDefinition, SystemDefinition } from "../../std/mod.ts";
 import { PROTOCOL_VERSION, ProtocolError, type WireError } from "../../runtime/protocol/mod.ts";
 import { hardenProcess } from "./hardening.ts";
 import { FrameChannel } from "./channel.ts";
@@ -25,6 +25,7 @@ import { routeConsole } from "./console_route.ts";
 import { describeManifest } from "./manifest.ts";
 import { ColumnOriginals, createTickContext, resultOf } from "./tick_context.ts";
 import { toWireError } from "./wire_error.ts";
+import { serveDriver } from "./driver_host.ts";
 
 // ---- Before any user code exists: the script's module is imported lazily by runChildHost. ----
 const host = hardenProcess();
@@ -36,7 +37,9 @@ routeConsole(host.Console, (message) => channel.send(message));
 
 /** Writes the host's last words to fd 2 (a line the runtime keeps as the exit's detail) and exits. */
 function die(error: unknown): never {
-  const why = error instanceof ProtocolError
+  const why = typeof error === "string"
+    ? error
+    : error instanceof ProtocolError
     ? `The frame channel from the runtime broke: ${error.message}`
     : `The child host failed: ${error instanceof Error ? error.stack : host.inspect(error)}`;
   const bytes = encoder.encode(`${why}\n`);
@@ -96,7 +99,12 @@ export async function runChildHost(
   let name: string;
   try {
     const module = await load();
-    const exported = module.default as SystemDefinition | undefined;
+    const exported = module.default as SystemDefinition | DriverDefinition | undefined;
+    if (exported?.kind === "syncra.driver") {
+      const driverName = fileName.replace(/\.[^.]+$/, "");
+      const exit = (code: number) => host.exit(code);
+      return await serveDriver(exported, driverName, channel, exit, die);
+    }
     if (!exported || exported.kind !== "syncra.system") {
       throw new TypeError(
         `Script "${fileName}" must export a system as its default: export default defineSystem({ ... })`,

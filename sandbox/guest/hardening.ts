@@ -96,6 +96,8 @@ export function hardenProcess(): CapturedProcess {
   const storageArg = Deno.args.find((a) => a.startsWith("--storage="));
   const storage = storageArg ? storageArg.slice("--storage=".length) : null;
   const gpuApproved = Deno.args.includes("--gpu");
+  // A driver approved to serve keeps the listening calls (its --allow-net names the address).
+  const serveApproved = Deno.args.includes("--serve");
   for (const key of ["stdin", "stdout", "stderr"] as const) {
     Object.defineProperty(Deno, key, { value: undefined, writable: false, configurable: false });
   }
@@ -113,6 +115,7 @@ export function hardenProcess(): CapturedProcess {
   }
   if (!gpuApproved) hideWebGpu();
   for (const name of HIDDEN_DENO_MEMBERS) {
+    if (serveApproved && name !== "listenDatagram") continue;
     Reflect.deleteProperty(Deno, name);
     if (name in Deno) throw new Error(`The host cannot hide Deno.${name}`);
   }

@@ -8,12 +8,13 @@
  */
 import type {
   ComponentType,
+  DriverDefinition,
   EventType,
   FieldInfo,
   ResourceType,
   SystemDefinition,
 } from "../../std/mod.ts";
-import type { WireManifest, WireSchema } from "../../runtime/protocol/mod.ts";
+import type { WireDriverManifest, WireManifest, WireSchema } from "../../runtime/protocol/mod.ts";
 import { fieldSpecOf } from "../../std/internal.ts";
 
 function wireSchema(type: { readonly fields: readonly FieldInfo[] }): WireSchema {
@@ -30,46 +31,105 @@ function isComponentType(value: unknown): value is ComponentType {
 
 const QUERY_KEYS = ["reads", "writes", "with", "without", "optional", "changed"] as const;
 
+/** A list of types from a manifest, checked: each made by `defineComponent` (or its kin). */
+function typeList<T extends { readonly name: string; readonly fields: readonly FieldInfo[] }>(
+  value: unknown,
+  where: string,
+  what: string,
+  who = "system",
+): T[] {
+  value ??= [];
+  if (!Array.isArray(value) || !value.every(isComponentType)) {
+    throw new TypeError(`The ${who}'s ${where} must be an array of ${what}`);
+  }
+  return value as unknown as T[];
+}
+
+/**
+ * The components a manifest names, gathered with their schemas and
+ * defining modules; two different components of one name are an error.
+ */
+class ComponentCollector {
+  readonly components: WireManifest["components"] = {};
+  readonly modules: WireManifest["modules"] = {};
+  readonly #seen = new Map<string, ComponentType>();
+  readonly #who: string;
+
+  constructor(who: string) {
+    this.#who = who;
+  }
+
+  /** The names of the components listed at `where`, collected. */
+  names(value: unknown, where: string): string[] {
+    const listed = typeList<ComponentType>(
+      value,
+      where,
+      "components from defineComponent",
+      this.#who,
+    );
+    for (const c of listed) {
+      const other = this.#seen.get(c.name);
+      if (
+        other && other !== c &&
+        JSON.stringify(wireSchema(other)) !== JSON.stringify(wireSchema(c))
+      ) {
+        throw new TypeError(
+          `The ${this.#who} uses two different components named "${c.name}" (defined in ${
+            other.module ?? "@syncra/std"
+          } and in ${c.module ?? "@syncra/std"}): rename one`,
+        );
+      }
+      this.#seen.set(c.name, c);
+      this.components[c.name] = wireSchema(c);
+      this.modules[c.name] = typeof c.module === "string" ? c.module : null;
+    }
+    return listed.map((c) => c.name);
+  }
+}
+
+/**
+ * The manifest a driver declares, as it travels in `hello` (with `role:
+ * "driver"`). Throws a TypeError naming the problem.
+ */
+export function describeDriverManifest(driver: DriverDefinition): WireDriverManifest {
+  const collected = new ComponentCollector("driver");
+  const reads = collected.names(driver.reads, `"reads"`);
+  const writes = collected.names(driver.writes, `"writes"`);
+  const caps = driver.capabilities ?? {};
+  const strings = (value: unknown, key: string): string[] => {
+    value ??= [];
+    if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+      throw new TypeError(`The driver's capabilities.${key} must be an array of strings`);
+    }
+    return value as string[];
+  };
+  return {
+    name: typeof driver.name === "string" ? driver.name : null,
+    reads,
+    writes,
+    spawns: driver.spawns === true,
+    components: collected.components,
+    modules: collected.modules,
+    capabilities: {
+      serve: strings(caps.serve, "serve"),
+      net: strings(caps.net, "net"),
+      read: strings(caps.read, "read"),
+      write: strings(caps.write, "write"),
+    },
+  };
+}
+
 /**
  * The manifest a system declares, as it travels in `hello`. Throws a
  * TypeError naming the problem when a list is not of components (or
  * resources, or events), or when two different components share a name.
  */
 export function describeManifest(system: SystemDefinition): WireManifest {
-  const list = <T extends { readonly name: string; readonly fields: readonly FieldInfo[] }>(
-    value: unknown,
-    where: string,
-    what: string,
-  ): T[] => {
-    value ??= [];
-    if (!Array.isArray(value) || !value.every(isComponentType)) {
-      throw new TypeError(`The system's ${where} must be an array of ${what}`);
-    }
-    return value as unknown as T[];
-  };
-  const components: WireManifest["components"] = {};
-  const modules: WireManifest["modules"] = {};
-  const seen = new Map<string, ComponentType>();
-  const names = (value: unknown, where: string): string[] => {
-    const listed = list<ComponentType>(value, where, "components from defineComponent");
-    for (const c of listed) {
-      const other = seen.get(c.name);
-      if (
-        other && other !== c &&
-        JSON.stringify(wireSchema(other)) !== JSON.stringify(wireSchema(c))
-      ) {
-        throw new TypeError(
-          `The system uses two different components named "${c.name}" (defined in ${
-            other.module ?? "@syncra/std"
-          } and in ${c.module ?? "@syncra/std"}): rename one`,
-        );
-      }
-      seen.set(c.name, c);
-      components[c.name] = wireSchema(c);
-      modules[c.name] = typeof c.module === "string" ? c.module : null;
-    }
-    return listed.map((c) => c.name);
-  };
+  const list = typeList;
+  const collected = new ComponentCollector("system");
+  const components = collected.components;
+  const modules = collected.modules;
+  const names = (value: unknown, where: string) => collected.names(value, where);
   const reads = names(system.reads, `"reads"`);
   const writes = names(system.writes, `"writes"`);
   const queries: WireManifest["queries"] = {};

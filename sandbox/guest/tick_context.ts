@@ -33,6 +33,7 @@ import {
   type WireValue,
 } from "../../runtime/protocol/mod.ts";
 import { alignedCopy, type ColumnOriginals, QueryView } from "./query_view.ts";
+import { plainDefault, wireValues } from "./wire_values.ts";
 
 export { alignedCopy, ColumnOriginals, sameBytes } from "./query_view.ts";
 
@@ -244,7 +245,7 @@ export class TickContext implements SystemContext {
     type: { readonly fields: readonly FieldInfo[] } | undefined,
     name: string,
     value: unknown,
-    what = "component",
+    what: "component" | "event" = "component",
   ): Record<string, FieldValue> {
     if (!type) {
       throw new GrantViolationError(
@@ -252,25 +253,7 @@ export class TickContext implements SystemContext {
           `script's writes; add it to the system's writes`,
       );
     }
-    const out: Record<string, FieldValue> = {};
-    if (value === undefined) return out;
-    if (typeof value !== "object" || value === null) {
-      throw new TypeError(`Cannot attach ${what} "${name}": the value must be an object`);
-    }
-    for (const [field, v] of Object.entries(value)) {
-      const info: FieldInfo | undefined = type.fields.find((f) => f.name === field);
-      if (!info) {
-        throw new TypeError(
-          `${what === "event" ? "Event" : "Component"} "${name}" has no field "${field}"`,
-        );
-      }
-      const flat = flattenFieldValue(info, v);
-      if (typeof flat === "string") {
-        throw new TypeError(`Invalid value for field "${name}.${field}": ${flat}`);
-      }
-      out[field] = info.type === "text" ? flat[0]! : flat as number[];
-    }
-    return out;
+    return wireValues(type, name, value, what);
   }
 
   /** A component the system writes in any query: what it may attach. */
@@ -355,12 +338,6 @@ export class TickContext implements SystemContext {
     }
     return changed;
   }
-}
-
-/** A field's default as a script sees it in a resource. */
-function plainDefault(f: FieldInfo): unknown {
-  if (f.width > 1) return [...f.default];
-  return f.type === "bool" ? f.default[0] === 1 : f.default[0];
 }
 
 /** A small fast generator (mulberry32) of numbers in [0, 1) from a u32 seed. */

@@ -254,9 +254,10 @@ export class BubblewrapJail implements Jail {
       this.bwrapPath,
       "--unshare-all",
     ];
-    // No script may bind or listen, even on an address it may connect to.
-    args.push("--seccomp", "3");
-    if (mounts?.net) args.push("--share-net");
+    // No script may bind or listen, even on an address it may connect to; only a driver
+    // approved for `serve` may, on the addresses its --allow-net names.
+    if (!mounts?.serve) args.push("--seccomp", "3");
+    if (mounts?.net || mounts?.serve) args.push("--share-net");
     args.push("--die-with-parent", "--new-session", "--cap-drop", "ALL");
     args.push("--hostname", JAIL_HOSTNAME, "--clearenv");
     for (const [key, value] of Object.entries(this.childEnv(command))) {
@@ -277,6 +278,12 @@ export class BubblewrapJail implements Jail {
         args.push("--bind", storage, storage);
       }
       if (mounts.net) { for (const file of NET_FILES) args.push("--ro-bind-try", file, file); }
+      for (const path of mounts.readPaths ?? []) {
+        args.push("--ro-bind", checkMountPath(path, "read path"), path);
+      }
+      for (const path of mounts.writePaths ?? []) {
+        args.push("--bind", checkMountPath(path, "write path"), path);
+      }
     }
     args.push("--remount-ro", "/", "--chdir", "/", "--", command.program, ...command.args);
     return args;

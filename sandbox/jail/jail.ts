@@ -22,6 +22,11 @@ export interface JailMounts {
   storageDir: string | null;
   /** Whether the process keeps the host's network namespace (a net grant). */
   net: boolean;
+  /** Whether it may listen (a driver approved for `serve`): no seccomp filter against it. */
+  serve?: boolean;
+  /** Absolute paths bound read-only, and read-write (a driver's approved `read` and `write`). */
+  readPaths?: readonly string[];
+  writePaths?: readonly string[];
 }
 
 /** Wraps a script's command so that it runs isolated from the host. */

@@ -1,0 +1,131 @@
+/**
+ * Which drivers a world runs, and what the owner approved for each
+ * (DESIGN §9), from `syncra.json`:
+ *
+ * ```json
+ * { "drivers": { "lamp": { "file": "my_drivers/lamp.ts", "approve": { "serve": ["127.0.0.1:9000"] },
+ *                          "color": "warm" } } }
+ * ```
+ *
+ * `file` is relative to the world's root; `approve` lists the capabilities
+ * the owner allows (`serve`, `net`, `read`, `write`); every other key is the
+ * driver's own setting, handed to it as `ctx.config`. A driver that asks
+ * for more than was approved is refused with the exact lines to add.
+ *
+ * @module
+ */
+import { isAbsolute, resolve } from "node:path";
+import { isValidName } from "../../std/mod.ts";
+import { ManifestError } from "../protocol/mod.ts";
+import type { DriverManifest } from "../roles/mod.ts";
+import type { AdmittedGrants } from "../supervision/mod.ts";
+import { validateNetGrant } from "../../sandbox/command/mod.ts";
+import { didYouMean } from "./did_you_mean.ts";
+
+/** The capabilities a driver may be approved for. */
+export interface DriverApproval {
+  serve: string[];
+  net: string[];
+  /** Paths relative to the world's root. */
+  read: string[];
+  write: string[];
+}
+
+/** One enabled driver. */
+export interface DriverEntry {
+  name: string;
+  /** Its module, relative to the world's root (or absolute). */
+  file: string;
+  approve: DriverApproval;
+  /** Its own settings (`ctx.config`). */
+  settings: Record<string, unknown>;
+}
+
+const APPROVALS = ["serve", "net", "read", "write"] as const;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Validates `"drivers"`; `fail` throws with the config's source named. */
+export function parseDrivers(raw: unknown, fail: (why: string) => never): DriverEntry[] {
+  if (raw === undefined) return [];
+  if (!isRecord(raw)) fail(`"drivers" must be an object of drivers by name`);
+  const entries: DriverEntry[] = [];
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (!isValidName(name)) fail(`driver name "${name}" must be letters, digits and "_"`);
+    if (!isRecord(value)) fail(`"drivers"."${name}" must be an object`);
+    const { file, approve = {}, ...settings } = value as Record<string, unknown>;
+    if (typeof file !== "string" || file === "") {
+      fail(
+        `"drivers"."${name}" needs a "file" (its module, relative to the world's root): this ` +
+          `version has no built-in drivers`,
+      );
+    }
+    if (!isRecord(approve)) fail(`"drivers"."${name}".approve must be an object`);
+    const approval: DriverApproval = { serve: [], net: [], read: [], write: [] };
+    for (const [key, list] of Object.entries(approve as Record<string, unknown>)) {
+      if (!(APPROVALS as readonly string[]).includes(key)) {
+        const guess = didYouMean(key, APPROVALS);
+        fail(
+          `"drivers"."${name}".approve has no capability "${key}"${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }: it may approve ${APPROVALS.join(", ")}`,
+        );
+      }
+      if (!Array.isArray(list) || !list.every((v) => typeof v === "string")) {
+        fail(`"drivers"."${name}".approve.${key} must be an array of strings`);
+      }
+      const values = list as string[];
+      if (key === "serve" || key === "net") {
+        try {
+          values.forEach(validateNetGrant);
+        } catch (error) {
+          fail(`"drivers"."${name}".approve.${key}: ${(error as Error).message}`);
+        }
+      }
+      approval[key as keyof DriverApproval] = values;
+    }
+    entries.push({ name, file: file as string, approve: approval, settings });
+  }
+  return entries;
+}
+
+/**
+ * A driver's grants: every capability it declares must be approved for it,
+ * or it is refused naming exactly what to add. Paths become absolute under
+ * the world's root.
+ */
+export function approveDriverCapabilities(
+  entry: DriverEntry,
+  manifest: DriverManifest,
+  root: string,
+  source: string,
+): AdmittedGrants {
+  const missing: Partial<DriverApproval> = {};
+  for (const key of APPROVALS) {
+    const lacking = manifest.capabilities[key].filter((v) => !entry.approve[key].includes(v));
+    if (lacking.length > 0) missing[key] = lacking;
+  }
+  if (Object.keys(missing).length > 0) {
+    const wanted = Object.fromEntries(
+      APPROVALS.filter((k) => manifest.capabilities[k].length > 0).map((
+        k,
+      ) => [k, manifest.capabilities[k]]),
+    );
+    throw new ManifestError(
+      `Driver "${entry.name}" asks for ${
+        Object.entries(missing).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(" and ")
+      }, which the world owner has not approved: add ${
+        JSON.stringify({ drivers: { [entry.name]: { approve: wanted } } })
+      } to ${source}`,
+    );
+  }
+  const absolute = (p: string) => (isAbsolute(p) ? p : resolve(root, p));
+  return {
+    net: manifest.capabilities.net,
+    storageDir: null,
+    serve: manifest.capabilities.serve,
+    read: manifest.capabilities.read.map(absolute),
+    write: manifest.capabilities.write.map(absolute),
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * The driver role (DESIGN §9): what a driver child is and what it may send,
+ * on top of the role-agnostic {@linkcode ChildSlot}. Its handshake is
+ * `hello` with `role: "driver"`; once installed it is sent `start`, then a
+ * change feed it acknowledges feed by feed; it sends `write` frames whenever
+ * it likes (kept until the next tick boundary, bounded), `unavailable` when
+ * it cannot run on this machine, and logs. Anything else is a protocol kill.
+ *
+ * @module
+ */
+import type { Bundle } from "../../sandbox/bundle/mod.ts";
+import {
+  type ChangesMessage,
+  PROTOCOL_VERSION,
+  quoteUntrusted,
+  truncate,
+} from "../protocol/mod.ts";
+import {
+  type AdmittedGrants,
+  type ChildLauncher,
+  ChildSlot,
+  type EventStream,
+  type LiveChild,
+  MAX_EVENT_TEXT,
+  type SlotOptions,
+} from "../supervision/mod.ts";
+import type { DriverRunner, RunningDriver } from "../coordinator/mod.ts";
+import { type DriverManifest, validateDriverManifest } from "./driver_manifest.ts";
+
+/** Commands kept from one driver between two tick boundaries; more is a violation. */
+const MAX_QUEUED_COMMANDS = 10_000;
+
+/** A driver's process: its handshake, its feed and its writes. */
+export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunner {
+  violations = 0;
+  /** Why it cannot run here, once it said so (it stays down). */
+  unavailable: string | null = null;
+  readonly #name: string;
+  readonly #settings: Record<string, unknown>;
+  readonly #approve: (manifest: DriverManifest) => AdmittedGrants;
+  #queued: unknown[] = [];
+  /** The version whose last feed has not been acknowledged yet. */
+  #feedOutstanding: LiveChild<DriverManifest> | null = null;
+
+  constructor(
+    name: string,
+    file: string,
+    launcher: ChildLauncher,
+    events: EventStream,
+    options: Readonly<SlotOptions>,
+    settings: Record<string, unknown>,
+    approve: (manifest: DriverManifest) => AdmittedGrants,
+  ) {
+    super(file, launcher, events, options);
+    this.#name = name;
+    this.#settings = settings;
+    this.#approve = approve;
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+
+  protected override get noun(): string {
+    return "Driver";
+  }
+
+  protected handshake(frame: unknown, _bundle: Bundle): DriverManifest {
+    const m = frame as { t?: unknown; v?: unknown; role?: unknown; manifest?: unknown };
+    if (m.t !== "hello") {
+      throw new Error(`Driver "${this.file}" sent ${quoteUntrusted(m.t)} before hello`);
+    }
+    if (m.v !== PROTOCOL_VERSION) {
+      throw new Error(
+        `Driver "${this.file}" speaks protocol version ${quoteUntrusted(m.v)}, this runtime ` +
+          `speaks ${PROTOCOL_VERSION}: its child host is from another Syncra version`,
+      );
+    }
+    if (m.role !== "driver") {
+      throw new Error(
+        `"${this.file}" is enabled as a driver but exports a system: its default export must ` +
+          `be defineDriver({ ... })`,
+      );
+    }
+    return validateDriverManifest(m.manifest, this.file);
+  }
+
+  protected admit(manifest: DriverManifest): AdmittedGrants {
+    return this.#approve(manifest);
+  }
+
+  protected onFrame(child: LiveChild<DriverManifest>, frame: unknown): void {
+    const m = frame as { t?: unknown; commands?: unknown; reason?: unknown };
+    if (child !== this.active) return; // a version being replaced: nothing it says counts
+    if (m.t === "write") {
+      if (!Array.isArray(m.commands)) {
+        return this.killChild(child, "protocol", `sent a malformed "write" frame`);
+      }
+      if (this.#queued.length + m.commands.length > MAX_QUEUED_COMMANDS) {
+        this.recordViolation(
+          0,
+          `Driver "${this.#name}" sent more than ${MAX_QUEUED_COMMANDS} commands before a tick ` +
+            `boundary; the excess is dropped`,
+        );
+        return;
+      }
+      for (const c of m.commands) this.#queued.push(c);
+      return;
+    }
+    if (m.t === "ack") {
+      if (this.#feedOutstanding === child) this.#feedOutstanding = null;
+      return;
+    }
+    if (m.t === "unavailable") {
+      // It cannot run on this machine: said once, and it stays down without a restart loop.
+      this.unavailable = truncate(String(m.reason ?? "no reason given"), MAX_EVENT_TEXT);
+      this.lastError = `Unavailable: ${this.unavailable}`;
+      this.events.emit({
+        type: "warning",
+        ...this.who,
+        message: `cannot run here: ${this.unavailable}`,
+      });
+      return this.killChild(child, "removed", this.unavailable);
+    }
+    this.killChild(child, "protocol", `sent an unexpected ${quoteUntrusted(m.t)} frame`);
+  }
+
+  begin(driver: RunningDriver, reserve: Uint32Array): void {
+    const child = driver as LiveChild<DriverManifest>;
+    this.#queued = [];
+    this.#feedOutstanding = null;
+    void child.link.send({
+      t: "start",
+      config: this.#settings,
+      reserve: new Uint8Array(reserve.buffer, reserve.byteOffset, reserve.byteLength),
+    }).catch(() => {});
+  }
+
+  get feedReady(): boolean {
+    return this.active !== null && this.active.killReason === null &&
+      this.#feedOutstanding !== this.active;
+  }
+
+  sendFeed(message: ChangesMessage): void {
+    const child = this.active;
+    if (!child) return;
+    this.#feedOutstanding = child;
+    void child.link.send(message).catch(() => {});
+  }
+
+  takeWrites(): unknown[] {
+    const writes = this.#queued;
+    this.#queued = [];
+    return writes;
+  }
+
+  recordViolation(tick: number, message: string): void {
+    this.violations++;
+    this.lastError = truncate(message, MAX_EVENT_TEXT);
+    this.events.emit({ type: "violation", ...this.who, tick, message: this.lastError });
+  }
+}

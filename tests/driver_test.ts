@@ -1,0 +1,135 @@
+/**
+ * Drivers (DESIGN §9) through real children: the change feed (a snapshot,
+ * then what changed), writes applied at the next tick boundary and validated
+ * like a system's, approvals turned into flags and jail rules, and a crash
+ * that never stops the world.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  assertNoTickLost,
+  makeScriptsWithCounter,
+  runTestWorld,
+  startLiveWorld,
+  type TestFolder,
+} from "./_world.ts";
+import { runDriverContract } from "./driver_contract.ts";
+
+const FIXTURES = new URL("./fixtures/drivers/", import.meta.url).pathname;
+
+const SCENE = `
+import { defineSystem, Transform, Velocity } from "@syncra/std";
+export default defineSystem({
+  writes: [Transform, Velocity], spawns: true,
+  init(ctx) { for (let i = 0; i < 5; i++) ctx.spawn({ Transform: {}, Velocity: { linear: [1, 0, 0] } }); },
+  run(ctx) {
+    // One entity more every 10 ticks, one fewer every 15: the feed must follow both.
+    if (ctx.tick % 10 === 0) ctx.spawn({ Transform: {} });
+    if (ctx.tick % 15 === 0 && ctx.count > 0) ctx.despawn(ctx.entities[0]);
+  },
+});
+`;
+
+/** A test world with the given drivers (fixture file names) enabled in its syncra.json. */
+async function worldWithDrivers(
+  drivers: Record<string, Record<string, unknown>>,
+): Promise<TestFolder> {
+  const folder = await makeScriptsWithCounter({ "scene.ts": SCENE });
+  await Deno.mkdir(join(folder.root, "drivers"));
+  const config: Record<string, unknown> = {};
+  for (const [name, entry] of Object.entries(drivers)) {
+    const file = String(entry.fixture);
+    await Deno.copyFile(join(FIXTURES, file), join(folder.root, "drivers", file));
+    const { fixture: _, ...rest } = entry;
+    config[name] = { file: `drivers/${file}`, ...rest };
+  }
+  await Deno.writeTextFile(join(folder.root, "syncra.json"), JSON.stringify({ drivers: config }));
+  return folder;
+}
+
+Deno.test("a driver gets a snapshot and then the changes, and its writes reach the world", async () => {
+  await using folder = await worldWithDrivers({ lamp: { fixture: "lamp.ts", color: "warm" } });
+  const run = await runTestWorld(folder, { ticks: 40, hz: 60 });
+  const lamp = run.report.drivers.find((d) => d.name === "lamp")!;
+  assert.deepEqual(
+    [lamp.state, lamp.restarts, lamp.violations],
+    ["running", 0, 0],
+    lamp.lastError ?? "",
+  );
+  const transforms = run.dump.entities.filter((e) => e.components.Transform).length;
+  const beacon = run.dump.entities.find((e) => e.components.Beacon)!.components.Beacon!;
+  // Its last write came from the feed of an earlier tick: the count it saw then.
+  assert.ok(Math.abs((beacon.seen as number) - transforms) <= 1, `${beacon.seen} vs ${transforms}`);
+  assert.ok((beacon.feeds as number) >= 20, `fed ${beacon.feeds} times in 40 ticks`);
+  assert.ok(
+    run.events.some((e) => e.type === "log" && /started with \{"color":"warm"\}/.test(e.text)),
+  );
+  assertNoTickLost(run);
+});
+
+Deno.test("a driver that changes an entity it did not spawn is refused, and the world is unchanged", async () => {
+  await using folder = await worldWithDrivers({ trespasser: { fixture: "trespasser.ts" } });
+  // At a real rate: its write must reach a tick boundary before the world ends.
+  const run = await runTestWorld(folder, { ticks: 30, hz: 60 });
+  const driver = run.report.drivers.find((d) => d.name === "trespasser")!;
+  assert.ok(driver.violations >= 1);
+  assert.match(driver.lastError ?? "", /the driver did not spawn it/);
+  assert.ok(!run.dump.entities.some((e) => e.components.Beacon), "no Beacon was attached");
+  assertNoTickLost(run);
+});
+
+Deno.test("a driver that asks for an unapproved capability is refused with the exact approval to add", async () => {
+  await using folder = await worldWithDrivers({ server: { fixture: "server.ts", port: 18764 } });
+  const run = await runTestWorld(folder, { ticks: 3 });
+  const server = run.report.drivers.find((d) => d.name === "server")!;
+  assert.equal(server.state, "refused");
+  assert.match(
+    server.lastError ?? "",
+    /asks for serve \["127\.0\.0\.1:18764"\], which the world owner has not approved: add \{"drivers":\{"server":\{"approve":\{"serve":\["127\.0\.0\.1:18764"\]\}\}\}\}/,
+  );
+  assertNoTickLost(run);
+});
+
+Deno.test("an approved serve capability lets a driver listen on exactly that address", async () => {
+  await using folder = await worldWithDrivers({
+    server: { fixture: "server.ts", port: 18764, approve: { serve: ["127.0.0.1:18764"] } },
+  });
+  const live = startLiveWorld(folder, { watch: false });
+  await live.started;
+  await live.waitFor((e) => e.type === "log" && /serving on 18764/.test(e.text));
+  let body = "";
+  for (let i = 0; i < 50 && body === ""; i++) {
+    body = await fetch("http://127.0.0.1:18764/").then((r) => r.text()).catch(() => "");
+    if (body === "") await new Promise((r) => setTimeout(r, 50));
+  }
+  const run = await live.stop();
+  assert.equal(body, "lamp ok");
+  const server = run.report.drivers.find((d) => d.name === "server")!;
+  assert.ok(server.command.includes("--allow-net=127.0.0.1:18764"), server.command.join(" "));
+});
+
+Deno.test("a driver that cannot run here says so once and stays down; the world runs on", async () => {
+  await using folder = await worldWithDrivers({ headset: { fixture: "headset.ts" } });
+  const run = await runTestWorld(folder, { ticks: 30, hz: 60 });
+  const headset = run.report.drivers.find((d) => d.name === "headset")!;
+  assert.equal(headset.state, "unavailable");
+  assert.equal(headset.restarts, 0);
+  assert.match(headset.lastError ?? "", /no headset is connected/);
+  const said = run.events.filter((e) => e.type === "warning" && e.script === "headset");
+  assert.equal(said.length, 1);
+  assertNoTickLost(run);
+});
+
+Deno.test("the lamp driver meets the driver contract", async (t) => {
+  await runDriverContract(t, { name: "lamp", module: join(FIXTURES, "lamp.ts") });
+});
+
+Deno.test("a driver that sends malformed frames is refused frame by frame and restarted; the world keeps ticking", async () => {
+  await using folder = await worldWithDrivers({ forger: { fixture: "forger.ts" } });
+  const run = await runTestWorld(folder, { ticks: 60, hz: 60 });
+  const forger = run.report.drivers.find((d) => d.name === "forger")!;
+  assert.ok(forger.violations >= 1, "its garbage write was a violation");
+  assert.ok((forger.exits.protocol ?? 0) >= 1, JSON.stringify(forger.exits));
+  assert.ok(forger.restarts >= 1);
+  assertNoTickLost(run);
+});
