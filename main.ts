@@ -4,17 +4,20 @@
  *   deno task world [--scripts DIR] [--ticks N] [--hz N] [--report FILE]
  *                   [--dump FILE] [--state FILE] [--fresh] [--deadline MS] [--jail auto|on|off]
  *   deno task explain <script>
+ *   deno task graph [--scripts DIR] [--svg FILE] [--jail auto|on|off]
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_WORLD_OPTIONS, runWorld } from "./runtime/app/mod.ts";
 import { explainScript, formatExplanation } from "./runtime/app/mod.ts";
+import { graphOfFolder, toMermaid, toSvg } from "./runtime/app/mod.ts";
 import { didYouMean } from "./runtime/policy/mod.ts";
 
 const USAGE = `Usage:
   deno task world [flags]        run the world in ./scripts until Ctrl-C
   deno task explain <script>     show a script's grants, command line and jail
+  deno task graph [flags]        print who reads, writes, emits and receives what, as Mermaid
 
 World flags:
   --scripts DIR      folder of scripts (default "scripts")
@@ -29,7 +32,12 @@ World flags:
   --deadline MS      how long a tick may run before its script is restarted (default 250)
   --jail MODE        auto (default): OS jail where available; on: require it; off: flags only
   --no-watch         do not hot-reload on file changes
-  --quiet            no logs or status line`;
+  --quiet            no logs or status line
+
+Graph flags:
+  --scripts DIR      folder of scripts (default "scripts")
+  --svg FILE         also draw the graph as an SVG picture into FILE
+  --jail MODE        as for the world`;
 
 class UsageError extends Error {
   override name = "UsageError";
@@ -63,6 +71,7 @@ const OPTIONS = {
   "no-watch": { type: "boolean" },
   quiet: { type: "boolean" },
   nats: { type: "string" },
+  svg: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -93,6 +102,9 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(
       "Distributed mode (--nats, deno task system) is not available yet: this version runs a world on one machine",
     );
+  }
+  if (values.svg !== undefined && command !== "graph") {
+    throw new UsageError("The flag --svg is for deno task graph only");
   }
   if (command === "world") {
     if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
@@ -154,7 +166,46 @@ async function main(argv: string[]): Promise<number> {
     console.log(formatExplanation(explanation));
     return explanation.state === "ok" || explanation.state === "module" ? 0 : 1;
   }
+  if (command === "graph") return await graph(values, positionals, jail);
   throw new UsageError(`Unknown command "${command}"`);
+}
+
+/** Flags `graph` understands; any other set flag is a mistake worth saying. */
+const GRAPH_FLAGS = new Set(["scripts", "svg", "jail", "help"]);
+
+/** `deno task graph`: the folder's read/write/event graph as Mermaid on stdout, and an SVG. */
+async function graph(
+  values: ReturnType<typeof parse>["values"],
+  positionals: string[],
+  jail: "auto" | "on" | "off",
+): Promise<number> {
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `Unexpected argument "${positionals[0]}": pass the scripts folder as --scripts DIR`,
+    );
+  }
+  const foreign = Object.keys(values).find((flag) => !GRAPH_FLAGS.has(flag));
+  if (foreign) throw new UsageError(`The flag --${foreign} does not apply to deno task graph`);
+  const scriptsDir = values.scripts ?? DEFAULT_WORLD_OPTIONS.scriptsDir;
+  if (!(await Deno.stat(scriptsDir).catch(() => null))?.isDirectory) {
+    throw new UsageError(
+      `Cannot draw the graph of "${scriptsDir}": no such folder. Pass the scripts folder as --scripts DIR`,
+    );
+  }
+  const { graph, refused } = await graphOfFolder(scriptsDir, { jail });
+  for (const r of refused) {
+    console.error(`${r.file} refused, left out of the graph: ${r.error}`);
+  }
+  console.log(toMermaid(graph).trimEnd());
+  if (values.svg !== undefined) {
+    try {
+      await Deno.writeTextFile(values.svg, toSvg(graph));
+    } catch (error) {
+      throw new Error(`Cannot write the SVG to "${values.svg}": ${(error as Error).message}`);
+    }
+    console.error(`graph: SVG written to ${values.svg}`);
+  }
+  return 0;
 }
 
 if (import.meta.main) {

@@ -8,9 +8,22 @@ export { createWorld } from "./create_world.ts";
 export type { LiveWorld, WorldParts } from "./create_world.ts";
 export { explainScript, formatExplanation } from "./explain.ts";
 export type { Explanation, ModuleExplanation } from "./explain.ts";
+export { graphOfFolder } from "./graph_folder.ts";
+export type { FolderGraph, GraphFolderOptions, RefusedScript } from "./graph_folder.ts";
+export { toMermaid, toSvg } from "./graph_render.ts";
+export type { SvgOptions } from "./graph_render.ts";
 export { chooseJail, makeLauncher } from "./launcher.ts";
 export { runWorld } from "./run_world.ts";
 export { DEFAULT_WORLD_OPTIONS, worldPaths } from "./world_options.ts";
 export type { WorldOptions, WorldPaths } from "./world_options.ts";
+export { buildWorldGraph, GRAPH_EDGE_KINDS, GRAPH_NODE_KINDS, graphNodeId } from "./world_graph.ts";
+export type {
+  GraphEdge,
+  GraphEdgeKind,
+  GraphNode,
+  GraphNodeKind,
+  GraphSystem,
+  WorldGraph,
+} from "./world_graph.ts";
 export { peakResidentBytes, reportScript } from "./world_report.ts";
 export type { ScriptReport, WorldReport } from "./world_report.ts";
