@@ -32,6 +32,8 @@ World flags:
   --deadline MS      how long a tick may run before its script is restarted (default 250)
   --jail MODE        auto (default): OS jail where available; on: require it; off: flags only
   --no-watch         do not hot-reload on file changes
+  --port N           the viewer's port (default 8000, or the next free one; 0 picks any)
+  --no-viewer        run without the viewer (headless)
   --quiet            no logs or status line
 
 Graph flags:
@@ -69,6 +71,8 @@ const OPTIONS = {
   deadline: { type: "string" },
   jail: { type: "string" },
   "no-watch": { type: "boolean" },
+  port: { type: "string" },
+  "no-viewer": { type: "boolean" },
   quiet: { type: "boolean" },
   nats: { type: "string" },
   svg: { type: "string" },
@@ -121,6 +125,12 @@ async function main(argv: string[]): Promise<number> {
       (n) => n > 0 && n <= 600_000,
       "a positive number of ms",
     );
+    const port = number(
+      "port",
+      values.port,
+      (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
+      "a port from 0 to 65535",
+    );
     const seed = number(
       "seed",
       values.seed,
@@ -145,6 +155,8 @@ async function main(argv: string[]): Promise<number> {
         ...(deadline !== undefined && { deadlineMs: deadline }),
         jail,
         watch: !values["no-watch"],
+        viewer: !values["no-viewer"],
+        ...(port !== undefined && { port }),
         quiet: values.quiet ?? false,
         signal: stop.signal,
       });

@@ -15,27 +15,32 @@ import {
   scriptReport,
   startLiveWorld,
 } from "./_world.ts";
+import type { WorldOptions } from "../runtime/app/mod.ts";
 
 /** A driver to hold to the contract: its module and how a world enables it. */
 export interface DriverUnderTest {
   name: string;
-  /** Absolute path of the driver's module (copied into a test world's `drivers/`). */
-  module: string;
+  /** Absolute path of a user driver's module (copied into a test world's `drivers/`). */
+  module?: string;
   /** Its entry in syncra.json besides `file` (settings, `approve`). */
   entry?: Record<string, unknown>;
+  /** World options that enable a built-in driver instead (`{ viewer: true }`). */
+  world?: Partial<WorldOptions>;
 }
 
 /** Runs the contract as steps of the calling test. */
 export async function runDriverContract(t: Deno.TestContext, driver: DriverUnderTest) {
   await using folder = await makeScriptsWithCounter({});
-  await Deno.mkdir(join(folder.root, "drivers"));
-  const base = driver.module.split("/").pop()!;
-  await Deno.copyFile(driver.module, join(folder.root, "drivers", base));
-  await Deno.writeTextFile(
-    join(folder.root, "syncra.json"),
-    JSON.stringify({ drivers: { [driver.name]: { file: `drivers/${base}`, ...driver.entry } } }),
-  );
-  const live = startLiveWorld(folder, { watch: false });
+  if (driver.module) {
+    await Deno.mkdir(join(folder.root, "drivers"));
+    const base = driver.module.split("/").pop()!;
+    await Deno.copyFile(driver.module, join(folder.root, "drivers", base));
+    await Deno.writeTextFile(
+      join(folder.root, "syncra.json"),
+      JSON.stringify({ drivers: { [driver.name]: { file: `drivers/${base}`, ...driver.entry } } }),
+    );
+  }
+  const live = startLiveWorld(folder, { watch: false, ...driver.world });
   await live.started;
   const ready = (pid?: number) => (e: (typeof live.events)[number]) =>
     e.type === "ready" && e.script === driver.name && (pid === undefined || e.pid !== pid);

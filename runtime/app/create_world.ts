@@ -45,6 +45,7 @@ import {
   worldPaths,
 } from "./world_options.ts";
 import { buildReport, entities, type WorldReport } from "./world_report.ts";
+import { prepareViewer } from "./viewer_page.ts";
 
 /** What a caller may swap when creating a world (tests, the bench). */
 export interface WorldParts {
@@ -174,8 +175,11 @@ export async function createWorld(
   );
   const launcher = parts.launcher ? parts.launcher(real) : real;
   const supervisor = new Supervisor(options.scriptsDir, launcher, events, slotOptions);
+  // The viewer (DESIGN §10), a built-in driver: its page is built here, by the trusted side.
+  const viewer = options.viewer ? await prepareViewer(paths.root, options.port) : null;
   // Drivers the owner enabled (DESIGN §9), each bundled within its own folder.
-  const drivers = (config.drivers ?? []).map((entry) => {
+  const entries = [...(viewer ? [viewer.entry] : []), ...(config.drivers ?? [])];
+  const drivers = entries.map((entry) => {
     const file = resolve(paths.root, entry.file);
     const driverLauncher = makeLauncher(
       { scriptsDir: dirname(file), bundles: paths.bundles },
@@ -262,6 +266,9 @@ export async function createWorld(
           }`,
         );
       }
+      const viewerDriver = drivers.find((d) => d.name === "viewer");
+      // DESIGN §8: exactly this line on stdout, for people and tools to open.
+      if (viewer && viewerDriver?.state === "running") console.log(`viewer: ${viewer.url}`);
       for (const d of drivers) {
         write?.(
           `• driver ${escapeControls(d.name)} (${escapeControls(d.file)}): ${d.state}, isolation ${

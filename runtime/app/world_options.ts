@@ -50,6 +50,10 @@ export interface WorldOptions {
   cgroups: boolean;
   /** Print logs and the status line. @default true */
   quiet: boolean;
+  /** Run the viewer driver (`deno task world` does unless --no-viewer). @default false */
+  viewer: boolean;
+  /** The viewer's port; taken, the next free one is used; 0 picks any. @default 8000 */
+  port: number;
   /** What one script may make the world write, per tick and per second. */
   outputBudget: Readonly<OutputBudgetOptions>;
   /** Rotation of `<workDir>/audit.jsonl`: 16 MiB, 3 older files kept. */
@@ -88,6 +92,8 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   maxComponentMb: DEFAULT_COORDINATOR_OPTIONS.maxComponentBytesPerScript / (1024 * 1024),
   maxArchetypesPerScript: DEFAULT_COORDINATOR_OPTIONS.maxArchetypesPerScript,
   quiet: false,
+  viewer: false,
+  port: 8000,
   outputBudget: DEFAULT_OUTPUT_BUDGET,
   audit: DEFAULT_AUDIT_LOG_OPTIONS,
   config: null,

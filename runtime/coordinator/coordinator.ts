@@ -203,6 +203,12 @@ export class Coordinator {
       if (!child) continue;
       const old = this.#feeds.get(driver);
       if (old) this.world.allocator.release(old.feed.unusedIds());
+      // A driver's entities live as long as its process (a page's player, say): a new version
+      // starts without those of the last one, or of the world's last run.
+      for (const id of this.world.owners.ownedBy(driver.file)) {
+        if (!this.world.despawn(id)) continue;
+        for (const { feed } of this.#feeds.values()) feed.despawned(id);
+      }
       const feed = new DriverFeed(
         this.world,
         driver.file,

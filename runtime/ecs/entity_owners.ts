@@ -119,6 +119,13 @@ export class EntityOwners {
     }
   }
 
+  /** The entities `file` owns (it spawned them), ascending. */
+  ownedBy(file: string): number[] {
+    const ids: number[] = [];
+    for (const [id, owner] of this.#owner) if (owner === file) ids.push(id);
+    return ids.sort((a, b) => a - b);
+  }
+
   save(): SavedOwners {
     const byOwner = new Map<string, number[]>();
     for (const [id, file] of this.#owner) {

@@ -39,6 +39,12 @@ export interface DriverEntry {
   approve: DriverApproval;
   /** Its own settings (`ctx.config`). */
   settings: Record<string, unknown>;
+  /**
+   * A built-in driver the runtime enables itself (the viewer): it gets what
+   * `approve` says — the runtime's choice, such as the port — whatever
+   * addresses its manifest names.
+   */
+  builtin?: boolean;
 }
 
 const APPROVALS = ["serve", "net", "read", "write"] as const;
@@ -101,6 +107,16 @@ export function approveDriverCapabilities(
   root: string,
   source: string,
 ): AdmittedGrants {
+  const absolute = (p: string) => (isAbsolute(p) ? p : resolve(root, p));
+  if (entry.builtin) {
+    return {
+      net: entry.approve.net,
+      storageDir: null,
+      serve: entry.approve.serve,
+      read: entry.approve.read.map(absolute),
+      write: entry.approve.write.map(absolute),
+    };
+  }
   const missing: Partial<DriverApproval> = {};
   for (const key of APPROVALS) {
     const lacking = manifest.capabilities[key].filter((v) => !entry.approve[key].includes(v));
@@ -120,7 +136,6 @@ export function approveDriverCapabilities(
       } to ${source}`,
     );
   }
-  const absolute = (p: string) => (isAbsolute(p) ? p : resolve(root, p));
   return {
     net: manifest.capabilities.net,
     storageDir: null,

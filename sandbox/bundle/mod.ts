@@ -12,3 +12,5 @@ export { openBundler } from "./bundler_lease.ts";
 export { pruneBundles } from "./_write_bundle.ts";
 export type { BundlerLease } from "./bundler_lease.ts";
 export type { BundlerServiceOptions } from "./bundler_service.ts";
+export { bundleTrusted } from "./trusted_build.ts";
+export type { TrustedBuild } from "./trusted_build.ts";

@@ -279,7 +279,8 @@ export class BubblewrapJail implements Jail {
       }
       if (mounts.net) { for (const file of NET_FILES) args.push("--ro-bind-try", file, file); }
       for (const path of mounts.readPaths ?? []) {
-        args.push("--ro-bind", checkMountPath(path, "read path"), path);
+        // -try: a path the world does not have yet (an empty assets folder) is simply absent.
+        args.push("--ro-bind-try", checkMountPath(path, "read path"), path);
       }
       for (const path of mounts.writePaths ?? []) {
         args.push("--bind", checkMountPath(path, "write path"), path);

@@ -1,0 +1,304 @@
+/// <reference lib="dom" />
+// The viewer's page: builds a three.js scene from the world's render components, keeps it live
+// from the viewer's WebSocket (JSON for structure, binary frames for transforms), sends the
+// keyboard as this page's Player Input, and lists the entities in an inspector. It exposes
+// globalThis.syncra for devtools and tests (DESIGN §10).
+import * as THREE from "three";
+
+type Plain = Record<string, number | boolean | string | number[]>;
+type Components = Record<string, Plain>;
+
+const SHAPES = ["Box", "Sphere", "Plane", "Cylinder", "Cone"];
+const TRANSFORM_FRAME = 1;
+
+const view = document.getElementById("view")!;
+const status = document.getElementById("status")!;
+const list = document.getElementById("entities")!;
+const details = document.getElementById("details")!;
+const search = document.getElementById("search") as HTMLInputElement;
+
+const renderer = new THREE.WebGLRenderer({ antialias: true });
+renderer.setPixelRatio(Math.min(devicePixelRatio, 2));
+view.appendChild(renderer.domElement);
+const scene = new THREE.Scene();
+scene.background = new THREE.Color(0x9fb4c8);
+const camera = new THREE.PerspectiveCamera(60, 1, 0.1, 1000);
+camera.position.set(0, 3, 9);
+
+/** What the page holds: every entity the viewer sent, and its three.js object if it has one. */
+const entities = new Map<number, { components: Components; object: THREE.Object3D | null }>();
+let tick = 0;
+let player = 0;
+let connected = false;
+let selected = 0;
+
+const api = {
+  get tick() {
+    return tick;
+  },
+  get entityCount() {
+    return entities.size;
+  },
+  get connected() {
+    return connected;
+  },
+  get player() {
+    return player;
+  },
+  entity(id: number): Components | null {
+    const e = entities.get(id);
+    return e ? structuredClone(e.components) : null;
+  },
+};
+(globalThis as unknown as { syncra: typeof api }).syncra = api;
+
+function geometry(shape: number, size: number[]): THREE.BufferGeometry {
+  const [x = 1, y = 1, z = 1] = size;
+  switch (SHAPES[shape]) {
+    case "Sphere":
+      return new THREE.SphereGeometry(0.5, 32, 16).scale(x, y, z);
+    case "Plane":
+      return new THREE.PlaneGeometry(x, z).rotateX(-Math.PI / 2);
+    case "Cylinder":
+      return new THREE.CylinderGeometry(0.5 * x, 0.5 * x, y, 24);
+    case "Cone":
+      return new THREE.ConeGeometry(0.5 * x, y, 24);
+    default:
+      return new THREE.BoxGeometry(x, y, z);
+  }
+}
+
+function material(m: Plain | undefined): THREE.MeshStandardMaterial {
+  const color = (m?.color as number[] | undefined) ?? [0.8, 0.8, 0.8];
+  const emissive = (m?.emissive as number[] | undefined) ?? [0, 0, 0];
+  return new THREE.MeshStandardMaterial({
+    color: new THREE.Color(color[0], color[1], color[2]),
+    emissive: new THREE.Color(emissive[0], emissive[1], emissive[2]),
+    roughness: (m?.roughness as number | undefined) ?? 0.5,
+    metalness: (m?.metalness as number | undefined) ?? 0,
+  });
+}
+
+function light(l: Plain): THREE.Light {
+  const c = (l.color as number[]) ?? [1, 1, 1];
+  const color = new THREE.Color(c[0], c[1], c[2]);
+  const intensity = (l.intensity as number) ?? 1;
+  switch (l.kind) {
+    case 1:
+      return new THREE.PointLight(color, intensity, (l.range as number) || 0);
+    case 2:
+      return new THREE.AmbientLight(color, intensity);
+    case 3:
+      return new THREE.SpotLight(color, intensity, (l.range as number) || 0);
+    default:
+      return new THREE.DirectionalLight(color, intensity);
+  }
+}
+
+/** (Re)builds an entity's object from its components. */
+function rebuild(id: number): void {
+  const e = entities.get(id)!;
+  if (e.object) {
+    scene.remove(e.object);
+    e.object.traverse((o) => {
+      const mesh = o as THREE.Mesh;
+      mesh.geometry?.dispose();
+      (mesh.material as THREE.Material | undefined)?.dispose?.();
+    });
+    e.object = null;
+  }
+  const c = e.components;
+  // The page's own player is where the camera is: it draws no body for it.
+  if (id === player) return;
+  if (c.Mesh) {
+    e.object = new THREE.Mesh(
+      geometry(c.Mesh.shape as number, c.Mesh.size as number[]),
+      material(c.Material),
+    );
+  } else if (c.Light) e.object = light(c.Light);
+  if (!e.object) return;
+  scene.add(e.object);
+  applyTransform(e.object, c.Transform);
+}
+
+function applyTransform(object: THREE.Object3D, t: Plain | undefined): void {
+  if (!t) return;
+  const p = t.position as number[], r = t.rotation as number[], s = t.scale as number[];
+  object.position.set(p[0]!, p[1]!, p[2]!);
+  object.quaternion.set(r[0]!, r[1]!, r[2]!, r[3]!);
+  object.scale.set(s[0]!, s[1]!, s[2]!);
+}
+
+function setComponents(id: number, components: Components): void {
+  let e = entities.get(id);
+  if (!e) entities.set(id, e = { components: {}, object: null });
+  Object.assign(e.components, components);
+  rebuild(id);
+}
+
+function onJson(message: {
+  t: string;
+  tick?: number;
+  player?: number;
+  entities?: Record<string, Components>;
+  set?: Record<string, Components>;
+  gone?: number[];
+  removed?: [number, string][];
+}): void {
+  if (typeof message.tick === "number") tick = message.tick;
+  if (message.t === "hello") player = message.player ?? 0;
+  if (message.t === "state") {
+    for (const id of [...entities.keys()]) {
+      const e = entities.get(id)!;
+      if (e.object) scene.remove(e.object);
+      entities.delete(id);
+    }
+    for (const [id, c] of Object.entries(message.entities ?? {})) setComponents(Number(id), c);
+  }
+  if (message.t === "delta") {
+    for (const [id, c] of Object.entries(message.set ?? {})) setComponents(Number(id), c);
+    for (const [id, name] of message.removed ?? []) {
+      const e = entities.get(id);
+      if (e) {
+        delete e.components[name];
+        rebuild(id);
+      }
+    }
+    for (const id of message.gone ?? []) {
+      const e = entities.get(id);
+      if (e?.object) scene.remove(e.object);
+      entities.delete(id);
+    }
+  }
+  renderList();
+}
+
+function onTransforms(buffer: ArrayBuffer): void {
+  const view = new DataView(buffer);
+  if (view.getUint8(0) !== TRANSFORM_FRAME) return;
+  tick = view.getUint32(1, true);
+  const n = view.getUint32(5, true);
+  let at = 9;
+  const read = (k: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < k; i++, at += 4) out.push(view.getFloat32(at, true));
+    return out;
+  };
+  for (let i = 0; i < n; i++) {
+    const id = view.getUint32(at, true);
+    at += 4;
+    const transform = { position: read(3), rotation: read(4), scale: read(3) };
+    let e = entities.get(id);
+    if (!e) entities.set(id, e = { components: {}, object: null });
+    e.components.Transform = transform;
+    if (e.object) applyTransform(e.object, transform);
+  }
+}
+
+// ---- Connection, with reconnects ----
+
+let socket: WebSocket | null = null;
+let retryMs = 250;
+
+function connect(): void {
+  const ws = new WebSocket(
+    `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
+  );
+  ws.binaryType = "arraybuffer";
+  socket = ws;
+  ws.onopen = () => {
+    connected = true;
+    retryMs = 250;
+    status.textContent = "connected";
+  };
+  ws.onmessage = (event) => {
+    if (typeof event.data === "string") onJson(JSON.parse(event.data));
+    else onTransforms(event.data as ArrayBuffer);
+  };
+  ws.onclose = () => {
+    connected = false;
+    status.textContent = "reconnecting…";
+    // The viewer restarts with backoff; the page follows and resyncs from a new snapshot.
+    setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, 4000);
+  };
+}
+connect();
+
+// ---- Input: the keyboard as this page's Player Input ----
+
+const keys = new Set<string>();
+addEventListener("keydown", (e) => {
+  if (e.target === search) return;
+  keys.add(e.code);
+  sendInput();
+});
+addEventListener("keyup", (e) => {
+  keys.delete(e.code);
+  sendInput();
+});
+let lastInput = "";
+function sendInput(): void {
+  const x = (keys.has("KeyD") || keys.has("ArrowRight") ? 1 : 0) -
+    (keys.has("KeyA") || keys.has("ArrowLeft") ? 1 : 0);
+  const z = (keys.has("KeyS") || keys.has("ArrowDown") ? 1 : 0) -
+    (keys.has("KeyW") || keys.has("ArrowUp") ? 1 : 0);
+  const y = (keys.has("Space") ? 1 : 0) - (keys.has("ShiftLeft") ? 1 : 0);
+  const message = JSON.stringify({ t: "input", move: [x, y, z], look: [0, 0, 0], buttons: 0 });
+  if (message === lastInput || socket?.readyState !== WebSocket.OPEN) return;
+  lastInput = message;
+  socket.send(message);
+}
+
+// ---- The inspector ----
+
+function renderList(): void {
+  const q = search.value.trim().toLowerCase();
+  const rows = [...entities].filter(([id, e]) =>
+    q === "" || String(id).includes(q) ||
+    Object.keys(e.components).some((c) => c.toLowerCase().includes(q))
+  ).slice(0, 500);
+  list.replaceChildren(...rows.map(([id, e]) => {
+    const li = document.createElement("li");
+    li.textContent = `${id}${id === player ? " (you)" : ""}: ${
+      Object.keys(e.components).join(", ")
+    }`;
+    if (id === selected) li.className = "selected";
+    li.onclick = () => {
+      selected = id;
+      renderList();
+    };
+    return li;
+  }));
+  const chosen = entities.get(selected);
+  details.textContent = chosen ? JSON.stringify(chosen.components, null, 2) : "select an entity";
+}
+search.oninput = renderList;
+
+// ---- Drawing ----
+
+function resize(): void {
+  const w = view.clientWidth, h = view.clientHeight;
+  renderer.setSize(w, h, false);
+  camera.aspect = w / Math.max(h, 1);
+  camera.updateProjectionMatrix();
+}
+addEventListener("resize", resize);
+resize();
+
+renderer.setAnimationLoop(() => {
+  // The camera is this page's player when it has one, else the world's Camera entity.
+  const own = entities.get(player)?.components.Transform;
+  const worldCamera = [...entities.values()].find((e) => e.components.Camera?.active)?.components
+    .Transform;
+  const eye = own ?? worldCamera;
+  if (eye) {
+    const p = eye.position as number[], r = eye.rotation as number[];
+    camera.position.set(p[0]!, p[1]!, p[2]!);
+    camera.quaternion.set(r[0]!, r[1]!, r[2]!, r[3]!);
+  }
+  status.textContent = `${
+    connected ? "connected" : "reconnecting…"
+  } · tick ${tick} · ${entities.size} entities`;
+  renderer.render(scene, camera);
+});

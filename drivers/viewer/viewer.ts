@@ -1,0 +1,162 @@
+// The viewer driver (DESIGN §10): serves the page (built by the runtime into the world's
+// .syncra/viewer folder) and the world's assets read-only on loopback, and streams the world to
+// every open page over a WebSocket: a snapshot on connect, then what each feed changed. Each page
+// gets its own Player entity, removed when it leaves; its keyboard and pointer arrive as Input.
+import {
+  Camera,
+  defineDriver,
+  Input,
+  Light,
+  Material,
+  Mesh,
+  Parent,
+  Player,
+  Transform,
+} from "@syncra/std";
+import { type Mirror, mirrorChanges } from "./mirror.ts";
+import { encodeTransforms } from "./transform_frames.ts";
+
+/** What the page renders: every entity of these components reaches it. */
+const READS = [Transform, Mesh, Material, Light, Camera, Player, Parent];
+
+/** Where a new page's player starts. */
+const SPAWN_AT = [0, 1.6, 6];
+
+/** Largest message a page may send, in bytes: input is tiny; anything bigger is hostile. */
+const MAX_PAGE_MESSAGE = 4096;
+
+const CONTENT_TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  json: "application/json",
+  png: "image/png",
+  jpg: "image/jpeg",
+  glb: "model/gltf-binary",
+  gltf: "model/gltf+json",
+  map: "application/json",
+};
+
+interface Page {
+  socket: WebSocket;
+  player: number;
+}
+
+export default defineDriver({
+  name: "viewer",
+  reads: READS,
+  writes: [Player, Input, Transform],
+  spawns: true,
+  // The runtime picks the port (--port) and grants exactly that address.
+  capabilities: { serve: ["127.0.0.1:8000"], read: [".syncra/viewer", "assets"] },
+  start(ctx) {
+    const port = Number(ctx.config.port ?? 8000);
+    const pageDir = String(ctx.config.pageDir ?? "");
+    const assetsDir = String(ctx.config.assetsDir ?? "");
+    const mirror: Mirror = new Map();
+    const pages = new Set<Page>();
+    let tick = 0;
+    let pageCount = 0;
+
+    const serveFile = async (root: string, path: string): Promise<Response> => {
+      // Only plain names below the root: no "..", no absolute paths, no hidden files.
+      const parts = path.split("/").filter((p) => p !== "");
+      if (root === "" || parts.some((p) => p === ".." || p.startsWith("."))) {
+        return new Response("not found", { status: 404 });
+      }
+      try {
+        const body = await Deno.readFile(`${root}/${parts.join("/")}`);
+        const type = CONTENT_TYPES[parts.at(-1)?.split(".").pop() ?? ""] ??
+          "application/octet-stream";
+        return new Response(body, { headers: { "content-type": type } });
+      } catch {
+        return new Response("not found", { status: 404 });
+      }
+    };
+
+    const send = (page: Page, data: string | Uint8Array) => {
+      if (page.socket.readyState !== WebSocket.OPEN) return;
+      // A page that cannot keep up is dropped rather than buffered without bound.
+      if (page.socket.bufferedAmount > 16 * 1024 * 1024) return page.socket.close(1013, "too slow");
+      page.socket.send(data);
+    };
+
+    const open = (socket: WebSocket) => {
+      const player = ctx.spawn({
+        Player: { id: ++pageCount },
+        Transform: { position: SPAWN_AT },
+        Input: {},
+      });
+      const page: Page = { socket, player };
+      socket.binaryType = "arraybuffer";
+      socket.onopen = () => {
+        pages.add(page);
+        send(page, JSON.stringify({ t: "hello", player, tick }));
+        send(page, JSON.stringify({ t: "state", tick, entities: Object.fromEntries(mirror) }));
+      };
+      socket.onmessage = (event) => {
+        const text = typeof event.data === "string" ? event.data : "";
+        if (text.length === 0 || text.length > MAX_PAGE_MESSAGE) {
+          return socket.close(1009, "messages are JSON text of at most 4 KiB");
+        }
+        let message: { t?: unknown; move?: unknown; look?: unknown; buttons?: unknown };
+        try {
+          message = JSON.parse(text);
+        } catch {
+          return socket.close(1007, "not JSON");
+        }
+        if (message?.t !== "input") return;
+        try {
+          ctx.set(player, Input, {
+            move: vec3(message.move),
+            look: vec3(message.look),
+            buttons: Number.isInteger(message.buttons) ? message.buttons as number : 0,
+          });
+        } catch {
+          socket.close(1007, "bad input values");
+        }
+      };
+      socket.onclose = () => {
+        pages.delete(page);
+        ctx.despawn(player);
+      };
+      socket.onerror = () => {};
+    };
+
+    Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, (request) => {
+      const url = new URL(request.url);
+      if (url.pathname === "/ws") {
+        if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+          return new Response("a WebSocket endpoint", { status: 426 });
+        }
+        const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 30 });
+        open(socket);
+        return response;
+      }
+      if (url.pathname === "/favicon.ico") return new Response(null, { status: 204 });
+      if (url.pathname.startsWith("/assets/")) {
+        return serveFile(assetsDir, url.pathname.slice("/assets/".length));
+      }
+      return serveFile(pageDir, url.pathname === "/" ? "index.html" : url.pathname);
+    });
+    ctx.log(`serving the world on http://127.0.0.1:${port}/`);
+
+    ctx.onChanges((changes) => {
+      tick = changes.tick;
+      const delta = mirrorChanges(mirror, changes, READS);
+      const transforms = encodeTransforms(tick, changes.rows(Transform));
+      const json = JSON.stringify({ t: "delta", tick, ...delta });
+      for (const page of pages) {
+        send(page, json);
+        if (transforms) send(page, transforms);
+      }
+    });
+  },
+});
+
+function vec3(value: unknown): number[] {
+  if (!Array.isArray(value) || value.length !== 3) return [0, 0, 0];
+  return value.map((
+    v,
+  ) => (typeof v === "number" && Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : 0));
+}

@@ -1,0 +1,79 @@
+/**
+ * The viewer's page (drivers/viewer/page/), built by the trusted side into
+ * the world's `.syncra/viewer/` folder, which the viewer driver is approved
+ * to read and serves: `index.html` and `main.js` (three.js bundled in).
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { bundleTrusted } from "../../sandbox/bundle/mod.ts";
+import type { DriverEntry } from "../policy/mod.ts";
+
+const PAGE = new URL("../../drivers/viewer/page/", import.meta.url);
+
+/** Builds the page into `outDir`; returns the bundle's size in bytes. */
+export async function buildViewerPage(outDir: string): Promise<number> {
+  const bytes = await bundleTrusted({
+    entry: fileURLToPath(new URL("main.ts", PAGE)),
+    outFile: join(outDir, "main.js"),
+    aliases: { three: fileURLToPath(import.meta.resolve("three")) },
+  });
+  await Deno.copyFile(fileURLToPath(new URL("index.html", PAGE)), join(outDir, "index.html"));
+  return bytes;
+}
+
+/** The viewer driver's module, as a built-in. */
+export const VIEWER_DRIVER: string = fileURLToPath(
+  new URL("../../drivers/viewer/viewer.ts", import.meta.url),
+);
+
+/** Ports tried after a taken one before giving up. */
+const PORT_TRIES = 20;
+
+/** `port` if free on loopback, else the next free one (0: any); throws when none is. */
+export function chooseViewerPort(port: number): number {
+  for (let p = port; p <= Math.min(65535, port + PORT_TRIES); p++) {
+    try {
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: p });
+      const chosen = (listener.addr as Deno.NetAddr).port;
+      listener.close();
+      return chosen;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse) || port === 0) throw error;
+    }
+  }
+  throw new Error(
+    `Cannot start the viewer: ports ${port}–${port + PORT_TRIES} are all taken; pass --port N ` +
+      `(0 picks any free port) or --no-viewer`,
+  );
+}
+
+/**
+ * Builds the page into the world's `.syncra/viewer/`, picks the port and
+ * returns the viewer's driver entry (approved by the runtime: it chose the
+ * address) and its URL.
+ */
+export async function prepareViewer(
+  root: string,
+  port: number,
+): Promise<{ entry: DriverEntry; url: string }> {
+  const pageDir = join(root, ".syncra", "viewer");
+  await buildViewerPage(pageDir);
+  const chosen = chooseViewerPort(port);
+  return {
+    url: `http://127.0.0.1:${chosen}/`,
+    entry: {
+      name: "viewer",
+      file: VIEWER_DRIVER,
+      builtin: true,
+      approve: {
+        serve: [`127.0.0.1:${chosen}`],
+        net: [],
+        read: [".syncra/viewer", "assets"],
+        write: [],
+      },
+      settings: { port: chosen, pageDir, assetsDir: join(root, "assets") },
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The viewer in a real browser (DESIGN §10): the page loads without errors,
+ * holds the world's entities, draws them moving, and a key press reaches a
+ * script through the page's own Player Input. Also: the page reconnects when
+ * the viewer restarts, and a garbage WebSocket client is refused.
+ */
+import assert from "node:assert/strict";
+import { makeScripts, startLiveWorld } from "../_world.ts";
+import { browserMissing, collectErrors, freePort, launchBrowser } from "./_browser.ts";
+import { runDriverContract } from "../driver_contract.ts";
+
+const missing = browserMissing();
+
+const SCENE = `
+import { defineSystem, Material, Mesh, MeshShape, Transform, Velocity, Light, LightKind } from "@syncra/std";
+export default defineSystem({
+  writes: [Transform, Mesh, Material, Velocity, Light], spawns: true,
+  init(ctx) {
+    ctx.spawn({ Transform: { position: [0, 0, 0] }, Mesh: { shape: MeshShape.Plane, size: [20, 1, 20] },
+      Material: { color: [0.3, 0.5, 0.3] } });
+    ctx.spawn({ Transform: { position: [-2, 1, 0] }, Mesh: { shape: MeshShape.Box },
+      Material: { color: [0.9, 0.2, 0.2] }, Velocity: { linear: [1.5, 0, 0] } });
+    ctx.spawn({ Transform: { position: [5, 10, 5] }, Light: { kind: LightKind.Directional } });
+    ctx.spawn({ Light: { kind: LightKind.Ambient, intensity: 0.5 } });
+  },
+});`;
+const MOVER = `
+import { defineSystem, Transform, Velocity } from "@syncra/std";
+export default defineSystem({ reads: [Velocity], writes: [Transform], run(ctx) {
+  const v = ctx.read(Velocity).linear, p = ctx.write(Transform).position;
+  for (let i = 0; i < ctx.count * 3; i++) p[i] += v[i] * ctx.dt;
+} });`;
+const PLAYER = await Deno.readTextFile(new URL("../../scripts/player.ts", import.meta.url));
+
+type Syncra = {
+  connected: boolean;
+  entityCount: number;
+  tick: number;
+  player: number;
+  entity(id: number): Record<string, Record<string, unknown>> | null;
+};
+
+Deno.test({
+  name: "the page shows the world live, and a key press walks the page's player",
+  ignore: missing !== null,
+  async fn() {
+    await using folder = await makeScripts({
+      "scene.ts": SCENE,
+      "mover.ts": MOVER,
+      "player.ts": PLAYER,
+    });
+    const port = freePort();
+    const live = startLiveWorld(folder, { viewer: true, port, watch: false, hz: 30 });
+    await live.started;
+    await live.waitFor((e) => e.type === "log" && e.script === "viewer" && /serving/.test(e.text));
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    const errors = collectErrors(page);
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(
+      () => {
+        const s = (globalThis as unknown as { syncra?: Syncra }).syncra;
+        return s?.connected && s.entityCount >= 5 && s.player > 0;
+      },
+      null,
+      { timeout: 15_000 },
+    );
+    // Its own Player included: the 4 scene entities and the page's player.
+    const count = await page.evaluate(() =>
+      (globalThis as unknown as { syncra: Syncra }).syncra.entityCount
+    );
+    assert.equal(count, 5);
+
+    // A moving box moves on screen: two screenshots differ.
+    const first = await page.locator("canvas").screenshot();
+    await page.waitForTimeout(700);
+    const second = await page.locator("canvas").screenshot();
+    assert.notDeepEqual(first, second, "the picture changed as the box moved");
+
+    // W walks the player forward (-z) through Input → player.ts.
+    const z = () =>
+      page.evaluate(() => {
+        const s = (globalThis as unknown as { syncra: Syncra }).syncra;
+        return (s.entity(s.player)!.Transform!.position as number[])[2]!;
+      });
+    const before = await z();
+    await page.keyboard.down("KeyW");
+    await page.waitForTimeout(800);
+    await page.keyboard.up("KeyW");
+    await page.waitForTimeout(300);
+    const after = await z();
+    assert.ok(after < before - 0.5, `the player walked from z ${before} to ${after}`);
+    assert.deepEqual(errors, [], "no console errors");
+    await page.close();
+    // The page's player leaves at the next tick boundary.
+    await new Promise((r) => setTimeout(r, 300));
+    const run = await live.stop();
+    const viewer = run.report.drivers.find((d) => d.name === "viewer")!;
+    assert.deepEqual([viewer.state, viewer.violations], ["running", 0], viewer.lastError ?? "");
+    assert.ok(
+      !run.dump.entities.some((e) => e.components.Player),
+      "the page's player left with it",
+    );
+  },
+});
+
+Deno.test({
+  name: "the page reconnects by itself after the viewer restarts, and a garbage client is refused",
+  ignore: missing !== null,
+  async fn() {
+    await using folder = await makeScripts({ "scene.ts": SCENE, "mover.ts": MOVER });
+    const port = freePort();
+    const live = startLiveWorld(folder, { viewer: true, port, watch: false, hz: 30 });
+    await live.started;
+    await live.waitFor((e) => e.type === "log" && e.script === "viewer" && /serving/.test(e.text));
+    await using browser = await launchBrowser();
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const synced = () =>
+      page.waitForFunction(
+        () => {
+          const s = (globalThis as unknown as { syncra?: Syncra }).syncra;
+          return s?.connected && s.entityCount >= 4;
+        },
+        null,
+        { timeout: 15_000 },
+      );
+    await synced();
+
+    // A hostile client: binary garbage, then an oversized text frame. Each is closed.
+    for (const garbage of [new Uint8Array([1, 2, 3, 255]), "x".repeat(10_000)]) {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+      const closed = new Promise<number>((resolve) => (ws.onclose = (e) => resolve(e.code)));
+      await new Promise((resolve) => (ws.onopen = resolve));
+      ws.send(garbage);
+      assert.ok([1007, 1009].includes(await closed), "refused");
+    }
+
+    const ready = live.events.find((e) => e.type === "ready" && e.script === "viewer");
+    if (ready?.type !== "ready") throw new Error("no viewer");
+    Deno.kill(ready.pid, "SIGKILL");
+    await live.waitFor((e) => e.type === "exit" && e.script === "viewer");
+    await live.waitFor(
+      (e) => e.type === "ready" && e.script === "viewer" && e.pid !== ready.pid,
+      15_000,
+    );
+    await synced();
+    const run = await live.stop();
+    const viewer = run.report.drivers.find((d) => d.name === "viewer")!;
+    assert.ok(viewer.restarts >= 1);
+    assert.equal(run.report.scripts.find((s) => s.name === "mover")!.restarts, 0);
+  },
+});
+
+Deno.test("the viewer meets the driver contract", async (t) => {
+  await runDriverContract(t, { name: "viewer", world: { viewer: true, port: freePort() } });
+});
