@@ -34,10 +34,12 @@ World flags:
   --no-watch         do not hot-reload on file changes
   --port N           the viewer's port (default 8000, or the next free one; 0 picks any)
   --no-viewer        run without the viewer (headless)
+  --editable         the viewer's inspector may edit components
   --quiet            no logs or status line
 
 Graph flags:
   --scripts DIR      folder of scripts (default "scripts")
+  --no-viewer        leave the viewer driver out
   --svg FILE         also draw the graph as an SVG picture into FILE
   --jail MODE        as for the world`;
 
@@ -73,6 +75,7 @@ const OPTIONS = {
   "no-watch": { type: "boolean" },
   port: { type: "string" },
   "no-viewer": { type: "boolean" },
+  editable: { type: "boolean" },
   quiet: { type: "boolean" },
   nats: { type: "string" },
   svg: { type: "string" },
@@ -156,6 +159,7 @@ async function main(argv: string[]): Promise<number> {
         jail,
         watch: !values["no-watch"],
         viewer: !values["no-viewer"],
+        editable: values.editable ?? false,
         ...(port !== undefined && { port }),
         quiet: values.quiet ?? false,
         signal: stop.signal,
@@ -183,7 +187,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Flags `graph` understands; any other set flag is a mistake worth saying. */
-const GRAPH_FLAGS = new Set(["scripts", "svg", "jail", "help"]);
+const GRAPH_FLAGS = new Set(["scripts", "svg", "jail", "no-viewer", "help"]);
 
 /** `deno task graph`: the folder's read/write/event graph as Mermaid on stdout, and an SVG. */
 async function graph(
@@ -204,7 +208,11 @@ async function graph(
       `Cannot draw the graph of "${scriptsDir}": no such folder. Pass the scripts folder as --scripts DIR`,
     );
   }
-  const { graph, refused } = await graphOfFolder(scriptsDir, { jail });
+  // The world runs the viewer unless told not to: so does its graph.
+  const { graph, refused } = await graphOfFolder(scriptsDir, {
+    jail,
+    viewer: !values["no-viewer"],
+  });
   for (const r of refused) {
     console.error(`${r.file} refused, left out of the graph: ${r.error}`);
   }

@@ -73,6 +73,14 @@ export interface DriverContext {
   /** Logs a line to the world's console, prefixed with the driver's name. */
   log(...args: unknown[]): void;
   /**
+   * Sets fields of any component of any entity, with editor authority: the
+   * world owner ran the world with `--editable` (an inspector's edit). Only
+   * the viewer is given that authority; for every other driver, and without
+   * `--editable`, the world refuses the edit as a violation. The runtime
+   * checks the values against the component's schema.
+   */
+  edit(entity: number, component: string, value: Readonly<Record<string, unknown>>): void;
+  /**
    * Says the driver cannot run on this machine (no GPU, no headset): it is
    * stopped, reported as unavailable with `reason`, and not restarted.
    */

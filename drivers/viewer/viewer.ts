@@ -53,6 +53,8 @@ export default defineDriver({
     const port = Number(ctx.config.port ?? 8000);
     const pageDir = String(ctx.config.pageDir ?? "");
     const assetsDir = String(ctx.config.assetsDir ?? "");
+    // With --editable, an inspector's edit is a write with editor authority (validated by the world).
+    const editable = ctx.config.editable === true;
     const mirror: Mirror = new Map();
     const pages = new Set<Page>();
     let tick = 0;
@@ -91,7 +93,7 @@ export default defineDriver({
       socket.binaryType = "arraybuffer";
       socket.onopen = () => {
         pages.add(page);
-        send(page, JSON.stringify({ t: "hello", player, tick }));
+        send(page, JSON.stringify({ t: "hello", player, tick, editable }));
         send(page, JSON.stringify({ t: "state", tick, entities: Object.fromEntries(mirror) }));
       };
       socket.onmessage = (event) => {
@@ -99,11 +101,38 @@ export default defineDriver({
         if (text.length === 0 || text.length > MAX_PAGE_MESSAGE) {
           return socket.close(1009, "messages are JSON text of at most 4 KiB");
         }
-        let message: { t?: unknown; move?: unknown; look?: unknown; buttons?: unknown };
+        let message: {
+          t?: unknown;
+          move?: unknown;
+          look?: unknown;
+          buttons?: unknown;
+          entity?: unknown;
+          component?: unknown;
+          values?: unknown;
+        };
         try {
           message = JSON.parse(text);
         } catch {
           return socket.close(1007, "not JSON");
+        }
+        if (message?.t === "edit") {
+          const { entity, component, values } = message;
+          if (!editable) {
+            return send(
+              page,
+              JSON.stringify({
+                t: "refused",
+                why: "this world runs without --editable: the inspector only reads",
+              }),
+            );
+          }
+          if (
+            Number.isInteger(entity) && typeof component === "string" &&
+            typeof values === "object" && values !== null && !Array.isArray(values)
+          ) {
+            ctx.edit(entity as number, component, values as Record<string, unknown>);
+          }
+          return;
         }
         if (message?.t !== "input") return;
         try {

@@ -176,7 +176,9 @@ export async function createWorld(
   const launcher = parts.launcher ? parts.launcher(real) : real;
   const supervisor = new Supervisor(options.scriptsDir, launcher, events, slotOptions);
   // The viewer (DESIGN §10), a built-in driver: its page is built here, by the trusted side.
-  const viewer = options.viewer ? await prepareViewer(paths.root, options.port) : null;
+  const viewer = options.viewer
+    ? await prepareViewer(paths.root, options.port, options.editable)
+    : null;
   // Drivers the owner enabled (DESIGN §9), each bundled within its own folder.
   const entries = [...(viewer ? [viewer.entry] : []), ...(config.drivers ?? [])];
   const drivers = entries.map((entry) => {
@@ -199,6 +201,7 @@ export async function createWorld(
       slotOptions,
       entry.settings,
       (manifest) => approveDriverCapabilities(entry, manifest, paths.root, config.source),
+      entry.editor === true,
     );
   });
   const coordinator = new Coordinator(

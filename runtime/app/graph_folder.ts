@@ -7,12 +7,17 @@
  * @module
  */
 import { createWorld } from "./create_world.ts";
-import { buildWorldGraph, type GraphSystem, type WorldGraph } from "./world_graph.ts";
+import {
+  buildWorldGraph,
+  type GraphDriver,
+  type GraphSystem,
+  type WorldGraph,
+} from "./world_graph.ts";
 import type { WorldOptions } from "./world_options.ts";
 
 /** How the folder's scripts are started to learn their manifests (as for the world). */
 export type GraphFolderOptions = Partial<
-  Pick<WorldOptions, "workDir" | "heapMb" | "memoryMb" | "maxThreads" | "jail">
+  Pick<WorldOptions, "workDir" | "heapMb" | "memoryMb" | "maxThreads" | "jail" | "viewer">
 >;
 
 /** A script the graph leaves out: it never started (bundle, manifest or capability refused). */
@@ -43,8 +48,10 @@ export async function graphOfFolder(
     fresh: true,
     quiet: true,
     watch: false,
+    // The viewer port is only probed: nothing is served, the driver only describes itself.
+    port: 0,
   });
-  await live.supervisor.startAll();
+  await Promise.all([live.supervisor.startAll(), ...live.drivers.map((d) => d.start())]);
   const systems: GraphSystem[] = [];
   const refused: RefusedScript[] = [];
   for (const slot of live.supervisor.slots()) {
@@ -52,5 +59,11 @@ export async function graphOfFolder(
     if (manifest) systems.push({ name: slot.name, file: slot.file, manifest });
     else refused.push({ name: slot.name, file: slot.file, error: slot.lastError ?? "refused" });
   }
-  return { graph: buildWorldGraph(systems), refused };
+  const drivers: GraphDriver[] = [];
+  for (const d of live.drivers) {
+    const manifest = d.pending?.manifest;
+    if (manifest) drivers.push({ name: d.name, file: d.file, manifest });
+    else refused.push({ name: d.name, file: d.file, error: d.lastError ?? "refused" });
+  }
+  return { graph: buildWorldGraph(systems, drivers), refused };
 }

@@ -57,6 +57,7 @@ export function chooseViewerPort(port: number): number {
 export async function prepareViewer(
   root: string,
   port: number,
+  editable = false,
 ): Promise<{ entry: DriverEntry; url: string }> {
   const pageDir = join(root, ".syncra", "viewer");
   await buildViewerPage(pageDir);
@@ -67,13 +68,14 @@ export async function prepareViewer(
       name: "viewer",
       file: VIEWER_DRIVER,
       builtin: true,
+      editor: editable,
       approve: {
         serve: [`127.0.0.1:${chosen}`],
         net: [],
         read: [".syncra/viewer", "assets"],
         write: [],
       },
-      settings: { port: chosen, pageDir, assetsDir: join(root, "assets") },
+      settings: { port: chosen, pageDir, assetsDir: join(root, "assets"), editable },
     },
   };
 }

@@ -5,12 +5,13 @@
  * edges for the renderers (graph_render.ts). Pure: built from validated
  * manifests, it starts nothing.
  *
- * Drivers and their ports have kinds here already; the change that gives
- * drivers manifests adds them to the graph.
+ * Drivers are nodes too: a component a driver reads flows into it (its
+ * change feed), a component it writes flows out of it. Ports have a kind
+ * here already, for the dataflow wiring to come.
  *
  * @module
  */
-import type { Manifest } from "../roles/mod.ts";
+import type { DriverManifest, Manifest } from "../roles/mod.ts";
 
 /** What a node stands for. */
 export type GraphNodeKind = "system" | "driver" | "component" | "resource" | "event" | "port";
@@ -68,6 +69,13 @@ export interface GraphSystem {
   manifest: Manifest;
 }
 
+/** A started driver as the graph needs it. */
+export interface GraphDriver {
+  name: string;
+  file: string;
+  manifest: DriverManifest;
+}
+
 /** The id of the node of `kind` named `name`; kinds keep a component and a resource of one name apart. */
 export function graphNodeId(kind: GraphNodeKind, name: string): string {
   return `${kind}:${name}`;
@@ -100,7 +108,10 @@ export function graphNodeId(kind: GraphNodeKind, name: string): string {
  * ]);
  * ```
  */
-export function buildWorldGraph(systems: readonly GraphSystem[]): WorldGraph {
+export function buildWorldGraph(
+  systems: readonly GraphSystem[],
+  drivers: readonly GraphDriver[] = [],
+): WorldGraph {
   const nodes = new Map<string, GraphNode>();
   const edges = new Map<string, GraphEdge>();
   const node = (kind: GraphNodeKind, name: string, detail?: string): string => {
@@ -123,6 +134,11 @@ export function buildWorldGraph(systems: readonly GraphSystem[]): WorldGraph {
     for (const r of m.resources.writes) edge(system, node("resource", r), "writes");
     for (const e of m.events.emits) edge(system, node("event", e), "emits");
     for (const e of m.events.receives) edge(node("event", e), system, "receives");
+  }
+  for (const { name, file, manifest: m } of drivers) {
+    const driver = node("driver", name, file);
+    for (const c of m.reads) edge(node("component", c), driver, "reads");
+    for (const c of m.writes) edge(driver, node("component", c), "writes");
   }
   return {
     nodes: [...nodes.values()].sort(compareNodes),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Manifest, validateManifest } from "../roles/mod.ts";
+import { type Manifest, validateDriverManifest, validateManifest } from "../roles/mod.ts";
 import { layoutGraph } from "./_graph_layout.ts";
 import { toMermaid, toSvg } from "./graph_render.ts";
 import { buildWorldGraph, type GraphSystem, type WorldGraph } from "./world_graph.ts";
@@ -275,4 +275,22 @@ Deno.test("in the picture every edge runs left to right and boxes fit their labe
   }
   assert.ok(layout.boxes.every((b) => b.y >= 100 && b.y + b.h <= layout.height));
   assert.ok(layout.boxes.every((b) => b.x + b.w <= layout.width - 20));
+});
+
+Deno.test("a driver is a node: what it reads flows into it, what it writes out of it", () => {
+  const f32 = { v: { type: "f32" as const, default: [0] } };
+  const driver = validateDriverManifest(
+    { reads: ["Heat"], writes: ["Cold"], components: { Heat: f32, Cold: f32 } },
+    "lamp.ts",
+  );
+  const graph = buildWorldGraph([], [{ name: "lamp", file: "drivers/lamp.ts", manifest: driver }]);
+  assert.deepEqual(graph.nodes.map((n) => n.id), [
+    "driver:lamp",
+    "component:Cold",
+    "component:Heat",
+  ]);
+  assert.deepEqual(graph.edges, [
+    { from: "component:Heat", to: "driver:lamp", kind: "reads" },
+    { from: "driver:lamp", to: "component:Cold", kind: "writes" },
+  ]);
 });

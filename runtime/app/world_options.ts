@@ -54,6 +54,8 @@ export interface WorldOptions {
   viewer: boolean;
   /** The viewer's port; taken, the next free one is used; 0 picks any. @default 8000 */
   port: number;
+  /** The viewer's inspector may edit components (its edits carry editor authority). @default false */
+  editable: boolean;
   /** What one script may make the world write, per tick and per second. */
   outputBudget: Readonly<OutputBudgetOptions>;
   /** Rotation of `<workDir>/audit.jsonl`: 16 MiB, 3 older files kept. */
@@ -94,6 +96,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   quiet: false,
   viewer: false,
   port: 8000,
+  editable: false,
   outputBudget: DEFAULT_OUTPUT_BUDGET,
   audit: DEFAULT_AUDIT_LOG_OPTIONS,
   config: null,

@@ -419,13 +419,17 @@ export class Coordinator {
       const entry = this.#feeds.get(driver);
       if (raw.length === 0 || !entry || driver.active !== entry.child) continue;
       const m = entry.child.manifest;
+      // Editor authority (an inspector's edits with --editable): any component, any entity.
+      const editor = driver.editor;
+      const named = (name: string) => this.world.registry.named(name)[0];
       const validation = validateCommandList(raw, {
         who: `driver "${driver.name}"`,
         spawns: m.spawns,
-        writes: new Set(m.writes),
+        writes: editor ? new Set(this.world.registry.all().map((c) => c.name)) : new Set(m.writes),
         reserved: entry.feed.reserved(),
-        component: (name) => entry.feed.component(name),
-        mayTouch: (id) => this.world.owners.ownerOf(id) === driver.file,
+        component: (name) => entry.feed.component(name) ?? (editor ? named(name) : undefined),
+        mayTouch: (id) =>
+          this.world.owners.ownerOf(id) === driver.file || (editor && this.world.isAlive(id)),
         notTouchable: "the driver did not spawn it (a driver changes only its own entities)",
         maxCommands: this.#options.maxCommandsPerTick,
       });

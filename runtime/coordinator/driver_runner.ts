@@ -26,6 +26,11 @@ export interface DriverRunner {
   readonly file: string;
   /** The version that runs now, if any. */
   readonly active: RunningDriver | null;
+  /**
+   * Whether its writes carry editor authority (the viewer of a world run
+   * with `--editable`): it may then set any component of any entity.
+   */
+  readonly editor: boolean;
   /** At a tick boundary: installs a started or restarted version and returns it. */
   commitPending(): RunningDriver | null;
   /** Starts an installed version: its settings and the first ids it may spawn with. */

@@ -45,6 +45,8 @@ export interface DriverEntry {
    * addresses its manifest names.
    */
   builtin?: boolean;
+  /** Its writes carry editor authority (the viewer of a world run with --editable). */
+  editor?: boolean;
 }
 
 const APPROVALS = ["serve", "net", "read", "write"] as const;

@@ -35,6 +35,8 @@ export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunne
   violations = 0;
   /** Why it cannot run here, once it said so (it stays down). */
   unavailable: string | null = null;
+  /** Whether its writes carry editor authority (the viewer with --editable). */
+  readonly editor: boolean;
   readonly #name: string;
   readonly #settings: Record<string, unknown>;
   readonly #approve: (manifest: DriverManifest) => AdmittedGrants;
@@ -50,8 +52,10 @@ export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunne
     options: Readonly<SlotOptions>,
     settings: Record<string, unknown>,
     approve: (manifest: DriverManifest) => AdmittedGrants,
+    editor = false,
   ) {
     super(file, launcher, events, options);
+    this.editor = editor;
     this.#name = name;
     this.#settings = settings;
     this.#approve = approve;

@@ -193,6 +193,14 @@ class DriverHostContext implements DriverContext {
     console.log(...args);
   }
 
+  edit(entity: number, component: string, value: Record<string, unknown>): void {
+    if (typeof component !== "string" || typeof value !== "object" || value === null) {
+      throw new TypeError("edit(entity, component name, { field: value })");
+    }
+    // Unchecked here: the runtime validates an edit against the component's schema.
+    this.#queue(["add", entity >>> 0, component, value as Record<string, FieldValue>]);
+  }
+
   unavailable(reason: string): void {
     this.#channel.send({ t: "unavailable", reason: String(reason).slice(0, 1000) });
   }

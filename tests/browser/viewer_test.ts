@@ -38,6 +38,7 @@ type Syncra = {
   tick: number;
   player: number;
   entity(id: number): Record<string, Record<string, unknown>> | null;
+  edit(entity: number, component: string, values: Record<string, unknown>): void;
 };
 
 Deno.test({
@@ -149,6 +150,60 @@ Deno.test({
     const viewer = run.report.drivers.find((d) => d.name === "viewer")!;
     assert.ok(viewer.restarts >= 1);
     assert.equal(run.report.scripts.find((s) => s.name === "mover")!.restarts, 0);
+  },
+});
+
+Deno.test({
+  name: "an inspector edit changes the world with --editable, and is refused without it",
+  ignore: missing !== null,
+  async fn() {
+    for (const editable of [true, false]) {
+      await using folder = await makeScripts({ "scene.ts": SCENE });
+      const port = freePort();
+      const live = startLiveWorld(folder, { viewer: true, port, editable, watch: false, hz: 30 });
+      await live.started;
+      await live.waitFor((e) =>
+        e.type === "log" && e.script === "viewer" && /serving/.test(e.text)
+      );
+      await using browser = await launchBrowser();
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(
+        () => {
+          const s = (globalThis as unknown as { syncra?: Syncra }).syncra;
+          return s?.connected && s.entityCount >= 4;
+        },
+        null,
+        { timeout: 15_000 },
+      );
+      // The red box (the one Material whose red is above 0.8) is lifted to y 5.
+      const box = await page.evaluate(() => {
+        const s = (globalThis as unknown as { syncra: Syncra }).syncra;
+        for (let id = 1; id < 1 << 24; id++) {
+          const e = s.entity(id);
+          if ((e?.Material?.color as number[] | undefined)?.[0]! > 0.8) {
+            s.edit(id, "Transform", { position: [0, 5, 0] });
+            return id;
+          }
+        }
+        return 0;
+      });
+      assert.ok(box > 0, "found the box");
+      await page.waitForTimeout(500);
+      const refusals = await page.evaluate(() =>
+        (globalThis as unknown as { syncra: { refusals: string[] } }).syncra.refusals
+      );
+      const run = await live.stop();
+      const y = (run.dump.entities.find((e) => e.id === box)!.components.Transform!
+        .position as number[])[1];
+      if (editable) {
+        assert.equal(y, 5, "the edit reached the world");
+        assert.deepEqual(refusals, []);
+      } else {
+        assert.equal(y, 1, "without --editable nothing changed");
+        assert.match(refusals[0] ?? "", /without --editable/);
+      }
+    }
   },
 });
 

@@ -31,6 +31,8 @@ let tick = 0;
 let player = 0;
 let connected = false;
 let selected = 0;
+let editable = false;
+const refusals: string[] = [];
 
 const api = {
   get tick() {
@@ -45,9 +47,20 @@ const api = {
   get player() {
     return player;
   },
+  get editable() {
+    return editable;
+  },
+  /** Why the world refused this page's edits, newest last. */
+  get refusals() {
+    return [...refusals];
+  },
   entity(id: number): Components | null {
     const e = entities.get(id);
     return e ? structuredClone(e.components) : null;
+  },
+  /** Asks the world to set fields of a component (with --editable; else it is refused). */
+  edit(entity: number, component: string, values: Plain): void {
+    socket?.send(JSON.stringify({ t: "edit", entity, component, values }));
   },
 };
 (globalThis as unknown as { syncra: typeof api }).syncra = api;
@@ -100,7 +113,7 @@ function rebuild(id: number): void {
   const e = entities.get(id)!;
   if (e.object) {
     scene.remove(e.object);
-    e.object.traverse((o) => {
+    e.object.traverse((o: THREE.Object3D) => {
       const mesh = o as THREE.Mesh;
       mesh.geometry?.dispose();
       (mesh.material as THREE.Material | undefined)?.dispose?.();
@@ -146,7 +159,14 @@ function onJson(message: {
   removed?: [number, string][];
 }): void {
   if (typeof message.tick === "number") tick = message.tick;
-  if (message.t === "hello") player = message.player ?? 0;
+  if (message.t === "hello") {
+    player = message.player ?? 0;
+    editable = (message as { editable?: boolean }).editable === true;
+  }
+  if (message.t === "refused") {
+    refusals.push(String((message as { why?: unknown }).why));
+    status.textContent = `refused: ${refusals.at(-1)}`;
+  }
   if (message.t === "state") {
     for (const id of [...entities.keys()]) {
       const e = entities.get(id)!;
@@ -271,7 +291,35 @@ function renderList(): void {
     return li;
   }));
   const chosen = entities.get(selected);
-  details.textContent = chosen ? JSON.stringify(chosen.components, null, 2) : "select an entity";
+  if (!chosen) {
+    details.textContent = "select an entity";
+    return;
+  }
+  if (!editable) {
+    details.textContent = JSON.stringify(chosen.components, null, 2);
+    return;
+  }
+  // Editable: each component as JSON with an apply button; the world validates the edit.
+  details.replaceChildren(
+    ...Object.entries(chosen.components).map(([name, value]) => {
+      const box = document.createElement("div");
+      const area = document.createElement("textarea");
+      area.value = JSON.stringify(value, null, 1);
+      area.rows = Math.min(8, area.value.split("\n").length);
+      area.style.width = "95%";
+      const apply = document.createElement("button");
+      apply.textContent = `apply ${name}`;
+      apply.onclick = () => {
+        try {
+          api.edit(selected, name, JSON.parse(area.value));
+        } catch {
+          status.textContent = `${name}: not JSON`;
+        }
+      };
+      box.append(document.createTextNode(name), area, apply);
+      return box;
+    }),
+  );
 }
 search.oninput = renderList;
 
