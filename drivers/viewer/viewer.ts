@@ -14,7 +14,7 @@ import {
   Transform,
 } from "@syncra/std";
 import { type Mirror, mirrorChanges } from "./mirror.ts";
-import { encodeTransforms } from "./transform_frames.ts";
+import { TransformEncoder } from "./transform_codec.ts";
 
 /** What the page renders: every entity of these components reaches it. */
 const READS = [Transform, Mesh, Material, Light, Camera, Player, Parent];
@@ -56,6 +56,8 @@ export default defineDriver({
     // With --editable, an inspector's edit is a write with editor authority (validated by the world).
     const editable = ctx.config.editable === true;
     const mirror: Mirror = new Map();
+    // What every page holds of each transform (all pages get the same frames after their snapshot).
+    const transforms = new TransformEncoder();
     const pages = new Set<Page>();
     let tick = 0;
     let pageCount = 0;
@@ -94,7 +96,9 @@ export default defineDriver({
       socket.onopen = () => {
         pages.add(page);
         send(page, JSON.stringify({ t: "hello", player, tick, editable }));
-        send(page, JSON.stringify({ t: "state", tick, entities: Object.fromEntries(mirror) }));
+        send(page, JSON.stringify({ t: "state", tick, entities: withoutTransforms(mirror) }));
+        const snapshot = transforms.snapshot(tick);
+        if (snapshot) send(page, snapshot);
       };
       socket.onmessage = (event) => {
         const text = typeof event.data === "string" ? event.data : "";
@@ -173,15 +177,35 @@ export default defineDriver({
     ctx.onChanges((changes) => {
       tick = changes.tick;
       const delta = mirrorChanges(mirror, changes, READS);
-      const transforms = encodeTransforms(tick, changes.rows(Transform));
+      if (changes.snapshot) transforms.state.clear();
+      for (const id of changes.despawned) transforms.forget(id);
+      for (const [id, name] of changes.removed) if (name === "Transform") transforms.forget(id);
+      const { entities, columns } = changes.rows(Transform);
+      const frame = transforms.encode(
+        tick,
+        entities,
+        columns.position,
+        columns.rotation,
+        columns.scale,
+      );
       const json = JSON.stringify({ t: "delta", tick, ...delta });
       for (const page of pages) {
         send(page, json);
-        if (transforms) send(page, transforms);
+        if (frame) send(page, frame);
       }
     });
   },
 });
+
+/** The mirror for a page's first state, transforms left to their binary snapshot. */
+function withoutTransforms(mirror: Mirror): Record<number, Record<string, unknown>> {
+  const out: Record<number, Record<string, unknown>> = {};
+  for (const [id, components] of mirror) {
+    const { Transform: _, ...rest } = components;
+    out[id] = rest;
+  }
+  return out;
+}
 
 function vec3(value: unknown): number[] {
   if (!Array.isArray(value) || value.length !== 3) return [0, 0, 0];

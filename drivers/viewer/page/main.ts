@@ -4,12 +4,13 @@
 // keyboard as this page's Player Input, and lists the entities in an inspector. It exposes
 // globalThis.syncra for devtools and tests (DESIGN §10).
 import * as THREE from "three";
+import { floatsOf, TransformDecoder } from "../transform_codec.ts";
 
 type Plain = Record<string, number | boolean | string | number[]>;
 type Components = Record<string, Plain>;
 
 const SHAPES = ["Box", "Sphere", "Plane", "Cylinder", "Cone"];
-const TRANSFORM_FRAME = 1;
+const transforms = new TransformDecoder();
 
 const view = document.getElementById("view")!;
 const status = document.getElementById("status")!;
@@ -145,7 +146,9 @@ function applyTransform(object: THREE.Object3D, t: Plain | undefined): void {
 function setComponents(id: number, components: Components): void {
   let e = entities.get(id);
   if (!e) entities.set(id, e = { components: {}, object: null });
-  Object.assign(e.components, components);
+  // Transforms come only from the binary frames (transform_codec.ts).
+  const { Transform: _, ...rest } = components;
+  Object.assign(e.components, rest);
   rebuild(id);
 }
 
@@ -173,18 +176,21 @@ function onJson(message: {
       if (e.object) scene.remove(e.object);
       entities.delete(id);
     }
+    transforms.state.clear();
     for (const [id, c] of Object.entries(message.entities ?? {})) setComponents(Number(id), c);
   }
   if (message.t === "delta") {
     for (const [id, c] of Object.entries(message.set ?? {})) setComponents(Number(id), c);
     for (const [id, name] of message.removed ?? []) {
       const e = entities.get(id);
+      if (name === "Transform") transforms.forget(id);
       if (e) {
         delete e.components[name];
         rebuild(id);
       }
     }
     for (const id of message.gone ?? []) {
+      transforms.forget(id);
       const e = entities.get(id);
       if (e?.object) scene.remove(e.object);
       entities.delete(id);
@@ -194,20 +200,10 @@ function onJson(message: {
 }
 
 function onTransforms(buffer: ArrayBuffer): void {
-  const view = new DataView(buffer);
-  if (view.getUint8(0) !== TRANSFORM_FRAME) return;
-  tick = view.getUint32(1, true);
-  const n = view.getUint32(5, true);
-  let at = 9;
-  const read = (k: number) => {
-    const out: number[] = [];
-    for (let i = 0; i < k; i++, at += 4) out.push(view.getFloat32(at, true));
-    return out;
-  };
-  for (let i = 0; i < n; i++) {
-    const id = view.getUint32(at, true);
-    at += 4;
-    const transform = { position: read(3), rotation: read(4), scale: read(3) };
+  const { tick: at, moved } = transforms.decode(buffer);
+  tick = at;
+  for (const id of moved) {
+    const transform = floatsOf(transforms.state.get(id)!) as unknown as Plain;
     let e = entities.get(id);
     if (!e) entities.set(id, e = { components: {}, object: null });
     e.components.Transform = transform;

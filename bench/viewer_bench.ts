@@ -1,0 +1,162 @@
+/**
+ * `deno task bench` (last part): what the viewer costs.
+ *
+ * - **Bytes per changed Transform** on the WebSocket: 1 000 entities moving
+ *   at 0–3 m/s and turning at 0–180°/s for 600 ticks at 60 Hz, whole
+ *   WebSocket frames counted (payload and frame header) by a headless client
+ *   speaking the page's protocol. Target: ≤ 8 B (lossless to 1 mm and 0.1°,
+ *   checked in drivers/viewer/transform_codec_test.ts).
+ * - **Tick cost of feeding clients**: the same world's tick p50 with the
+ *   viewer and 10 connected clients, against no viewer, same run. Target:
+ *   ≤ 1.1×.
+ *
+ * Writes `bench/viewer_results.json` (unless `--no-json`).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { runWorld } from "../runtime/app/mod.ts";
+import { stopBundler } from "../sandbox/bundle/mod.ts";
+import { TransformDecoder } from "../drivers/viewer/transform_codec.ts";
+
+const ENTITIES = 1000;
+const TICKS = 600;
+const CLIENTS = 10;
+
+const SCENE = `
+import { defineComponent, defineSystem, Mesh, MeshShape, Transform } from "@syncra/std";
+export const Motion = defineComponent("Motion", { velocity: "vec3", axis: "vec3", spin: "f32" });
+export default defineSystem({
+  writes: [Transform, Mesh, Motion], spawns: true,
+  init(ctx) {
+    for (let i = 0; i < ${ENTITIES}; i++) {
+      const speed = ctx.random() * 3, a = ctx.random() * Math.PI * 2, b = (ctx.random() - 0.5) * Math.PI;
+      const v = [Math.cos(a) * Math.cos(b) * speed, Math.sin(b) * speed, Math.sin(a) * Math.cos(b) * speed];
+      const axis = [ctx.random() - 0.5, ctx.random() - 0.5, ctx.random() - 0.5];
+      const l = Math.hypot(...axis) || 1;
+      ctx.spawn({
+        Transform: { position: [(ctx.random() - 0.5) * 40, (ctx.random() - 0.5) * 10, (ctx.random() - 0.5) * 40] },
+        Mesh: { shape: MeshShape.Box, size: [0.3, 0.3, 0.3] },
+        Motion: { velocity: v, axis: axis.map((x) => x / l), spin: ctx.random() * Math.PI },
+      });
+    }
+  },
+});`;
+
+const MOVE = `
+import { defineSystem, Transform } from "@syncra/std";
+import { Motion } from "./scene.ts";
+export default defineSystem({
+  reads: [Motion], writes: [Transform],
+  run(ctx) {
+    const m = ctx.read(Motion), t = ctx.write(Transform);
+    for (let i = 0; i < ctx.count; i++) {
+      for (let k = 0; k < 3; k++) t.position[i * 3 + k] += m.velocity[i * 3 + k] * ctx.dt;
+      // Turn by spin·dt about the axis: q ← dq · q.
+      const h = (m.spin[i] * ctx.dt) / 2, s = Math.sin(h);
+      const [ax, ay, az, aw] = [m.axis[i * 3] * s, m.axis[i * 3 + 1] * s, m.axis[i * 3 + 2] * s, Math.cos(h)];
+      const q = i * 4, [x, y, z, w] = [t.rotation[q], t.rotation[q + 1], t.rotation[q + 2], t.rotation[q + 3]];
+      t.rotation[q] = aw * x + ax * w + ay * z - az * y;
+      t.rotation[q + 1] = aw * y - ax * z + ay * w + az * x;
+      t.rotation[q + 2] = aw * z + ax * y - ay * x + az * w;
+      t.rotation[q + 3] = aw * w - ax * x - ay * y - az * z;
+    }
+  },
+});`;
+
+/** Bytes a server → client WebSocket frame of `payload` bytes takes on the wire (unmasked). */
+function wsFrameBytes(payload: number): number {
+  return payload + (payload < 126 ? 2 : payload < 65536 ? 4 : 10);
+}
+
+/** A headless client speaking the page's protocol, counting what it receives. */
+function client(port: number) {
+  const decoder = new TransformDecoder();
+  const counts = { transformBytes: 0, transforms: 0, allBytes: 0, frames: 0 };
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  ws.binaryType = "arraybuffer";
+  let first = true;
+  ws.onmessage = (e) => {
+    const size = typeof e.data === "string"
+      ? new TextEncoder().encode(e.data).length
+      : e.data.byteLength;
+    counts.allBytes += wsFrameBytes(size);
+    if (typeof e.data === "string") return;
+    const { moved } = decoder.decode(e.data as ArrayBuffer);
+    // The snapshot on connect is not a change: only the frames after it count.
+    if (first) return void (first = false);
+    counts.transformBytes += wsFrameBytes(size);
+    counts.transforms += moved.length;
+    counts.frames++;
+  };
+  return { ws, counts, opened: new Promise((r) => (ws.onopen = r)) };
+}
+
+async function runCase(root: string, viewer: boolean) {
+  const scripts = join(root, viewer ? "with" : "without", "scripts");
+  await Deno.mkdir(scripts, { recursive: true });
+  await Deno.writeTextFile(join(scripts, "scene.ts"), SCENE);
+  await Deno.writeTextFile(join(scripts, "move.ts"), MOVE);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const clients: ReturnType<typeof client>[] = [];
+  const report = await runWorld({
+    scriptsDir: scripts,
+    ticks: TICKS,
+    hz: 60,
+    fresh: true,
+    quiet: true,
+    watch: false,
+    viewer,
+    port,
+    onEvent: (e) => {
+      // Clients connect once the viewer serves.
+      if (viewer && e.type === "log" && e.script === "viewer" && /serving/.test(e.text)) {
+        for (let i = 0; i < CLIENTS; i++) clients.push(client(port));
+      }
+    },
+  });
+  for (const c of clients) c.ws.close();
+  return { report, clients };
+}
+
+if (import.meta.main) {
+  const root = await Deno.makeTempDir({ prefix: "syncra_viewer_bench_" });
+  try {
+    const without = await runCase(root, false);
+    const withViewer = await runCase(root, true);
+    const c = withViewer.clients[0]!.counts;
+    const perTransform = c.transformBytes / Math.max(1, c.transforms);
+    const tickRatio = withViewer.report.tickMs.p50 / without.report.tickMs.p50;
+    const rows = {
+      bytesPerChangedTransform: Math.round(perTransform * 100) / 100,
+      changedTransforms: c.transforms,
+      transformFrames: c.frames,
+      bytesPerTickPerClient: Math.round(c.allBytes / TICKS),
+      tickP50NoViewerMs: without.report.tickMs.p50,
+      tickP50ViewerAnd10ClientsMs: withViewer.report.tickMs.p50,
+      tickRatio: Math.round(tickRatio * 100) / 100,
+      targets: { bytesPerChangedTransform: 8, tickRatio: 1.1 },
+    };
+    console.log(
+      `| bytes per changed Transform | ${rows.bytesPerChangedTransform} B (${c.transforms} ` +
+        `changes in ${c.frames} frames) | ≤ 8 B | ${perTransform <= 8 ? "pass" : "MISS"} |`,
+    );
+    console.log(
+      `| tick p50, viewer + ${CLIENTS} clients vs none | ${rows.tickP50ViewerAnd10ClientsMs} ms vs ` +
+        `${rows.tickP50NoViewerMs} ms (${rows.tickRatio}×) | ≤ 1.1× | ${
+          tickRatio <= 1.1 ? "pass" : "MISS"
+        } |`,
+    );
+    if (!Deno.args.includes("--no-json")) {
+      await Deno.writeTextFile(
+        new URL("./viewer_results.json", import.meta.url),
+        JSON.stringify({ date: new Date().toISOString(), ...rows }, null, 2) + "\n",
+      );
+    }
+  } finally {
+    await stopBundler();
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+}
