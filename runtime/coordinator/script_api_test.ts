@@ -5,7 +5,7 @@
  * emitter file order. The same through real children: tests/script_api_test.ts.
  */
 import assert from "node:assert/strict";
-import type { ResultMessage, TickMessage, WireSchema } from "../protocol/mod.ts";
+import type { ResultMessage, TickMessage, WireSchema, WireValue } from "../protocol/mod.ts";
 import { bytesOf, f32, FakeSystem, manifest, setup } from "./_fake_system.ts";
 
 const U32: WireSchema = { points: { type: "u32", default: [0] } };
@@ -221,13 +221,12 @@ Deno.test("events reach receivers the next tick, in emitter file order then emis
   ]);
 });
 
-Deno.test("an emit not in emits is a violation and delivers nothing", async () => {
+/** a.ts sends `events` every tick as declared by `emitter`; b.ts receives Ping. */
+async function emitTwoTicks(emitter: Record<string, unknown>, events: [string, WireValue][]) {
   const receiver = { events: { receives: ["Ping"] }, eventSchemas: { Ping: PING } };
   const got: unknown[][] = [];
   const { coordinator, list } = setup((j) => [
-    new FakeSystem("a.ts", manifest("a.ts", ["Heat"], [], false, receiver), () => ({
-      events: [["Ping", { n: 1 }]],
-    }), j),
+    new FakeSystem("a.ts", manifest("a.ts", ["Heat"], [], false, emitter), () => ({ events }), j),
     new FakeSystem("b.ts", manifest("b.ts", ["Heat"], [], false, receiver), (tick) => {
       got.push(tick.events!.Ping!);
       return {};
@@ -235,26 +234,20 @@ Deno.test("an emit not in emits is a violation and delivers nothing", async () =
   ]);
   await coordinator.step();
   await coordinator.step();
-  assert.match(list[0]!.violations[0]!, /Cannot emit event "Ping".*not in the script's emits/);
+  return { violations: list[0]!.violations, got };
+}
+
+Deno.test("an emit not in emits is a violation and delivers nothing", async () => {
+  const receiver = { events: { receives: ["Ping"] }, eventSchemas: { Ping: PING } };
+  const { violations, got } = await emitTwoTicks(receiver, [["Ping", { n: 1 }]]);
+  assert.match(violations[0]!, /Cannot emit event "Ping".*not in the script's emits/);
   assert.deepEqual(got, [[], []]);
 });
 
 Deno.test("more emits in one tick than the limit is a violation: none of them is delivered", async () => {
   const emitter = { events: { emits: ["Ping"] }, eventSchemas: { Ping: PING } };
-  const receiver = { events: { receives: ["Ping"] }, eventSchemas: { Ping: PING } };
-  const got: unknown[][] = [];
-  const flood = Array.from({ length: 1025 }, (_, n) => ["Ping", { n }] as [string, { n: number }]);
-  const { coordinator, list } = setup((j) => [
-    new FakeSystem("a.ts", manifest("a.ts", ["Heat"], [], false, emitter), () => ({
-      events: flood,
-    }), j),
-    new FakeSystem("b.ts", manifest("b.ts", ["Heat"], [], false, receiver), (tick) => {
-      got.push(tick.events!.Ping!);
-      return {};
-    }, j),
-  ]);
-  await coordinator.step();
-  await coordinator.step();
-  assert.match(list[0]!.violations[0]!, /emitted 1025 events in one tick; the limit is 1024/);
+  const flood = Array.from({ length: 1025 }, (_, n) => ["Ping", { n }] as [string, WireValue]);
+  const { violations, got } = await emitTwoTicks(emitter, flood);
+  assert.match(violations[0]!, /emitted 1025 events in one tick; the limit is 1024/);
   assert.deepEqual(got, [[], []]);
 });

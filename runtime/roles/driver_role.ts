@@ -11,7 +11,6 @@
 import type { Bundle } from "../../sandbox/bundle/mod.ts";
 import {
   type ChangesMessage,
-  PROTOCOL_VERSION,
   quoteUntrusted,
   truncate,
 } from "../protocol/mod.ts";
@@ -26,6 +25,7 @@ import {
 } from "../supervision/mod.ts";
 import type { DriverRunner, RunningDriver } from "../coordinator/mod.ts";
 import { type DriverManifest, validateDriverManifest } from "./driver_manifest.ts";
+import { checkProtocolVersion } from "./protocol_version.ts";
 
 /** Commands kept from one driver between two tick boundaries; more is a violation. */
 const MAX_QUEUED_COMMANDS = 10_000;
@@ -74,12 +74,7 @@ export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunne
     if (m.t !== "hello") {
       throw new Error(`Driver "${this.file}" sent ${quoteUntrusted(m.t)} before hello`);
     }
-    if (m.v !== PROTOCOL_VERSION) {
-      throw new Error(
-        `Driver "${this.file}" speaks protocol version ${quoteUntrusted(m.v)}, this runtime ` +
-          `speaks ${PROTOCOL_VERSION}: its child host is from another Syncra version`,
-      );
-    }
+    checkProtocolVersion(m.v, "Driver", this.file);
     if (m.role !== "driver") {
       throw new Error(
         `"${this.file}" is enabled as a driver but exports a system: its default export must ` +

@@ -11,7 +11,6 @@
 import { dirname, relative } from "node:path";
 import type { Bundle } from "../../sandbox/bundle/mod.ts";
 import {
-  PROTOCOL_VERSION,
   quoteUntrusted,
   receivedWireError,
   type ResultMessage,
@@ -32,6 +31,7 @@ import {
 import type { RequestTiming, SystemRunner, TickOutcome } from "../coordinator/mod.ts";
 import { type Manifest, validateManifest } from "./system_manifest.ts";
 import { SystemNames } from "./system_names.ts";
+import { checkProtocolVersion } from "./protocol_version.ts";
 import type { ScriptLimits } from "../policy/mod.ts";
 
 /** How a script's process is started, and how the world admits its manifest. */
@@ -107,12 +107,7 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
     if (m.t !== "hello") {
       throw new Error(`Script "${this.file}" sent ${quoteUntrusted(m.t)} before hello`);
     }
-    if (m.v !== PROTOCOL_VERSION) {
-      throw new Error(
-        `Script "${this.file}" speaks protocol version ${quoteUntrusted(m.v)}, this runtime ` +
-          `speaks ${PROTOCOL_VERSION}: its child host is from another Syncra version`,
-      );
-    }
+    checkProtocolVersion(m.v, "Script", this.file);
     return validateManifest(m.manifest, this.file, this.#bundled(bundle));
   }
 

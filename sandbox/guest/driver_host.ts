@@ -235,11 +235,7 @@ export async function serveDriver(
 }
 
 async function serve(
-  driver: DriverDefinition,
-  name: string,
-  channel: DriverChannel,
-  exit: (code: number) => never,
-  die: (why: unknown) => never,
+  ...[driver, name, channel, exit, die]: Parameters<typeof serveDriver>
 ): Promise<never> {
   channel.send({
     t: "hello",
