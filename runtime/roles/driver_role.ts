@@ -9,11 +9,7 @@
  * @module
  */
 import type { Bundle } from "../../sandbox/bundle/mod.ts";
-import {
-  type ChangesMessage,
-  quoteUntrusted,
-  truncate,
-} from "../protocol/mod.ts";
+import { type ChangesMessage, quoteUntrusted, truncate } from "../protocol/mod.ts";
 import {
   type AdmittedGrants,
   type ChildLauncher,
