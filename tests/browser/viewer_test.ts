@@ -207,6 +207,69 @@ Deno.test({
   },
 });
 
+const CROWD = (n: number) => `
+import { defineSystem, Material, Mesh, MeshShape, Transform, Velocity, Light, LightKind } from "@syncra/std";
+export default defineSystem({
+  writes: [Transform, Mesh, Material, Velocity, Light], spawns: true,
+  init(ctx) {
+    ctx.spawn({ Transform: {}, Mesh: { shape: MeshShape.Plane, size: [60, 1, 60] } });
+    ctx.spawn({ Transform: { position: [5, 10, 5] }, Light: { kind: LightKind.Directional } });
+    for (let i = 0; i < ${n}; i++) {
+      ctx.spawn({
+        Transform: { position: [(i % 40) - 20, 0.5, -Math.floor(i / 40) - 2], scale: [0.4, 0.4, 0.4] },
+        Mesh: { shape: MeshShape.Box },
+        Material: { color: [ctx.random(), ctx.random(), ctx.random()] },
+        Velocity: { linear: [0, ctx.random(), 0] },
+      });
+    }
+  },
+});`;
+
+Deno.test({
+  name: "a thousand boxes sharing a mesh are drawn in a handful of draw calls",
+  ignore: missing !== null,
+  async fn() {
+    await using folder = await makeScripts({ "scene.ts": CROWD(1000), "mover.ts": MOVER });
+    const port = freePort();
+    const live = startLiveWorld(folder, { viewer: true, port, watch: false, hz: 30 });
+    await live.started;
+    await live.waitFor((e) => e.type === "log" && e.script === "viewer" && /serving/.test(e.text));
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(
+      () => {
+        const s = (globalThis as unknown as { syncra?: Syncra & { drawCalls: number } }).syncra;
+        return s?.connected && s.entityCount >= 1003 && s.drawCalls > 0;
+      },
+      null,
+      { timeout: 20_000 },
+    );
+    await page.waitForTimeout(500);
+    const { drawCalls, fps } = await page.evaluate(async () => {
+      const g = globalThis as unknown as {
+        syncra: { drawCalls: number };
+        requestAnimationFrame(f: () => void): void;
+      };
+      const s = g.syncra;
+      let frames = 0;
+      const start = performance.now();
+      await new Promise<void>((done) => {
+        const count = () => {
+          frames++;
+          if (performance.now() - start < 2000) g.requestAnimationFrame(count);
+          else done();
+        };
+        g.requestAnimationFrame(count);
+      });
+      return { drawCalls: s.drawCalls, fps: (frames * 1000) / (performance.now() - start) };
+    });
+    console.log(`1000 moving boxes: ${drawCalls} draw calls, ${fps.toFixed(1)} frames/s`);
+    assert.ok(drawCalls <= 5, `${drawCalls} draw calls`);
+    await live.stop();
+  },
+});
+
 Deno.test("the viewer meets the driver contract", async (t) => {
   await runDriverContract(t, { name: "viewer", world: { viewer: true, port: freePort() } });
 });

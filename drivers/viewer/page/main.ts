@@ -5,11 +5,11 @@
 // globalThis.syncra for devtools and tests (DESIGN §10).
 import * as THREE from "three";
 import { floatsOf, TransformDecoder } from "../transform_codec.ts";
+import { InstancedBatches } from "./instances.ts";
 
 type Plain = Record<string, number | boolean | string | number[]>;
 type Components = Record<string, Plain>;
 
-const SHAPES = ["Box", "Sphere", "Plane", "Cylinder", "Cone"];
 const transforms = new TransformDecoder();
 
 const view = document.getElementById("view")!;
@@ -26,8 +26,25 @@ scene.background = new THREE.Color(0x9fb4c8);
 const camera = new THREE.PerspectiveCamera(60, 1, 0.1, 1000);
 camera.position.set(0, 3, 9);
 
-/** What the page holds: every entity the viewer sent, and its three.js object if it has one. */
-const entities = new Map<number, { components: Components; object: THREE.Object3D | null }>();
+/** Where an entity is drawn from and to: the last two transforms, blended over a tick. */
+interface Motion {
+  from: { p: THREE.Vector3; q: THREE.Quaternion; s: THREE.Vector3 };
+  to: { p: THREE.Vector3; q: THREE.Quaternion; s: THREE.Vector3 };
+  at: number;
+}
+
+/** What the page holds: every entity the viewer sent, a light if it is one, and its motion. */
+interface Held {
+  components: Components;
+  light: THREE.Light | null;
+  motion: Motion | null;
+}
+const entities = new Map<number, Held>();
+const batches = new InstancedBatches(scene);
+/** Seconds between transform frames, smoothed: how long a blend lasts. */
+let framePeriod = 1 / 60;
+let lastFrameAt = 0;
+let drawCalls = 0;
 let tick = 0;
 let player = 0;
 let connected = false;
@@ -48,6 +65,10 @@ const api = {
   get player() {
     return player;
   },
+  /** Draw calls of the last frame (entities sharing a mesh are drawn together). */
+  get drawCalls() {
+    return drawCalls;
+  },
   get editable() {
     return editable;
   },
@@ -66,33 +87,6 @@ const api = {
 };
 (globalThis as unknown as { syncra: typeof api }).syncra = api;
 
-function geometry(shape: number, size: number[]): THREE.BufferGeometry {
-  const [x = 1, y = 1, z = 1] = size;
-  switch (SHAPES[shape]) {
-    case "Sphere":
-      return new THREE.SphereGeometry(0.5, 32, 16).scale(x, y, z);
-    case "Plane":
-      return new THREE.PlaneGeometry(x, z).rotateX(-Math.PI / 2);
-    case "Cylinder":
-      return new THREE.CylinderGeometry(0.5 * x, 0.5 * x, y, 24);
-    case "Cone":
-      return new THREE.ConeGeometry(0.5 * x, y, 24);
-    default:
-      return new THREE.BoxGeometry(x, y, z);
-  }
-}
-
-function material(m: Plain | undefined): THREE.MeshStandardMaterial {
-  const color = (m?.color as number[] | undefined) ?? [0.8, 0.8, 0.8];
-  const emissive = (m?.emissive as number[] | undefined) ?? [0, 0, 0];
-  return new THREE.MeshStandardMaterial({
-    color: new THREE.Color(color[0], color[1], color[2]),
-    emissive: new THREE.Color(emissive[0], emissive[1], emissive[2]),
-    roughness: (m?.roughness as number | undefined) ?? 0.5,
-    metalness: (m?.metalness as number | undefined) ?? 0,
-  });
-}
-
 function light(l: Plain): THREE.Light {
   const c = (l.color as number[]) ?? [1, 1, 1];
   const color = new THREE.Color(c[0], c[1], c[2]);
@@ -109,43 +103,80 @@ function light(l: Plain): THREE.Light {
   }
 }
 
-/** (Re)builds an entity's object from its components. */
+/** (Re)places an entity in the scene from its components: an instance of its mesh, or a light. */
 function rebuild(id: number): void {
   const e = entities.get(id)!;
-  if (e.object) {
-    scene.remove(e.object);
-    e.object.traverse((o: THREE.Object3D) => {
-      const mesh = o as THREE.Mesh;
-      mesh.geometry?.dispose();
-      (mesh.material as THREE.Material | undefined)?.dispose?.();
-    });
-    e.object = null;
-  }
   const c = e.components;
   // The page's own player is where the camera is: it draws no body for it.
-  if (id === player) return;
-  if (c.Mesh) {
-    e.object = new THREE.Mesh(
-      geometry(c.Mesh.shape as number, c.Mesh.size as number[]),
-      material(c.Material),
-    );
-  } else if (c.Light) e.object = light(c.Light);
-  if (!e.object) return;
-  scene.add(e.object);
-  applyTransform(e.object, c.Transform);
+  if (c.Mesh && id !== player) batches.set(id, c.Mesh, c.Material);
+  else batches.remove(id);
+  if (e.light && (!c.Light || e.light.userData.kind !== c.Light.kind)) {
+    scene.remove(e.light);
+    e.light.dispose();
+    e.light = null;
+  }
+  if (c.Light && !c.Mesh && !e.light) {
+    e.light = light(c.Light);
+    e.light.userData.kind = c.Light.kind;
+    scene.add(e.light);
+  }
 }
 
-function applyTransform(object: THREE.Object3D, t: Plain | undefined): void {
-  if (!t) return;
-  const p = t.position as number[], r = t.rotation as number[], s = t.scale as number[];
-  object.position.set(p[0]!, p[1]!, p[2]!);
-  object.quaternion.set(r[0]!, r[1]!, r[2]!, r[3]!);
-  object.scale.set(s[0]!, s[1]!, s[2]!);
+/** Forgets an entity: its instance, its light, its transform. */
+function drop(id: number): void {
+  const e = entities.get(id);
+  batches.remove(id);
+  if (e?.light) {
+    scene.remove(e.light);
+    e.light.dispose();
+  }
+  entities.delete(id);
+  transforms.forget(id);
+}
+
+const vector = (v: number[]) => new THREE.Vector3(v[0], v[1], v[2]);
+
+/** A new transform for `e`: the blend starts from where it is drawn now. */
+function moveTo(e: Held, t: Plain, now: number): void {
+  const r = t.rotation as number[];
+  const to = {
+    p: vector(t.position as number[]),
+    q: new THREE.Quaternion(r[0], r[1], r[2], r[3]),
+    s: vector(t.scale as number[]),
+  };
+  const from = e.motion ? shown(e.motion, now) : to;
+  e.motion = { from, to, at: now };
+}
+
+/** Where a motion is drawn at `now`. */
+function shown(m: Motion, now: number) {
+  const a = Math.min(1, Math.max(0, (now - m.at) / (framePeriod * 1000)));
+  return {
+    p: m.from.p.clone().lerp(m.to.p, a),
+    q: m.from.q.clone().slerp(m.to.q, a),
+    s: m.from.s.clone().lerp(m.to.s, a),
+  };
+}
+
+/** An entity's world matrix at `now`: its blended transform under its parents' (DESIGN §3 Parent). */
+function worldMatrix(id: number, now: number, depth = 0): THREE.Matrix4 {
+  const e = entities.get(id);
+  const m = new THREE.Matrix4();
+  if (e?.motion) {
+    const { p, q, s } = shown(e.motion, now);
+    m.compose(p, q, s);
+  }
+  const parent = e?.components.Parent?.entity as number | undefined;
+  // Parents above 16 levels (or a cycle) are ignored rather than followed forever.
+  if (parent && parent !== id && depth < 16 && entities.has(parent)) {
+    return worldMatrix(parent, now, depth + 1).multiply(m);
+  }
+  return m;
 }
 
 function setComponents(id: number, components: Components): void {
   let e = entities.get(id);
-  if (!e) entities.set(id, e = { components: {}, object: null });
+  if (!e) entities.set(id, e = { components: {}, light: null, motion: null });
   // Transforms come only from the binary frames (transform_codec.ts).
   const { Transform: _, ...rest } = components;
   Object.assign(e.components, rest);
@@ -171,11 +202,7 @@ function onJson(message: {
     status.textContent = `refused: ${refusals.at(-1)}`;
   }
   if (message.t === "state") {
-    for (const id of [...entities.keys()]) {
-      const e = entities.get(id)!;
-      if (e.object) scene.remove(e.object);
-      entities.delete(id);
-    }
+    for (const id of [...entities.keys()]) drop(id);
     transforms.state.clear();
     for (const [id, c] of Object.entries(message.entities ?? {})) setComponents(Number(id), c);
   }
@@ -186,15 +213,11 @@ function onJson(message: {
       if (name === "Transform") transforms.forget(id);
       if (e) {
         delete e.components[name];
+        if (name === "Transform") e.motion = null;
         rebuild(id);
       }
     }
-    for (const id of message.gone ?? []) {
-      transforms.forget(id);
-      const e = entities.get(id);
-      if (e?.object) scene.remove(e.object);
-      entities.delete(id);
-    }
+    for (const id of message.gone ?? []) drop(id);
   }
   renderList();
 }
@@ -202,12 +225,17 @@ function onJson(message: {
 function onTransforms(buffer: ArrayBuffer): void {
   const { tick: at, moved } = transforms.decode(buffer);
   tick = at;
+  const now = performance.now();
+  if (lastFrameAt > 0) {
+    framePeriod = 0.8 * framePeriod + 0.2 * Math.min(0.25, (now - lastFrameAt) / 1000);
+  }
+  lastFrameAt = now;
   for (const id of moved) {
     const transform = floatsOf(transforms.state.get(id)!) as unknown as Plain;
     let e = entities.get(id);
-    if (!e) entities.set(id, e = { components: {}, object: null });
+    if (!e) entities.set(id, e = { components: {}, light: null, motion: null });
     e.components.Transform = transform;
-    if (e.object) applyTransform(e.object, transform);
+    moveTo(e, transform, now);
   }
 }
 
@@ -331,6 +359,13 @@ addEventListener("resize", resize);
 resize();
 
 renderer.setAnimationLoop(() => {
+  const now = performance.now();
+  for (const [id, e] of entities) {
+    if (!e.motion || !(batches.has(id) || e.light)) continue;
+    const world = worldMatrix(id, now);
+    if (e.light) world.decompose(e.light.position, e.light.quaternion, e.light.scale);
+    else batches.setMatrix(id, world);
+  }
   // The camera is this page's player when it has one, else the world's Camera entity.
   const own = entities.get(player)?.components.Transform;
   const worldCamera = [...entities.values()].find((e) => e.components.Camera?.active)?.components
@@ -345,4 +380,5 @@ renderer.setAnimationLoop(() => {
     connected ? "connected" : "reconnecting…"
   } · tick ${tick} · ${entities.size} entities`;
   renderer.render(scene, camera);
+  drawCalls = renderer.info.render.calls;
 });
