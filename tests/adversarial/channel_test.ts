@@ -73,11 +73,12 @@ Deno.test("scripts cannot reach the frame channel, and whatever they forge on it
         continue;
       }
       assert.ok(exits.length >= 1, `${name} was killed`);
-      for (const exit of exits) {
+      exits.forEach((exit, i) => {
         assert.equal(exit.reason, "protocol", `${name}: ${exit.detail}`);
         assert.match(exit.detail, detail, name);
-        assert.notEqual(exit.restartInMs, null);
-      }
+        // Every kill schedules a restart, except one the world's stop overtook (the last).
+        if (i < exits.length - 1) assert.notEqual(exit.restartInMs, null);
+      });
       const ready = run.events.filter((e) => e.type === "ready" && e.script === name);
       assert.ok(ready.length >= 2, `${name} was restarted: ${ready.length} starts`);
       assert.ok(scriptReport(run, name).restarts >= 1);
