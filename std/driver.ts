@@ -47,6 +47,13 @@ export interface DriverChanges {
    * included), with all its fields.
    */
   rows<S extends Schema>(component: ComponentType<S>): ComponentRows<S>;
+  /**
+   * The world's state for an inspector — its scripts and drivers with their
+   * state, restarts, violations and last error, tick times, recent log
+   * lines — when the runtime sends it (to the built-in viewer, about once a
+   * second); null in other feeds.
+   */
+  readonly status: Readonly<Record<string, unknown>> | null;
 }
 
 /** What a driver's `start` gets: the world's feed, and the ways to act on the world. */

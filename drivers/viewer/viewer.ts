@@ -61,6 +61,8 @@ export default defineDriver({
     const pages = new Set<Page>();
     let tick = 0;
     let pageCount = 0;
+    /** The world's last state for the inspector, as JSON (sent to a page when it connects). */
+    let status: string | null = null;
 
     const serveFile = async (root: string, path: string): Promise<Response> => {
       // Only plain names below the root: no "..", no absolute paths, no hidden files.
@@ -99,6 +101,7 @@ export default defineDriver({
         send(page, JSON.stringify({ t: "state", tick, entities: withoutTransforms(mirror) }));
         const snapshot = transforms.snapshot(tick);
         if (snapshot) send(page, snapshot);
+        if (status) send(page, status);
       };
       socket.onmessage = (event) => {
         const text = typeof event.data === "string" ? event.data : "";
@@ -189,9 +192,11 @@ export default defineDriver({
         columns.scale,
       );
       const json = JSON.stringify({ t: "delta", tick, ...delta });
+      if (changes.status) status = JSON.stringify({ t: "status", ...changes.status });
       for (const page of pages) {
         send(page, json);
         if (frame) send(page, frame);
+        if (changes.status && status) send(page, status);
       }
     });
   },

@@ -44,8 +44,14 @@ import {
   type WorldPaths,
   worldPaths,
 } from "./world_options.ts";
-import { buildReport, entities, type WorldReport } from "./world_report.ts";
-import { prepareViewer } from "./viewer_page.ts";
+import {
+  buildReport,
+  entities,
+  reportDriver,
+  reportScript,
+  type WorldReport,
+} from "./world_report.ts";
+import { prepareViewer, writeViewerGraph } from "./viewer_page.ts";
 
 /** What a caller may swap when creating a world (tests, the bench). */
 export interface WorldParts {
@@ -179,6 +185,22 @@ export async function createWorld(
   const viewer = options.viewer
     ? await prepareViewer(paths.root, options.port, options.editable)
     : null;
+  // The last lines of the world's log, for the viewer's inspector.
+  const recentLog: string[] = [];
+  events.on((e) => {
+    const line = e.type === "log"
+      ? `[${e.script}] ${e.text}`
+      : e.type === "violation"
+      ? `[${e.script}] violation: ${e.message}`
+      : e.type === "exit"
+      ? `[${e.script}] exited (${e.reason}): ${e.detail}`
+      : e.type === "warning" || e.type === "refused"
+      ? `[${e.script}] ${e.type === "warning" ? e.message : `refused: ${e.error}`}`
+      : null;
+    if (line === null) return;
+    recentLog.push(line.slice(0, 500));
+    if (recentLog.length > 100) recentLog.splice(0, recentLog.length - 100);
+  });
   // Drivers the owner enabled (DESIGN §9), each bundled within its own folder.
   const entries = [...(viewer ? [viewer.entry] : []), ...(config.drivers ?? [])];
   const drivers = entries.map((entry) => {
@@ -202,6 +224,7 @@ export async function createWorld(
       entry.settings,
       (manifest) => approveDriverCapabilities(entry, manifest, paths.root, config.source),
       entry.editor === true,
+      entry.builtin && entry.name === "viewer" ? () => worldStatus() : null,
     );
   });
   const coordinator = new Coordinator(
@@ -219,6 +242,30 @@ export async function createWorld(
     { ...worldPolicy(config, options.scriptsDir, world.registry), budgets: limitsOf },
     () => drivers,
   );
+
+  /** What the viewer's inspector shows of the world: scripts, drivers, tick times, the log. */
+  const worldStatus = (): Record<string, unknown> => ({
+    tick: coordinator.tick,
+    ...coordinator.stats.recent(),
+    entities: coordinator.world.entityCount,
+    scripts: supervisor.slots().map((s) => {
+      const r = reportScript(s);
+      return {
+        name: r.name,
+        file: r.file,
+        state: r.state,
+        stale: r.stale,
+        erroring: r.erroring,
+        restarts: r.restarts,
+        violations: r.violations,
+        lateTicks: r.lateTicks,
+        errors: r.errors,
+        lastError: r.lastError,
+      };
+    }),
+    drivers: drivers.map(reportDriver),
+    log: recentLog.slice(-50),
+  });
 
   // Everything written because of a script goes through its output budget (script_output.ts).
   const audit = new AuditLog(paths.audit, options.audit);
@@ -269,6 +316,8 @@ export async function createWorld(
           }`,
         );
       }
+      // The inspector's picture of the world graph, from the manifests just learnt.
+      if (viewer) await writeViewerGraph(viewer.pageDir, supervisor.slots(), drivers);
       const viewerDriver = drivers.find((d) => d.name === "viewer");
       // DESIGN §8: exactly this line on stdout, for people and tools to open.
       if (viewer && viewerDriver?.state === "running") console.log(`viewer: ${viewer.url}`);

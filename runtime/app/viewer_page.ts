@@ -9,6 +9,9 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { bundleTrusted } from "../../sandbox/bundle/mod.ts";
 import type { DriverEntry } from "../policy/mod.ts";
+import type { DriverRole, SystemRole } from "../roles/mod.ts";
+import { buildWorldGraph } from "./world_graph.ts";
+import { toSvg } from "./graph_render.ts";
 
 const PAGE = new URL("../../drivers/viewer/page/", import.meta.url);
 
@@ -58,11 +61,12 @@ export async function prepareViewer(
   root: string,
   port: number,
   editable = false,
-): Promise<{ entry: DriverEntry; url: string }> {
+): Promise<{ entry: DriverEntry; url: string; pageDir: string }> {
   const pageDir = join(root, ".syncra", "viewer");
   await buildViewerPage(pageDir);
   const chosen = chooseViewerPort(port);
   return {
+    pageDir,
     url: `http://127.0.0.1:${chosen}/`,
     entry: {
       name: "viewer",
@@ -78,4 +82,27 @@ export async function prepareViewer(
       settings: { port: chosen, pageDir, assetsDir: join(root, "assets"), editable },
     },
   };
+}
+
+/**
+ * Draws the world graph (deno task graph's picture) of the started scripts
+ * and drivers into the page's folder, for the inspector.
+ */
+export async function writeViewerGraph(
+  pageDir: string,
+  slots: readonly SystemRole[],
+  drivers: readonly DriverRole[],
+): Promise<void> {
+  const systems = slots.flatMap((s) => {
+    const manifest = s.active?.manifest ?? s.pending?.manifest;
+    return manifest ? [{ name: s.name, file: s.file, manifest }] : [];
+  });
+  const driverNodes = drivers.flatMap((d) => {
+    const manifest = d.active?.manifest ?? d.pending?.manifest;
+    return manifest ? [{ name: d.name, file: d.file, manifest }] : [];
+  });
+  await Deno.writeTextFile(
+    join(pageDir, "graph.svg"),
+    toSvg(buildWorldGraph(systems, driverNodes), { title: "World graph" }),
+  );
 }

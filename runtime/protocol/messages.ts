@@ -112,6 +112,8 @@ export interface ChangesMessage {
   rows: Record<string, WireRows>;
   /** More ids it may hand out from `spawn`. */
   reserve?: Uint8Array;
+  /** The world's state for an inspector (the built-in viewer only, about once a second). */
+  status?: Record<string, unknown>;
 }
 
 /** Driver → runtime: structural commands and sets, applied at the next tick boundary. */

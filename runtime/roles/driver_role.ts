@@ -39,6 +39,9 @@ export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunne
   #queued: unknown[] = [];
   /** The version whose last feed has not been acknowledged yet. */
   #feedOutstanding: LiveChild<DriverManifest> | null = null;
+  /** What it is told of the world's state, and when it was last told. */
+  readonly #status: (() => Record<string, unknown>) | null;
+  #statusAt = -Infinity;
 
   constructor(
     name: string,
@@ -49,9 +52,11 @@ export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunne
     settings: Record<string, unknown>,
     approve: (manifest: DriverManifest) => AdmittedGrants,
     editor = false,
+    status: (() => Record<string, unknown>) | null = null,
   ) {
     super(file, launcher, events, options);
     this.editor = editor;
+    this.#status = status;
     this.#name = name;
     this.#settings = settings;
     this.#approve = approve;
@@ -140,6 +145,11 @@ export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunne
     const child = this.active;
     if (!child) return;
     this.#feedOutstanding = child;
+    // The world's state rides along once a second (and with a new version's first feed).
+    if (this.#status && (message.snapshot || performance.now() - this.#statusAt > 1000)) {
+      this.#statusAt = performance.now();
+      message = { ...message, status: this.#status() };
+    }
     void child.link.send(message).catch(() => {});
   }
 

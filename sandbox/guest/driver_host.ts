@@ -53,6 +53,7 @@ class ReceivedChanges implements DriverChanges {
   readonly snapshot: boolean;
   readonly despawned: Uint32Array;
   readonly removed: readonly (readonly [number, string])[];
+  readonly status: Readonly<Record<string, unknown>> | null;
   readonly #rows: Record<string, WireRows>;
   readonly #reads: readonly ComponentType[];
   readonly #name: string;
@@ -64,6 +65,8 @@ class ReceivedChanges implements DriverChanges {
     this.despawned = u32(raw.despawned);
     this.removed = Array.isArray(raw.removed) ? raw.removed as [number, string][] : [];
     this.#rows = isRecord(raw.rows) ? raw.rows as Record<string, WireRows> : {};
+    // Plain objects, copied out of the frame like the columns.
+    this.status = isRecord(raw.status) ? structuredClone(raw.status) : null;
     this.#reads = reads;
     this.#name = name;
     // Copied now: the frame's buffer is reused for the next frame.

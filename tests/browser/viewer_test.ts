@@ -91,6 +91,26 @@ Deno.test({
     await page.waitForTimeout(300);
     const after = await z();
     assert.ok(after < before - 0.5, `the player walked from z ${before} to ${after}`);
+    // The inspector shows the world's scripts and drivers, and links the world graph.
+    await page.waitForFunction(() =>
+      (globalThis as unknown as { syncra: { world: unknown } }).syncra.world !== null
+    );
+    const world = await page.evaluate(() =>
+      (globalThis as unknown as {
+        syncra: {
+          world: { scripts: { name: string; state: string }[]; drivers: { name: string }[] };
+        };
+      }).syncra.world
+    );
+    assert.deepEqual(world.scripts.map((x) => [x.name, x.state]).sort(), [
+      ["mover", "running"],
+      ["player", "running"],
+      ["scene", "running"],
+    ]);
+    assert.deepEqual(world.drivers.map((d) => d.name), ["viewer"]);
+    assert.match(await page.locator("#world").innerText(), /system mover\s+running/);
+    const graph = await fetch(`http://127.0.0.1:${port}/graph.svg`).then((r) => r.text());
+    assert.match(graph, /<svg[^>]*>[\s\S]*mover[\s\S]*<\/svg>/);
     assert.deepEqual(errors, [], "no console errors");
     await page.close();
     // The page's player leaves at the next tick boundary.

@@ -17,6 +17,8 @@ const status = document.getElementById("status")!;
 const list = document.getElementById("entities")!;
 const details = document.getElementById("details")!;
 const search = document.getElementById("search") as HTMLInputElement;
+const worldPanel = document.getElementById("world")!;
+const logPanel = document.getElementById("log")!;
 
 const renderer = new THREE.WebGLRenderer({ antialias: true });
 renderer.setPixelRatio(Math.min(devicePixelRatio, 2));
@@ -64,6 +66,10 @@ const api = {
   },
   get player() {
     return player;
+  },
+  /** The world's scripts, drivers, tick times and recent log, as last sent. */
+  get world() {
+    return worldStatus;
   },
   /** Draw calls of the last frame (entities sharing a mesh are drawn together). */
   get drawCalls() {
@@ -197,6 +203,7 @@ function onJson(message: {
     player = message.player ?? 0;
     editable = (message as { editable?: boolean }).editable === true;
   }
+  if (message.t === "status") renderStatus(message as unknown as WorldStatus);
   if (message.t === "refused") {
     refusals.push(String((message as { why?: unknown }).why));
     status.textContent = `refused: ${refusals.at(-1)}`;
@@ -295,6 +302,65 @@ function sendInput(): void {
 }
 
 // ---- The inspector ----
+
+interface ChildStatus {
+  name: string;
+  state: string;
+  restarts: number;
+  violations: number;
+  errors?: number;
+  stale?: boolean;
+  erroring?: boolean;
+  lastError: string | null;
+}
+
+interface WorldStatus {
+  tick: number;
+  hz: number;
+  p50: number;
+  entities: number;
+  scripts: ChildStatus[];
+  drivers: ChildStatus[];
+  log: string[];
+}
+
+/** The world's scripts and drivers, its tick times and its log, as the runtime sent them. */
+function renderStatus(w: WorldStatus): void {
+  const row = (kind: string, c: ChildStatus) => {
+    const tr = document.createElement("tr");
+    const bad = c.state !== "running" || c.stale || c.erroring || c.violations > 0;
+    if (bad) tr.className = "bad";
+    const cells = [
+      `${kind} ${c.name}`,
+      `${c.state}${c.stale ? " (stale)" : ""}${c.erroring ? " (erroring)" : ""}`,
+      `${c.restarts} restarts`,
+      `${c.violations} violations`,
+    ];
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    if (c.lastError) tr.title = c.lastError;
+    return tr;
+  };
+  const head = document.createElement("div");
+  head.textContent = `tick ${w.tick} · ${w.hz.toFixed(1)} Hz · p50 ${
+    w.p50.toFixed(2)
+  } ms · ${w.entities} entities · `;
+  const graph = document.createElement("a");
+  graph.href = "graph.svg";
+  graph.target = "_blank";
+  graph.textContent = "world graph";
+  head.appendChild(graph);
+  const table = document.createElement("table");
+  for (const s of w.scripts) table.appendChild(row("system", s));
+  for (const d of w.drivers) table.appendChild(row("driver", d));
+  worldPanel.replaceChildren(head, table);
+  logPanel.textContent = w.log.slice(-20).join("\n");
+  worldStatus = w;
+}
+let worldStatus: WorldStatus | null = null;
 
 function renderList(): void {
   const q = search.value.trim().toLowerCase();
