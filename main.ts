@@ -11,12 +11,13 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_WORLD_OPTIONS, runWorld } from "./runtime/app/mod.ts";
 import { explainScript, formatExplanation } from "./runtime/app/mod.ts";
+import { explainDriver, formatDriverExplanation } from "./runtime/app/mod.ts";
 import { graphOfFolder, toMermaid, toSvg } from "./runtime/app/mod.ts";
 import { didYouMean } from "./runtime/policy/mod.ts";
 
 const USAGE = `Usage:
   deno task world [flags]        run the world in ./scripts until Ctrl-C
-  deno task explain <script>     show a script's grants, command line and jail
+  deno task explain <script>     show a script's (or driver's) grants, command line and jail
   deno task graph [flags]        print who reads, writes, emits and receives what, as Mermaid
 
 World flags:
@@ -174,6 +175,14 @@ async function main(argv: string[]): Promise<number> {
     const file = positionals[0]!;
     if (!(await Deno.stat(file).catch(() => null))?.isFile) {
       throw new UsageError(`Cannot explain "${file}": no such file`);
+    }
+    // A driver the world enables (syncra.json "drivers", or the viewer) is explained as one.
+    const driver = await explainDriver(file, values.scripts ?? DEFAULT_WORLD_OPTIONS.scriptsDir, {
+      jail,
+    }).catch(() => null);
+    if (driver) {
+      console.log(formatDriverExplanation(driver));
+      return driver.error === null ? 0 : 1;
     }
     const explanation = await explainScript(file, {
       jail,

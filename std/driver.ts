@@ -80,6 +80,14 @@ export interface DriverContext {
   /** Logs a line to the world's console, prefixed with the driver's name. */
   log(...args: unknown[]): void;
   /**
+   * Sends bytes on one of its `outputs`; the runtime routes them to the
+   * drivers whose inputs are wired to it (by name and type, or as
+   * `syncra.json` `"dataflow"` says), within a budget per tick.
+   */
+  send(port: string, bytes: Uint8Array): void;
+  /** Receives what arrives on one of its `inputs`, with the sending driver's name. */
+  onPort(port: string, handler: (bytes: Uint8Array, from: string) => void): void;
+  /**
    * Sets fields of any component of any entity, with editor authority: the
    * world owner ran the world with `--editable` (an inspector's edit). Only
    * the viewer is given that authority; for every other driver, and without
@@ -104,6 +112,10 @@ export interface DriverManifest {
   readonly writes?: readonly ComponentType[];
   /** Whether it may create and destroy its own entities. */
   readonly spawns?: boolean;
+  /** Dataflow ports in: name → type (e.g. `{ audio: "pcm" }`). */
+  readonly inputs?: { readonly [port: string]: string };
+  /** Dataflow ports out: name → type. */
+  readonly outputs?: { readonly [port: string]: string };
   /** What it needs beyond the ECS, approved in the world's configuration. */
   readonly capabilities?: DriverCapabilities;
   /** Runs once when the driver's process starts. */

@@ -8,12 +8,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   assertNoTickLost,
+  IN_CI,
   makeScriptsWithCounter,
   runTestWorld,
   startLiveWorld,
   type TestFolder,
 } from "./_world.ts";
 import { runDriverContract } from "./driver_contract.ts";
+import { cli } from "./_cli.ts";
 
 const FIXTURES = new URL("./fixtures/drivers/", import.meta.url).pathname;
 
@@ -33,6 +35,7 @@ export default defineSystem({
 /** A test world with the given drivers (fixture file names) enabled in its syncra.json. */
 async function worldWithDrivers(
   drivers: Record<string, Record<string, unknown>>,
+  more: Record<string, unknown> = {},
 ): Promise<TestFolder> {
   const folder = await makeScriptsWithCounter({ "scene.ts": SCENE });
   await Deno.mkdir(join(folder.root, "drivers"));
@@ -43,7 +46,10 @@ async function worldWithDrivers(
     const { fixture: _, ...rest } = entry;
     config[name] = { file: `drivers/${file}`, ...rest };
   }
-  await Deno.writeTextFile(join(folder.root, "syncra.json"), JSON.stringify({ drivers: config }));
+  await Deno.writeTextFile(
+    join(folder.root, "syncra.json"),
+    JSON.stringify({ drivers: config, ...more }),
+  );
   return folder;
 }
 
@@ -132,4 +138,61 @@ Deno.test("a driver that sends malformed frames is refused frame by frame and re
   assert.ok((forger.exits.protocol ?? 0) >= 1, JSON.stringify(forger.exits));
   assert.ok(forger.restarts >= 1);
   assertNoTickLost(run);
+});
+
+/** What each listening driver heard, from the dump. */
+function heard(run: Awaited<ReturnType<typeof runTestWorld>>): Record<string, number> {
+  return Object.fromEntries(
+    run.dump.entities.filter((e) => e.components.Heard).map((e) => [
+      e.components.Heard!.by,
+      e.components.Heard!.count,
+    ]),
+  );
+}
+
+const PORT_DRIVERS = {
+  metronome: { fixture: "metronome.ts" },
+  listener: { fixture: "listener.ts" },
+  deaf: { fixture: "deaf.ts" },
+};
+
+Deno.test("ports connect by name and type; a driver never gets a port it did not declare; a burst is bounded", async () => {
+  await using folder = await worldWithDrivers(PORT_DRIVERS);
+  const run = await runTestWorld(folder, { ticks: 40, hz: 60 });
+  const got = heard(run);
+  assert.ok((got.listener ?? 0) >= 10, JSON.stringify(got));
+  // One beat a feed, plus the burst of 100 cut at the budget of 64 a tick: never all 140.
+  assert.ok((got.listener ?? 0) <= 40 + 64, `the burst was cut at the budget: ${got.listener}`);
+  assert.equal(got.deaf ?? 0, 0, "no port of that name: nothing arrives");
+  assert.ok(
+    run.events.some((e) =>
+      e.type === "warning" && e.script === "metronome" && /more than 64 messages/.test(e.message)
+    ),
+  );
+});
+
+Deno.test("the owner's dataflow wiring replaces the default one", async () => {
+  await using folder = await worldWithDrivers(PORT_DRIVERS, {
+    dataflow: [{ from: "metronome.beat", to: "deaf.other" }],
+  });
+  const run = await runTestWorld(folder, { ticks: 30, hz: 60 });
+  const got = heard(run);
+  assert.ok((got.deaf ?? 0) >= 10, JSON.stringify(got));
+  assert.equal(got.listener ?? 0, 0, "not wired: nothing arrives");
+});
+
+Deno.test("explain on a driver shows its feed, writes, ports, what it asks for and its command line", async () => {
+  await using folder = await worldWithDrivers({ lamp: { fixture: "lamp.ts" } });
+  const jail = IN_CI ? ["--jail", "on"] : [];
+  const { code, stdout, stderr } = await cli(
+    ["explain", join(folder.root, "drivers", "lamp.ts"), ...jail],
+    folder.root,
+  );
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^driver\s+.*lamp\.ts$/m);
+  assert.match(stdout, /^reads\s+Transform/m);
+  assert.match(stdout, /^writes\s+Beacon$/m);
+  assert.match(stdout, /^asks for\s+\(nothing beyond the ECS\)$/m);
+  assert.match(stdout, /^command\s+.*deno run --no-prompt/m);
+  assert.doesNotMatch(stdout, /--allow-/);
 });

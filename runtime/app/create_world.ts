@@ -29,6 +29,7 @@ import { EventStream, ResourceWatchdog } from "../supervision/mod.ts";
 import {
   DEFAULT_SYSTEM_OPTIONS,
   DriverRole,
+  PortRouter,
   type ScriptLauncher,
   Supervisor,
   type SystemOptions,
@@ -201,6 +202,8 @@ export async function createWorld(
     recentLog.push(line.slice(0, 500));
     if (recentLog.length > 100) recentLog.splice(0, recentLog.length - 100);
   });
+  // Their ports, wired by name and type unless the owner drew the graph (syncra.json "dataflow").
+  const router = new PortRouter(config.dataflow ?? null);
   // Drivers the owner enabled (DESIGN §9), each bundled within its own folder.
   const entries = [...(viewer ? [viewer.entry] : []), ...(config.drivers ?? [])];
   const drivers = entries.map((entry) => {
@@ -215,7 +218,7 @@ export async function createWorld(
       channel.spawn,
       limitsOf,
     );
-    return new DriverRole(
+    const role = new DriverRole(
       entry.name,
       file,
       driverLauncher,
@@ -226,6 +229,8 @@ export async function createWorld(
       entry.editor === true,
       entry.builtin && entry.name === "viewer" ? () => worldStatus() : null,
     );
+    role.connect(router);
+    return role;
   });
   const coordinator = new Coordinator(
     world,

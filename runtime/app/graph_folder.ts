@@ -65,5 +65,5 @@ export async function graphOfFolder(
     if (manifest) drivers.push({ name: d.name, file: d.file, manifest });
     else refused.push({ name: d.name, file: d.file, error: d.lastError ?? "refused" });
   }
-  return { graph: buildWorldGraph(systems, drivers), refused };
+  return { graph: buildWorldGraph(systems, drivers, live.config.dataflow ?? null), refused };
 }

@@ -7,6 +7,8 @@
 export { createWorld } from "./create_world.ts";
 export type { LiveWorld, WorldParts } from "./create_world.ts";
 export { explainScript, formatExplanation } from "./explain.ts";
+export { explainDriver, formatDriverExplanation } from "./explain_driver.ts";
+export type { DriverExplanation } from "./explain_driver.ts";
 export type { Explanation, ModuleExplanation } from "./explain.ts";
 export { graphOfFolder } from "./graph_folder.ts";
 export type { FolderGraph, GraphFolderOptions, RefusedScript } from "./graph_folder.ts";

@@ -111,6 +111,7 @@ export function graphNodeId(kind: GraphNodeKind, name: string): string {
 export function buildWorldGraph(
   systems: readonly GraphSystem[],
   drivers: readonly GraphDriver[] = [],
+  wiring: readonly { from: string; to: string }[] | null = null,
 ): WorldGraph {
   const nodes = new Map<string, GraphNode>();
   const edges = new Map<string, GraphEdge>();
@@ -139,6 +140,24 @@ export function buildWorldGraph(
     const driver = node("driver", name, file);
     for (const c of m.reads) edge(node("component", c), driver, "reads");
     for (const c of m.writes) edge(driver, node("component", c), "writes");
+  }
+  // Ports: each output a node; wired to inputs by name and type, or as the owner drew them.
+  for (const { name, manifest: m } of drivers) {
+    for (const [port, type] of Object.entries(m.outputs)) {
+      const out = node("port", `${name}.${port}`, `${type}`);
+      edge(graphNodeId("driver", name), out, "port");
+      for (const { name: other, manifest: o } of drivers) {
+        const wired = wiring
+          ? wiring.filter((w) => w.from === `${name}.${port}` && w.to.startsWith(`${other}.`))
+            .map((w) => w.to.slice(other.length + 1))
+          : other !== name
+          ? [port]
+          : [];
+        for (const input of wired) {
+          if (o.inputs[input] === type) edge(out, graphNodeId("driver", other), "port");
+        }
+      }
+    }
   }
   return {
     nodes: [...nodes.values()].sort(compareNodes),

@@ -294,3 +294,26 @@ Deno.test("a driver is a node: what it reads flows into it, what it writes out o
     { from: "driver:lamp", to: "component:Cold", kind: "writes" },
   ]);
 });
+
+Deno.test("a driver's output is a port node wired to the inputs of its name and type, or as the owner drew it", () => {
+  const driver = (name: string, raw: Record<string, unknown>) => ({
+    name,
+    file: `drivers/${name}.ts`,
+    manifest: validateDriverManifest(raw, `${name}.ts`),
+  });
+  const drivers = [
+    driver("mic", { outputs: { audio: "pcm" } }),
+    driver("speaker", { inputs: { audio: "pcm" } }),
+    driver("recorder", { inputs: { take: "pcm" } }),
+  ];
+  const edges = (g: WorldGraph) => g.edges.map((e) => `${e.from} -> ${e.to}`);
+  assert.deepEqual(edges(buildWorldGraph([], drivers)), [
+    "driver:mic -> port:mic.audio",
+    "port:mic.audio -> driver:speaker",
+  ]);
+  const rewired = buildWorldGraph([], drivers, [{ from: "mic.audio", to: "recorder.take" }]);
+  assert.deepEqual(edges(rewired), [
+    "driver:mic -> port:mic.audio",
+    "port:mic.audio -> driver:recorder",
+  ]);
+});

@@ -367,6 +367,7 @@ export class Coordinator {
     this.#applyCommands();
     this.#applyDriverWrites();
     for (const slot of this.#slots()) slot.beginTick();
+    for (const driver of this.#drivers()) driver.beginTick();
     const systems = this.#slots()
       // A child being killed gets no more ticks: whatever it would send is excess.
       .filter((s) => s.active?.manifest.hasRun && s.active.killReason === null)

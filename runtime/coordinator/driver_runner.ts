@@ -31,6 +31,8 @@ export interface DriverRunner {
    * with `--editable`): it may then set any component of any entity.
    */
   readonly editor: boolean;
+  /** A new tick begins (per-tick budgets such as log lines start over). */
+  beginTick(): void;
   /** At a tick boundary: installs a started or restarted version and returns it. */
   commitPending(): RunningDriver | null;
   /** Starts an installed version: its settings and the first ids it may spawn with. */

@@ -98,6 +98,29 @@ export function parseDrivers(raw: unknown, fail: (why: string) => never): Driver
   return entries;
 }
 
+const PORT_END = /^[A-Za-z_][A-Za-z0-9_]{0,63}\.[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * Validates `"dataflow"`: a list of `{ "from": "driver.port", "to":
+ * "driver.port" }` wires that replace the default wiring by name and type.
+ */
+export function parseDataflow(
+  raw: unknown,
+  fail: (why: string) => never,
+): { from: string; to: string }[] | null {
+  if (raw === undefined || raw === null) return null;
+  if (!Array.isArray(raw)) fail(`"dataflow" must be a list of { "from": ..., "to": ... } wires`);
+  return (raw as unknown[]).map((wire, i) => {
+    const { from, to } = (wire ?? {}) as { from?: unknown; to?: unknown };
+    for (const [key, end] of [["from", from], ["to", to]] as const) {
+      if (typeof end !== "string" || !PORT_END.test(end)) {
+        fail(`"dataflow"[${i}].${key} must be "driver.port", got ${JSON.stringify(end)}`);
+      }
+    }
+    return { from: from as string, to: to as string };
+  });
+}
+
 /**
  * A driver's grants: every capability it declares must be approved for it,
  * or it is refused naming exactly what to add. Paths become absolute under

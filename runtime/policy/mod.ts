@@ -10,5 +10,5 @@ export { configKey } from "./config_key.ts";
 export { DEFAULT_SCRIPT_LIMITS, formatLimits, LIMIT_RANGES, limitsFor } from "./script_limits.ts";
 export type { LimitsConfig, LimitsInForce, ScriptLimits } from "./script_limits.ts";
 export { didYouMean } from "./did_you_mean.ts";
-export { approveDriverCapabilities, parseDrivers } from "./driver_config.ts";
+export { approveDriverCapabilities, parseDataflow, parseDrivers } from "./driver_config.ts";
 export type { DriverApproval, DriverEntry } from "./driver_config.ts";

@@ -25,7 +25,7 @@
 import { join, resolve } from "node:path";
 import { configKey } from "./config_key.ts";
 import { type LimitsConfig, parseLimits } from "./script_limits.ts";
-import { type DriverEntry, parseDrivers } from "./driver_config.ts";
+import { type DriverEntry, parseDataflow, parseDrivers } from "./driver_config.ts";
 import { validateNetGrant } from "../../sandbox/command/mod.ts";
 import { ManifestError } from "../protocol/mod.ts";
 import type { Manifest } from "../roles/mod.ts";
@@ -55,6 +55,8 @@ export interface WorldConfig {
   limits?: LimitsConfig;
   /** The drivers it runs, with their approvals and settings (driver_config.ts). */
   drivers?: DriverEntry[];
+  /** The owner's wiring of driver ports (`"driver.port"` → `"driver.port"`); null: by name and type. */
+  dataflow?: { from: string; to: string }[] | null;
   /** Where the config came from, for messages. */
   source: string;
 }
@@ -126,7 +128,8 @@ export function parseWorldConfig(raw: unknown, source: string): WorldConfig {
   }
   const limits = parseLimits((raw as { limits?: unknown }).limits, fail);
   const drivers = parseDrivers((raw as { drivers?: unknown }).drivers, fail);
-  return { capabilities, components, limits, drivers, source };
+  const dataflow = parseDataflow((raw as { dataflow?: unknown }).dataflow, fail);
+  return { capabilities, components, limits, drivers, dataflow, source };
 }
 
 /**

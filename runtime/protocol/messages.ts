@@ -78,6 +78,9 @@ export interface WireDriverManifest {
   components: Record<string, WireSchema>;
   modules: Record<string, string | null>;
   capabilities: { serve: string[]; net: string[]; read: string[]; write: string[] };
+  /** Dataflow ports: name → type. */
+  inputs: Record<string, string>;
+  outputs: Record<string, string>;
 }
 
 /** Child → runtime: the manifest, sent once the script module has evaluated. */
@@ -120,6 +123,21 @@ export interface ChangesMessage {
 export interface DriverWriteMessage {
   t: "write";
   commands: WireCommand[];
+}
+
+/** Driver → runtime: bytes on one of its output ports. */
+export interface PortSendMessage {
+  t: "send";
+  port: string;
+  bytes: Uint8Array;
+}
+
+/** Runtime → driver: bytes that arrived on one of its input ports, and who sent them. */
+export interface PortMessage {
+  t: "port";
+  port: string;
+  from: string;
+  bytes: Uint8Array;
 }
 
 /** Driver → runtime: it cannot run on this machine; it stays down. */
@@ -226,14 +244,16 @@ export type ChildMessage =
   | LogMessage
   | DriverWriteMessage
   | AckMessage
-  | UnavailableMessage;
+  | UnavailableMessage
+  | PortSendMessage;
 /** Messages the runtime sends. */
 export type RuntimeMessage =
   | InitMessage
   | TickMessage
   | ShutdownMessage
   | StartMessage
-  | ChangesMessage;
+  | ChangesMessage
+  | PortMessage;
 
 /** Protocol version carried in `hello`. */
 export const PROTOCOL_VERSION = 2;

@@ -15,6 +15,8 @@ export type {
   ChangesMessage,
   ChildMessage,
   DriverWriteMessage,
+  PortMessage,
+  PortSendMessage,
   ResultMessage,
   RuntimeMessage,
   ShippedQuery,

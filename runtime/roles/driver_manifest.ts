@@ -18,6 +18,7 @@ export interface DriverManifest extends WireDriverManifest {
 }
 
 const MAX_COMPONENTS = 64;
+const PORT_TYPE = /^[A-Za-z0-9/+.-]{1,64}$/;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -70,11 +71,30 @@ export function validateDriverManifest(raw: unknown, file: string): DriverManife
         throw bad(`capabilities.${key}: ${(error as Error).message}`);
       }
     });
+  const ports = (value: unknown, key: string): Record<string, string> => {
+    value ??= {};
+    if (!isRecord(value) || Object.keys(value).length > 32) {
+      throw bad(`"${key}" must be an object of at most 32 ports`);
+    }
+    const out: Record<string, string> = {};
+    for (const [port, type] of Object.entries(value)) {
+      if (!isValidName(port) || typeof type !== "string" || !PORT_TYPE.test(type)) {
+        throw bad(
+          `port ${quoteUntrusted(port)} in "${key}" must be a name with a type like "pcm" or ` +
+            `"image/png" (letters, digits, "/", "+", ".", "-"; up to 64)`,
+        );
+      }
+      out[port] = type;
+    }
+    return out;
+  };
   return {
     name,
     reads,
     writes,
     spawns: raw.spawns === true,
+    inputs: ports(raw.inputs, "inputs"),
+    outputs: ports(raw.outputs, "outputs"),
     components,
     modules,
     capabilities: {

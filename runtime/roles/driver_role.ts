@@ -22,12 +22,13 @@ import {
 import type { DriverRunner, RunningDriver } from "../coordinator/mod.ts";
 import { type DriverManifest, validateDriverManifest } from "./driver_manifest.ts";
 import { checkProtocolVersion } from "./protocol_version.ts";
+import type { PortEndpoint, PortRouter } from "./port_router.ts";
 
 /** Commands kept from one driver between two tick boundaries; more is a violation. */
 const MAX_QUEUED_COMMANDS = 10_000;
 
 /** A driver's process: its handshake, its feed and its writes. */
-export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunner {
+export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunner, PortEndpoint {
   violations = 0;
   /** Why it cannot run here, once it said so (it stays down). */
   unavailable: string | null = null;
@@ -42,6 +43,7 @@ export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunne
   /** What it is told of the world's state, and when it was last told. */
   readonly #status: (() => Record<string, unknown>) | null;
   #statusAt = -Infinity;
+  #router: PortRouter | null = null;
 
   constructor(
     name: string,
@@ -64,6 +66,30 @@ export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunne
 
   get name(): string {
     return this.#name;
+  }
+
+  /** Joins the world's dataflow graph. */
+  connect(router: PortRouter): void {
+    this.#router = router;
+    router.add(this);
+  }
+
+  get activeManifest(): DriverManifest | null {
+    return this.active?.manifest ?? null;
+  }
+
+  deliver(port: string, from: string, bytes: Uint8Array): void {
+    void this.active?.link.send({ t: "port", port, from, bytes }).catch(() => {});
+  }
+
+  warn(message: string): void {
+    this.events.emit({ type: "warning", ...this.who, message });
+  }
+
+  /** A new tick: the per-tick budgets start over. */
+  beginTick(): void {
+    this.logsThisTick = 0;
+    this.#router?.beginTick(this);
   }
 
   protected override get noun(): string {
@@ -105,6 +131,23 @@ export class DriverRole extends ChildSlot<DriverManifest> implements DriverRunne
         return;
       }
       for (const c of m.commands) this.#queued.push(c);
+      return;
+    }
+    if (m.t === "send") {
+      const { port, bytes } = frame as { port?: unknown; bytes?: unknown };
+      if (typeof port !== "string" || !(bytes instanceof Uint8Array)) {
+        return this.killChild(child, "protocol", `sent a malformed "send" frame`);
+      }
+      if (!Object.hasOwn(child.manifest.outputs, port)) {
+        return this.recordViolation(
+          0,
+          `Driver "${this.#name}" sent on port ${
+            quoteUntrusted(port)
+          }, which is not in its outputs; the bytes are dropped`,
+        );
+      }
+      // Copied: the frame's buffer belongs to the link.
+      this.#router?.route(this, port, bytes.slice());
       return;
     }
     if (m.t === "ack") {

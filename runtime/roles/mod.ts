@@ -15,3 +15,5 @@ export { isScriptFile, listScripts, Supervisor } from "./supervisor.ts";
 export { validateDriverManifest } from "./driver_manifest.ts";
 export type { DriverManifest } from "./driver_manifest.ts";
 export { DriverRole } from "./driver_role.ts";
+export { DEFAULT_PORT_BUDGET, PortRouter } from "./port_router.ts";
+export type { PortBudget, PortWire } from "./port_router.ts";

@@ -110,6 +110,8 @@ class DriverHostContext implements DriverContext {
   readonly name: string;
   readonly config: Readonly<Record<string, unknown>>;
   readonly handlers: ((changes: DriverChanges) => void | Promise<void>)[] = [];
+  /** Handlers of its input ports. */
+  readonly ports = new Map<string, ((bytes: Uint8Array, from: string) => void)[]>();
   readonly #driver: DriverDefinition;
   readonly #channel: DriverChannel;
   readonly #reserve: number[] = [];
@@ -204,6 +206,29 @@ class DriverHostContext implements DriverContext {
     this.#queue(["add", entity >>> 0, component, value as Record<string, FieldValue>]);
   }
 
+  send(port: string, bytes: Uint8Array): void {
+    if (!Object.hasOwn(this.#driver.outputs ?? {}, port)) {
+      throw new GrantViolationError(
+        `Cannot send on port "${port}" from driver "${this.name}": it is not in the driver's ` +
+          `outputs; add it to outputs`,
+      );
+    }
+    if (!(bytes instanceof Uint8Array)) throw new TypeError("send(port, bytes) needs a Uint8Array");
+    this.#channel.send({ t: "send", port, bytes });
+  }
+
+  onPort(port: string, handler: (bytes: Uint8Array, from: string) => void): void {
+    if (!Object.hasOwn(this.#driver.inputs ?? {}, port)) {
+      throw new GrantViolationError(
+        `Cannot receive on port "${port}" in driver "${this.name}": it is not in the driver's ` +
+          `inputs; add it to inputs`,
+      );
+    }
+    const list = this.ports.get(port) ?? [];
+    list.push(handler);
+    this.ports.set(port, list);
+  }
+
   unavailable(reason: string): void {
     this.#channel.send({ t: "unavailable", reason: String(reason).slice(0, 1000) });
   }
@@ -267,6 +292,20 @@ async function serve(
     if (message === null || message.t === "shutdown") {
       ctx.flush();
       return exit(0);
+    }
+    if (message.t === "port") {
+      const handlers = ctx.ports.get(String(message.port)) ?? [];
+      // A copy: the frame's buffer is reused for the next frame.
+      const bytes = message.bytes instanceof Uint8Array ? message.bytes.slice() : new Uint8Array(0);
+      for (const handler of handlers) {
+        try {
+          handler(bytes, String(message.from));
+        } catch (error) {
+          console.error(error);
+        }
+      }
+      ctx.flush();
+      continue;
     }
     if (message.t !== "changes") continue;
     ctx.addReserve(u32(message.reserve));

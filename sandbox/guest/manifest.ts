@@ -103,11 +103,23 @@ export function describeDriverManifest(driver: DriverDefinition): WireDriverMani
     }
     return value as string[];
   };
+  const ports = (value: unknown, key: string): Record<string, string> => {
+    value ??= {};
+    if (
+      typeof value !== "object" || value === null || Array.isArray(value) ||
+      !Object.values(value).every((t) => typeof t === "string")
+    ) {
+      throw new TypeError(`The driver's "${key}" must be an object of port names to types`);
+    }
+    return { ...value as Record<string, string> };
+  };
   return {
     name: typeof driver.name === "string" ? driver.name : null,
     reads,
     writes,
     spawns: driver.spawns === true,
+    inputs: ports(driver.inputs, "inputs"),
+    outputs: ports(driver.outputs, "outputs"),
     components: collected.components,
     modules: collected.modules,
     capabilities: {

@@ -5,7 +5,8 @@
  * the viewer restarts, and a garbage WebSocket client is refused.
  */
 import assert from "node:assert/strict";
-import { makeScripts, startLiveWorld } from "../_world.ts";
+import { IN_CI, makeScripts, startLiveWorld } from "../_world.ts";
+import { cli } from "../_cli.ts";
 import { browserMissing, collectErrors, freePort, launchBrowser } from "./_browser.ts";
 import { runDriverContract } from "../driver_contract.ts";
 
@@ -292,4 +293,20 @@ Deno.test({
 
 Deno.test("the viewer meets the driver contract", async (t) => {
   await runDriverContract(t, { name: "viewer", world: { viewer: true, port: freePort() } });
+});
+
+Deno.test("explain on the viewer shows the address it serves and the folders it reads", async () => {
+  const repo = new URL("../../", import.meta.url).pathname;
+  const jail = IN_CI ? ["--jail", "on"] : [];
+  const { code, stdout, stderr } = await cli(
+    ["explain", "drivers/viewer/viewer.ts", ...jail],
+    repo,
+  );
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^name\s+viewer$/m);
+  assert.match(stdout, /^asks for\s+serve 127\.0\.0\.1:8000; read \.syncra\/viewer, assets$/m);
+  assert.match(
+    stdout,
+    /^command\s+.*--allow-net=127\.0\.0\.1:\d+ .*--allow-read=\S*\.syncra\/viewer/m,
+  );
 });

@@ -1,0 +1,102 @@
+/**
+ * `deno task explain <driver>`: what a driver the world enables asks for and
+ * gets — its manifest as its zero-permission child reports it, the
+ * approvals that apply, the exact command line and the jail — for a driver
+ * named in `syncra.json` `"drivers"` or the built-in viewer.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { createWorld } from "./create_world.ts";
+import { VIEWER_DRIVER } from "./viewer_page.ts";
+import type { WorldOptions } from "./world_options.ts";
+
+/** What `explain` found out about a driver. */
+export interface DriverExplanation {
+  file: string;
+  state: "driver";
+  name: string;
+  /** Why it did not start, or null. */
+  error: string | null;
+  reads: string[];
+  writes: string[];
+  spawns: boolean;
+  inputs: Record<string, string>;
+  outputs: Record<string, string>;
+  capabilities: Record<string, string[]>;
+  isolation: string | null;
+  jail: string;
+  command: string[];
+  wrapped: string[];
+}
+
+type ExplainOptions = Partial<
+  Pick<WorldOptions, "workDir" | "heapMb" | "memoryMb" | "maxThreads" | "jail">
+>;
+
+/**
+ * The driver of the world around `scriptsDir` whose module is `file`, or
+ * null when no enabled driver has that file.
+ */
+export async function explainDriver(
+  file: string,
+  scriptsDir: string,
+  options: ExplainOptions,
+): Promise<DriverExplanation | null> {
+  const viewer = resolve(file) === VIEWER_DRIVER;
+  await using live = await createWorld({
+    ...options,
+    scriptsDir,
+    fresh: true,
+    quiet: true,
+    watch: false,
+    viewer,
+    port: 0,
+  });
+  const driver = live.drivers.find((d) => resolve(d.file) === resolve(file));
+  if (!driver) return null;
+  await driver.start();
+  const m = driver.pending?.manifest ?? null;
+  return {
+    file,
+    state: "driver",
+    name: driver.name,
+    error: driver.pending ? null : driver.lastError,
+    reads: m?.reads ?? [],
+    writes: m?.writes ?? [],
+    spawns: m?.spawns ?? false,
+    inputs: m?.inputs ?? {},
+    outputs: m?.outputs ?? {},
+    capabilities: m?.capabilities ?? {},
+    isolation: driver.isolation,
+    jail: live.jail.description,
+    command: driver.commandLine,
+    wrapped: driver.wrappedCommandLine,
+  };
+}
+
+/** Formats a driver's explanation for a terminal. */
+export function formatDriverExplanation(e: DriverExplanation): string {
+  const list = (xs: string[]) => (xs.length ? xs.join(", ") : "(none)");
+  const ports = (p: Record<string, string>) =>
+    list(Object.entries(p).map(([name, type]) => `${name} (${type})`));
+  const caps = Object.entries(e.capabilities).filter(([, v]) => v.length > 0)
+    .map(([k, v]) => `${k} ${v.join(", ")}`);
+  const quote = (arg: string) =>
+    /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+  return [
+    `driver      ${e.file}`,
+    `name        ${e.name}`,
+    ...(e.error ? [`REFUSED     ${e.error}`] : []),
+    `reads       ${list(e.reads)} (its change feed: every entity's values)`,
+    `writes      ${list(e.writes)}`,
+    `spawns      ${e.spawns ? "yes (its own entities, for as long as its process lives)" : "no"}`,
+    `inputs      ${ports(e.inputs)}`,
+    `outputs     ${ports(e.outputs)}`,
+    `asks for    ${caps.length ? caps.join("; ") : "(nothing beyond the ECS)"}`,
+    `isolation   ${e.isolation ?? "none"}`,
+    `jail        ${e.jail}`,
+    `command     ${e.command.map(quote).join(" ")}`,
+    `exact argv  ${e.wrapped.map(quote).join(" ")}`,
+  ].join("\n");
+}
