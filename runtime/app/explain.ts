@@ -11,7 +11,7 @@ import { buildSchedule, describeConflict } from "../ecs/mod.ts";
 import { formatLimits } from "../policy/mod.ts";
 import { isScriptFile, type Manifest, type ManifestQuery, SystemRole } from "../roles/mod.ts";
 import type { World } from "../ecs/mod.ts";
-import { createWorld } from "./create_world.ts";
+import { describingWorld } from "./describing_world.ts";
 import type { WorldOptions } from "./world_options.ts";
 
 /** What `explain` found out about a script. */
@@ -117,9 +117,7 @@ type ExplainOptions = Partial<
 >;
 
 /** The folder's world as explain needs it: fresh, silent, not watching; nothing started. */
-function quietWorld(scriptsDir: string, options: ExplainOptions) {
-  return createWorld({ ...options, scriptsDir, fresh: true, quiet: true, watch: false });
-}
+const quietWorld = describingWorld;
 
 /** A module is not run: it is explained by the scripts that import it. */
 async function explainModule(

@@ -7,7 +7,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { createWorld } from "./create_world.ts";
+import { describingWorld } from "./describing_world.ts";
 import { VIEWER_DRIVER } from "./viewer_page.ts";
 import type { WorldOptions } from "./world_options.ts";
 
@@ -44,15 +44,7 @@ export async function explainDriver(
   options: ExplainOptions,
 ): Promise<DriverExplanation | null> {
   const viewer = resolve(file) === VIEWER_DRIVER;
-  await using live = await createWorld({
-    ...options,
-    scriptsDir,
-    fresh: true,
-    quiet: true,
-    watch: false,
-    viewer,
-    port: 0,
-  });
+  await using live = await describingWorld(scriptsDir, { ...options, viewer });
   const driver = live.drivers.find((d) => resolve(d.file) === resolve(file));
   if (!driver) return null;
   await driver.start();

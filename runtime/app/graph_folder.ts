@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createWorld } from "./create_world.ts";
+import { describingWorld } from "./describing_world.ts";
 import {
   buildWorldGraph,
   type GraphDriver,
@@ -42,15 +42,7 @@ export async function graphOfFolder(
   scriptsDir: string,
   options: GraphFolderOptions = {},
 ): Promise<FolderGraph> {
-  await using live = await createWorld({
-    ...options,
-    scriptsDir,
-    fresh: true,
-    quiet: true,
-    watch: false,
-    // The viewer port is only probed: nothing is served, the driver only describes itself.
-    port: 0,
-  });
+  await using live = await describingWorld(scriptsDir, options);
   await Promise.all([live.supervisor.startAll(), ...live.drivers.map((d) => d.start())]);
   const systems: GraphSystem[] = [];
   const refused: RefusedScript[] = [];

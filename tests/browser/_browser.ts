@@ -6,7 +6,8 @@
  * @module
  */
 import { type Browser, chromium, type Page } from "playwright-core";
-import { IN_CI } from "../_world.ts";
+import { IN_CI, type LiveWorld, startLiveWorld, type TestFolder } from "../_world.ts";
+import type { WorldOptions } from "../../runtime/app/mod.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -48,4 +49,16 @@ export function freePort(): number {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
+}
+
+/** A world over `folder` with the viewer on a free port, once the viewer serves. */
+export async function startViewerWorld(
+  folder: TestFolder,
+  options: Partial<WorldOptions> = {},
+): Promise<{ live: LiveWorld; port: number }> {
+  const port = freePort();
+  const live = startLiveWorld(folder, { viewer: true, port, watch: false, hz: 30, ...options });
+  await live.started;
+  await live.waitFor((e) => e.type === "log" && e.script === "viewer" && /serving/.test(e.text));
+  return { live, port };
 }

@@ -5,9 +5,15 @@
  * the viewer restarts, and a garbage WebSocket client is refused.
  */
 import assert from "node:assert/strict";
-import { IN_CI, makeScripts, startLiveWorld } from "../_world.ts";
+import { IN_CI, makeScripts } from "../_world.ts";
 import { cli } from "../_cli.ts";
-import { browserMissing, collectErrors, freePort, launchBrowser } from "./_browser.ts";
+import {
+  browserMissing,
+  collectErrors,
+  freePort,
+  launchBrowser,
+  startViewerWorld,
+} from "./_browser.ts";
 import { runDriverContract } from "../driver_contract.ts";
 
 const missing = browserMissing();
@@ -51,10 +57,7 @@ Deno.test({
       "mover.ts": MOVER,
       "player.ts": PLAYER,
     });
-    const port = freePort();
-    const live = startLiveWorld(folder, { viewer: true, port, watch: false, hz: 30 });
-    await live.started;
-    await live.waitFor((e) => e.type === "log" && e.script === "viewer" && /serving/.test(e.text));
+    const { live, port } = await startViewerWorld(folder);
     await using browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
     const errors = collectErrors(page);
@@ -131,10 +134,7 @@ Deno.test({
   ignore: missing !== null,
   async fn() {
     await using folder = await makeScripts({ "scene.ts": SCENE, "mover.ts": MOVER });
-    const port = freePort();
-    const live = startLiveWorld(folder, { viewer: true, port, watch: false, hz: 30 });
-    await live.started;
-    await live.waitFor((e) => e.type === "log" && e.script === "viewer" && /serving/.test(e.text));
+    const { live, port } = await startViewerWorld(folder);
     await using browser = await launchBrowser();
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/`);
@@ -180,12 +180,7 @@ Deno.test({
   async fn() {
     for (const editable of [true, false]) {
       await using folder = await makeScripts({ "scene.ts": SCENE });
-      const port = freePort();
-      const live = startLiveWorld(folder, { viewer: true, port, editable, watch: false, hz: 30 });
-      await live.started;
-      await live.waitFor((e) =>
-        e.type === "log" && e.script === "viewer" && /serving/.test(e.text)
-      );
+      const { live, port } = await startViewerWorld(folder, { editable });
       await using browser = await launchBrowser();
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${port}/`);
@@ -251,10 +246,7 @@ Deno.test({
   ignore: missing !== null,
   async fn() {
     await using folder = await makeScripts({ "scene.ts": CROWD(1000), "mover.ts": MOVER });
-    const port = freePort();
-    const live = startLiveWorld(folder, { viewer: true, port, watch: false, hz: 30 });
-    await live.started;
-    await live.waitFor((e) => e.type === "log" && e.script === "viewer" && /serving/.test(e.text));
+    const { live, port } = await startViewerWorld(folder);
     await using browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
     await page.goto(`http://127.0.0.1:${port}/`);
