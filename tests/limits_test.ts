@@ -105,3 +105,27 @@ Deno.test("a file's own deadline, entity and log limits hold for it alone", asyn
   assert.match(reports.spawner!.lastError ?? "", /it owns 2 entities, the limit is 2/);
   assert.equal(run.dump.entities.length, 2);
 });
+
+Deno.test("a scene of 10 000 entities with four components each fits its init's frame by default", async () => {
+  await using folder = await makeScripts({
+    "scene.ts": `
+      import { defineSystem, Material, Mesh, MeshShape, Transform, Velocity } from "@syncra/std";
+      export default defineSystem({
+        writes: [Transform, Mesh, Material, Velocity], spawns: true,
+        init(ctx) {
+          for (let i = 0; i < 10_000; i++) {
+            ctx.spawn({
+              Transform: { position: [i, 0, 0], scale: [0.5, 0.5, 0.5] },
+              Mesh: { shape: MeshShape.Box },
+              Material: { color: [ctx.random(), ctx.random(), ctx.random()] },
+              Velocity: { linear: [0, 1, 0] },
+            });
+          }
+        },
+      });`,
+  });
+  const run = await runTestWorld(folder, { ticks: 2, fresh: true });
+  const scene = run.report.scripts.find((s) => s.name === "scene")!;
+  assert.deepEqual([scene.restarts, scene.errors], [0, 0], scene.lastError ?? "");
+  assert.equal(run.dump.entities.length, 10_000);
+});

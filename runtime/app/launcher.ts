@@ -22,14 +22,16 @@ export async function chooseJail(mode: WorldOptions["jail"]): Promise<Jail> {
 
 /**
  * What one result frame of a script may hold: the defaults, raised for a
- * script allowed many spawns in one result (a spawn is up to a few maps and
- * arrays), so that a scene the owner allowed 25 000 init spawns fits its frame.
+ * script allowed many spawns in one result. A spawn of four components with
+ * a vector each is about ten maps and arrays: 16 per spawn lets a scene of
+ * 10 000 such entities (the default init budget) and one the owner allowed
+ * 25 000 fit their frames; a spawn of many more components counts more.
  */
 export function resultFrameLimits(spawns: number): Readonly<FrameLimits> {
   return {
     ...DEFAULT_FRAME_LIMITS,
-    maxContainers: Math.max(DEFAULT_FRAME_LIMITS.maxContainers, spawns * 8),
-    maxValues: Math.max(DEFAULT_FRAME_LIMITS.maxValues, spawns * 40),
+    maxContainers: Math.max(DEFAULT_FRAME_LIMITS.maxContainers, spawns * 16),
+    maxValues: Math.max(DEFAULT_FRAME_LIMITS.maxValues, spawns * 80),
   };
 }
 
