@@ -9,13 +9,17 @@
  * - **Tick cost of feeding clients**: the same world's tick p50 with the
  *   viewer and 10 connected clients, against no viewer, same run. Target:
  *   ≤ 1.1×.
+ * - **Latency**: from the start of the tick that changed a transform to a
+ *   client holding it (the tick's frame received and decoded), p50 and p99
+ *   over the run. Target: ≤ one tick (16.7 ms) + 5 ms.
  *
  * Writes `bench/viewer_results.json` (unless `--no-json`).
  *
  * @module
  */
 import { join } from "node:path";
-import { runWorld } from "../runtime/app/mod.ts";
+import { createWorld, runWorld } from "../runtime/app/mod.ts";
+import { stats } from "./_bench_tools.ts";
 import { stopBundler } from "../sandbox/bundle/mod.ts";
 import { TransformDecoder } from "../drivers/viewer/transform_codec.ts";
 
@@ -121,6 +125,49 @@ async function runCase(root: string, viewer: boolean) {
   return { report, clients };
 }
 
+/** Tick start → a client holding that tick's transforms, ms, for each tick a frame carried. */
+async function latency(root: string): Promise<number[]> {
+  const scripts = join(root, "latency", "scripts");
+  await Deno.mkdir(scripts, { recursive: true });
+  await Deno.writeTextFile(join(scripts, "scene.ts"), SCENE);
+  await Deno.writeTextFile(join(scripts, "move.ts"), MOVE);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  await using live = await createWorld({
+    scriptsDir: scripts,
+    fresh: true,
+    quiet: true,
+    watch: false,
+    viewer: true,
+    port,
+    hz: 60,
+  });
+  await live.start();
+  await new Promise((r) => setTimeout(r, 500));
+  const started = new Map<number, number>();
+  const out: number[] = [];
+  const decoder = new TransformDecoder();
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  ws.binaryType = "arraybuffer";
+  ws.onmessage = (e) => {
+    if (typeof e.data === "string") return;
+    const { tick } = decoder.decode(e.data as ArrayBuffer);
+    const at = started.get(tick);
+    if (at !== undefined) out.push(performance.now() - at);
+  };
+  await new Promise((r) => (ws.onopen = r));
+  for (let i = 0; i < TICKS; i++) {
+    const begin = performance.now();
+    started.set(live.coordinator.tick + 1, begin);
+    await live.step();
+    const wait = begin + 1000 / 60 - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  ws.close();
+  return out;
+}
+
 if (import.meta.main) {
   const root = await Deno.makeTempDir({ prefix: "syncra_viewer_bench_" });
   try {
@@ -129,6 +176,7 @@ if (import.meta.main) {
     const c = withViewer.clients[0]!.counts;
     const perTransform = c.transformBytes / Math.max(1, c.transforms);
     const tickRatio = withViewer.report.tickMs.p50 / without.report.tickMs.p50;
+    const lag = stats(await latency(root));
     const rows = {
       bytesPerChangedTransform: Math.round(perTransform * 100) / 100,
       changedTransforms: c.transforms,
@@ -137,7 +185,8 @@ if (import.meta.main) {
       tickP50NoViewerMs: without.report.tickMs.p50,
       tickP50ViewerAnd10ClientsMs: withViewer.report.tickMs.p50,
       tickRatio: Math.round(tickRatio * 100) / 100,
-      targets: { bytesPerChangedTransform: 8, tickRatio: 1.1 },
+      latencyMs: { p50: lag.p50, p99: lag.p99, n: lag.n },
+      targets: { bytesPerChangedTransform: 8, tickRatio: 1.1, latencyMs: 1000 / 60 + 5 },
     };
     console.log(
       `| bytes per changed Transform | ${rows.bytesPerChangedTransform} B (${c.transforms} ` +
@@ -148,6 +197,12 @@ if (import.meta.main) {
         `${rows.tickP50NoViewerMs} ms (${rows.tickRatio}×) | ≤ 1.1× | ${
           tickRatio <= 1.1 ? "pass" : "MISS"
         } |`,
+    );
+    console.log(
+      `| tick start → client holds it | p50 ${lag.p50.toFixed(1)} ms, p99 ${
+        lag.p99.toFixed(1)
+      } ms ` +
+        `(${lag.n} ticks) | ≤ 21.7 ms | ${lag.p50 <= 1000 / 60 + 5 ? "pass" : "MISS"} (p50) |`,
     );
     if (!Deno.args.includes("--no-json")) {
       await Deno.writeTextFile(

@@ -14,7 +14,7 @@ export { graphOfFolder } from "./graph_folder.ts";
 export type { FolderGraph, GraphFolderOptions, RefusedScript } from "./graph_folder.ts";
 export { toMermaid, toSvg } from "./graph_render.ts";
 export type { SvgOptions } from "./graph_render.ts";
-export { chooseJail, makeLauncher } from "./launcher.ts";
+export { chooseJail, makeLauncher, resultFrameLimits } from "./launcher.ts";
 export { runWorld } from "./run_world.ts";
 export { DEFAULT_WORLD_OPTIONS, worldPaths } from "./world_options.ts";
 export type { WorldOptions, WorldPaths } from "./world_options.ts";

@@ -18,7 +18,8 @@ import {
   rawHelloFrame,
   resetPeakRss,
 } from "../_world.ts";
-import { createWorld, reportScript } from "../../runtime/app/mod.ts";
+import { createWorld, reportScript, resultFrameLimits } from "../../runtime/app/mod.ts";
+import { DEFAULT_COORDINATOR_OPTIONS } from "../../runtime/coordinator/mod.ts";
 import type { SupervisorEvent } from "../../runtime/supervision/mod.ts";
 import { assertNoSurvivors, type ExitEvent, FIXTURES, RUNTIME_GROWTH_BUDGET } from "./_attack.ts";
 
@@ -84,7 +85,12 @@ const RAW: Record<string, { reason: string; detail: RegExp }> = {
   raw_second_hello: { reason: "protocol", detail: /sent an unexpected "hello" frame$/ },
   raw_empty_map_padding: {
     reason: "protocol",
-    detail: /Malformed MessagePack: more than 100000 arrays and maps in one message$/,
+    // The budget of a script allowed the default 10 000 init spawns (runtime/app/launcher.ts).
+    detail: new RegExp(
+      `Malformed MessagePack: more than ${
+        resultFrameLimits(DEFAULT_COORDINATOR_OPTIONS.maxInitSpawns).maxContainers
+      } arrays and maps in one message$`,
+    ),
   },
   raw_random_garbage: {
     reason: "protocol",
