@@ -302,3 +302,49 @@ Deno.test("explain on the viewer shows the address it serves and the folders it 
     /^command\s+.*--allow-net=127\.0\.0\.1:\d+ .*--allow-read=\S*\.syncra\/viewer/m,
   );
 });
+
+Deno.test({
+  name: "a hot-reloaded script takes effect in an open page without reloading it",
+  ignore: missing !== null,
+  async fn() {
+    const paint = (color: string) => `
+      import { defineSystem, Material } from "@syncra/std";
+      export default defineSystem({ writes: [Material], run(ctx) {
+        const c = ctx.write(Material).color;
+        for (let i = 0; i < ctx.count; i++) c.set(${color}, i * 3);
+      } });`;
+    await using folder = await makeScripts({ "scene.ts": SCENE, "paint.ts": paint("[1, 0, 0]") });
+    const { live, port } = await startViewerWorld(folder, { watch: true });
+    await using browser = await launchBrowser();
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const boxColor = (rgb: number[]) =>
+      page.waitForFunction(
+        (rgb) => {
+          const s = (globalThis as unknown as { syncra?: Syncra }).syncra;
+          if (!s?.connected) return false;
+          for (let id = 1; id < 70_000; id++) {
+            const e = s.entity(id);
+            if (e?.Mesh && e.Velocity === undefined) {
+              const c = e.Material?.color as number[] | undefined;
+              if (c && c.every((v, i) => Math.abs(v - rgb[i]!) < 1e-6)) return true;
+            }
+          }
+          return false;
+        },
+        rgb,
+        { timeout: 15_000 },
+      );
+    await boxColor([1, 0, 0]);
+    const loads = await page.evaluate(() => performance.getEntriesByType("navigation").length);
+    await folder.write("paint.ts", paint("[0, 0, 1]"));
+    await boxColor([0, 0, 1]);
+    assert.equal(
+      await page.evaluate(() => performance.getEntriesByType("navigation").length),
+      loads,
+      "the page was not reloaded",
+    );
+    const run = await live.stop();
+    assert.equal(run.report.scripts.find((s) => s.name === "paint")!.restarts, 0);
+  },
+});
