@@ -283,6 +283,8 @@ export async function createWorld(
   });
   events.on((e) => output.handle(e));
   let watchdog: ResourceWatchdog | null = null;
+  /** The redraw of the viewer's graph waiting for reloads to settle. */
+  let graphTimer: ReturnType<typeof setTimeout> | null = null;
   let stopped: Promise<void> | null = null;
 
   const live: LiveWorld = {
@@ -321,8 +323,21 @@ export async function createWorld(
           }`,
         );
       }
-      // The inspector's picture of the world graph, from the manifests just learnt.
-      if (viewer) await writeViewerGraph(viewer.pageDir, supervisor.slots(), drivers);
+      // The inspector's picture of the world graph, from the manifests just learnt, and again
+      // whenever a script is added, reloaded or removed (a new manifest may change it).
+      if (viewer) {
+        const pageDir = viewer.pageDir;
+        const redraw = () => writeViewerGraph(pageDir, supervisor.slots(), drivers).catch(() => {});
+        await redraw();
+        events.on((e) => {
+          if (e.type !== "ready" && e.type !== "added" && e.type !== "removed") return;
+          if (graphTimer !== null) clearTimeout(graphTimer);
+          graphTimer = setTimeout(() => {
+            graphTimer = null;
+            void redraw();
+          }, 200);
+        });
+      }
       const viewerDriver = drivers.find((d) => d.name === "viewer");
       // DESIGN §8: exactly this line on stdout, for people and tools to open.
       if (viewer && viewerDriver?.state === "running") console.log(`viewer: ${viewer.url}`);
@@ -377,6 +392,7 @@ export async function createWorld(
       stopped ??= (async () => {
         status?.[Symbol.dispose]();
         watchdog?.[Symbol.dispose]();
+        if (graphTimer !== null) clearTimeout(graphTimer);
         try {
           await Promise.all([supervisor.stopAll(), ...drivers.map((d) => d.stop("shutdown"))]);
         } finally {

@@ -307,9 +307,9 @@ Deno.test({
   name: "a hot-reloaded script takes effect in an open page without reloading it",
   ignore: missing !== null,
   async fn() {
-    const paint = (color: string) => `
-      import { defineSystem, Material } from "@syncra/std";
-      export default defineSystem({ writes: [Material], run(ctx) {
+    const paint = (color: string, reads = "") => `
+      import { defineSystem, Material, Transform } from "@syncra/std";
+      export default defineSystem({ writes: [Material], reads: [${reads}], run(ctx) {
         const c = ctx.write(Material).color;
         for (let i = 0; i < ctx.count; i++) c.set(${color}, i * 3);
       } });`;
@@ -337,8 +337,17 @@ Deno.test({
       );
     await boxColor([1, 0, 0]);
     const loads = await page.evaluate(() => performance.getEntriesByType("navigation").length);
-    await folder.write("paint.ts", paint("[0, 0, 1]"));
+    // The new version also reads Transform: the world graph is redrawn with that edge.
+    const graph = () => fetch(`http://127.0.0.1:${port}/graph.svg`).then((r) => r.text());
+    assert.doesNotMatch(await graph(), /Transform flows? into paint|paint reads Transform/);
+    await folder.write("paint.ts", paint("[0, 0, 1]", "Transform"));
     await boxColor([0, 0, 1]);
+    let svg = "";
+    for (let i = 0; i < 40 && !/paint reads Transform/.test(svg); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      svg = await graph();
+    }
+    assert.match(svg, /paint reads Transform/);
     assert.equal(
       await page.evaluate(() => performance.getEntriesByType("navigation").length),
       loads,
