@@ -18,7 +18,7 @@
  * @module
  */
 import { join } from "node:path";
-import { createWorld, runWorld } from "../runtime/app/mod.ts";
+import { chooseViewerPort, createWorld, runWorld } from "../runtime/app/mod.ts";
 import { stats } from "./_bench_tools.ts";
 import { stopBundler } from "../sandbox/bundle/mod.ts";
 import { TransformDecoder } from "../drivers/viewer/transform_codec.ts";
@@ -96,14 +96,17 @@ function client(port: number) {
   return { ws, counts, opened: new Promise((r) => (ws.onopen = r)) };
 }
 
-async function runCase(root: string, viewer: boolean) {
-  const scripts = join(root, viewer ? "with" : "without", "scripts");
+/** A scripts folder of the moving world under `root/name`, and a free port for its viewer. */
+async function caseFolder(root: string, name: string): Promise<{ scripts: string; port: number }> {
+  const scripts = join(root, name, "scripts");
   await Deno.mkdir(scripts, { recursive: true });
   await Deno.writeTextFile(join(scripts, "scene.ts"), SCENE);
   await Deno.writeTextFile(join(scripts, "move.ts"), MOVE);
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  return { scripts, port: chooseViewerPort(0) };
+}
+
+async function runCase(root: string, viewer: boolean) {
+  const { scripts, port } = await caseFolder(root, viewer ? "with" : "without");
   const clients: ReturnType<typeof client>[] = [];
   const report = await runWorld({
     scriptsDir: scripts,
@@ -127,13 +130,7 @@ async function runCase(root: string, viewer: boolean) {
 
 /** Tick start → a client holding that tick's transforms, ms, for each tick a frame carried. */
 async function latency(root: string): Promise<number[]> {
-  const scripts = join(root, "latency", "scripts");
-  await Deno.mkdir(scripts, { recursive: true });
-  await Deno.writeTextFile(join(scripts, "scene.ts"), SCENE);
-  await Deno.writeTextFile(join(scripts, "move.ts"), MOVE);
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const { scripts, port } = await caseFolder(root, "latency");
   await using live = await createWorld({
     scriptsDir: scripts,
     fresh: true,

@@ -177,7 +177,8 @@ function scheduleOf(
   };
 }
 
-const quote = (
+/** A command-line argument as a shell would need it written. */
+export const quote = (
   arg: string,
 ) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`);
 

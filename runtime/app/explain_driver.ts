@@ -9,6 +9,7 @@
 import { resolve } from "node:path";
 import { describingWorld } from "./describing_world.ts";
 import { VIEWER_DRIVER } from "./viewer_page.ts";
+import { quote } from "./explain.ts";
 import type { WorldOptions } from "./world_options.ts";
 
 /** What `explain` found out about a driver. */
@@ -74,8 +75,6 @@ export function formatDriverExplanation(e: DriverExplanation): string {
     list(Object.entries(p).map(([name, type]) => `${name} (${type})`));
   const caps = Object.entries(e.capabilities).filter(([, v]) => v.length > 0)
     .map(([k, v]) => `${k} ${v.join(", ")}`);
-  const quote = (arg: string) =>
-    /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
   return [
     `driver      ${e.file}`,
     `name        ${e.name}`,

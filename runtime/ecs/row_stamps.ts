@@ -18,6 +18,9 @@ function logCapacity(rows: number): number {
   return Math.max(256, rows >> 3);
 }
 
+/** The row of a single {@linkcode RowStamps.set}, without an array per call. */
+const ONE_ROW = new Uint32Array(1);
+
 /** Per-row change stamps of one component in one archetype. */
 export class RowStamps {
   /** The stamp of each row. */
@@ -38,15 +41,8 @@ export class RowStamps {
 
   /** Row `row` changed (or arrived) at `stamp`; `rows` is the table's row count. */
   set(row: number, stamp: number, rows: number): void {
-    this.values[row] = stamp;
-    if (this.#from === Infinity || this.#rows.length >= logCapacity(rows)) {
-      // The log starts over here: complete for every stamp after this one.
-      this.#from = stamp;
-      this.#rows.length = 0;
-      this.#stamps.length = 0;
-    }
-    this.#rows.push(row);
-    this.#stamps.push(stamp);
+    ONE_ROW[0] = row;
+    this.setRows(ONE_ROW, 1, stamp, rows);
   }
 
   /**

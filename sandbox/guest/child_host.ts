@@ -98,12 +98,14 @@ export async function runChildHost(
   let system: SystemDefinition;
   let name: string;
   try {
+    // Messages name the file, not the declared name: the runtime decides which name a
+    // script runs under (runtime/system_names.ts), and a declared name may be someone else's.
+    name = fileName.replace(/\.[^.]+$/, "");
     const module = await load();
     const exported = module.default as SystemDefinition | DriverDefinition | undefined;
     if (exported?.kind === "syncra.driver") {
-      const driverName = fileName.replace(/\.[^.]+$/, "");
       const exit = (code: number) => host.exit(code);
-      return await serveDriver(exported, driverName, channel, exit, die);
+      return await serveDriver(exported, name, channel, exit, die);
     }
     if (!exported || exported.kind !== "syncra.system") {
       throw new TypeError(
@@ -112,9 +114,6 @@ export async function runChildHost(
     }
     system = exported;
     const manifest = describeManifest(system);
-    // Messages name the file, not the declared name: the runtime decides which name a
-    // script runs under (runtime/system_names.ts), and a declared name may be someone else's.
-    name = fileName.replace(/\.[^.]+$/, "");
     channel.send({ t: "hello", v: PROTOCOL_VERSION, manifest });
   } catch (error) {
     channel.send({ t: "fail", error: toWireError(error, host.inspect) });

@@ -7,7 +7,7 @@
  */
 import { type Browser, chromium, type Page } from "playwright-core";
 import { IN_CI, type LiveWorld, startLiveWorld, type TestFolder } from "../_world.ts";
-import type { WorldOptions } from "../../runtime/app/mod.ts";
+import { chooseViewerPort, type WorldOptions } from "../../runtime/app/mod.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -45,10 +45,7 @@ export function collectErrors(page: Page): string[] {
 
 /** A free loopback port (closed again: the viewer takes it). */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  return chooseViewerPort(0);
 }
 
 /** A world over `folder` with the viewer on a free port, once the viewer serves. */
