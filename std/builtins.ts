@@ -40,11 +40,17 @@ export const MeshShape: Readonly<Record<"Box" | "Sphere" | "Plane" | "Cylinder" 
 export type MeshSchema = {
   readonly shape: "u8";
   readonly size: { readonly type: "vec3"; readonly default: readonly [1, 1, 1] };
+  readonly asset: "text";
 };
-/** A primitive mesh: a shape from {@linkcode MeshShape}, sized per axis. */
+/**
+ * A mesh: a primitive shape from {@linkcode MeshShape}, sized per axis, or —
+ * when `asset` is set — a glTF model (`.glb` or `.gltf`) from the world's
+ * `assets/` folder, by its path there (`"models/duck.glb"`), scaled by `size`.
+ */
 export const Mesh: ComponentType<MeshSchema> = defineComponent("Mesh", {
   shape: "u8",
   size: { type: "vec3", default: [1, 1, 1] },
+  asset: "text",
 });
 
 /** The schema of {@linkcode Material}. */
@@ -102,12 +108,21 @@ export type InputSchema = {
   readonly look: "vec3";
   readonly buttons: "u32";
 };
-/** Per-player input, written by the input driver. */
+/**
+ * Per-player input, written by the viewer for its page's Player: `move` is
+ * right, up and back in -1..1 (keyboard, gamepad left stick, VR thumbstick);
+ * `look` is yaw and pitch rates in -1..1 (mouse drag, right stick); `buttons`
+ * holds {@linkcode InputButton} bits.
+ */
 export const Input: ComponentType<InputSchema> = defineComponent("Input", {
   move: "vec3",
   look: "vec3",
   buttons: "u32",
 });
+
+/** Bits of {@linkcode Input}'s `buttons` field. */
+export const InputButton: Readonly<Record<"Primary" | "Secondary" | "Grip" | "Menu", number>> =
+  Object.freeze({ Primary: 1, Secondary: 2, Grip: 4, Menu: 8 });
 
 /** The schema of {@linkcode AudioSource}. */
 export type AudioSourceSchema = {
@@ -125,11 +140,42 @@ export const AudioSource: ComponentType<AudioSourceSchema> = defineComponent("Au
 });
 
 /** The schema of {@linkcode Player}. */
-export type PlayerSchema = { readonly id: "u32"; readonly head: "entity" };
-/** A connected player; `head` is the entity of their head (camera) if any. */
+export type PlayerSchema = {
+  readonly id: "u32";
+  readonly head: "entity";
+  readonly tracked: "u8";
+  readonly headPosition: "vec3";
+  readonly headRotation: "quat";
+  readonly leftPosition: "vec3";
+  readonly leftRotation: "quat";
+  readonly rightPosition: "vec3";
+  readonly rightRotation: "quat";
+};
+
+/** Bits of {@linkcode Player}'s `tracked` field: which poses are live. */
+export const PlayerTracked: Readonly<Record<"Head" | "Left" | "Right", number>> = Object.freeze({
+  Head: 1,
+  Left: 2,
+  Right: 4,
+});
+
+/**
+ * A connected player; `head` is the entity of their head (camera) if any.
+ * In VR, the headset's and the controllers' poses, relative to the player's
+ * `Transform` (the tracking origin, at the eyes when the session began):
+ * `tracked` says which are live ({@linkcode PlayerTracked}); a pose that is
+ * not tracked keeps its last value.
+ */
 export const Player: ComponentType<PlayerSchema> = defineComponent("Player", {
   id: "u32",
   head: "entity",
+  tracked: "u8",
+  headPosition: "vec3",
+  headRotation: "quat",
+  leftPosition: "vec3",
+  leftRotation: "quat",
+  rightPosition: "vec3",
+  rightRotation: "quat",
 });
 
 /** Every built-in component, by name. */

@@ -23,7 +23,9 @@ export interface DriverCapabilities {
 
 /** One component's rows in a change feed: the entities and all the component's columns. */
 export interface ComponentRows<S extends Schema = Schema> {
+  /** The entities, in the order of the columns' rows. */
   readonly entities: Uint32Array;
+  /** Per field, its values for those entities (`width` scalars per row). */
   readonly columns: Columns<S>;
 }
 

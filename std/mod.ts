@@ -75,6 +75,7 @@ export {
   BUILTIN_COMPONENTS,
   Camera,
   Input,
+  InputButton,
   Light,
   LightKind,
   Material,
@@ -82,6 +83,7 @@ export {
   MeshShape,
   Parent,
   Player,
+  PlayerTracked,
   Transform,
   Velocity,
 } from "./builtins.ts";

@@ -1,7 +1,8 @@
 // The viewer driver (DESIGN §10): serves the page (built by the runtime into the world's
 // .syncra/viewer folder) and the world's assets read-only on loopback, and streams the world to
 // every open page over a WebSocket: a snapshot on connect, then what each feed changed. Each page
-// gets its own Player entity, removed when it leaves; its keyboard and pointer arrive as Input.
+// gets its own Player entity, removed when it leaves; its controls arrive as Input, and in VR its
+// headset's and controllers' poses as the Player's pose fields.
 import {
   Camera,
   defineDriver,
@@ -40,6 +41,23 @@ const CONTENT_TYPES: Record<string, string> = {
 interface Page {
   socket: WebSocket;
   player: number;
+  /** Its Player's id (the pages' count when it connected). */
+  id: number;
+  /** Its Player component as the page last reported it (VR poses), written at the next feed. */
+  pose: PlayerPose | null;
+  /** Whether `pose` changed since it was last written. */
+  posed: boolean;
+}
+
+/** The pose fields of a Player (std Player), as a page in VR sends them. */
+interface PlayerPose {
+  tracked: number;
+  headPosition: number[];
+  headRotation: number[];
+  leftPosition: number[];
+  leftRotation: number[];
+  rightPosition: number[];
+  rightRotation: number[];
 }
 
 export default defineDriver({
@@ -88,12 +106,13 @@ export default defineDriver({
     };
 
     const open = (socket: WebSocket) => {
+      const id = ++pageCount;
       const player = ctx.spawn({
-        Player: { id: ++pageCount },
+        Player: { id },
         Transform: { position: SPAWN_AT },
         Input: {},
       });
-      const page: Page = { socket, player };
+      const page: Page = { socket, player, id, pose: null, posed: false };
       socket.binaryType = "arraybuffer";
       socket.onopen = () => {
         pages.add(page);
@@ -141,11 +160,16 @@ export default defineDriver({
           }
           return;
         }
+        if (message?.t === "pose") {
+          page.pose = poseOf(message as Record<string, unknown>, page.pose);
+          page.posed = true;
+          return;
+        }
         if (message?.t !== "input") return;
         try {
           ctx.set(player, Input, {
             move: vec3(message.move),
-            look: vec3(message.look),
+            look: lookOf(message.look),
             buttons: Number.isInteger(message.buttons) ? message.buttons as number : 0,
           });
         } catch {
@@ -180,6 +204,17 @@ export default defineDriver({
     ctx.onChanges((changes) => {
       tick = changes.tick;
       const delta = mirrorChanges(mirror, changes, READS);
+      // Poses arrive each frame a headset draws; the world takes the latest once per tick. The
+      // feed never echoes a driver's own writes, so the mirror and the pages hear them here.
+      for (const page of pages) {
+        if (!page.posed || !page.pose) continue;
+        page.posed = false;
+        const value = { id: page.id, head: 0, ...page.pose };
+        ctx.set(page.player, Player, value);
+        const held = mirror.get(page.player);
+        if (held) held.Player = value;
+        (delta.set[page.player] ??= {}).Player = value;
+      }
       if (changes.snapshot) transforms.state.clear();
       for (const id of changes.despawned) transforms.forget(id);
       for (const [id, name] of changes.removed) if (name === "Transform") transforms.forget(id);
@@ -210,6 +245,48 @@ function withoutTransforms(mirror: Mirror): Record<number, Record<string, unknow
     out[id] = rest;
   }
   return out;
+}
+
+/** Player.tracked bits (std PlayerTracked). */
+const TRACKED = { head: 1, left: 2, right: 4 } as const;
+
+/**
+ * A page's VR poses (each 7 finite numbers within 100 m, or null when not
+ * tracked; an untracked pose keeps its last value). Anything else is "not tracked".
+ */
+function poseOf(message: Record<string, unknown>, last: PlayerPose | null): PlayerPose {
+  const pose: PlayerPose = last ? structuredClone(last) : {
+    tracked: 0,
+    headPosition: [0, 0, 0],
+    headRotation: [0, 0, 0, 1],
+    leftPosition: [0, 0, 0],
+    leftRotation: [0, 0, 0, 1],
+    rightPosition: [0, 0, 0],
+    rightRotation: [0, 0, 0, 1],
+  };
+  pose.tracked = 0;
+  for (const part of ["head", "left", "right"] as const) {
+    const value = message[part];
+    if (
+      !Array.isArray(value) || value.length !== 7 ||
+      !value.every((v) => typeof v === "number" && Number.isFinite(v) && Math.abs(v) <= 100)
+    ) continue;
+    pose.tracked |= TRACKED[part];
+    pose[`${part}Position`] = value.slice(0, 3);
+    pose[`${part}Rotation`] = value.slice(3);
+  }
+  return pose;
+}
+
+/** Where a page looks: yaw wrapped to ±π, pitch within ±π/2 (radians). */
+function lookOf(value: unknown): number[] {
+  if (!Array.isArray(value) || value.length !== 3) return [0, 0, 0];
+  const [yaw, pitch] = value.map((v) => (typeof v === "number" && Number.isFinite(v) ? v : 0));
+  return [
+    Math.atan2(Math.sin(yaw!), Math.cos(yaw!)),
+    Math.max(-1.5708, Math.min(1.5708, pitch!)),
+    0,
+  ];
 }
 
 function vec3(value: unknown): number[] {

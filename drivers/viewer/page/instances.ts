@@ -115,6 +115,22 @@ export class InstancedBatches {
     return this.#where.has(id);
   }
 
+  /** The nearest entity `ray` hits, or 0. */
+  pick(ray: THREE.Raycaster): number {
+    let best = Infinity, id = 0;
+    for (const batch of this.#batches.values()) {
+      // Instances move every frame: the bounds the raycast tests first are recomputed now.
+      batch.mesh.boundingSphere = null;
+      batch.mesh.boundingBox = null;
+      const hit = ray.intersectObject(batch.mesh, false)[0];
+      if (hit && hit.distance < best && hit.instanceId !== undefined) {
+        best = hit.distance;
+        id = batch.ids[hit.instanceId] ?? 0;
+      }
+    }
+    return id;
+  }
+
   #capacity(batch: Batch): number {
     return batch.mesh.instanceMatrix.count;
   }

@@ -1,11 +1,18 @@
 /// <reference lib="dom" />
 // The viewer's page: builds a three.js scene from the world's render components, keeps it live
-// from the viewer's WebSocket (JSON for structure, binary frames for transforms), sends the
-// keyboard as this page's Player Input, and lists the entities in an inspector. It exposes
-// globalThis.syncra for devtools and tests (DESIGN §10).
+// from the viewer's WebSocket (JSON for structure, binary frames for transforms), sends its
+// controls as this page's Player Input (and, in VR, the headset's and controllers' poses), and
+// lists the entities in an inspector. It exposes globalThis.syncra for devtools and tests
+// (DESIGN §10).
 import * as THREE from "three";
 import { floatsOf, TransformDecoder } from "../transform_codec.ts";
 import { InstancedBatches } from "./instances.ts";
+import { Models } from "./models.ts";
+import { Avatars } from "./avatars.ts";
+import { chooseRenderer, type ChosenRenderer, webGpuRenderer } from "./renderer.ts";
+import { type InputValues, PageControls } from "./controls.ts";
+import { type Pose, VrSession } from "./xr.ts";
+import { Inspector, type WorldStatus } from "./inspector.ts";
 
 type Plain = Record<string, number | boolean | string | number[]>;
 type Components = Record<string, Plain>;
@@ -14,24 +21,57 @@ const transforms = new TransformDecoder();
 
 const view = document.getElementById("view")!;
 const status = document.getElementById("status")!;
-const list = document.getElementById("entities")!;
-const details = document.getElementById("details")!;
-const search = document.getElementById("search") as HTMLInputElement;
-const worldPanel = document.getElementById("world")!;
-const logPanel = document.getElementById("log")!;
+const vrButton = document.getElementById("enter-vr") as HTMLButtonElement;
 
-const renderer = new THREE.WebGLRenderer({ antialias: true });
-renderer.setPixelRatio(Math.min(devicePixelRatio, 2));
-view.appendChild(renderer.domElement);
+/** Why the WebGPU device was lost, if it was (the page then draws with WebGL 2). */
+let deviceLost: string | null = null;
+
+/** Whether the page draws yet (a device can be lost before its first frame). */
+let drawing = false;
+
+/** A lost WebGPU device is not the end of the view: the page carries on with WebGL 2. */
+function onDeviceLost(why: string): void {
+  if (deviceLost !== null) return;
+  deviceLost = why;
+  console.warn(`syncra: the WebGPU device was lost (${why}); drawing with WebGL 2 from now on`);
+  if (drawing) drawWithWebGL();
+}
+
+/** Starts drawing with WebGL 2; while the browser restarts its GPU process that may fail: retry. */
+function drawWithWebGL(attempt = 1): void {
+  webGpuRenderer(true).then(use, (error: unknown) => {
+    if (attempt < 8) return void setTimeout(() => drawWithWebGL(attempt + 1), 250 * attempt);
+    deviceLost += `; WebGL 2 cannot draw either: ${String(error)}`;
+    console.error(`syncra: ${deviceLost}`);
+  });
+}
+
+const startedOn = await chooseRenderer(onDeviceLost).catch((error: unknown) => {
+  status.textContent = `this browser cannot draw the world: ${String(error)}`;
+  throw error;
+});
+let chosen: ChosenRenderer = startedOn;
 const scene = new THREE.Scene();
 scene.background = new THREE.Color(0x9fb4c8);
+// The camera rides on a rig at the page's player: the rig turns with the look's yaw; the camera
+// pitches (or, in VR, the headset moves it within the rig).
+const rig = new THREE.Group();
 const camera = new THREE.PerspectiveCamera(60, 1, 0.1, 1000);
-camera.position.set(0, 3, 9);
+rig.add(camera);
+rig.position.set(0, 3, 9);
+scene.add(rig);
+
+/** A transform held by the page. */
+interface Placed {
+  p: THREE.Vector3;
+  q: THREE.Quaternion;
+  s: THREE.Vector3;
+}
 
 /** Where an entity is drawn from and to: the last two transforms, blended over a tick. */
 interface Motion {
-  from: { p: THREE.Vector3; q: THREE.Quaternion; s: THREE.Vector3 };
-  to: { p: THREE.Vector3; q: THREE.Quaternion; s: THREE.Vector3 };
+  from: Placed;
+  to: Placed;
   at: number;
 }
 
@@ -43,6 +83,11 @@ interface Held {
 }
 const entities = new Map<number, Held>();
 const batches = new InstancedBatches(scene);
+const models = new Models(scene);
+const avatars = new Avatars(scene);
+const controls = new PageControls(view, (target) => inspector.owns(target));
+// Only the WebGL renderer enters VR, and it is never replaced.
+const vr = new VrSession(startedOn.renderer);
 /** Seconds between transform frames, smoothed: how long a blend lasts. */
 let framePeriod = 1 / 60;
 let lastFrameAt = 0;
@@ -50,9 +95,28 @@ let drawCalls = 0;
 let tick = 0;
 let player = 0;
 let connected = false;
-let selected = 0;
 let editable = false;
+let fps = 0;
 const refusals: string[] = [];
+
+/** A message for the status line, shown beside the world's state for a few seconds. */
+let notice = "", noticeUntil = 0;
+const say = (text: string) => {
+  notice = text;
+  noticeUntil = performance.now() + 6000;
+};
+
+const inspector = new Inspector({
+  entities,
+  get player() {
+    return player;
+  },
+  get editable() {
+    return editable;
+  },
+  edit: (entity, component, values) => api.edit(entity, component, values),
+  say,
+});
 
 const api = {
   get tick() {
@@ -67,16 +131,62 @@ const api = {
   get player() {
     return player;
   },
+  /** What draws the page: "webgpu", "webgl2" (WebGPU's WebGL 2 fallback) or "webxr". */
+  get renderer() {
+    return chosen.backend;
+  },
+  /** What drew the page first (the WebGPU renderer gives way to WebGL 2 if its device is lost). */
+  get startedOn() {
+    return startedOn.backend;
+  },
+  /** Why the WebGPU device was lost, or null. */
+  get deviceLost() {
+    return deviceLost;
+  },
+  /**
+   * The view as the renderer draws it, offscreen at `width` pixels wide (the
+   * view's aspect): RGBA rows top first, base64, in linear colour — what the
+   * renderer made, whatever the compositor shows.
+   */
+  async capture(width = 320): Promise<{ width: number; height: number; rgba: string }> {
+    const height = Math.max(1, Math.round(width / camera.aspect));
+    const pixels = await chosen.capture(scene, camera, width, height);
+    let binary = "";
+    for (let i = 0; i < pixels.length; i += 0x8000) {
+      binary += String.fromCharCode(...pixels.subarray(i, i + 0x8000));
+    }
+    return { width, height, rgba: btoa(binary) };
+  },
+  /** Whether an immersive VR session is running. */
+  get presenting() {
+    return vr.presenting;
+  },
+  /** Where the page looks: yaw and pitch in radians. */
+  get look() {
+    return { ...controls.look };
+  },
   /** The world's scripts, drivers, tick times and recent log, as last sent. */
-  get world() {
-    return worldStatus;
+  get world(): WorldStatus | null {
+    return inspector.status;
   },
   /** Draw calls of the last frame (entities sharing a mesh are drawn together). */
   get drawCalls() {
     return drawCalls;
   },
+  /** Frames drawn per second, over the last second. */
+  get fps() {
+    return fps;
+  },
+  /** glTF models: how many entities show a loaded one, and the assets that failed to load. */
+  get models() {
+    return { loaded: models.loaded, failed: Object.fromEntries(models.failures) };
+  },
   get editable() {
     return editable;
+  },
+  /** The entity the inspector shows (0: none). */
+  get selected() {
+    return inspector.selected;
   },
   /** Why the world refused this page's edits, newest last. */
   get refusals() {
@@ -90,8 +200,19 @@ const api = {
   edit(entity: number, component: string, values: Plain): void {
     socket?.send(JSON.stringify({ t: "edit", entity, component, values }));
   },
+  /** The VR poses this page last sent (JSON), or "" outside VR. */
+  get poses() {
+    return lastPoses;
+  },
+  /** Starts "Enter VR" (what the button does). */
+  enterVr: () => vr.enter(),
 };
 (globalThis as unknown as { syncra: typeof api }).syncra = api;
+
+models.onFailure = (asset, why) => {
+  console.warn(`syncra: the model "${asset}" cannot load (${why}); drawn as its shape`);
+  for (const [id, e] of entities) if (e.components.Mesh?.asset === asset) rebuild(id);
+};
 
 function light(l: Plain): THREE.Light {
   const c = (l.color as number[]) ?? [1, 1, 1];
@@ -109,13 +230,23 @@ function light(l: Plain): THREE.Light {
   }
 }
 
-/** (Re)places an entity in the scene from its components: an instance of its mesh, or a light. */
+/** (Re)places an entity in the scene: a model, an instance of its mesh, a light, an avatar. */
 function rebuild(id: number): void {
   const e = entities.get(id)!;
   const c = e.components;
+  const asset = typeof c.Mesh?.asset === "string" ? c.Mesh.asset : "";
   // The page's own player is where the camera is: it draws no body for it.
-  if (c.Mesh && id !== player) batches.set(id, c.Mesh, c.Material);
-  else batches.remove(id);
+  const mine = id === player;
+  if (c.Mesh && !mine && asset !== "" && !models.failed(asset)) {
+    models.set(id, asset);
+    batches.remove(id);
+  } else {
+    models.remove(id);
+    if (c.Mesh && !mine) batches.set(id, c.Mesh, c.Material);
+    else batches.remove(id);
+  }
+  if (c.Player && !c.Mesh && !mine) avatars.set(id);
+  else avatars.remove(id);
   if (e.light && (!c.Light || e.light.userData.kind !== c.Light.kind)) {
     scene.remove(e.light);
     e.light.dispose();
@@ -128,10 +259,12 @@ function rebuild(id: number): void {
   }
 }
 
-/** Forgets an entity: its instance, its light, its transform. */
+/** Forgets an entity: its instance, model, avatar, light and transform. */
 function drop(id: number): void {
   const e = entities.get(id);
   batches.remove(id);
+  models.remove(id);
+  avatars.remove(id);
   if (e?.light) {
     scene.remove(e.light);
     e.light.dispose();
@@ -140,44 +273,61 @@ function drop(id: number): void {
   transforms.forget(id);
 }
 
-const vector = (v: number[]) => new THREE.Vector3(v[0], v[1], v[2]);
+const placed = (): Placed => ({
+  p: new THREE.Vector3(),
+  q: new THREE.Quaternion(),
+  s: new THREE.Vector3(1, 1, 1),
+});
 
 /** A new transform for `e`: the blend starts from where it is drawn now. */
 function moveTo(e: Held, t: Plain, now: number): void {
-  const r = t.rotation as number[];
-  const to = {
-    p: vector(t.position as number[]),
-    q: new THREE.Quaternion(r[0], r[1], r[2], r[3]),
-    s: vector(t.scale as number[]),
-  };
-  const from = e.motion ? shown(e.motion, now) : to;
-  e.motion = { from, to, at: now };
-}
-
-/** Where a motion is drawn at `now`. */
-function shown(m: Motion, now: number) {
-  const a = Math.min(1, Math.max(0, (now - m.at) / (framePeriod * 1000)));
-  return {
-    p: m.from.p.clone().lerp(m.to.p, a),
-    q: m.from.q.clone().slerp(m.to.q, a),
-    s: m.from.s.clone().lerp(m.to.s, a),
-  };
-}
-
-/** An entity's world matrix at `now`: its blended transform under its parents' (DESIGN §3 Parent). */
-function worldMatrix(id: number, now: number, depth = 0): THREE.Matrix4 {
-  const e = entities.get(id);
-  const m = new THREE.Matrix4();
-  if (e?.motion) {
-    const { p, q, s } = shown(e.motion, now);
-    m.compose(p, q, s);
+  const p = t.position as number[], r = t.rotation as number[], s = t.scale as number[];
+  const fresh = e.motion === null;
+  const m = e.motion ??= { from: placed(), to: placed(), at: now };
+  // Where it is drawn now is where the blend starts (the objects are reused, not reallocated).
+  if (!fresh) shown(m, now, m.from);
+  m.to.p.fromArray(p);
+  m.to.q.set(r[0]!, r[1]!, r[2]!, r[3]!);
+  m.to.s.fromArray(s);
+  if (fresh) {
+    m.from.p.copy(m.to.p);
+    m.from.q.copy(m.to.q);
+    m.from.s.copy(m.to.s);
   }
+  m.at = now;
+}
+
+/** Where a motion is drawn at `now`, written into `out`. */
+function shown(m: Motion, now: number, out: Placed): Placed {
+  const a = Math.min(1, Math.max(0, (now - m.at) / (framePeriod * 1000)));
+  if (a >= 1) {
+    out.p.copy(m.to.p);
+    out.q.copy(m.to.q);
+    out.s.copy(m.to.s);
+  } else {
+    out.p.lerpVectors(m.from.p, m.to.p, a);
+    out.q.slerpQuaternions(m.from.q, m.to.q, a);
+    out.s.lerpVectors(m.from.s, m.to.s, a);
+  }
+  return out;
+}
+
+const scratch = placed();
+
+/** An entity's world matrix at `now`, into `out`: its blended transform under its parents'. */
+function worldMatrix(id: number, now: number, out: THREE.Matrix4, depth = 0): THREE.Matrix4 {
+  const e = entities.get(id);
+  if (e?.motion) {
+    const { p, q, s } = shown(e.motion, now, scratch);
+    out.compose(p, q, s);
+  } else out.identity();
   const parent = e?.components.Parent?.entity as number | undefined;
   // Parents above 16 levels (or a cycle) are ignored rather than followed forever.
   if (parent && parent !== id && depth < 16 && entities.has(parent)) {
-    return worldMatrix(parent, now, depth + 1).multiply(m);
+    const above = worldMatrix(parent, now, new THREE.Matrix4(), depth + 1);
+    out.premultiply(above);
   }
-  return m;
+  return out;
 }
 
 function setComponents(id: number, components: Components): void {
@@ -203,10 +353,10 @@ function onJson(message: {
     player = message.player ?? 0;
     editable = (message as { editable?: boolean }).editable === true;
   }
-  if (message.t === "status") renderStatus(message as unknown as WorldStatus);
+  if (message.t === "status") inspector.renderStatus(message as unknown as WorldStatus);
   if (message.t === "refused") {
     refusals.push(String((message as { why?: unknown }).why));
-    status.textContent = `refused: ${refusals.at(-1)}`;
+    say(`refused: ${refusals.at(-1)}`);
   }
   if (message.t === "state") {
     for (const id of [...entities.keys()]) drop(id);
@@ -226,7 +376,7 @@ function onJson(message: {
     }
     for (const id of message.gone ?? []) drop(id);
   }
-  renderList();
+  if (message.t !== "status") inspector.renderList();
 }
 
 function onTransforms(buffer: ArrayBuffer): void {
@@ -260,7 +410,7 @@ function connect(): void {
   ws.onopen = () => {
     connected = true;
     retryMs = 250;
-    status.textContent = "connected";
+    lastInput = "";
   };
   ws.onmessage = (event) => {
     if (typeof event.data === "string") onJson(JSON.parse(event.data));
@@ -268,7 +418,6 @@ function connect(): void {
   };
   ws.onclose = () => {
     connected = false;
-    status.textContent = "reconnecting…";
     // The viewer restarts with backoff; the page follows and resyncs from a new snapshot.
     setTimeout(connect, retryMs);
     retryMs = Math.min(retryMs * 2, 4000);
@@ -276,175 +425,146 @@ function connect(): void {
 }
 connect();
 
-// ---- Input: the keyboard as this page's Player Input ----
+// ---- Sending: Input every frame it changed; in VR, the poses too ----
 
-const keys = new Set<string>();
-addEventListener("keydown", (e) => {
-  if (e.target === search) return;
-  keys.add(e.code);
-  sendInput();
-});
-addEventListener("keyup", (e) => {
-  keys.delete(e.code);
-  sendInput();
-});
 let lastInput = "";
-function sendInput(): void {
-  const x = (keys.has("KeyD") || keys.has("ArrowRight") ? 1 : 0) -
-    (keys.has("KeyA") || keys.has("ArrowLeft") ? 1 : 0);
-  const z = (keys.has("KeyS") || keys.has("ArrowDown") ? 1 : 0) -
-    (keys.has("KeyW") || keys.has("ArrowUp") ? 1 : 0);
-  const y = (keys.has("Space") ? 1 : 0) - (keys.has("ShiftLeft") ? 1 : 0);
-  const message = JSON.stringify({ t: "input", move: [x, y, z], look: [0, 0, 0], buttons: 0 });
-  if (message === lastInput || socket?.readyState !== WebSocket.OPEN) return;
-  lastInput = message;
-  socket.send(message);
-}
+let lastPoses = "";
 
-// ---- The inspector ----
-
-interface ChildStatus {
-  name: string;
-  state: string;
-  restarts: number;
-  violations: number;
-  errors?: number;
-  stale?: boolean;
-  erroring?: boolean;
-  lastError: string | null;
-}
-
-interface WorldStatus {
-  tick: number;
-  hz: number;
-  p50: number;
-  entities: number;
-  scripts: ChildStatus[];
-  drivers: ChildStatus[];
-  log: string[];
-}
-
-/** The world's scripts and drivers, its tick times and its log, as the runtime sent them. */
-function renderStatus(w: WorldStatus): void {
-  const row = (kind: string, c: ChildStatus) => {
-    const tr = document.createElement("tr");
-    const bad = c.state !== "running" || c.stale || c.erroring || c.violations > 0;
-    if (bad) tr.className = "bad";
-    const cells = [
-      `${kind} ${c.name}`,
-      `${c.state}${c.stale ? " (stale)" : ""}${c.erroring ? " (erroring)" : ""}`,
-      `${c.restarts} restarts`,
-      `${c.violations} violations`,
-    ];
-    for (const text of cells) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      tr.appendChild(td);
-    }
-    if (c.lastError) tr.title = c.lastError;
-    return tr;
-  };
-  const head = document.createElement("div");
-  head.textContent = `tick ${w.tick} · ${w.hz.toFixed(1)} Hz · p50 ${
-    w.p50.toFixed(2)
-  } ms · ${w.entities} entities · `;
-  const graph = document.createElement("a");
-  graph.href = "graph.svg";
-  graph.target = "_blank";
-  graph.textContent = "world graph";
-  head.appendChild(graph);
-  const table = document.createElement("table");
-  for (const s of w.scripts) table.appendChild(row("system", s));
-  for (const d of w.drivers) table.appendChild(row("driver", d));
-  worldPanel.replaceChildren(head, table);
-  logPanel.textContent = w.log.slice(-20).join("\n");
-  worldStatus = w;
-}
-let worldStatus: WorldStatus | null = null;
-
-function renderList(): void {
-  const q = search.value.trim().toLowerCase();
-  const rows = [...entities].filter(([id, e]) =>
-    q === "" || String(id).includes(q) ||
-    Object.keys(e.components).some((c) => c.toLowerCase().includes(q))
-  ).slice(0, 500);
-  list.replaceChildren(...rows.map(([id, e]) => {
-    const li = document.createElement("li");
-    li.textContent = `${id}${id === player ? " (you)" : ""}: ${
-      Object.keys(e.components).join(", ")
-    }`;
-    if (id === selected) li.className = "selected";
-    li.onclick = () => {
-      selected = id;
-      renderList();
-    };
-    return li;
-  }));
-  const chosen = entities.get(selected);
-  if (!chosen) {
-    details.textContent = "select an entity";
-    return;
+function sendIfChanged(input: InputValues, poses: string | null): void {
+  if (socket?.readyState !== WebSocket.OPEN) return;
+  const message = JSON.stringify({ t: "input", ...input });
+  if (message !== lastInput) {
+    lastInput = message;
+    socket.send(message);
   }
-  if (!editable) {
-    details.textContent = JSON.stringify(chosen.components, null, 2);
-    return;
+  if (poses !== null && poses !== lastPoses) {
+    lastPoses = poses;
+    socket.send(poses);
   }
-  // Editable: each component as JSON with an apply button; the world validates the edit.
-  details.replaceChildren(
-    ...Object.entries(chosen.components).map(([name, value]) => {
-      const box = document.createElement("div");
-      const area = document.createElement("textarea");
-      area.value = JSON.stringify(value, null, 1);
-      area.rows = Math.min(8, area.value.split("\n").length);
-      area.style.width = "95%";
-      const apply = document.createElement("button");
-      apply.textContent = `apply ${name}`;
-      apply.onclick = () => {
-        try {
-          api.edit(selected, name, JSON.parse(area.value));
-        } catch {
-          status.textContent = `${name}: not JSON`;
-        }
-      };
-      box.append(document.createTextNode(name), area, apply);
-      return box;
-    }),
+}
+
+/** A pose rounded to what is visible (0.1 mm, 1e-5 of a quaternion), or null. */
+const rounded = (pose: Pose | null) => pose ? pose.map((v) => Math.round(v * 1e5) / 1e5) : null;
+
+// ---- Picking: a click (not a drag) on the view selects the entity under it ----
+
+let downAt: { x: number; y: number } | null = null;
+view.addEventListener("pointerdown", (e) => (downAt = { x: e.clientX, y: e.clientY }));
+view.addEventListener("click", (e) => {
+  if (!downAt || Math.hypot(e.clientX - downAt.x, e.clientY - downAt.y) > 4) return;
+  const bounds = chosen.renderer.domElement.getBoundingClientRect();
+  const ndc = new THREE.Vector2(
+    ((e.clientX - bounds.left) / bounds.width) * 2 - 1,
+    -((e.clientY - bounds.top) / bounds.height) * 2 + 1,
   );
+  const ray = new THREE.Raycaster();
+  ray.setFromCamera(ndc, camera);
+  const id = batches.pick(ray);
+  if (id) inspector.select(id);
+});
+
+// ---- Enter VR ----
+
+if (startedOn.backend === "webxr") {
+  vrButton.hidden = false;
+  vrButton.onclick = () => {
+    const action = vr.presenting ? vr.exit() : vr.enter();
+    action.catch((error: unknown) => say(`VR: ${String(error)}`));
+  };
 }
-search.oninput = renderList;
 
 // ---- Drawing ----
 
 function resize(): void {
   const w = view.clientWidth, h = view.clientHeight;
-  renderer.setSize(w, h, false);
+  chosen.renderer.setSize(w, h, false);
   camera.aspect = w / Math.max(h, 1);
   camera.updateProjectionMatrix();
 }
 addEventListener("resize", resize);
-resize();
 
-renderer.setAnimationLoop(() => {
+const UP = new THREE.Vector3(0, 1, 0);
+const world = new THREE.Matrix4();
+let lastLoopAt = performance.now();
+let framesThisSecond = 0, secondStartedAt = lastLoopAt;
+
+function drawFrame(_time: number, frame?: Parameters<typeof vr.poses>[0]): void {
   const now = performance.now();
+  const dt = Math.min(0.1, (now - lastLoopAt) / 1000);
+  lastLoopAt = now;
+  framesThisSecond++;
+  if (now - secondStartedAt >= 1000) {
+    fps = (framesThisSecond * 1000) / (now - secondStartedAt);
+    framesThisSecond = 0;
+    secondStartedAt = now;
+  }
   for (const [id, e] of entities) {
-    if (!e.motion || !(batches.has(id) || e.light)) continue;
-    const world = worldMatrix(id, now);
-    if (e.light) world.decompose(e.light.position, e.light.quaternion, e.light.scale);
-    else batches.setMatrix(id, world);
+    if (!e.motion) continue;
+    const light = e.light, model = models.has(id), instance = batches.has(id);
+    const avatar = avatars.has(id);
+    if (!light && !model && !instance && !avatar) continue;
+    worldMatrix(id, now, world);
+    if (light) world.decompose(light.position, light.quaternion, light.scale);
+    else if (model) models.setMatrix(id, world, e.components.Mesh!.size as number[]);
+    else if (instance) batches.setMatrix(id, world);
+    if (avatar) avatars.update(id, world, e.components.Player!);
   }
-  // The camera is this page's player when it has one, else the world's Camera entity.
-  const own = entities.get(player)?.components.Transform;
-  const worldCamera = [...entities.values()].find((e) => e.components.Camera?.active)?.components
-    .Transform;
-  const eye = own ?? worldCamera;
-  if (eye) {
-    const p = eye.position as number[], r = eye.rotation as number[];
-    camera.position.set(p[0]!, p[1]!, p[2]!);
-    camera.quaternion.set(r[0]!, r[1]!, r[2]!, r[3]!);
+
+  // The rig is at this page's player (turned by its look), else at the world's Camera entity.
+  const own = entities.get(player)?.motion;
+  if (own) {
+    rig.position.copy(shown(own, now, scratch).p);
+    rig.quaternion.setFromAxisAngle(UP, controls.look.yaw);
+    if (!vr.presenting) camera.rotation.set(controls.look.pitch, 0, 0);
+  } else {
+    const eye = [...entities.values()].find((e) => e.components.Camera?.active)?.motion;
+    if (eye) {
+      const { p, q } = shown(eye, now, scratch);
+      rig.position.copy(p);
+      rig.quaternion.copy(q);
+      camera.rotation.set(0, 0, 0);
+    }
   }
+
+  const poses = vr.poses(frame);
+  const input = poses ? vr.input(poses, controls, dt) : controls.read(dt);
+  sendIfChanged(
+    input,
+    poses &&
+      JSON.stringify({
+        t: "pose",
+        head: rounded(poses.head),
+        left: rounded(poses.left),
+        right: rounded(poses.right),
+      }),
+  );
+
   status.textContent = `${
     connected ? "connected" : "reconnecting…"
-  } · tick ${tick} · ${entities.size} entities`;
-  renderer.render(scene, camera);
-  drawCalls = renderer.info.render.calls;
-});
+  } · tick ${tick} · ${entities.size} entities · ${chosen.backend}${
+    vr.presenting ? " · in VR" : ""
+  }${now < noticeUntil ? ` · ${notice}` : ""}`;
+  chosen.renderer.render(scene, camera);
+  drawCalls = chosen.drawCalls();
+}
+
+/** Draws with `next` from now on (at the start, or after a lost device), in place of the last. */
+function use(next: ChosenRenderer): void {
+  if (next !== chosen) {
+    chosen.renderer.setAnimationLoop(null);
+    chosen.renderer.domElement.remove();
+    try {
+      chosen.renderer.dispose();
+    } catch {
+      // A renderer whose device is gone may fail to free what the device already freed.
+    }
+    chosen = next;
+  }
+  chosen.renderer.setPixelRatio(Math.min(devicePixelRatio, 2));
+  view.prepend(chosen.renderer.domElement);
+  resize();
+  chosen.renderer.setAnimationLoop(drawFrame);
+}
+use(startedOn);
+drawing = true;
+if (deviceLost !== null) drawWithWebGL();
