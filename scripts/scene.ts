@@ -46,6 +46,13 @@ export default defineSystem({
       Velocity: { linear: [1.5, 0, 0] },
       Player: { id: 1 },
     });
+    // Trees: a glTF model from assets/models/, by its path there (std Mesh's asset).
+    for (const [x, z, size] of [[-7, -6, 1.4], [7, -5, 1.1], [-6, 6.5, 1], [8, 7, 1.3]]) {
+      ctx.spawn({
+        Transform: { position: [x!, 0, z!] },
+        Mesh: { asset: "models/tree.gltf", size: [size!, size!, size!] },
+      });
+    }
     ctx.spawn({
       Transform: { position: [5, 10, 5] },
       Light: { kind: LightKind.Directional, intensity: 2 },

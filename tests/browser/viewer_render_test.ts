@@ -195,7 +195,7 @@ Deno.test({
       return s.entity(s.selected);
     });
     assert.deepEqual(selected?.Material?.color, [1, 0, 0], "the click selected the red box");
-    assert.match(await page.locator("#details").innerText(), /"Material"/);
+    assert.match(await page.locator("#details").innerText(), /^Material\n  color: \[1, 0, 0\]$/m);
     assert.deepEqual(unexpected(errors), [], "no console errors");
   },
 });
@@ -245,6 +245,7 @@ Deno.test({
     assert.equal(typeof state.deviceLost, "string", "the page says why the device was lost");
     await page.waitForTimeout(300);
     assertScene(await fromScreenshot(page), "on screen after the loss");
-    console.log(`device lost: ${state.deviceLost}; console errors: ${errors.join(" | ")}`);
+    // The dead device's renderer throws until the WebGL 2 one takes over: say what, once each.
+    console.log(`device lost: ${state.deviceLost}; meanwhile: ${[...new Set(errors)].join(" | ")}`);
   },
 });

@@ -40,6 +40,27 @@ export interface InspectorSource {
 
 const element = (id: string) => document.getElementById(id)!;
 
+/** A field's value as people read it: f32 noise rounded away (0.30000001 → 0.3), arrays inline. */
+function shown(value: unknown): string {
+  if (typeof value === "number") return String(Number(value.toPrecision(6)));
+  if (Array.isArray(value)) return `[${value.map(shown).join(", ")}]`;
+  return JSON.stringify(value);
+}
+
+/** An entity's components, one field per line under each component's name. */
+export function describe(components: Components): string {
+  return Object.entries(components).map(([name, fields]) =>
+    `${name}\n${Object.entries(fields).map(([f, v]) => `  ${f}: ${shown(v)}`).join("\n")}`
+  ).join("\n");
+}
+
+/** A component's values as editable JSON, rounded like {@linkcode describe}. */
+function editableJson(value: Plain): string {
+  return `{\n${
+    Object.entries(value).map(([f, v]) => ` ${JSON.stringify(f)}: ${shown(v)}`).join(",\n")
+  }\n}`;
+}
+
 export class Inspector {
   readonly #source: InspectorSource;
   readonly #list = element("entities");
@@ -127,7 +148,7 @@ export class Inspector {
       return;
     }
     if (!editable) {
-      this.#details.textContent = JSON.stringify(chosen.components, null, 2);
+      this.#details.textContent = describe(chosen.components);
       return;
     }
     // Editable: each component as JSON with an apply button; the world validates the edit.
@@ -135,7 +156,7 @@ export class Inspector {
       ...Object.entries(chosen.components).map(([name, value]) => {
         const box = document.createElement("div");
         const area = document.createElement("textarea");
-        area.value = JSON.stringify(value, null, 1);
+        area.value = editableJson(value);
         area.rows = Math.min(8, area.value.split("\n").length);
         area.style.width = "95%";
         const apply = document.createElement("button");

@@ -97,6 +97,7 @@ let player = 0;
 let connected = false;
 let editable = false;
 let fps = 0;
+let updateMs = 0, renderMs = 0;
 const refusals: string[] = [];
 
 /** A message for the status line, shown beside the world's state for a few seconds. */
@@ -177,6 +178,13 @@ const api = {
   get fps() {
     return fps;
   },
+  /**
+   * Milliseconds per frame, smoothed: `update` places every entity (blends
+   * and matrices, in JavaScript), `render` is the renderer's call.
+   */
+  get frameMs() {
+    return { update: updateMs, render: renderMs };
+  },
   /** glTF models: how many entities show a loaded one, and the assets that failed to load. */
   get models() {
     return { loaded: models.loaded, failed: Object.fromEntries(models.failures) };
@@ -188,9 +196,17 @@ const api = {
   get selected() {
     return inspector.selected;
   },
+  /** Shows `id` in the inspector (what a click on it in the view or the list does). */
+  select(id: number): void {
+    inspector.select(id);
+  },
   /** Why the world refused this page's edits, newest last. */
   get refusals() {
     return [...refusals];
+  },
+  /** The ids of every entity the page holds. */
+  get ids(): number[] {
+    return [...entities.keys()];
   },
   entity(id: number): Components | null {
     const e = entities.get(id);
@@ -498,6 +514,7 @@ function drawFrame(_time: number, frame?: Parameters<typeof vr.poses>[0]): void 
     framesThisSecond = 0;
     secondStartedAt = now;
   }
+  const updateStart = performance.now();
   for (const [id, e] of entities) {
     if (!e.motion) continue;
     const light = e.light, model = models.has(id), instance = batches.has(id);
@@ -544,7 +561,12 @@ function drawFrame(_time: number, frame?: Parameters<typeof vr.poses>[0]): void 
   } · tick ${tick} · ${entities.size} entities · ${chosen.backend}${
     vr.presenting ? " · in VR" : ""
   }${now < noticeUntil ? ` · ${notice}` : ""}`;
+  const renderStart = performance.now();
   chosen.renderer.render(scene, camera);
+  const end = performance.now();
+  // Smoothed over about 20 frames.
+  updateMs += 0.05 * (renderStart - updateStart - updateMs);
+  renderMs += 0.05 * (end - renderStart - renderMs);
   drawCalls = chosen.drawCalls();
 }
 
