@@ -195,7 +195,7 @@ Deno.test({
       return s.entity(s.selected);
     });
     assert.deepEqual(selected?.Material?.color, [1, 0, 0], "the click selected the red box");
-    assert.match(await page.locator("#details").innerText(), /^Material\n  color: \[1, 0, 0\]$/m);
+    assert.match(await page.locator("#details").innerText(), /^Material\n {2}color: \[1, 0, 0\]$/m);
     assert.deepEqual(unexpected(errors), [], "no console errors");
   },
 });
