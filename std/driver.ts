@@ -19,6 +19,14 @@ export interface DriverCapabilities {
   readonly read?: readonly string[];
   /** Paths (relative to the world's root) it may write. */
   readonly write?: readonly string[];
+  /**
+   * Absolute paths of native libraries it may load with `Deno.dlopen`
+   * (`--allow-ffi` names exactly these). A loaded library runs with the
+   * process's rights: approve only what you trust.
+   */
+  readonly ffi?: readonly string[];
+  /** Whether it may use WebGPU (`navigator.gpu`), hidden from every other process. */
+  readonly gpu?: boolean;
 }
 
 /** One component's rows in a change feed: the entities and all the component's columns. */

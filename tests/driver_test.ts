@@ -114,6 +114,65 @@ Deno.test("an approved serve capability lets a driver listen on exactly that add
   assert.ok(server.command.includes("--allow-net=127.0.0.1:18764"), server.command.join(" "));
 });
 
+Deno.test("a driver approved for gpu gets a WebGPU adapter, one that did not ask sees no navigator.gpu, and an unapproved one is refused", async () => {
+  await using folder = await worldWithDrivers({
+    gpu: { fixture: "gpu.ts", approve: { gpu: true } },
+    blind: { fixture: "gpu_blind.ts" },
+  });
+  const live = startLiveWorld(folder, { watch: false });
+  await live.started;
+  await live.waitFor((e) => e.type === "log" && e.script === "gpu", 15_000);
+  await live.waitFor((e) => e.type === "log" && e.script === "blind");
+  const run = await live.stop();
+  const said = (name: string) =>
+    run.events.filter((e) => e.type === "log" && e.script === name).map((e) =>
+      (e as { text: string }).text
+    );
+  assert.match(
+    said("gpu").join("\n"),
+    /adapter: \S+/,
+    "the approved driver has an adapter (in its jail)",
+  );
+  assert.deepEqual(said("blind"), ["navigator.gpu is undefined"]);
+  const gpu = run.report.drivers.find((d) => d.name === "gpu")!;
+  assert.ok(gpu.command.includes("--gpu"), gpu.command.join(" "));
+  assert.ok(!gpu.command.some((a) => a.startsWith("--allow")), "WebGPU needs no Deno permission");
+
+  await using refused = await worldWithDrivers({ gpu: { fixture: "gpu.ts" } });
+  const second = await runTestWorld(refused, { ticks: 3 });
+  const entry = second.report.drivers.find((d) => d.name === "gpu")!;
+  assert.equal(entry.state, "refused");
+  assert.match(entry.lastError ?? "", /add \{"drivers":\{"gpu":\{"approve":\{"gpu":true\}\}\}\}/);
+});
+
+const LIBM = "/usr/lib/x86_64-linux-gnu/libm.so.6";
+
+Deno.test({
+  name: "a driver approved for ffi loads exactly the libraries it names, and no other",
+  ignore: !IN_CI && !(() => {
+    try {
+      return Deno.statSync(LIBM).isFile;
+    } catch {
+      return false;
+    }
+  })(),
+  async fn() {
+    await using folder = await worldWithDrivers({
+      native: { fixture: "native.ts", approve: { ffi: [LIBM] } },
+    });
+    const live = startLiveWorld(folder, { watch: false });
+    await live.started;
+    await live.waitFor((e) => e.type === "log" && e.script === "native" && /libc/.test(e.text));
+    const run = await live.stop();
+    const said = run.events.filter((e) => e.type === "log" && e.script === "native").map((e) =>
+      (e as { text: string }).text
+    );
+    assert.deepEqual(said, ["cos(0) = 1", "libc refused: NotCapable"]);
+    const native = run.report.drivers.find((d) => d.name === "native")!;
+    assert.ok(native.command.includes(`--allow-ffi=${LIBM}`), native.command.join(" "));
+  },
+});
+
 Deno.test("a driver that cannot run here says so once and stays down; the world runs on", async () => {
   await using folder = await worldWithDrivers({ headset: { fixture: "headset.ts" } });
   const run = await runTestWorld(folder, { ticks: 30, hz: 60 });

@@ -24,7 +24,8 @@ export interface DriverExplanation {
   spawns: boolean;
   inputs: Record<string, string>;
   outputs: Record<string, string>;
-  capabilities: Record<string, string[]>;
+  /** What it asks for beyond the ECS: lists by capability, and `gpu`. */
+  capabilities: Record<string, string[] | boolean>;
   isolation: string | null;
   jail: string;
   command: string[];
@@ -73,8 +74,9 @@ export function formatDriverExplanation(e: DriverExplanation): string {
   const list = (xs: string[]) => (xs.length ? xs.join(", ") : "(none)");
   const ports = (p: Record<string, string>) =>
     list(Object.entries(p).map(([name, type]) => `${name} (${type})`));
-  const caps = Object.entries(e.capabilities).filter(([, v]) => v.length > 0)
-    .map(([k, v]) => `${k} ${v.join(", ")}`);
+  const caps = Object.entries(e.capabilities).flatMap(([k, v]) =>
+    typeof v === "boolean" ? (v ? [k] : []) : v.length > 0 ? [`${k} ${v.join(", ")}`] : []
+  );
   return [
     `driver      ${e.file}`,
     `name        ${e.name}`,

@@ -65,6 +65,8 @@ export function makeLauncher(
         serve: (grants?.serve?.length ?? 0) > 0,
         readPaths: grants?.read ?? [],
         writePaths: grants?.write ?? [],
+        ffi: grants?.ffi ?? [],
+        gpu: grants?.gpu === true,
       });
       const group = cgroups ? await cgroups.create(`${name}-${++groups}`, budget) : null;
       return {

@@ -110,6 +110,8 @@ export async function prepareViewer(
         net: [],
         read: [".syncra/viewer", "assets"],
         write: [],
+        ffi: [],
+        gpu: false,
       },
       settings: { port: chosen, pageDir, assetsDir: join(root, "assets"), editable },
     },

@@ -8,7 +8,8 @@
  * ```
  *
  * `file` is relative to the world's root; `approve` lists the capabilities
- * the owner allows (`serve`, `net`, `read`, `write`); every other key is the
+ * the owner allows (`serve`, `net`, `read`, `write`, `ffi` as lists, `gpu`
+ * as `true`); every other key is the
  * driver's own setting, handed to it as `ctx.config`. A driver that asks
  * for more than was approved is refused with the exact lines to add.
  *
@@ -29,6 +30,10 @@ export interface DriverApproval {
   /** Paths relative to the world's root. */
   read: string[];
   write: string[];
+  /** Absolute paths of native libraries it may load. */
+  ffi: string[];
+  /** Whether it may use WebGPU. */
+  gpu: boolean;
 }
 
 /** One enabled driver. */
@@ -49,7 +54,9 @@ export interface DriverEntry {
   editor?: boolean;
 }
 
-const APPROVALS = ["serve", "net", "read", "write"] as const;
+/** The capabilities approved as lists; `gpu` is approved with `true`. */
+const APPROVALS = ["serve", "net", "read", "write", "ffi"] as const;
+const APPROVAL_KEYS = [...APPROVALS, "gpu"] as const;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -70,15 +77,29 @@ export function parseDrivers(raw: unknown, fail: (why: string) => never): Driver
       );
     }
     if (!isRecord(approve)) fail(`"drivers"."${name}".approve must be an object`);
-    const approval: DriverApproval = { serve: [], net: [], read: [], write: [] };
+    const approval: DriverApproval = {
+      serve: [],
+      net: [],
+      read: [],
+      write: [],
+      ffi: [],
+      gpu: false,
+    };
     for (const [key, list] of Object.entries(approve as Record<string, unknown>)) {
-      if (!(APPROVALS as readonly string[]).includes(key)) {
-        const guess = didYouMean(key, APPROVALS);
+      if (!(APPROVAL_KEYS as readonly string[]).includes(key)) {
+        const guess = didYouMean(key, APPROVAL_KEYS);
         fail(
           `"drivers"."${name}".approve has no capability "${key}"${
             guess ? ` (did you mean "${guess}"?)` : ""
-          }: it may approve ${APPROVALS.join(", ")}`,
+          }: it may approve ${APPROVAL_KEYS.join(", ")}`,
         );
+      }
+      if (key === "gpu") {
+        if (typeof list !== "boolean") {
+          fail(`"drivers"."${name}".approve.gpu must be true or false`);
+        }
+        approval.gpu = list as boolean;
+        continue;
       }
       if (!Array.isArray(list) || !list.every((v) => typeof v === "string")) {
         fail(`"drivers"."${name}".approve.${key} must be an array of strings`);
@@ -91,7 +112,10 @@ export function parseDrivers(raw: unknown, fail: (why: string) => never): Driver
           fail(`"drivers"."${name}".approve.${key}: ${(error as Error).message}`);
         }
       }
-      approval[key as keyof DriverApproval] = values;
+      if (key === "ffi" && values.some((v) => !isAbsolute(v))) {
+        fail(`"drivers"."${name}".approve.ffi must list absolute paths of libraries`);
+      }
+      approval[key as (typeof APPROVALS)[number]] = values;
     }
     entries.push({ name, file: file as string, approve: approval, settings });
   }
@@ -140,19 +164,23 @@ export function approveDriverCapabilities(
       serve: entry.approve.serve,
       read: entry.approve.read.map(absolute),
       write: entry.approve.write.map(absolute),
+      ffi: entry.approve.ffi,
+      gpu: entry.approve.gpu,
     };
   }
-  const missing: Partial<DriverApproval> = {};
+  const missing: Record<string, string[] | boolean> = {};
   for (const key of APPROVALS) {
     const lacking = manifest.capabilities[key].filter((v) => !entry.approve[key].includes(v));
     if (lacking.length > 0) missing[key] = lacking;
   }
+  if (manifest.capabilities.gpu && !entry.approve.gpu) missing.gpu = true;
   if (Object.keys(missing).length > 0) {
-    const wanted = Object.fromEntries(
+    const wanted: Record<string, string[] | boolean> = Object.fromEntries(
       APPROVALS.filter((k) => manifest.capabilities[k].length > 0).map((
         k,
       ) => [k, manifest.capabilities[k]]),
     );
+    if (manifest.capabilities.gpu) wanted.gpu = true;
     throw new ManifestError(
       `Driver "${entry.name}" asks for ${
         Object.entries(missing).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(" and ")
@@ -167,5 +195,7 @@ export function approveDriverCapabilities(
     serve: manifest.capabilities.serve,
     read: manifest.capabilities.read.map(absolute),
     write: manifest.capabilities.write.map(absolute),
+    ffi: manifest.capabilities.ffi,
+    gpu: manifest.capabilities.gpu,
   };
 }

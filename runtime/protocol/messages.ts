@@ -77,7 +77,15 @@ export interface WireDriverManifest {
   /** Schemas and defining modules of every component named above. */
   components: Record<string, WireSchema>;
   modules: Record<string, string | null>;
-  capabilities: { serve: string[]; net: string[]; read: string[]; write: string[] };
+  capabilities: {
+    serve: string[];
+    net: string[];
+    read: string[];
+    write: string[];
+    /** Absolute paths of native libraries it may load. */
+    ffi: string[];
+    gpu: boolean;
+  };
   /** Dataflow ports: name → type. */
   inputs: Record<string, string>;
   outputs: Record<string, string>;

@@ -102,6 +102,13 @@ export function validateDriverManifest(raw: unknown, file: string): DriverManife
       net: address(strings(caps.net, "net"), "net"),
       read: strings(caps.read, "read"),
       write: strings(caps.write, "write"),
+      ffi: strings(caps.ffi, "ffi").map((path) => {
+        if (!path.startsWith("/") || path.includes("\0")) {
+          throw bad(`capabilities.ffi: ${quoteUntrusted(path)} must be an absolute library path`);
+        }
+        return path;
+      }),
+      gpu: caps.gpu === true,
     },
   };
 }

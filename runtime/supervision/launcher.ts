@@ -21,12 +21,17 @@ export interface AdmittedGrants {
   /** Absolute paths it may read, and read and write (drivers approved for them). */
   read?: string[];
   write?: string[];
+  /** Absolute paths of native libraries it may load (drivers approved for `ffi`). */
+  ffi?: string[];
+  /** Whether it may use WebGPU (drivers approved for `gpu`). */
+  gpu?: boolean;
 }
 
 /** Whether a child needs any flag or mount beyond the zero-permission start. */
 export function hasGrants(g: AdmittedGrants): boolean {
   return g.net.length > 0 || g.storageDir !== null || (g.serve?.length ?? 0) > 0 ||
-    (g.read?.length ?? 0) > 0 || (g.write?.length ?? 0) > 0;
+    (g.read?.length ?? 0) > 0 || (g.write?.length ?? 0) > 0 || (g.ffi?.length ?? 0) > 0 ||
+    g.gpu === true;
 }
 
 /** The ways of starting a child's process, whatever its role. */

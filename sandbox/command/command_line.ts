@@ -1,8 +1,9 @@
 /**
  * Grants → the exact `deno run` command line of a script's process
  * (DESIGN §4). The line is minimal and explicit so `deno task explain` can
- * show it: no `--allow-*` for a script with only ECS grants, never
- * `--allow-run`, `--allow-ffi`, `--allow-env`, `--allow-sys` or `-A`.
+ * show it: no `--allow-*` for a script with only ECS grants, `--allow-ffi`
+ * only for a driver approved for exactly those libraries, never
+ * `--allow-run`, `--allow-env`, `--allow-sys` or `-A`.
  *
  * @module
  */
@@ -19,6 +20,10 @@ export interface ChildGrants {
   /** Approved absolute paths to read, and to read and write (drivers). */
   read?: readonly string[];
   write?: readonly string[];
+  /** Approved absolute paths of native libraries (drivers). */
+  ffi?: readonly string[];
+  /** Whether WebGPU stays visible (drivers). */
+  gpu?: boolean;
 }
 
 /** Everything needed to build a script's command line. */
@@ -89,11 +94,15 @@ export function deriveDenoArgs(spec: ChildCommandSpec): string[] {
   const read = [...new Set([...write, ...(g.read ?? []).map((p) => validatePath(p, "read"))])];
   if (read.length > 0) args.push(`--allow-read=${read.join(",")}`);
   if (write.length > 0) args.push(`--allow-write=${write.join(",")}`);
+  const ffi = [...new Set((g.ffi ?? []).map((p) => validatePath(p, "ffi")))];
+  if (ffi.length > 0) args.push(`--allow-ffi=${ffi.join(",")}`);
   args.push(validatePath(spec.bundlePath, "bundle"));
   // The script learns where its storage is from its arguments (Deno.args needs no permission).
   if (spec.grants.storageDir !== null) args.push(`--storage=${spec.grants.storageDir}`);
   // And a driver that it may listen: the guest then keeps Deno.serve and Deno.listen.
   if ((g.serve?.length ?? 0) > 0) args.push("--serve");
+  // And one approved for gpu that navigator.gpu stays (hardening.ts hides it from the rest).
+  if (g.gpu) args.push("--gpu");
   return args;
 }
 
@@ -104,6 +113,13 @@ export function deriveChildCommand(spec: ChildCommandSpec): ChildCommand {
     args: deriveDenoArgs(spec),
     // Deno reads no variable a script could abuse from this set; an inherited
     // DENO_PERMISSION_BROKER_PATH, for one, would override every flag above.
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    env: {
+      NO_COLOR: "1",
+      DENO_NO_UPDATE_CHECK: "1",
+      // A driver approved for gpu gets the world's choice of WebGPU backend (vulkan, gl).
+      ...(spec.grants.gpu && Deno.env.get("DENO_WEBGPU_BACKEND")
+        ? { DENO_WEBGPU_BACKEND: Deno.env.get("DENO_WEBGPU_BACKEND")! }
+        : {}),
+    },
   };
 }

@@ -127,6 +127,8 @@ export function describeDriverManifest(driver: DriverDefinition): WireDriverMani
       net: strings(caps.net, "net"),
       read: strings(caps.read, "read"),
       write: strings(caps.write, "write"),
+      ffi: strings(caps.ffi, "ffi"),
+      gpu: caps.gpu === true,
     },
   };
 }

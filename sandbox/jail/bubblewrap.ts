@@ -37,6 +37,32 @@ export const JAIL_HOSTNAME = "syncra";
 const NET_FILES = ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf"] as const;
 
 /**
+ * What a native library (ffi) needs besides itself: the system's shared
+ * libraries, read-only, and the loader's cache that finds them.
+ */
+const SYSTEM_LIBRARIES = [
+  "/usr/lib/x86_64-linux-gnu",
+  "/usr/lib/aarch64-linux-gnu",
+  "/usr/lib64",
+  "/etc/ld.so.cache",
+] as const;
+
+/**
+ * What WebGPU needs besides the system's libraries: the Vulkan and GL
+ * drivers' manifests and settings, and (for a real GPU) the device nodes and
+ * what Mesa reads of sysfs to find them. All read-only but /dev/dri.
+ */
+const GPU_FILES = [
+  "/usr/share/vulkan",
+  "/etc/vulkan",
+  "/usr/share/glvnd",
+  "/usr/share/drirc.d",
+  "/etc/drirc",
+  "/sys/dev/char",
+  "/sys/devices",
+] as const;
+
+/**
  * Closes every descriptor above 2, then execs its arguments with the seccomp
  * filter file (its first argument) open as descriptor 3, for `--seccomp 3`.
  */
@@ -284,6 +310,15 @@ export class BubblewrapJail implements Jail {
       }
       for (const path of mounts.writePaths ?? []) {
         args.push("--bind", checkMountPath(path, "write path"), path);
+      }
+      const ffi = mounts.ffi ?? [];
+      if (ffi.length > 0 || mounts.gpu) {
+        for (const path of SYSTEM_LIBRARIES) args.push("--ro-bind-try", path, path);
+      }
+      for (const path of ffi) args.push("--ro-bind-try", checkMountPath(path, "library"), path);
+      if (mounts.gpu) {
+        for (const path of GPU_FILES) args.push("--ro-bind-try", path, path);
+        args.push("--dev-bind-try", "/dev/dri", "/dev/dri");
       }
     }
     args.push("--remount-ro", "/", "--chdir", "/", "--", command.program, ...command.args);

@@ -27,6 +27,10 @@ export interface JailMounts {
   /** Absolute paths bound read-only, and read-write (a driver's approved `read` and `write`). */
   readPaths?: readonly string[];
   writePaths?: readonly string[];
+  /** Native libraries it may load (a driver approved for `ffi`), with the system's libraries. */
+  ffi?: readonly string[];
+  /** Whether it may use WebGPU: the system's libraries, the GPU drivers and /dev/dri. */
+  gpu?: boolean;
 }
 
 /** Wraps a script's command so that it runs isolated from the host. */
