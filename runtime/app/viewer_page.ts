@@ -16,7 +16,12 @@ import { toSvg } from "./graph_render.ts";
 const PAGE = new URL("../../drivers/viewer/page/", import.meta.url);
 
 /** The npm modules the page imports, by the names it imports them with (deno.json maps them). */
-const PAGE_DEPENDENCIES = ["three", "three/webgpu", "three/addons/loaders/GLTFLoader.js"];
+const PAGE_DEPENDENCIES = [
+  "three",
+  "three/webgpu",
+  "three/addons/loaders/GLTFLoader.js",
+  "three/addons/controls/OrbitControls.js",
+];
 
 /**
  * The file a bare specifier of the page stands for: the package (mapped in

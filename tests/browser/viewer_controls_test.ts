@@ -21,10 +21,11 @@ const missing = browserMissing();
 
 const PLAYER = await Deno.readTextFile(new URL("../../scripts/player.ts", import.meta.url));
 const GROUND = `
-import { defineSystem, Mesh, MeshShape, Transform, Light, LightKind } from "@syncra/std";
-export default defineSystem({ writes: [Transform, Mesh, Light], spawns: true, init(ctx) {
+import { Camera, defineSystem, Mesh, MeshShape, Transform, Light, LightKind } from "@syncra/std";
+export default defineSystem({ writes: [Transform, Mesh, Light, Camera], spawns: true, init(ctx) {
   ctx.spawn({ Transform: {}, Mesh: { shape: MeshShape.Plane, size: [20, 1, 20] } });
   ctx.spawn({ Light: { kind: LightKind.Ambient } });
+  ctx.spawn({ Transform: { position: [0, 5, 12] }, Camera: { fov: 50 } });
 } });`;
 
 // Says once what a script sees of a tracked player: the poses are the world's, not only the page's.
@@ -128,6 +129,47 @@ Deno.test({
     assert.ok(Math.hypot(dx, dz) > 0.5, `the player walked: ${dx}, ${dz}`);
     const heading = Math.atan2(-dx, -dz);
     assert.ok(Math.abs(heading - 1) < 0.05, `it walked the way it looks: ${heading} rad`);
+    assert.deepEqual(errors, [], "no console errors");
+  },
+});
+
+Deno.test({
+  name:
+    "V looks from the world's Camera entity, then orbits (a drag then turns the orbit, not the player)",
+  ignore: missing !== null,
+  async fn() {
+    await using world = await openWorld();
+    const { page, errors } = world;
+    const state = () =>
+      page.evaluate(() => {
+        const s = (globalThis as unknown as {
+          syncra: Syncra & { view: string; eye: number[] };
+        }).syncra;
+        return { view: s.view, eye: s.eye, yaw: s.look.yaw };
+      });
+    const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) < 0.05);
+    const start = await state();
+    assert.equal(start.view, "player");
+    assert.ok(near(start.eye, [0, 1.6, 6]), `from the player: ${start.eye}`);
+    await page.keyboard.press("KeyV");
+    await page.waitForTimeout(200);
+    const lens = await state();
+    assert.equal(lens.view, "camera");
+    assert.ok(near(lens.eye, [0, 5, 12]), `from the world's camera: ${lens.eye}`);
+    await page.keyboard.press("KeyV");
+    await page.mouse.move(300, 300);
+    await page.mouse.down();
+    await page.mouse.move(150, 260, { steps: 8 });
+    await page.mouse.up();
+    await page.waitForTimeout(200);
+    const orbit = await state();
+    assert.equal(orbit.view, "orbit");
+    assert.ok(!near(orbit.eye, lens.eye), `the drag moved the orbit: ${orbit.eye}`);
+    assert.equal(orbit.yaw, 0, "and not the player's look");
+    assert.match(await page.locator("#view-mode").innerText(), /view: orbit/);
+    await page.keyboard.press("KeyV");
+    await page.waitForTimeout(200);
+    assert.ok(near((await state()).eye, [0, 1.6, 6]), "back at the player");
     assert.deepEqual(errors, [], "no console errors");
   },
 });

@@ -33,6 +33,8 @@ export interface InputValues {
 /** The keyboard, the pointer on `view` and gamepads, read once per frame. */
 export class PageControls {
   readonly look: Look = { yaw: 0, pitch: 0 };
+  /** Whether a drag on the view turns the look (not while the page orbits). */
+  dragLooks = true;
   readonly #keys = new Set<string>();
   #dragging: { x: number; y: number } | null = null;
 
@@ -45,7 +47,7 @@ export class PageControls {
     addEventListener("blur", () => this.#keys.clear());
     view.addEventListener("pointerdown", (e) => {
       // Only a drag on the picture turns the view (a button over it keeps its click).
-      if (!(e.target instanceof HTMLCanvasElement)) return;
+      if (!(e.target instanceof HTMLCanvasElement) || !this.dragLooks) return;
       this.#dragging = { x: e.clientX, y: e.clientY };
       view.setPointerCapture(e.pointerId);
     });

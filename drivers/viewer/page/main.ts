@@ -13,6 +13,7 @@ import { chooseRenderer, type ChosenRenderer, webGpuRenderer } from "./renderer.
 import { type InputValues, PageControls } from "./controls.ts";
 import { type Pose, VrSession } from "./xr.ts";
 import { Inspector, type WorldStatus } from "./inspector.ts";
+import { type ViewMode, ViewRig } from "./views.ts";
 
 type Plain = Record<string, number | boolean | string | number[]>;
 type Components = Record<string, Plain>;
@@ -54,12 +55,19 @@ let chosen: ChosenRenderer = startedOn;
 const scene = new THREE.Scene();
 scene.background = new THREE.Color(0x9fb4c8);
 // The camera rides on a rig at the page's player: the rig turns with the look's yaw; the camera
-// pitches (or, in VR, the headset moves it within the rig).
-const rig = new THREE.Group();
-const camera = new THREE.PerspectiveCamera(60, 1, 0.1, 1000);
-rig.add(camera);
-rig.position.set(0, 3, 9);
-scene.add(rig);
+// pitches (or, in VR, the headset moves it within the rig); views.ts has the other views.
+const views = new ViewRig(scene, view);
+const camera = views.camera;
+const viewButton = document.getElementById("view-mode") as HTMLButtonElement;
+views.onChange = (mode) => {
+  viewButton.textContent = `view: ${mode} (V)`;
+  // In orbit a drag turns the orbit, not the player's look.
+  controls.dragLooks = mode !== "orbit";
+};
+viewButton.onclick = () => views.set();
+addEventListener("keydown", (e) => {
+  if (e.code === "KeyV" && !inspector.owns(e.target)) views.set();
+});
 
 /** A transform held by the page. */
 interface Placed {
@@ -165,6 +173,17 @@ const api = {
   /** Where the page looks: yaw and pitch in radians. */
   get look() {
     return { ...controls.look };
+  },
+  /** Where the page looks from: "player", "camera" (the world's Camera entity) or "orbit". */
+  get view(): ViewMode {
+    return views.mode;
+  },
+  setView(mode: ViewMode): void {
+    views.set(mode);
+  },
+  /** The camera's position in the world, as drawn. */
+  get eye(): number[] {
+    return camera.getWorldPosition(new THREE.Vector3()).toArray();
   },
   /** The world's scripts, drivers, tick times and recent log, as last sent. */
   get world(): WorldStatus | null {
@@ -329,6 +348,7 @@ function shown(m: Motion, now: number, out: Placed): Placed {
 }
 
 const scratch = placed();
+const lensScratch = placed();
 
 /** An entity's world matrix at `now`, into `out`: its blended transform under its parents'. */
 function worldMatrix(id: number, now: number, out: THREE.Matrix4, depth = 0): THREE.Matrix4 {
@@ -499,7 +519,6 @@ function resize(): void {
 }
 addEventListener("resize", resize);
 
-const UP = new THREE.Vector3(0, 1, 0);
 const world = new THREE.Matrix4();
 let lastLoopAt = performance.now();
 let framesThisSecond = 0, secondStartedAt = lastLoopAt;
@@ -527,21 +546,22 @@ function drawFrame(_time: number, frame?: Parameters<typeof vr.poses>[0]): void 
     if (avatar) avatars.update(id, world, e.components.Player!);
   }
 
-  // The rig is at this page's player (turned by its look), else at the world's Camera entity.
+  // From this page's player (turned by its look), the world's Camera entity, or the orbit.
   const own = entities.get(player)?.motion;
-  if (own) {
-    rig.position.copy(shown(own, now, scratch).p);
-    rig.quaternion.setFromAxisAngle(UP, controls.look.yaw);
-    if (!vr.presenting) camera.rotation.set(controls.look.pitch, 0, 0);
-  } else {
-    const eye = [...entities.values()].find((e) => e.components.Camera?.active)?.motion;
-    if (eye) {
-      const { p, q } = shown(eye, now, scratch);
-      rig.position.copy(p);
-      rig.quaternion.copy(q);
-      camera.rotation.set(0, 0, 0);
-    }
-  }
+  const lens = [...entities.values()].find((e) => e.components.Camera?.active && e.motion);
+  views.update(
+    own
+      ? { p: shown(own, now, scratch).p, yaw: controls.look.yaw, pitch: controls.look.pitch }
+      : null,
+    lens
+      ? {
+        p: shown(lens.motion!, now, lensScratch).p,
+        q: lensScratch.q,
+        fov: Number(lens.components.Camera!.fov ?? 60),
+      }
+      : null,
+    vr.presenting,
+  );
 
   const poses = vr.poses(frame);
   const input = poses ? vr.input(poses, controls, dt) : controls.read(dt);
