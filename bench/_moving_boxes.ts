@@ -6,6 +6,20 @@
  * @module
  */
 import { join } from "node:path";
+import { createWorld } from "../runtime/app/mod.ts";
+
+/** A fresh, quiet world over `scripts` with the viewer on `port`, stepped by the caller at 60 Hz. */
+export function liveViewerWorld(scripts: string, port: number): ReturnType<typeof createWorld> {
+  return createWorld({
+    scriptsDir: scripts,
+    fresh: true,
+    quiet: true,
+    watch: false,
+    viewer: true,
+    port,
+    hz: 60,
+  });
+}
 
 const scene = (count: number) => `
 import { defineComponent, defineSystem, Mesh, MeshShape, Transform } from "@syncra/std";

@@ -18,11 +18,11 @@
  * @module
  */
 import { join } from "node:path";
-import { chooseViewerPort, createWorld, runWorld } from "../runtime/app/mod.ts";
+import { chooseViewerPort, runWorld } from "../runtime/app/mod.ts";
 import { stats } from "./_bench_tools.ts";
 import { stopBundler } from "../sandbox/bundle/mod.ts";
 import { TransformDecoder } from "../drivers/viewer/transform_codec.ts";
-import { writeMovingBoxes } from "./_moving_boxes.ts";
+import { liveViewerWorld, writeMovingBoxes } from "./_moving_boxes.ts";
 import { launchBrowser } from "../tests/browser/_browser.ts";
 
 const ENTITIES = 1000;
@@ -98,15 +98,7 @@ async function runCase(root: string, viewer: boolean, realPage = false) {
 /** Tick start → a client holding that tick's transforms, ms, for each tick a frame carried. */
 async function latency(root: string): Promise<number[]> {
   const { scripts, port } = await caseFolder(root, "latency");
-  await using live = await createWorld({
-    scriptsDir: scripts,
-    fresh: true,
-    quiet: true,
-    watch: false,
-    viewer: true,
-    port,
-    hz: 60,
-  });
+  await using live = await liveViewerWorld(scripts, port);
   await live.start();
   await new Promise((r) => setTimeout(r, 500));
   const started = new Map<number, number>();

@@ -11,9 +11,9 @@
  * @module
  */
 import { join } from "node:path";
-import { chooseViewerPort, createWorld } from "../runtime/app/mod.ts";
+import { chooseViewerPort } from "../runtime/app/mod.ts";
 import { stopBundler } from "../sandbox/bundle/mod.ts";
-import { writeMovingBoxes } from "./_moving_boxes.ts";
+import { liveViewerWorld, writeMovingBoxes } from "./_moving_boxes.ts";
 import { launchBrowser, vulkanMissing, WEBGPU_ON_VULKAN } from "../tests/browser/_browser.ts";
 
 const COUNTS = [1000, 10_000];
@@ -33,15 +33,7 @@ async function measure(root: string, count: number, flags: readonly string[]) {
     JSON.stringify({ limits: { "scene.ts": { initSpawns: count + 100, heapMb: 256 } } }),
   );
   const port = chooseViewerPort(0);
-  await using live = await createWorld({
-    scriptsDir: scripts,
-    fresh: true,
-    quiet: true,
-    watch: false,
-    viewer: true,
-    port,
-    hz: 60,
-  });
+  await using live = await liveViewerWorld(scripts, port);
   await live.start();
   let stopped = false;
   const ticking = (async () => {

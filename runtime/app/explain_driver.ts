@@ -61,7 +61,7 @@ export async function explainDriver(
     spawns: m?.spawns ?? false,
     inputs: m?.inputs ?? {},
     outputs: m?.outputs ?? {},
-    capabilities: m?.capabilities ?? {},
+    capabilities: { ...m?.capabilities },
     isolation: driver.isolation,
     jail: live.jail.description,
     command: driver.commandLine,

@@ -17,24 +17,14 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { isValidName } from "../../std/mod.ts";
-import { ManifestError } from "../protocol/mod.ts";
+import { type DriverCapabilityLists, ManifestError } from "../protocol/mod.ts";
 import type { DriverManifest } from "../roles/mod.ts";
 import type { AdmittedGrants } from "../supervision/mod.ts";
 import { validateNetGrant } from "../../sandbox/command/mod.ts";
 import { didYouMean } from "./did_you_mean.ts";
 
-/** The capabilities a driver may be approved for. */
-export interface DriverApproval {
-  serve: string[];
-  net: string[];
-  /** Paths relative to the world's root. */
-  read: string[];
-  write: string[];
-  /** Absolute paths of native libraries it may load. */
-  ffi: string[];
-  /** Whether it may use WebGPU. */
-  gpu: boolean;
-}
+/** The capabilities a driver may be approved for (`read` and `write` relative to the root). */
+export type DriverApproval = DriverCapabilityLists;
 
 /** One enabled driver. */
 export interface DriverEntry {

@@ -66,6 +66,21 @@ export type WireText = Record<string, Record<string, string[]>>;
 /** Changed columns by component, then field: bytes, or strings for a text field. */
 export type ChangedColumns = Record<string, Record<string, Uint8Array | string[]>>;
 
+/** What a driver asks for beyond the ECS (and what an owner approves, in the same shape). */
+export interface DriverCapabilityLists {
+  /** `host:port` addresses to listen on. */
+  serve: string[];
+  /** `host:port` pairs to connect to. */
+  net: string[];
+  /** Paths to read, and to read and write. */
+  read: string[];
+  write: string[];
+  /** Absolute paths of native libraries it may load. */
+  ffi: string[];
+  /** Whether it may use WebGPU. */
+  gpu: boolean;
+}
+
 /** What a driver says about itself in its `hello` (DESIGN §9). */
 export interface WireDriverManifest {
   name: string | null;
@@ -77,15 +92,7 @@ export interface WireDriverManifest {
   /** Schemas and defining modules of every component named above. */
   components: Record<string, WireSchema>;
   modules: Record<string, string | null>;
-  capabilities: {
-    serve: string[];
-    net: string[];
-    read: string[];
-    write: string[];
-    /** Absolute paths of native libraries it may load. */
-    ffi: string[];
-    gpu: boolean;
-  };
+  capabilities: DriverCapabilityLists;
   /** Dataflow ports: name → type. */
   inputs: Record<string, string>;
   outputs: Record<string, string>;

@@ -14,6 +14,7 @@ export type {
   ChangedColumns,
   ChangesMessage,
   ChildMessage,
+  DriverCapabilityLists,
   DriverWriteMessage,
   PortMessage,
   PortSendMessage,

@@ -15,6 +15,14 @@ import { chooseViewerPort, type WorldOptions } from "../../runtime/app/mod.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
+/** A script that moves every entity with a Velocity along it: the tests' moving things. */
+export const MOVER = `
+import { defineSystem, Transform, Velocity } from "@syncra/std";
+export default defineSystem({ reads: [Velocity], writes: [Transform], run(ctx) {
+  const v = ctx.read(Velocity).linear, p = ctx.write(Transform).position;
+  for (let i = 0; i < ctx.count * 3; i++) p[i] += v[i] * ctx.dt;
+} });`;
+
 /** Why no browser can run here, or null when one can. */
 export function browserMissing(): string | null {
   try {
@@ -123,6 +131,32 @@ export function pixelsAt(
       return sum.map((v) => Math.round(v / 25)) as [number, number, number];
     });
   }, { data: `data:image/png;base64,${btoa(binary)}`, points });
+}
+
+/**
+ * Holds W for `ms` and returns the page's own player's z before and after
+ * (player.ts walks it forward, toward -z, looking straight ahead).
+ */
+export async function walkForward(
+  page: Page,
+  ms = 800,
+): Promise<{ before: number; after: number }> {
+  const z = () =>
+    page.evaluate(() => {
+      const s = (globalThis as unknown as {
+        syncra: {
+          player: number;
+          entity(id: number): Record<string, Record<string, unknown>> | null;
+        };
+      }).syncra;
+      return (s.entity(s.player)!.Transform!.position as number[])[2]!;
+    });
+  const before = await z();
+  await page.keyboard.down("KeyW");
+  await page.waitForTimeout(ms);
+  await page.keyboard.up("KeyW");
+  await page.waitForTimeout(300);
+  return { before, after: await z() };
 }
 
 /** What the page's renderer drew (`syncra.capture`), decoded: RGBA rows, top first. */

@@ -8,7 +8,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { copy } from "./_copy.ts";
 import { makeScripts } from "../_world.ts";
-import { browserMissing, collectErrors, launchBrowser, startViewerWorld } from "./_browser.ts";
+import {
+  browserMissing,
+  collectErrors,
+  launchBrowser,
+  startViewerWorld,
+  walkForward,
+} from "./_browser.ts";
 
 const missing = browserMissing();
 const REPO = new URL("../../", import.meta.url).pathname;
@@ -46,17 +52,8 @@ Deno.test({
       (globalThis as unknown as { syncra: Syncra }).syncra.models.failed
     );
     assert.deepEqual(failed, {}, "every model loaded");
-    const z = () =>
-      page.evaluate(() => {
-        const s = (globalThis as unknown as { syncra: Syncra }).syncra;
-        return (s.entity(s.player)!.Transform!.position as number[])[2]!;
-      });
-    const before = await z();
-    await page.keyboard.down("KeyW");
-    await page.waitForTimeout(700);
-    await page.keyboard.up("KeyW");
-    await page.waitForTimeout(300);
-    assert.ok((await z()) < before - 0.5, "W walked the page's player forward");
+    const { before, after } = await walkForward(page, 700);
+    assert.ok(after < before - 0.5, `W walked the page's player forward: z ${before} → ${after}`);
     assert.deepEqual(errors, [], "no console errors");
     const run = await live.stop();
     for (const s of run.report.scripts) {

@@ -17,6 +17,7 @@ import {
   collectErrors,
   dominated,
   launchBrowser,
+  MOVER,
   pixelsAt,
   startViewerWorld,
   vulkanMissing,
@@ -43,12 +44,6 @@ export default defineSystem({
     ctx.spawn({ Light: { kind: LightKind.Ambient, intensity: 1 } });
   },
 });`;
-const MOVER = `
-import { defineSystem, Transform, Velocity } from "@syncra/std";
-export default defineSystem({ reads: [Velocity], writes: [Transform], run(ctx) {
-  const v = ctx.read(Velocity).linear, p = ctx.write(Transform).position;
-  for (let i = 0; i < ctx.count * 3; i++) p[i] += v[i] * ctx.dt;
-} });`;
 
 type Syncra = {
   connected: boolean;

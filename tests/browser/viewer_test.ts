@@ -12,7 +12,9 @@ import {
   collectErrors,
   freePort,
   launchBrowser,
+  MOVER,
   startViewerWorld,
+  walkForward,
 } from "./_browser.ts";
 import { runDriverContract } from "../driver_contract.ts";
 
@@ -31,12 +33,6 @@ export default defineSystem({
     ctx.spawn({ Light: { kind: LightKind.Ambient, intensity: 0.5 } });
   },
 });`;
-const MOVER = `
-import { defineSystem, Transform, Velocity } from "@syncra/std";
-export default defineSystem({ reads: [Velocity], writes: [Transform], run(ctx) {
-  const v = ctx.read(Velocity).linear, p = ctx.write(Transform).position;
-  for (let i = 0; i < ctx.count * 3; i++) p[i] += v[i] * ctx.dt;
-} });`;
 const PLAYER = await Deno.readTextFile(new URL("../../scripts/player.ts", import.meta.url));
 
 type Syncra = {
@@ -83,17 +79,7 @@ Deno.test({
     assert.notDeepEqual(first, second, "the picture changed as the box moved");
 
     // W walks the player forward (-z) through Input → player.ts.
-    const z = () =>
-      page.evaluate(() => {
-        const s = (globalThis as unknown as { syncra: Syncra }).syncra;
-        return (s.entity(s.player)!.Transform!.position as number[])[2]!;
-      });
-    const before = await z();
-    await page.keyboard.down("KeyW");
-    await page.waitForTimeout(800);
-    await page.keyboard.up("KeyW");
-    await page.waitForTimeout(300);
-    const after = await z();
+    const { before, after } = await walkForward(page);
     assert.ok(after < before - 0.5, `the player walked from z ${before} to ${after}`);
     // The inspector shows the world's scripts and drivers, and links the world graph.
     await page.waitForFunction(() =>
