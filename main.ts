@@ -3,6 +3,7 @@
  *
  *   deno task world [--scripts DIR] [--ticks N] [--hz N] [--report FILE]
  *                   [--dump FILE] [--state FILE] [--fresh] [--deadline MS] [--jail auto|on|off]
+ *   deno task query "Transform,Spin" --nats URL [--creds FILE]
  *   deno task explain <script>
  *   deno task graph [--scripts DIR] [--svg FILE] [--jail auto|on|off]
  *
@@ -14,11 +15,13 @@ import { explainScript, formatExplanation } from "./runtime/app/mod.ts";
 import { explainDriver, formatDriverExplanation } from "./runtime/app/mod.ts";
 import { graphOfFolder, toMermaid, toSvg } from "./runtime/app/mod.ts";
 import { didYouMean } from "./runtime/policy/mod.ts";
+import { credentialsPath, formatAnswer, queryWorld } from "./runtime/nats/mod.ts";
 
 const USAGE = `Usage:
   deno task world [flags]        run the world in ./scripts until Ctrl-C
   deno task explain <script>     show a script's (or driver's) grants, command line and jail
   deno task graph [flags]        print who reads, writes, emits and receives what, as Mermaid
+  deno task query "A,B" --nats URL   print the entities of a world on NATS that have A and B
 
 World flags:
   --scripts DIR      folder of scripts (default "scripts")
@@ -36,6 +39,9 @@ World flags:
   --port N           the viewer's port (default 8000, or the next free one; 0 picks any)
   --no-viewer        run without the viewer (headless)
   --editable         the viewer's inspector may edit components
+  --nats auto|URL    distributed mode: auto starts nats-server (from PATH) for this world;
+                     a nats:// URL joins a server configured with .syncra/nats/authorization.conf
+  --creds FILE       the coordinator's NATS credentials (default .syncra/nats/coordinator.creds)
   --quiet            no logs or status line
 
 Graph flags:
@@ -79,6 +85,8 @@ const OPTIONS = {
   editable: { type: "boolean" },
   quiet: { type: "boolean" },
   nats: { type: "string" },
+  creds: { type: "string" },
+  limit: { type: "string" },
   svg: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -106,11 +114,23 @@ async function main(argv: string[]): Promise<number> {
   if (jail !== "auto" && jail !== "on" && jail !== "off") {
     throw new UsageError(`Invalid value for --jail: "${jail}" is not one of auto, on, off`);
   }
-  if (command === "system" || values.nats !== undefined) {
+  if (command === "system") {
     throw new UsageError(
-      "Distributed mode (--nats, deno task system) is not available yet: this version runs a world on one machine",
+      "Remote system hosts (deno task system) are not available yet: run the world with --nats " +
+        "auto and its scripts locally",
     );
   }
+  if (values.nats !== undefined && command !== "world" && command !== "query") {
+    throw new UsageError(`The flag --nats is for deno task world and deno task query`);
+  }
+  if (
+    values.nats !== undefined && values.nats !== "auto" && !/^nats:\/\/[^\s/]+$/.test(values.nats)
+  ) {
+    throw new UsageError(
+      `Invalid value for --nats: "${values.nats}" is not auto or nats://HOST:PORT`,
+    );
+  }
+  if (command === "query") return await query(values, positionals);
   if (values.svg !== undefined && command !== "graph") {
     throw new UsageError("The flag --svg is for deno task graph only");
   }
@@ -163,6 +183,8 @@ async function main(argv: string[]): Promise<number> {
         editable: values.editable ?? false,
         ...(port !== undefined && { port }),
         quiet: values.quiet ?? false,
+        nats: values.nats ?? null,
+        natsCreds: values.creds ?? null,
         signal: stop.signal,
       });
     } finally {
@@ -193,6 +215,31 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "graph") return await graph(values, positionals, jail);
   throw new UsageError(`Unknown command "${command}"`);
+}
+
+/** `deno task query "A,B" --nats URL`: the entities of a running world that have A and B. */
+async function query(
+  values: ReturnType<typeof parse>["values"],
+  positionals: string[],
+): Promise<number> {
+  if (positionals.length !== 1 || values.nats === undefined || values.nats === "auto") {
+    throw new UsageError('Usage: deno task query "Component,Other" --nats nats://HOST:PORT');
+  }
+  const components = positionals[0]!.split(",").map((c) => c.trim()).filter((c) => c !== "");
+  const limit = number(
+    "limit",
+    values.limit,
+    (n) => Number.isInteger(n) && n > 0,
+    "a positive integer",
+  );
+  const answer = await queryWorld(
+    values.nats,
+    values.creds ?? credentialsPath(Deno.cwd(), "query"),
+    components,
+    limit,
+  );
+  console.log(formatAnswer(answer));
+  return answer.error ? 1 : 0;
 }
 
 /** Flags `graph` understands; any other set flag is a mistake worth saying. */

@@ -15,10 +15,15 @@ export interface CliResult {
 }
 
 /** Runs `main.ts` with `args` (in `cwd` when given) and waits for it to exit. */
-export async function cli(args: readonly string[], cwd?: string): Promise<CliResult> {
+export async function cli(
+  args: readonly string[],
+  cwd?: string,
+  env?: Record<string, string>,
+): Promise<CliResult> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
     ...(cwd ? { cwd } : {}),
+    ...(env ? { env } : {}),
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -146,10 +146,16 @@ Deno.test("explain on a module of shared code says what it is and which scripts 
   assert.match(stdout, /^imported by .*spinner \(.*spinner\.ts\)/m);
 });
 
-Deno.test("distributed mode says clearly that it is not available yet", async () => {
-  const { code, stderr } = await cli(["world", "--nats", "auto"]);
-  assert.equal(code, 2);
-  assert.match(stderr, /Distributed mode \(--nats, deno task system\) is not available yet/);
+Deno.test("remote system hosts say clearly that they are not available yet; a bad --nats is named", async () => {
+  const host = await cli(["system", "scripts/spinner.ts", "--nats", "nats://127.0.0.1:4222"]);
+  assert.equal(host.code, 2);
+  assert.match(host.stderr, /Remote system hosts \(deno task system\) are not available yet/);
+  const bad = await cli(["world", "--nats", "localhost:4222"]);
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /Invalid value for --nats: "localhost:4222" is not auto or nats:\/\/HOST:PORT/,
+  );
 });
 
 Deno.test("explain shows what a refused script asks for and exactly what to approve", async () => {

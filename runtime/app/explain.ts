@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { type NatsPermissions, systemPermissions } from "../nats/mod.ts";
 import { basename, dirname, resolve } from "node:path";
 import { buildSchedule, describeConflict } from "../ecs/mod.ts";
 import { formatLimits } from "../policy/mod.ts";
@@ -45,6 +46,8 @@ export interface Explanation {
   stage: number | null;
   /** The conflicts that order it after other scripts of the folder, as sentences. */
   conflicts: string[];
+  /** What a host of it may publish and subscribe to on the world's NATS (distributed mode). */
+  nats: NatsPermissions;
 }
 
 /** What `explain` says about a module of shared code (`_components.ts`): who imports it. */
@@ -106,6 +109,7 @@ export async function explainScript(
       wrapped: slot.wrappedCommandLine,
       stage,
       conflicts,
+      nats: systemPermissions(slot.name),
     };
   } finally {
     if (!inFolder) await slot.stop("shutdown");
@@ -222,6 +226,9 @@ export function formatExplanation(e: Explanation | ModuleExplanation): string {
     `channel     ${e.channel}`,
     `budget      ${e.budget ?? "none"}`,
     `limits      ${e.limits}`,
+    `nats        publish ${e.nats.publish.join(", ")}; subscribe ${
+      e.nats.subscribe.join(", ")
+    } (its host's user, in distributed mode; credentials .syncra/nats/${e.name}.creds)`,
     `command     ${e.command.map(quote).join(" ")}`,
     `exact argv  ${e.wrapped.map(quote).join(" ")}`,
   ];

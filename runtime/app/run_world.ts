@@ -5,13 +5,15 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { escapeControls } from "../protocol/mod.ts";
 import { safeJson } from "./audit_log.ts";
 import { createWorld, type WorldParts } from "./create_world.ts";
 import type { WorldOptions } from "./world_options.ts";
 import { entities, peakResidentMb, type WorldReport } from "./world_report.ts";
 import { writeDump } from "./world_dump.ts";
+import { openWorldBus, type WorldBus } from "../nats/mod.ts";
+import { listScripts } from "../roles/mod.ts";
 
 /** How often a running world saves its state. */
 const SAVE_EVERY_MS = 10_000;
@@ -29,15 +31,36 @@ export async function runWorld(
   options.signal?.addEventListener("abort", stop);
   let ticksRun = 0;
   let report: WorldReport;
+  let bus: WorldBus | null = null;
   try {
     await live.start();
+    if (options.nats !== null) {
+      bus = await openWorldBus({
+        root: live.paths.root,
+        nats: options.nats,
+        credsPath: options.natsCreds,
+        // A script runs under its file's name: each gets its NATS identity (for remote hosts).
+        systems: (await listScripts(options.scriptsDir).catch(() => [])).map((f) =>
+          basename(f).replace(/\.[^.]+$/, "")
+        ),
+        world: () => ({ world: coordinator.world, tick: coordinator.tick }),
+      });
+      // One line on stdout, like the viewer's: where the world's NATS is.
+      console.log(`nats: ${bus.url}`);
+      live.note(
+        `✔ on NATS at ${bus.url}${
+          bus.server ? ` (its own nats-server, pid ${bus.server.pid})` : ""
+        }`,
+      );
+    }
     options.onStarted?.();
     const period = options.hz > 0 ? 1000 / options.hz : 0;
     let next = performance.now();
     let lastSave = performance.now();
     while (!stopping && (options.ticks === null || ticksRun < options.ticks)) {
-      await live.step();
+      const tickMs = await live.step();
       ticksRun++;
+      bus?.ticked(coordinator.tick, tickMs);
       if (performance.now() - lastSave > SAVE_EVERY_MS) {
         lastSave = performance.now();
         await live.save();
@@ -56,6 +79,7 @@ export async function runWorld(
     report = live.report(ticksRun, performance.now() - started);
   } finally {
     options.signal?.removeEventListener("abort", stop);
+    await bus?.close();
     await live.stop();
   }
   // How the drivers took the stop is known only once it is over.

@@ -56,6 +56,13 @@ export interface WorldOptions {
   port: number;
   /** The viewer's inspector may edit components (its edits carry editor authority). @default false */
   editable: boolean;
+  /**
+   * Distributed mode (DESIGN §7): "auto" runs the world's own nats-server,
+   * a `nats://` URL joins one; null is local mode. @default null
+   */
+  nats: string | null;
+  /** The coordinator's NATS credentials; null: `.syncra/nats/coordinator.creds`. @default null */
+  natsCreds: string | null;
   /** What one script may make the world write, per tick and per second. */
   outputBudget: Readonly<OutputBudgetOptions>;
   /** Rotation of `<workDir>/audit.jsonl`: 16 MiB, 3 older files kept. */
@@ -97,6 +104,8 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   viewer: false,
   port: 8000,
   editable: false,
+  nats: null,
+  natsCreds: null,
   outputBudget: DEFAULT_OUTPUT_BUDGET,
   audit: DEFAULT_AUDIT_LOG_OPTIONS,
   config: null,

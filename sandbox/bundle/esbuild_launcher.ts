@@ -24,6 +24,7 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { CgroupManager, ProcessGroup } from "../cgroup/mod.ts";
+import { findExecutable } from "../command/mod.ts";
 
 /** How strongly the esbuild service is confined. */
 export type BundlerIsolation = "jail" | "unconfined";
@@ -94,17 +95,6 @@ export function findEsbuildBinary(): string {
     throw new Error(`Cannot find esbuild's binary for ${Deno.build.os} ${Deno.build.arch}`);
   }
   return createRequire(main).resolve(`@esbuild/${Deno.build.os}-${arch}/bin/esbuild`);
-}
-
-function findExecutable(name: string): string | null {
-  const dirs = (Deno.env.get("PATH") ?? "").split(":").filter((dir) => dir.startsWith("/"));
-  for (const dir of [...dirs, "/usr/local/bin", "/usr/bin", "/bin"]) {
-    try {
-      const info = Deno.statSync(`${dir}/${name}`);
-      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return `${dir}/${name}`;
-    } catch { /* not here */ }
-  }
-  return null;
 }
 
 /** Quotes one word for `sh`. */

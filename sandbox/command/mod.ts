@@ -4,4 +4,5 @@
  * @module
  */
 export { deriveChildCommand, validateNetGrant } from "./command_line.ts";
+export { findExecutable, requireExecutable } from "./find_executable.ts";
 export type { ChildCommand, ChildGrants } from "./command_line.ts";

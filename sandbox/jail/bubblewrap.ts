@@ -23,7 +23,7 @@
  *
  * @module
  */
-import type { ChildCommand } from "../command/mod.ts";
+import { type ChildCommand, requireExecutable } from "../command/mod.ts";
 import type { Isolation, Jail, JailMounts } from "./jail.ts";
 import { denyListenFilter } from "./seccomp_filter.ts";
 
@@ -100,21 +100,6 @@ export interface BubblewrapJailConfig {
   libraries: readonly JailFile[];
   /** The compiled seccomp filter file. */
   seccompPath: string;
-}
-
-function findExecutable(name: string): string {
-  let path: string | undefined;
-  try {
-    path = Deno.env.get("PATH");
-  } catch { /* no env permission: the usual folders only */ }
-  const dirs = (path ?? "").split(":").filter((dir) => dir.startsWith("/"));
-  for (const dir of [...dirs, "/usr/local/bin", "/usr/bin", "/bin"]) {
-    try {
-      const info = Deno.statSync(`${dir}/${name}`);
-      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return `${dir}/${name}`;
-    } catch { /* not here */ }
-  }
-  throw new Error(`"${name}" was not found on PATH or in /usr/bin`);
 }
 
 async function run(program: string, args: string[]): Promise<string> {
@@ -195,7 +180,7 @@ export class BubblewrapJail implements Jail {
 
   /** Finds bwrap, bash and the libraries of deno; runs nothing inside a jail yet. */
   static async create(options: BubblewrapJailOptions): Promise<BubblewrapJail> {
-    const bwrapPath = options.bwrapPath ?? findExecutable("bwrap");
+    const bwrapPath = options.bwrapPath ?? requireExecutable("bwrap");
     const bwrapVersion = (await run(bwrapPath, ["--version"])).trim() || "bubblewrap";
     const denoRealPath = await Deno.realPath(options.denoPath);
     // A private file (created exclusively, mode 0600), removed when the runtime exits.
@@ -212,9 +197,9 @@ export class BubblewrapJail implements Jail {
       seccompPath,
       bwrapPath,
       bwrapVersion,
-      bashPath: options.bashPath ?? findExecutable("bash"),
+      bashPath: options.bashPath ?? requireExecutable("bash"),
       denoRealPath,
-      libraries: await sharedLibraries(options.lddPath ?? findExecutable("ldd"), denoRealPath),
+      libraries: await sharedLibraries(options.lddPath ?? requireExecutable("ldd"), denoRealPath),
     });
   }
 

@@ -1,0 +1,22 @@
+/**
+ * Distributed mode's NATS side (DESIGN §7): subjects and permissions, the
+ * hosts' identities, the world's own nats-server, and the coordinator's bus.
+ *
+ * @module
+ */
+export { credentialsPath, ensureIdentity, natsFolder, readCredentials } from "./identities.ts";
+export type { NatsIdentity } from "./identities.ts";
+export { NO_NATS_SERVER, startNatsServer } from "./nats_server.ts";
+export type { NatsServer } from "./nats_server.ts";
+export {
+  coordinatorPermissions,
+  inboxPrefix,
+  queryPermissions,
+  queueGroup,
+  SUBJECTS,
+  systemPermissions,
+} from "./subjects.ts";
+export type { NatsPermissions } from "./subjects.ts";
+export { answerQuery, connectAs, openWorldBus } from "./world_bus.ts";
+export { formatAnswer, queryWorld } from "./query_client.ts";
+export type { QueryAnswer, QueryRequest, WorldBus } from "./world_bus.ts";

@@ -1,0 +1,72 @@
+/**
+ * The subjects of distributed mode (DESIGN §7), all under `engine.`, and
+ * what each kind of NATS user may publish and subscribe to. The server
+ * enforces these lists: a host is known by the subjects its user may use,
+ * never by what a payload says. Each user has its own inbox prefix, and no
+ * user but the coordinator may touch another's.
+ *
+ * @module
+ */
+
+/** The subjects, by name. */
+export const SUBJECTS = {
+  tick: "engine.coord.tick",
+  tickDone: "engine.coord.tick.done",
+  entityCreate: "engine.entity.create",
+  entityDestroy: "engine.entity.destroy",
+  componentSet: (system: string) => `engine.component.set.${system}`,
+  componentChanged: (system: string) => `engine.component.changed.${system}`,
+  /** Per system, so that the server's permissions say who registered. */
+  register: (system: string) => `engine.system.register.${system}`,
+  schedule: (system: string) => `engine.system.schedule.${system}`,
+  /** Per system, for the same reason. */
+  heartbeat: (system: string) => `engine.system.heartbeat.${system}`,
+  queryRequest: "engine.query.request",
+  queryResponse: "engine.query.response",
+} as const;
+
+/** The queue group every instance of `system` joins. */
+export const queueGroup = (system: string): string => `q.${system}`;
+
+/** Publish and subscribe allow-lists of one NATS user. */
+export interface NatsPermissions {
+  publish: string[];
+  subscribe: string[];
+  /** May answer requests made to it, on the requester's reply subject only. */
+  allowResponses: boolean;
+}
+
+/** A user's own inbox prefix: its replies come there, and no one else may listen on it. */
+export const inboxPrefix = (user: string): string => `_INBOX_${user}`;
+
+/** The coordinator: every engine subject, JetStream's API, and its own inbox. */
+export function coordinatorPermissions(): NatsPermissions {
+  const inbox = `${inboxPrefix("coordinator")}.>`;
+  return {
+    publish: ["engine.>", "$JS.API.>", "$JS.ACK.>", inbox],
+    subscribe: ["engine.>", inbox],
+    allowResponses: true,
+  };
+}
+
+/** A host of `system`: its own subjects, the tick, and its own inbox. */
+export function systemPermissions(system: string): NatsPermissions {
+  const inbox = `${inboxPrefix(system)}.>`;
+  return {
+    publish: [
+      SUBJECTS.register(system),
+      SUBJECTS.heartbeat(system),
+      // Its spawns and despawns travel in its results: no shared subject says "someone".
+      SUBJECTS.componentSet(system),
+      inbox,
+    ],
+    subscribe: [SUBJECTS.schedule(system), SUBJECTS.componentChanged(system), SUBJECTS.tick, inbox],
+    allowResponses: false,
+  };
+}
+
+/** The query tool (`deno task query`): ask, and hear the answer in its own inbox. */
+export function queryPermissions(): NatsPermissions {
+  const inbox = `${inboxPrefix("query")}.>`;
+  return { publish: [SUBJECTS.queryRequest], subscribe: [inbox], allowResponses: false };
+}
