@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { headers } from "@nats-io/transport-node";
-import { COUNTER_MODULE, IN_CI, makeScripts } from "./_world.ts";
+import { join } from "node:path";
+import { COUNTER_MODULE, IN_CI, makeScripts, makeScriptsWithCounter } from "./_world.ts";
 import { cli } from "./_cli.ts";
 import {
   connectAs,
@@ -219,4 +220,62 @@ Deno.test("explain shows a system's NATS permissions: its own subjects and inbox
     /^publish engine\.system\.register\.spawner, .*engine\.component\.set\.spawner, _INBOX_spawner\.>; subscribe engine\.system\.schedule\.spawner, /,
   );
   assert.doesNotMatch(line, /_INBOX\.>/);
+});
+
+Deno.test({
+  name:
+    "a coordinator killed with SIGKILL resumes from its last JetStream snapshot, at most 60 ticks back",
+  ignore: missing !== null,
+  async fn() {
+    await using folder = await makeScriptsWithCounter({});
+    const first = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "world", "--nats", "auto", "--no-viewer", "--hz", "60", "--fresh"],
+      cwd: folder.root,
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const stdout = first.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let printed = "";
+    while (!/nats: nats:\/\/\S+/.test(printed)) {
+      const { value, done } = await stdout.read();
+      if (done) break;
+      printed += value;
+    }
+    const url = /nats: (nats:\/\/127\.0\.0\.1:\d+)/.exec(printed)![1]!;
+    const counter = async () => {
+      const q = await cli(["query", "Counter", "--nats", url], folder.root);
+      return Number(/"value":(\d+)/.exec(q.stdout)?.[1] ?? -1);
+    };
+    let before = -1;
+    for (let i = 0; i < 100 && before < 150; i++) {
+      before = await counter();
+      if (before < 150) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(before >= 150, `the counter ran: ${before}`);
+    first.kill("SIGKILL");
+    await first.status;
+    await stdout.cancel();
+
+    // Started again (not fresh): the state comes back from JetStream, not from a file.
+    const dump = join(folder.root, "dump.json");
+    const second = await cli(
+      ["world", "--nats", "auto", "--no-viewer", "--ticks", "3", "--dump", dump],
+      folder.root,
+    );
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(
+      second.stderr,
+      /restored 1 entity from JetStream object syncra-world\/world\.state/,
+    );
+    const resumed = JSON.parse(await Deno.readTextFile(dump)).entities[0].components.Counter.value;
+    assert.ok(
+      resumed >= before - 60 && resumed <= before + 200,
+      `resumed at ${resumed}, killed at about ${before}`,
+    );
+    assert.equal(
+      await Deno.stat(join(folder.root, ".syncra", "world.state")).then(() => true, () => false),
+      false,
+      "no local state file in distributed mode",
+    );
+  },
 });

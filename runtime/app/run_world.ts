@@ -9,7 +9,7 @@ import { basename, dirname } from "node:path";
 import { escapeControls } from "../protocol/mod.ts";
 import { safeJson } from "./audit_log.ts";
 import { createWorld, type WorldParts } from "./create_world.ts";
-import type { WorldOptions } from "./world_options.ts";
+import { type WorldOptions, worldPaths } from "./world_options.ts";
 import { entities, peakResidentMb, type WorldReport } from "./world_report.ts";
 import { writeDump } from "./world_dump.ts";
 import { openWorldBus, type WorldBus } from "../nats/mod.ts";
@@ -18,10 +18,45 @@ import { listScripts } from "../roles/mod.ts";
 /** How often a running world saves its state. */
 const SAVE_EVERY_MS = 10_000;
 
+/**
+ * In distributed mode the world's snapshot goes to JetStream every this many
+ * ticks (1 s at 60 Hz): a coordinator killed with SIGKILL loses at most these.
+ */
+export const SNAPSHOT_EVERY_TICKS = 60;
+
 /** Runs a world until its ticks are done or `options.signal` aborts; returns the report. */
 export async function runWorld(
   partial: Partial<WorldOptions>,
   parts: WorldParts = {},
+): Promise<WorldReport> {
+  // Distributed mode: NATS first, for the world's state lives in its JetStream.
+  const bus = partial.nats ? await openBus(partial) : null;
+  try {
+    return await runWorldOn(partial, bus ? { ...parts, store: bus.store } : parts, bus);
+  } finally {
+    await bus?.close();
+  }
+}
+
+/** The world's NATS: its server (auto) or the one it joins, and the hosts' identities. */
+async function openBus(partial: Partial<WorldOptions>): Promise<WorldBus> {
+  const scriptsDir = partial.scriptsDir ?? "scripts";
+  const bus = await openWorldBus({
+    root: worldPaths({ scriptsDir, workDir: null, statePath: null }).root,
+    nats: partial.nats!,
+    credsPath: partial.natsCreds ?? null,
+    // A script runs under its file's name: each gets its NATS identity (for remote hosts).
+    systems: (await listScripts(scriptsDir).catch(() => [])).map((f) =>
+      basename(f).replace(/\.[^.]+$/, "")
+    ),
+  });
+  return bus;
+}
+
+async function runWorldOn(
+  partial: Partial<WorldOptions>,
+  parts: WorldParts,
+  bus: WorldBus | null,
 ): Promise<WorldReport> {
   await using live = await createWorld(partial, parts);
   const { options, coordinator } = live;
@@ -31,26 +66,16 @@ export async function runWorld(
   options.signal?.addEventListener("abort", stop);
   let ticksRun = 0;
   let report: WorldReport;
-  let bus: WorldBus | null = null;
   try {
     await live.start();
-    if (options.nats !== null) {
-      bus = await openWorldBus({
-        root: live.paths.root,
-        nats: options.nats,
-        credsPath: options.natsCreds,
-        // A script runs under its file's name: each gets its NATS identity (for remote hosts).
-        systems: (await listScripts(options.scriptsDir).catch(() => [])).map((f) =>
-          basename(f).replace(/\.[^.]+$/, "")
-        ),
-        world: () => ({ world: coordinator.world, tick: coordinator.tick }),
-      });
-      // One line on stdout, like the viewer's: where the world's NATS is.
+    if (bus) {
+      bus.attach(() => ({ world: coordinator.world, tick: coordinator.tick }));
+      // One line on stdout, like the viewer's: where the world's NATS is, once it answers there.
       console.log(`nats: ${bus.url}`);
       live.note(
         `✔ on NATS at ${bus.url}${
           bus.server ? ` (its own nats-server, pid ${bus.server.pid})` : ""
-        }`,
+        }; snapshots every ${SNAPSHOT_EVERY_TICKS} ticks to ${bus.store.describe}`,
       );
     }
     options.onStarted?.();
@@ -61,7 +86,8 @@ export async function runWorld(
       const tickMs = await live.step();
       ticksRun++;
       bus?.ticked(coordinator.tick, tickMs);
-      if (performance.now() - lastSave > SAVE_EVERY_MS) {
+      const snapshotDue = bus !== null && coordinator.tick % SNAPSHOT_EVERY_TICKS === 0;
+      if (snapshotDue || performance.now() - lastSave > SAVE_EVERY_MS) {
         lastSave = performance.now();
         await live.save();
       }
@@ -79,7 +105,6 @@ export async function runWorld(
     report = live.report(ticksRun, performance.now() - started);
   } finally {
     options.signal?.removeEventListener("abort", stop);
-    await bus?.close();
     await live.stop();
   }
   // How the drivers took the stop is known only once it is over.

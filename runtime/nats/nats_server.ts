@@ -28,6 +28,22 @@ export const NO_NATS_SERVER =
   "--nats auto needs nats-server on PATH: install it (Debian: apt-get install nats-server) or " +
   "pass --nats nats://HOST:PORT of a server you run";
 
+/**
+ * Stops the server a previous run of this world left behind (its
+ * coordinator was killed before it could stop it): the pid file names it,
+ * and its command line must name this world's configuration.
+ */
+async function stopOrphan(pidFile: string, configPath: string): Promise<void> {
+  const pid = Number(await Deno.readTextFile(pidFile).catch(() => ""));
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+  if (!cmdline.includes("nats-server") || !cmdline.includes(configPath)) return;
+  Deno.kill(pid, "SIGTERM");
+  for (let i = 0; i < 100 && await Deno.stat(`/proc/${pid}`).then(() => true, () => false); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A free loopback port (closed again: the server takes it). */
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -62,6 +78,9 @@ export async function startNatsServer(
   await Deno.mkdir(join(folder, "jetstream"), { recursive: true, mode: 0o700 });
   const port = freePort();
   const configPath = join(folder, "server.conf");
+  const pidFile = join(folder, "server.pid");
+  // Its JetStream folder is this world's: an orphan of a killed run must let go of it first.
+  await stopOrphan(pidFile, configPath);
   await Deno.writeTextFile(configPath, serverConfig(port, join(folder, "jetstream"), users), {
     mode: 0o600,
   });
@@ -100,6 +119,7 @@ export async function startNatsServer(
       throw new Error(`nats-server did not get ready in time:\n${tail.join("\n")}`);
     }
   }
+  await Deno.writeTextFile(pidFile, String(child.pid));
   const stop = async () => {
     if (stopping) return;
     stopping = true;
@@ -118,6 +138,7 @@ export async function startNatsServer(
     await child.status;
     clearTimeout(timer);
     await readLog.catch(() => {});
+    await Deno.remove(pidFile).catch(() => {});
   };
   return {
     url: `nats://127.0.0.1:${port}`,

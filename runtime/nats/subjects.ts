@@ -39,11 +39,11 @@ export interface NatsPermissions {
 /** A user's own inbox prefix: its replies come there, and no one else may listen on it. */
 export const inboxPrefix = (user: string): string => `_INBOX_${user}`;
 
-/** The coordinator: every engine subject, JetStream's API, and its own inbox. */
+/** The coordinator: every engine subject, JetStream (its API, acks, objects), its own inbox. */
 export function coordinatorPermissions(): NatsPermissions {
   const inbox = `${inboxPrefix("coordinator")}.>`;
   return {
-    publish: ["engine.>", "$JS.API.>", "$JS.ACK.>", inbox],
+    publish: ["engine.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$O.>", inbox],
     subscribe: ["engine.>", inbox],
     allowResponses: true,
   };

@@ -20,6 +20,7 @@ import {
   readCredentials,
 } from "./identities.ts";
 import { type NatsServer, startNatsServer } from "./nats_server.ts";
+import { JetStreamWorldStore } from "./jetstream_store.ts";
 import {
   coordinatorPermissions,
   queryPermissions,
@@ -55,6 +56,10 @@ export interface WorldBus extends AsyncDisposable {
   readonly url: string;
   /** The server this world runs (`--nats auto`), or null. */
   readonly server: NatsServer | null;
+  /** The world's store on this server's JetStream. */
+  readonly store: JetStreamWorldStore;
+  /** Which world the bus answers queries about (bound once the world exists). */
+  attach(world: () => { world: World; tick: number }): void;
   /** Says a tick ended. */
   ticked(tick: number, tickMs: number): void;
   close(): Promise<void>;
@@ -116,7 +121,6 @@ export async function openWorldBus(options: {
   nats: string;
   credsPath?: string | null;
   systems: readonly string[];
-  world: () => { world: World; tick: number };
 }): Promise<WorldBus> {
   const users = await worldUsers(options.root, options.systems);
   // For a server the owner runs: the block to include in its configuration.
@@ -141,6 +145,7 @@ export async function openWorldBus(options: {
     );
   }
   const encoder = new TextEncoder(), decoder = new TextDecoder();
+  let attached: (() => { world: World; tick: number }) | null = null;
   nc.subscribe(SUBJECTS.queryRequest, {
     callback: (error, message) => {
       if (error) return;
@@ -148,7 +153,19 @@ export async function openWorldBus(options: {
       try {
         request = JSON.parse(decoder.decode(message.data));
       } catch { /* answered as a bad request */ }
-      const { world, tick } = options.world();
+      if (!attached) {
+        return void message.respond(
+          encoder.encode(
+            JSON.stringify({
+              tick: 0,
+              total: 0,
+              entities: [],
+              error: "the world is still starting",
+            }),
+          ),
+        );
+      }
+      const { world, tick } = attached();
       message.respond(encoder.encode(JSON.stringify(answerQuery(world, tick, request))));
     },
   });
@@ -164,6 +181,10 @@ export async function openWorldBus(options: {
   return {
     url,
     server,
+    store: new JetStreamWorldStore(nc, url),
+    attach(world) {
+      attached = world;
+    },
     ticked(tick, tickMs) {
       const h = headers();
       h.set("syncra-type", "tick");
