@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { headers } from "@nats-io/transport-node";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { COUNTER_MODULE, IN_CI, makeScripts, makeScriptsWithCounter } from "./_world.ts";
 import { cli } from "./_cli.ts";
 import {
@@ -22,6 +22,7 @@ import {
   systemPermissions,
 } from "../runtime/nats/mod.ts";
 import { findExecutable } from "../sandbox/command/mod.ts";
+import { browserMissing, launchBrowser, startViewerWorld } from "./browser/_browser.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -277,5 +278,96 @@ Deno.test({
       false,
       "no local state file in distributed mode",
     );
+  },
+});
+
+Deno.test({
+  name: "--nats URL joins a server the owner runs once it includes the world's authorization block",
+  ignore: missing !== null,
+  async fn() {
+    await using folder = await makeScriptsWithCounter({});
+    const natsDir = join(folder.root, "server");
+    await Deno.mkdir(natsDir);
+    // The owner's server, first without the world's users.
+    const port = await freePort();
+    const conf = join(natsDir, "owner.conf");
+    const serve = async (body: string) => {
+      await Deno.writeTextFile(
+        conf,
+        `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${natsDir}/js" }\n${body}`,
+      );
+      const server = new Deno.Command(findExecutable("nats-server")!, {
+        args: ["-c", conf],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      for (let i = 0; i < 100; i++) {
+        const up = await Deno.connect({ hostname: "127.0.0.1", port }).then((c) => {
+          c.close();
+          return true;
+        }, () => false);
+        if (up) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return server;
+    };
+    const url = `nats://127.0.0.1:${port}`;
+    const world = ["world", "--nats", url, "--no-viewer", "--ticks", "30", "--fresh"];
+    let server = await serve(`authorization { users: [ { user: someone, password: else } ] }`);
+    const refused = await cli(world, folder.root);
+    server.kill("SIGTERM");
+    await server.status;
+    assert.notEqual(refused.code, 0);
+    assert.match(
+      refused.stderr,
+      /Cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+ as coordinator: .*\(its configuration must include .*authorization\.conf, by a path relative to that configuration file\)/,
+    );
+
+    // With the block the world wrote included, the same command runs.
+    const block = join(folder.root, ".syncra", "nats", "authorization.conf");
+    // nats-server resolves an include relative to the including file (an absolute one fails).
+    server = await serve(`include "${relative(natsDir, block)}"`);
+    try {
+      const joined = await cli([...world, "--report", join(folder.root, "r.json")], folder.root);
+      assert.equal(joined.code, 0, joined.stderr);
+      assert.match(joined.stdout, new RegExp(`^nats: ${url}$`, "m"));
+      const report = JSON.parse(await Deno.readTextFile(join(folder.root, "r.json")));
+      assert.equal(report.ticks, 30);
+    } finally {
+      server.kill("SIGTERM");
+      await server.status;
+    }
+  },
+});
+
+async function freePort(): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return await Promise.resolve(port);
+}
+
+Deno.test({
+  name: "the viewer and its inspector work in distributed mode too",
+  ignore: missing !== null || browserMissing() !== null,
+  async fn() {
+    await using folder = await makeScriptsWithCounter({});
+    const { live, port } = await startViewerWorld(folder, { nats: "auto" });
+    await using browser = await launchBrowser();
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(
+      () => {
+        const s = (globalThis as unknown as {
+          syncra?: { connected: boolean; player: number; world: { scripts: unknown[] } | null };
+        }).syncra;
+        return s?.connected && s.player > 0 && (s.world?.scripts.length ?? 0) === 1;
+      },
+      null,
+      { timeout: 15_000 },
+    );
+    assert.match(await page.locator("#world").innerText(), /system counter\s+running/);
+    const run = await live.stop();
+    assert.equal(run.report.scripts[0]!.violations, 0);
   },
 });

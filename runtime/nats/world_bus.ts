@@ -141,7 +141,11 @@ export async function openWorldBus(options: {
     await server?.stop();
     throw new Error(
       `Cannot connect to NATS at ${url} as ${identity.user}: ${(error as Error).message}` +
-        (server ? "" : ` (its configuration must include .syncra/nats/authorization.conf)`),
+        (server
+          ? ""
+          : ` (its configuration must include ${
+            join(natsFolder(options.root), "authorization.conf")
+          }, by a path relative to that configuration file)`),
     );
   }
   const encoder = new TextEncoder(), decoder = new TextDecoder();
