@@ -34,6 +34,54 @@ function natsMissing(): string | null {
 }
 const missing = natsMissing();
 
+/** `deno task world --nats auto` in `root` at `hz`, once it printed where its NATS is. */
+async function spawnNatsWorld(root: string, hz: number) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "world",
+      "--nats",
+      "auto",
+      "--no-viewer",
+      "--hz",
+      String(hz),
+      "--fresh",
+    ],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let logged = "";
+  const stderr = (async () => {
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) logged += text;
+  })();
+  let printed = "";
+  while (!/nats: nats:\/\/\S+/.test(printed)) {
+    const { value, done } = await stdout.read();
+    if (done) break;
+    printed += value;
+  }
+  const url = /nats: (nats:\/\/127\.0\.0\.1:\d+)/.exec(printed)?.[1];
+  if (!url) {
+    child.kill("SIGKILL");
+    throw new Error(`the world printed no NATS address: ${printed}\n${logged}`);
+  }
+  return {
+    url,
+    /** What it wrote to stderr so far. */
+    logged: () => logged,
+    async stop(signal: Deno.Signal) {
+      child.kill(signal);
+      await child.status;
+      await stdout.cancel();
+      await stderr;
+    },
+  };
+}
+
 const SPAWNER = `
 import { defineSystem } from "@syncra/std";
 import { Counter } from "./_counter.ts";
@@ -64,25 +112,8 @@ Deno.test({
         catch (e) { console.log("credentials refused:", e.name); }
       } });`,
     );
-    const world = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "world", "--nats", "auto", "--no-viewer", "--hz", "30", "--fresh"],
-      cwd: folder.root,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stdout = world.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let logged = "";
-    const stderr = (async () => {
-      for await (const text of world.stderr.pipeThrough(new TextDecoderStream())) logged += text;
-    })();
-    let printed = "";
-    while (!/nats: (nats:\/\/\S+)/.test(printed)) {
-      const { value, done } = await stdout.read();
-      if (done) break;
-      printed += value;
-    }
-    const url = /nats: (nats:\/\/127\.0\.0\.1:\d+)/.exec(printed)?.[1];
-    assert.ok(url, `the world printed where its NATS is: ${printed}`);
+    const world = await spawnNatsWorld(folder.root, 30);
+    const url = world.url;
     try {
       // The query tool, as its own user, with the credentials the world wrote.
       const query = await cli(["query", "Counter", "--nats", url], folder.root);
@@ -109,16 +140,13 @@ Deno.test({
       // Credentials are the owner's alone: mode 0600, and no script can read them.
       const mode = (await Deno.stat(credentialsPath(folder.root, "spawner"))).mode! & 0o777;
       assert.equal(mode, 0o600);
-      for (let i = 0; i < 50 && !/credentials refused|READ THE/.test(logged); i++) {
+      for (let i = 0; i < 50 && !/credentials refused|READ THE/.test(world.logged()); i++) {
         await new Promise((r) => setTimeout(r, 100));
       }
-      assert.match(logged, /credentials refused: NotCapable/);
-      assert.doesNotMatch(logged, /READ THE CREDENTIALS/);
+      assert.match(world.logged(), /credentials refused: NotCapable/);
+      assert.doesNotMatch(world.logged(), /READ THE CREDENTIALS/);
     } finally {
-      world.kill("SIGTERM");
-      await world.status;
-      await stdout.cancel();
-      await stderr;
+      await world.stop("SIGTERM");
     }
     // The world stopped its server: nothing listens on the port any more.
     const port = Number(new URL(url.replace("nats:", "http:")).port);
@@ -229,20 +257,8 @@ Deno.test({
   ignore: missing !== null,
   async fn() {
     await using folder = await makeScriptsWithCounter({});
-    const first = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "world", "--nats", "auto", "--no-viewer", "--hz", "60", "--fresh"],
-      cwd: folder.root,
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const stdout = first.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let printed = "";
-    while (!/nats: nats:\/\/\S+/.test(printed)) {
-      const { value, done } = await stdout.read();
-      if (done) break;
-      printed += value;
-    }
-    const url = /nats: (nats:\/\/127\.0\.0\.1:\d+)/.exec(printed)![1]!;
+    const first = await spawnNatsWorld(folder.root, 60);
+    const url = first.url;
     const counter = async () => {
       const q = await cli(["query", "Counter", "--nats", url], folder.root);
       return Number(/"value":(\d+)/.exec(q.stdout)?.[1] ?? -1);
@@ -253,9 +269,7 @@ Deno.test({
       if (before < 150) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(before >= 150, `the counter ran: ${before}`);
-    first.kill("SIGKILL");
-    await first.status;
-    await stdout.cancel();
+    await first.stop("SIGKILL");
 
     // Started again (not fresh): the state comes back from JetStream, not from a file.
     const dump = join(folder.root, "dump.json");

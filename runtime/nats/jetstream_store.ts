@@ -11,7 +11,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type ObjectStore, Objm } from "@nats-io/obj";
 import type { World } from "../ecs/mod.ts";
-import { CorruptWorldError, decodeWorld, encodeWorld, type SavedWorld } from "../store/mod.ts";
+import { decodeStored, encodeWorld, type SavedWorld, SaveQueue } from "../store/mod.ts";
 import type { WorldStore } from "../store/mod.ts";
 
 /** The bucket and object a world's state lives in. */
@@ -27,8 +27,7 @@ export class JetStreamWorldStore implements WorldStore {
   readonly describe: string;
   readonly #nc: NatsConnection;
   #bucket: Promise<ObjectStore> | null = null;
-  /** The saves of this store, one after another, so that the last one called wins. */
-  #queue: Promise<void> = Promise.resolve();
+  readonly #saves = new SaveQueue();
 
   /** A store on `nc` (described with the server's URL); nothing is created until used. */
   constructor(nc: NatsConnection, url: string) {
@@ -43,7 +42,7 @@ export class JetStreamWorldStore implements WorldStore {
   }
 
   async load(): Promise<SavedWorld | null> {
-    await this.#queue;
+    await this.#saves.settled;
     let bytes: Uint8Array | null;
     try {
       bytes = await (await this.#store()).getBlob(WORLD_OBJECT);
@@ -53,19 +52,13 @@ export class JetStreamWorldStore implements WorldStore {
       });
     }
     if (bytes === null) return null;
-    try {
-      // The object arrives as a Node Buffer viewing a larger one (whose slice() is a view
-      // too): the codec gets a plain copy with a buffer of its own, as a file read gives.
-      return decodeWorld(new Uint8Array(bytes));
-    } catch (cause) {
-      throw new CorruptWorldError(this.describe, message(cause), { cause });
-    }
+    // The object arrives as a Node Buffer viewing a larger one (whose slice() is a view
+    // too): the codec gets a plain copy with a buffer of its own, as a file read gives.
+    return decodeStored(this.describe, new Uint8Array(bytes));
   }
 
   save(world: World, tick: number): Promise<void> {
-    const done = this.#queue.then(() => this.#write(world, tick));
-    this.#queue = done.catch(() => {});
-    return done;
+    return this.#saves.run(() => this.#write(world, tick));
   }
 
   /** Replaces the stored bytes with `bytes` as they are (the contract's damage). */

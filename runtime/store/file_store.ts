@@ -12,8 +12,9 @@
  */
 import { basename, dirname } from "node:path";
 import type { World } from "../ecs/mod.ts";
-import { decodeWorld, streamWorld } from "./world_codec.ts";
-import { CorruptWorldError, type SavedWorld, type WorldStore } from "./world_store.ts";
+import { streamWorld } from "./world_codec.ts";
+import type { SavedWorld, WorldStore } from "./world_store.ts";
+import { decodeStored, SaveQueue } from "./save_queue.ts";
 
 /** Temp names are unique in this process across stores on one path. */
 let tempCounter = 0;
@@ -56,8 +57,7 @@ export class FileWorldStore implements WorldStore {
   /** The state file. */
   readonly path: string;
   readonly describe: string;
-  /** The saves of this store, one after another, so that the last one called wins. */
-  #queue: Promise<void> = Promise.resolve();
+  readonly #saves = new SaveQueue();
 
   /** A store at `path`; nothing is read or created until `load` or `save`. */
   constructor(path: string) {
@@ -68,7 +68,7 @@ export class FileWorldStore implements WorldStore {
 
   async load(): Promise<SavedWorld | null> {
     // What this store saved is what it loads.
-    await this.#queue;
+    await this.#saves.settled;
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(this.path);
@@ -78,17 +78,11 @@ export class FileWorldStore implements WorldStore {
         cause: error,
       });
     }
-    try {
-      return decodeWorld(bytes);
-    } catch (cause) {
-      throw new CorruptWorldError(this.describe, message(cause), { cause });
-    }
+    return decodeStored(this.describe, bytes);
   }
 
   save(world: World, tick: number): Promise<void> {
-    const done = this.#queue.then(() => this.#write(world, tick));
-    this.#queue = done.catch(() => {});
-    return done;
+    return this.#saves.run(() => this.#write(world, tick));
   }
 
   async #write(world: World, tick: number): Promise<void> {

@@ -8,3 +8,4 @@ export { CorruptWorldError } from "./world_store.ts";
 export type { SavedWorld, WorldStore } from "./world_store.ts";
 export { FileWorldStore, loadWorld, saveWorld } from "./file_store.ts";
 export { decodeWorld, encodeWorld, streamWorld } from "./world_codec.ts";
+export { decodeStored, SaveQueue } from "./save_queue.ts";
