@@ -19,4 +19,5 @@ export {
 export type { NatsPermissions } from "./subjects.ts";
 export { answerQuery, connectAs, openWorldBus } from "./world_bus.ts";
 export { formatAnswer, queryWorld } from "./query_client.ts";
+export { JetStreamWorldStore, WORLD_BUCKET, WORLD_OBJECT } from "./jetstream_store.ts";
 export type { QueryAnswer, QueryRequest, WorldBus } from "./world_bus.ts";

@@ -1,18 +1,22 @@
 /**
- * The store contract on the JetStream store, against a real nats-server
- * (the world's own, as --nats auto starts it) per case.
+ * The store contract on the JetStream store (runtime/nats), against a real
+ * nats-server (the world's own, as --nats auto starts it) per case.
  */
 import { fileURLToPath } from "node:url";
-import { runStoreContract, type StoreFixture } from "../store/store_contract.ts";
+import { runStoreContract, type StoreFixture } from "./store_contract.ts";
 import { findExecutable } from "../../sandbox/command/mod.ts";
-import { credentialsPath, ensureIdentity } from "./identities.ts";
-import { startNatsServer } from "./nats_server.ts";
-import { coordinatorPermissions } from "./subjects.ts";
-import { connectAs } from "./world_bus.ts";
-import { JetStreamWorldStore, WORLD_BUCKET } from "./jetstream_store.ts";
+import {
+  connectAs,
+  coordinatorPermissions,
+  credentialsPath,
+  ensureIdentity,
+  JetStreamWorldStore,
+  startNatsServer,
+  WORLD_BUCKET,
+} from "../nats/mod.ts";
 import { Objm } from "@nats-io/obj";
 
-const SAVER = fileURLToPath(new URL("./fixtures/jetstream_saver.ts", import.meta.url));
+const SAVER = fileURLToPath(new URL("../nats/fixtures/jetstream_saver.ts", import.meta.url));
 const IN_CI = Deno.env.get("SYNCRA_CI") === "1";
 
 if (findExecutable("nats-server") === null && IN_CI) {
