@@ -82,12 +82,19 @@ async function runWorldOn(
     const period = options.hz > 0 ? 1000 / options.hz : 0;
     let next = performance.now();
     let lastSave = performance.now();
+    let snapshot: Promise<void> | null = null;
     while (!stopping && (options.ticks === null || ticksRun < options.ticks)) {
       const tickMs = await live.step();
       ticksRun++;
       bus?.ticked(coordinator.tick, tickMs);
-      const snapshotDue = bus !== null && coordinator.tick % SNAPSHOT_EVERY_TICKS === 0;
-      if (snapshotDue || performance.now() - lastSave > SAVE_EVERY_MS) {
+      if (bus && coordinator.tick % SNAPSHOT_EVERY_TICKS === 0 && !snapshot) {
+        // Encoded now, uploaded while the world ticks on (the JetStream store copies first);
+        // one still uploading makes this one wait for the next.
+        snapshot = live.save().catch((error) =>
+          live.note(`⚠ the snapshot of tick ${coordinator.tick} failed: ${error.message}`)
+        ).finally(() => (snapshot = null));
+      }
+      if (performance.now() - lastSave > SAVE_EVERY_MS) {
         lastSave = performance.now();
         await live.save();
       }
@@ -98,6 +105,7 @@ async function runWorldOn(
         else if (wait < -period) next = performance.now(); // too far behind: do not try to catch up
       }
     }
+    await snapshot;
     // The last commands are applied before the count, so that the report matches the dump.
     coordinator.flushCommands();
     // A script the last commands pushed over a budget is being killed: its exit belongs in the report.

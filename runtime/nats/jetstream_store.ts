@@ -57,8 +57,21 @@ export class JetStreamWorldStore implements WorldStore {
     return decodeStored(this.describe, new Uint8Array(bytes));
   }
 
+  /**
+   * Encodes `world` at once, whole, before it returns (so the world may
+   * change while the bytes upload: the tick loop does not wait for the
+   * network), then uploads it after the saves before it.
+   */
   save(world: World, tick: number): Promise<void> {
-    return this.#saves.run(() => this.#write(world, tick));
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeWorld(world, tick);
+    } catch (error) {
+      return Promise.reject(
+        new Error(`Cannot save the world to ${this.describe}: ${message(error)}`, { cause: error }),
+      );
+    }
+    return this.#saves.run(() => this.#upload(bytes));
   }
 
   /** Replaces the stored bytes with `bytes` as they are (the contract's damage). */
@@ -66,10 +79,8 @@ export class JetStreamWorldStore implements WorldStore {
     await (await this.#store()).putBlob({ name: WORLD_OBJECT }, bytes);
   }
 
-  async #write(world: World, tick: number): Promise<void> {
+  async #upload(bytes: Uint8Array): Promise<void> {
     try {
-      // Encoded first, whole and at once: the world may change while the bytes upload.
-      const bytes = encodeWorld(world, tick);
       await this.putRaw(bytes);
     } catch (error) {
       throw new Error(`Cannot save the world to ${this.describe}: ${message(error)}`, {
