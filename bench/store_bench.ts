@@ -11,8 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import { encodeWorld, FileWorldStore, type WorldStore } from "../runtime/store/mod.ts";
-import { tickWorld } from "../runtime/store/store_contract.ts";
+import { encodeWorld, FileWorldStore, tickWorld, type WorldStore } from "../runtime/store/mod.ts";
 import {
   connectAs,
   coordinatorPermissions,

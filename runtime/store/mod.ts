@@ -9,3 +9,4 @@ export type { SavedWorld, WorldStore } from "./world_store.ts";
 export { FileWorldStore, loadWorld, saveWorld } from "./file_store.ts";
 export { decodeWorld, encodeWorld, streamWorld } from "./world_codec.ts";
 export { decodeStored, SaveQueue } from "./save_queue.ts";
+export { tickWorld } from "./tick_world.ts";

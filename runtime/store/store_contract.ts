@@ -14,6 +14,9 @@
 import assert from "node:assert/strict";
 import { World } from "../ecs/mod.ts";
 import { CorruptWorldError, type SavedWorld, type WorldStore } from "./world_store.ts";
+import { TICK, tickWorld } from "./tick_world.ts";
+
+export { tickWorld };
 
 /** One store on fresh, empty storage, and the hooks the contract needs around it. */
 export interface StoreFixture extends AsyncDisposable {
@@ -41,21 +44,6 @@ export interface StoreContractOptions {
 
 /** Entities in the world the crash case saves: big enough that a save takes a while. */
 const SAVER_ENTITIES = 300_000;
-const TICK = { value: { type: "u32" as const, default: [0] } };
-
-/**
- * A world whose every value says which tick and entity it belongs to, so
- * that a state mixed from two saves is caught by {@linkcode checkTickWorld}.
- */
-export function tickWorld(tick: number, entities: number): World {
-  const world = new World();
-  const key = world.registry.resolve({ name: "Tick", schema: TICK, module: "saver.ts" }).key;
-  for (const id of world.allocator.reserve(entities)) {
-    world.spawn(id, { [key]: { value: [tick] }, Transform: { position: [id, tick, 0] } }, "s.ts");
-  }
-  return world;
-}
-
 /** Sets every value of a {@linkcode tickWorld} to `tick`, in place. */
 function retick(world: World, tick: number): void {
   for (const a of world.archetypes()) {
