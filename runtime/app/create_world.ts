@@ -64,6 +64,8 @@ export interface WorldParts {
   slotOptions?: Partial<SystemOptions>;
   /** Where state is saved; defaults to the file store at the state path. */
   store?: WorldStore;
+  /** A world that only describes its children (explain, graph): the viewer's page is not built. */
+  describing?: boolean;
 }
 
 /** A wired world: start it, step it, stop it. */
@@ -184,7 +186,7 @@ export async function createWorld(
   const supervisor = new Supervisor(options.scriptsDir, launcher, events, slotOptions);
   // The viewer (DESIGN §10), a built-in driver: its page is built here, by the trusted side.
   const viewer = options.viewer
-    ? await prepareViewer(paths.root, options.port, options.editable)
+    ? await prepareViewer(paths.root, options.port, options.editable, !parts.describing)
     : null;
   // The last lines of the world's log, for the viewer's inspector.
   const recentLog: string[] = [];

@@ -25,5 +25,5 @@ export function describingWorld(
     quiet: true,
     watch: false,
     port: 0,
-  });
+  }, { describing: true });
 }

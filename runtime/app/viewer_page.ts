@@ -98,9 +98,10 @@ export async function prepareViewer(
   root: string,
   port: number,
   editable = false,
+  buildPage = true,
 ): Promise<{ entry: DriverEntry; url: string; pageDir: string }> {
   const pageDir = join(root, ".syncra", "viewer");
-  await buildViewerPage(pageDir);
+  if (buildPage) await buildViewerPage(pageDir);
   const chosen = chooseViewerPort(port);
   return {
     pageDir,
