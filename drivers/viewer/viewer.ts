@@ -12,6 +12,7 @@ import {
   Mesh,
   Parent,
   Player,
+  PlayerTracked,
   Transform,
 } from "@syncra/std";
 import { type Mirror, mirrorChanges } from "./mirror.ts";
@@ -247,9 +248,6 @@ function withoutTransforms(mirror: Mirror): Record<number, Record<string, unknow
   return out;
 }
 
-/** Player.tracked bits (std PlayerTracked). */
-const TRACKED = { head: 1, left: 2, right: 4 } as const;
-
 /**
  * A page's VR poses (each 7 finite numbers within 100 m, or null when not
  * tracked; an untracked pose keeps its last value). Anything else is "not tracked".
@@ -265,13 +263,18 @@ function poseOf(message: Record<string, unknown>, last: PlayerPose | null): Play
     rightRotation: [0, 0, 0, 1],
   };
   pose.tracked = 0;
-  for (const part of ["head", "left", "right"] as const) {
+  const parts = [
+    ["head", PlayerTracked.Head],
+    ["left", PlayerTracked.Left],
+    ["right", PlayerTracked.Right],
+  ] as const;
+  for (const [part, bit] of parts) {
     const value = message[part];
     if (
       !Array.isArray(value) || value.length !== 7 ||
       !value.every((v) => typeof v === "number" && Number.isFinite(v) && Math.abs(v) <= 100)
     ) continue;
-    pose.tracked |= TRACKED[part];
+    pose.tracked |= bit;
     pose[`${part}Position`] = value.slice(0, 3);
     pose[`${part}Rotation`] = value.slice(3);
   }

@@ -1,11 +1,9 @@
 // Other pages' players, drawn as a head and, when a headset tracks them, two hands: where each
 // player is (its Transform) and, in VR, where its headset and controllers are relative to that.
 import * as THREE from "three";
+import { PlayerTracked } from "../../../std/builtins.ts";
 
 type Plain = Record<string, number | boolean | string | number[]>;
-
-/** Player.tracked bits (std PlayerTracked). */
-const TRACKED = { Head: 1, Left: 2, Right: 4 };
 
 interface Avatar {
   root: THREE.Group;
@@ -64,9 +62,9 @@ export class Avatars {
     world.decompose(avatar.root.position, avatar.root.quaternion, avatar.root.scale);
     const tracked = Number(player.tracked ?? 0);
     avatar.head.position.set(0, 0, 0);
-    if (tracked & TRACKED.Head) place(avatar.head, player.headPosition, player.headRotation);
-    avatar.left.visible = (tracked & TRACKED.Left) !== 0;
-    avatar.right.visible = (tracked & TRACKED.Right) !== 0;
+    if (tracked & PlayerTracked.Head) place(avatar.head, player.headPosition, player.headRotation);
+    avatar.left.visible = (tracked & PlayerTracked.Left) !== 0;
+    avatar.right.visible = (tracked & PlayerTracked.Right) !== 0;
     place(avatar.left, player.leftPosition, player.leftRotation);
     place(avatar.right, player.rightPosition, player.rightRotation);
   }

@@ -4,6 +4,8 @@
 // at once (the look is the page's own) and tells the world where it looks, so that scripts walk
 // the player the way it faces.
 
+import { InputButton } from "../../../std/builtins.ts";
+
 /** Where the page looks, in radians: yaw about up (left positive), pitch about right. */
 export interface Look {
   yaw: number;
@@ -13,15 +15,17 @@ export interface Look {
 /** Radians per pixel of drag. */
 const DRAG_SPEED = 0.005;
 /** Radians per second at a stick's full tilt. */
-const STICK_TURN = 2.2;
+export const STICK_TURN = 2.2;
 /** Sticks inside this tilt are at rest (they rarely read exactly zero). */
 const DEAD_ZONE = 0.15;
 const MAX_PITCH = Math.PI / 2 - 0.01;
 
-/** Input.buttons bits (std InputButton). */
-const BUTTON = { Primary: 1, Secondary: 2, Grip: 4, Menu: 8 };
+/** A stick's axis, 0 inside the dead zone. */
+export const deadZone = (v: number | undefined): number =>
+  v === undefined || Math.abs(v) < DEAD_ZONE ? 0 : v;
 
-const deadZone = (v: number | undefined) => (v === undefined || Math.abs(v) < DEAD_ZONE ? 0 : v);
+/** `v` within -1..1. */
+export const unit = (v: number): number => Math.max(-1, Math.min(1, v));
 
 /** What the page sends as its Player's Input. */
 export interface InputValues {
@@ -79,23 +83,22 @@ export class PageControls {
     let z = (k.has("KeyS") || k.has("ArrowDown") ? 1 : 0) -
       (k.has("KeyW") || k.has("ArrowUp") ? 1 : 0);
     const y = (k.has("Space") ? 1 : 0) - (k.has("ShiftLeft") || k.has("ShiftRight") ? 1 : 0);
-    let buttons = k.has("KeyE") ? BUTTON.Primary : 0;
-    if (k.has("KeyQ")) buttons |= BUTTON.Secondary;
-    if (k.has("Escape")) buttons |= BUTTON.Menu;
+    let buttons = k.has("KeyE") ? InputButton.Primary : 0;
+    if (k.has("KeyQ")) buttons |= InputButton.Secondary;
+    if (k.has("Escape")) buttons |= InputButton.Menu;
     for (const pad of navigator.getGamepads?.() ?? []) {
       if (!pad || !pad.connected) continue;
       // The standard mapping: left stick axes 0/1, right stick 2/3, A/B, bumpers, start.
       x += deadZone(pad.axes[0]);
       z += deadZone(pad.axes[1]);
       this.turn(-deadZone(pad.axes[2]) * STICK_TURN * dt, -deadZone(pad.axes[3]) * STICK_TURN * dt);
-      if (pad.buttons[0]?.pressed) buttons |= BUTTON.Primary;
-      if (pad.buttons[1]?.pressed) buttons |= BUTTON.Secondary;
-      if (pad.buttons[5]?.pressed) buttons |= BUTTON.Grip;
-      if (pad.buttons[9]?.pressed) buttons |= BUTTON.Menu;
+      if (pad.buttons[0]?.pressed) buttons |= InputButton.Primary;
+      if (pad.buttons[1]?.pressed) buttons |= InputButton.Secondary;
+      if (pad.buttons[5]?.pressed) buttons |= InputButton.Grip;
+      if (pad.buttons[9]?.pressed) buttons |= InputButton.Menu;
     }
-    const clamp = (v: number) => Math.max(-1, Math.min(1, v));
     return {
-      move: [clamp(x), y, clamp(z)],
+      move: [unit(x), y, unit(z)],
       look: [this.look.yaw, this.look.pitch, 0],
       buttons,
     };

@@ -90,6 +90,8 @@ interface Held {
   motion: Motion | null;
 }
 const entities = new Map<number, Held>();
+/** The entities with a Camera component: the world's lens is the first active one. */
+const lenses = new Set<number>();
 const batches = new InstancedBatches(scene);
 const models = new Models(scene);
 const avatars = new Avatars(scene);
@@ -282,11 +284,9 @@ function rebuild(id: number): void {
   }
   if (c.Player && !c.Mesh && !mine) avatars.set(id);
   else avatars.remove(id);
-  if (e.light && (!c.Light || e.light.userData.kind !== c.Light.kind)) {
-    scene.remove(e.light);
-    e.light.dispose();
-    e.light = null;
-  }
+  if (c.Camera) lenses.add(id);
+  else lenses.delete(id);
+  if (e.light && (!c.Light || e.light.userData.kind !== c.Light.kind)) removeLight(e);
   if (c.Light && !c.Mesh && !e.light) {
     e.light = light(c.Light);
     e.light.userData.kind = c.Light.kind;
@@ -294,16 +294,21 @@ function rebuild(id: number): void {
   }
 }
 
-/** Forgets an entity: its instance, model, avatar, light and transform. */
+function removeLight(e: Held): void {
+  if (!e.light) return;
+  scene.remove(e.light);
+  e.light.dispose();
+  e.light = null;
+}
+
+/** Forgets an entity: its instance, model, avatar, light, lens and transform. */
 function drop(id: number): void {
   const e = entities.get(id);
   batches.remove(id);
   models.remove(id);
   avatars.remove(id);
-  if (e?.light) {
-    scene.remove(e.light);
-    e.light.dispose();
-  }
+  lenses.delete(id);
+  if (e) removeLight(e);
   entities.delete(id);
   transforms.forget(id);
 }
@@ -533,7 +538,6 @@ function drawFrame(_time: number, frame?: Parameters<typeof vr.poses>[0]): void 
     framesThisSecond = 0;
     secondStartedAt = now;
   }
-  const updateStart = performance.now();
   for (const [id, e] of entities) {
     if (!e.motion) continue;
     const light = e.light, model = models.has(id), instance = batches.has(id);
@@ -548,7 +552,14 @@ function drawFrame(_time: number, frame?: Parameters<typeof vr.poses>[0]): void 
 
   // From this page's player (turned by its look), the world's Camera entity, or the orbit.
   const own = entities.get(player)?.motion;
-  const lens = [...entities.values()].find((e) => e.components.Camera?.active && e.motion);
+  let lens: Held | undefined;
+  for (const id of lenses) {
+    const e = entities.get(id);
+    if (e?.components.Camera?.active && e.motion) {
+      lens = e;
+      break;
+    }
+  }
   views.update(
     own
       ? { p: shown(own, now, scratch).p, yaw: controls.look.yaw, pitch: controls.look.pitch }
@@ -585,7 +596,7 @@ function drawFrame(_time: number, frame?: Parameters<typeof vr.poses>[0]): void 
   chosen.renderer.render(scene, camera);
   const end = performance.now();
   // Smoothed over about 20 frames.
-  updateMs += 0.05 * (renderStart - updateStart - updateMs);
+  updateMs += 0.05 * (renderStart - now - updateMs);
   renderMs += 0.05 * (end - renderStart - renderMs);
   drawCalls = chosen.drawCalls();
 }

@@ -4,7 +4,8 @@
 // Player's Transform) for the Player component, and the controllers' sticks and buttons for
 // Input: the left stick walks where the head faces, the right stick turns.
 import type { PageRenderer } from "./renderer.ts";
-import type { InputValues, PageControls } from "./controls.ts";
+import { deadZone, type InputValues, type PageControls, STICK_TURN, unit } from "./controls.ts";
+import { InputButton } from "../../../std/builtins.ts";
 import type { XRFrame, XRRigidTransform, XRSession } from "./webxr_types.ts";
 import { xrSystem } from "./webxr_types.ts";
 
@@ -17,9 +18,6 @@ export interface TrackedPoses {
   left: Pose | null;
   right: Pose | null;
 }
-
-const DEAD_ZONE = 0.15;
-const STICK_TURN = 2.2;
 
 function poseOf(transform: XRRigidTransform): Pose {
   const p = transform.position, q = transform.orientation;
@@ -93,23 +91,21 @@ export class VrSession {
       const pad = source.gamepad;
       if (!pad) continue;
       // xr-standard: thumbstick axes 2/3; trigger 0, squeeze 1, A/X 4, B/Y 5.
-      const sx = Math.abs(pad.axes[2] ?? 0) < DEAD_ZONE ? 0 : pad.axes[2]!;
-      const sy = Math.abs(pad.axes[3] ?? 0) < DEAD_ZONE ? 0 : pad.axes[3]!;
+      const sx = deadZone(pad.axes[2]), sy = deadZone(pad.axes[3]);
       if (source.handedness === "right") controls.turn(-sx * STICK_TURN * dt, 0);
       else {
         x += sx;
         z += sy;
       }
-      if (pad.buttons[0]?.pressed) buttons |= 1;
-      if (pad.buttons[4]?.pressed) buttons |= 2;
-      if (pad.buttons[1]?.pressed) buttons |= 4;
-      if (pad.buttons[5]?.pressed) buttons |= 8;
+      if (pad.buttons[0]?.pressed) buttons |= InputButton.Primary;
+      if (pad.buttons[4]?.pressed) buttons |= InputButton.Secondary;
+      if (pad.buttons[1]?.pressed) buttons |= InputButton.Grip;
+      if (pad.buttons[5]?.pressed) buttons |= InputButton.Menu;
     }
     const yaw = poses.head ? yawOf(poses.head) : 0;
     const c = Math.cos(yaw), s = Math.sin(yaw);
-    const clamp = (v: number) => Math.max(-1, Math.min(1, v));
     return {
-      move: [clamp(x * c + z * s), 0, clamp(-x * s + z * c)],
+      move: [unit(x * c + z * s), 0, unit(-x * s + z * c)],
       look: [controls.look.yaw, 0, 0],
       buttons,
     };
