@@ -22,7 +22,7 @@ import {
   systemPermissions,
 } from "../runtime/nats/mod.ts";
 import { findExecutable } from "../sandbox/command/mod.ts";
-import { browserMissing, launchBrowser, startViewerWorld } from "./browser/_browser.ts";
+import { browserMissing, freePort, launchBrowser, startViewerWorld } from "./browser/_browser.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -303,7 +303,7 @@ Deno.test({
     const natsDir = join(folder.root, "server");
     await Deno.mkdir(natsDir);
     // The owner's server, first without the world's users.
-    const port = await freePort();
+    const port = freePort();
     const conf = join(natsDir, "owner.conf");
     const serve = async (body: string) => {
       await Deno.writeTextFile(
@@ -353,13 +353,6 @@ Deno.test({
     }
   },
 });
-
-async function freePort(): Promise<number> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return await Promise.resolve(port);
-}
 
 Deno.test({
   name: "the viewer and its inspector work in distributed mode too",

@@ -5,15 +5,15 @@
  *
  * @module
  */
-import { basename, dirname } from "node:path";
+import { dirname } from "node:path";
 import { escapeControls } from "../protocol/mod.ts";
 import { safeJson } from "./audit_log.ts";
 import { createWorld, type WorldParts } from "./create_world.ts";
-import { type WorldOptions, worldPaths } from "./world_options.ts";
+import { DEFAULT_WORLD_OPTIONS, type WorldOptions, worldPaths } from "./world_options.ts";
 import { entities, peakResidentMb, type WorldReport } from "./world_report.ts";
 import { writeDump } from "./world_dump.ts";
 import { openWorldBus, type WorldBus } from "../nats/mod.ts";
-import { listScripts } from "../roles/mod.ts";
+import { listScripts, SystemNames } from "../roles/mod.ts";
 
 /** How often a running world saves its state. */
 const SAVE_EVERY_MS = 10_000;
@@ -40,17 +40,17 @@ export async function runWorld(
 
 /** The world's NATS: its server (auto) or the one it joins, and the hosts' identities. */
 async function openBus(partial: Partial<WorldOptions>): Promise<WorldBus> {
-  const scriptsDir = partial.scriptsDir ?? "scripts";
-  const bus = await openWorldBus({
+  const scriptsDir = partial.scriptsDir ?? DEFAULT_WORLD_OPTIONS.scriptsDir;
+  // Each script gets a NATS identity (for its remote hosts) under the name it runs as.
+  const files = await listScripts(scriptsDir).catch(() => []);
+  const names = new SystemNames();
+  names.setFiles(files);
+  return await openWorldBus({
     root: worldPaths({ scriptsDir, workDir: null, statePath: null }).root,
     nats: partial.nats!,
     credsPath: partial.natsCreds ?? null,
-    // A script runs under its file's name: each gets its NATS identity (for remote hosts).
-    systems: (await listScripts(scriptsDir).catch(() => [])).map((f) =>
-      basename(f).replace(/\.[^.]+$/, "")
-    ),
+    systems: files.map((f) => names.of(f)),
   });
-  return bus;
 }
 
 async function runWorldOn(
@@ -70,6 +70,8 @@ async function runWorldOn(
     await live.start();
     if (bus) {
       bus.attach(() => ({ world: coordinator.world, tick: coordinator.tick }));
+      // The world's own server is watched: an exit before the world stops it is said, with why.
+      void bus.server?.died.then((why) => why && live.note(`✖ ${why}`));
       // One line on stdout, like the viewer's: where the world's NATS is, once it answers there.
       console.log(`nats: ${bus.url}`);
       live.note(
@@ -90,8 +92,9 @@ async function runWorldOn(
       if (bus && coordinator.tick % SNAPSHOT_EVERY_TICKS === 0 && !snapshot) {
         // Encoded now, uploaded while the world ticks on (the JetStream store copies first);
         // one still uploading makes this one wait for the next.
+        const at = coordinator.tick;
         snapshot = live.save().catch((error) =>
-          live.note(`⚠ the snapshot of tick ${coordinator.tick} failed: ${error.message}`)
+          live.note(`⚠ the snapshot of tick ${at} failed: ${error.message}`)
         ).finally(() => (snapshot = null));
       }
       if (performance.now() - lastSave > SAVE_EVERY_MS) {

@@ -49,9 +49,16 @@ export async function readCredentials(path: string): Promise<NatsIdentity> {
         `file over and pass --creds FILE`,
     );
   }
-  const value = JSON.parse(text) as Partial<NatsIdentity>;
+  return parseCredentials(path, text);
+}
+
+function parseCredentials(path: string, text: string): NatsIdentity {
+  let value: Partial<NatsIdentity> | null = null;
+  try {
+    value = JSON.parse(text);
+  } catch { /* said below */ }
   if (
-    typeof value.user !== "string" || typeof value.seed !== "string" ||
+    typeof value?.user !== "string" || typeof value.seed !== "string" ||
     typeof value.inbox !== "string" || !value.seed.startsWith("SU")
   ) {
     throw new Error(`${path} is not a Syncra NATS credentials file ({ "user", "seed", "inbox" })`);
@@ -65,11 +72,11 @@ export async function readCredentials(path: string): Promise<NatsIdentity> {
  */
 export async function ensureIdentity(root: string, user: string): Promise<NatsIdentity> {
   const path = credentialsPath(root, user);
-  try {
-    return await readCredentials(path);
-  } catch (error) {
-    if (!(error instanceof Error) || !/Cannot read/.test(error.message)) throw error;
-  }
+  const text = await Deno.readTextFile(path).catch((error) => {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  });
+  if (text !== null) return parseCredentials(path, text);
   const identity: NatsIdentity = {
     user,
     seed: new TextDecoder().decode(createUser().getSeed()),

@@ -11,16 +11,18 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type ObjectStore, Objm } from "@nats-io/obj";
 import type { World } from "../ecs/mod.ts";
-import { decodeStored, encodeWorld, type SavedWorld, SaveQueue } from "../store/mod.ts";
+import {
+  decodeStored,
+  encodeWorld,
+  errorMessage,
+  type SavedWorld,
+  SaveQueue,
+} from "../store/mod.ts";
 import type { WorldStore } from "../store/mod.ts";
 
 /** The bucket and object a world's state lives in. */
 export const WORLD_BUCKET = "syncra-world";
 export const WORLD_OBJECT = "world.state";
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** A world kept in JetStream. */
 export class JetStreamWorldStore implements WorldStore {
@@ -47,7 +49,7 @@ export class JetStreamWorldStore implements WorldStore {
     try {
       bytes = await (await this.#store()).getBlob(WORLD_OBJECT);
     } catch (error) {
-      throw new Error(`Cannot read the world from ${this.describe}: ${message(error)}`, {
+      throw new Error(`Cannot read the world from ${this.describe}: ${errorMessage(error)}`, {
         cause: error,
       });
     }
@@ -68,7 +70,9 @@ export class JetStreamWorldStore implements WorldStore {
       bytes = encodeWorld(world, tick);
     } catch (error) {
       return Promise.reject(
-        new Error(`Cannot save the world to ${this.describe}: ${message(error)}`, { cause: error }),
+        new Error(`Cannot save the world to ${this.describe}: ${errorMessage(error)}`, {
+          cause: error,
+        }),
       );
     }
     return this.#saves.run(() => this.#upload(bytes));
@@ -83,7 +87,7 @@ export class JetStreamWorldStore implements WorldStore {
     try {
       await this.putRaw(bytes);
     } catch (error) {
-      throw new Error(`Cannot save the world to ${this.describe}: ${message(error)}`, {
+      throw new Error(`Cannot save the world to ${this.describe}: ${errorMessage(error)}`, {
         cause: error,
       });
     }

@@ -124,11 +124,8 @@ export async function openWorldBus(options: {
 }): Promise<WorldBus> {
   const users = await worldUsers(options.root, options.systems);
   // For a server the owner runs: the block to include in its configuration.
-  await Deno.writeTextFile(
-    join(natsFolder(options.root), "authorization.conf"),
-    authorizationBlock(users),
-    { mode: 0o600 },
-  );
+  const block = join(natsFolder(options.root), "authorization.conf");
+  await Deno.writeTextFile(block, authorizationBlock(users), { mode: 0o600 });
   const server = options.nats === "auto" ? await startNatsServer(options.root, users) : null;
   const url = server?.url ?? options.nats;
   const identity = options.credsPath
@@ -143,9 +140,7 @@ export async function openWorldBus(options: {
       `Cannot connect to NATS at ${url} as ${identity.user}: ${(error as Error).message}` +
         (server
           ? ""
-          : ` (its configuration must include ${
-            join(natsFolder(options.root), "authorization.conf")
-          }, by a path relative to that configuration file)`),
+          : ` (its configuration must include ${block}, by a path relative to that configuration file)`),
     );
   }
   const encoder = new TextEncoder(), decoder = new TextDecoder();

@@ -14,14 +14,10 @@ import { basename, dirname } from "node:path";
 import type { World } from "../ecs/mod.ts";
 import { streamWorld } from "./world_codec.ts";
 import type { SavedWorld, WorldStore } from "./world_store.ts";
-import { decodeStored, SaveQueue } from "./save_queue.ts";
+import { decodeStored, errorMessage, SaveQueue } from "./save_queue.ts";
 
 /** Temp names are unique in this process across stores on one path. */
 let tempCounter = 0;
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -74,7 +70,7 @@ export class FileWorldStore implements WorldStore {
       bytes = await Deno.readFile(this.path);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return null;
-      throw new Error(`Cannot read the world state "${this.path}": ${message(error)}`, {
+      throw new Error(`Cannot read the world state "${this.path}": ${errorMessage(error)}`, {
         cause: error,
       });
     }
@@ -105,7 +101,7 @@ export class FileWorldStore implements WorldStore {
       await syncDir(dir);
     } catch (error) {
       await Deno.remove(temp).catch(() => {});
-      throw new Error(`Cannot save the world to "${this.path}": ${message(error)}`, {
+      throw new Error(`Cannot save the world to "${this.path}": ${errorMessage(error)}`, {
         cause: error,
       });
     }

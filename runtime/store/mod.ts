@@ -8,5 +8,5 @@ export { CorruptWorldError } from "./world_store.ts";
 export type { SavedWorld, WorldStore } from "./world_store.ts";
 export { FileWorldStore, loadWorld, saveWorld } from "./file_store.ts";
 export { decodeWorld, encodeWorld, streamWorld } from "./world_codec.ts";
-export { decodeStored, SaveQueue } from "./save_queue.ts";
+export { decodeStored, errorMessage, SaveQueue } from "./save_queue.ts";
 export { tickWorld } from "./tick_world.ts";

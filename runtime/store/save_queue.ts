@@ -1,7 +1,7 @@
 /**
  * What every {@linkcode WorldStore} shares: saves one after another (so that
- * the last one called wins), and stored bytes decoded into a world or a
- * {@linkcode CorruptWorldError} naming the store.
+ * the last one called wins), stored bytes decoded into a world or a
+ * {@linkcode CorruptWorldError} naming the store, and their errors' wording.
  *
  * @module
  */
@@ -25,13 +25,16 @@ export class SaveQueue {
   }
 }
 
+/** What went wrong, as a sentence for a store's errors. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** The world in `bytes`, or a {@linkcode CorruptWorldError} naming `store`. */
 export function decodeStored(store: string, bytes: Uint8Array): SavedWorld {
   try {
     return decodeWorld(bytes);
   } catch (cause) {
-    throw new CorruptWorldError(store, cause instanceof Error ? cause.message : String(cause), {
-      cause,
-    });
+    throw new CorruptWorldError(store, errorMessage(cause), { cause });
   }
 }
