@@ -108,6 +108,7 @@ export function deriveDenoArgs(spec: ChildCommandSpec): string[] {
 
 /** The complete command of a script's process, before any jail wraps it. */
 export function deriveChildCommand(spec: ChildCommandSpec): ChildCommand {
+  const backend = spec.grants.gpu ? Deno.env.get("DENO_WEBGPU_BACKEND") : undefined;
   return {
     program: spec.denoPath,
     args: deriveDenoArgs(spec),
@@ -117,9 +118,7 @@ export function deriveChildCommand(spec: ChildCommandSpec): ChildCommand {
       NO_COLOR: "1",
       DENO_NO_UPDATE_CHECK: "1",
       // A driver approved for gpu gets the world's choice of WebGPU backend (vulkan, gl).
-      ...(spec.grants.gpu && Deno.env.get("DENO_WEBGPU_BACKEND")
-        ? { DENO_WEBGPU_BACKEND: Deno.env.get("DENO_WEBGPU_BACKEND")! }
-        : {}),
+      ...(backend ? { DENO_WEBGPU_BACKEND: backend } : {}),
     },
   };
 }
