@@ -3,6 +3,7 @@
  *
  *   deno task world [--scripts DIR] [--ticks N] [--hz N] [--report FILE]
  *                   [--dump FILE] [--state FILE] [--fresh] [--deadline MS] [--jail auto|on|off]
+ *   deno task system <script> --nats URL [--creds FILE] [--instance ID] [--jail auto|on|off]
  *   deno task query "Transform,Spin" --nats URL [--creds FILE]
  *   deno task explain <script>
  *   deno task graph [--scripts DIR] [--svg FILE] [--jail auto|on|off]
@@ -10,7 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_WORLD_OPTIONS, runWorld } from "./runtime/app/mod.ts";
+import { DEFAULT_WORLD_OPTIONS, runSystemHost, runWorld } from "./runtime/app/mod.ts";
 import { explainScript, formatExplanation } from "./runtime/app/mod.ts";
 import { explainDriver, formatDriverExplanation } from "./runtime/app/mod.ts";
 import { graphOfFolder, toMermaid, toSvg } from "./runtime/app/mod.ts";
@@ -21,6 +22,7 @@ const USAGE = `Usage:
   deno task world [flags]        run the world in ./scripts until Ctrl-C
   deno task explain <script>     show a script's (or driver's) grants, command line and jail
   deno task graph [flags]        print who reads, writes, emits and receives what, as Mermaid
+  deno task system <script> --nats URL   host a script for a world on NATS (one more instance)
   deno task query "A,B" --nats URL   print the entities of a world on NATS that have A and B
 
 World flags:
@@ -42,7 +44,16 @@ World flags:
   --nats auto|URL    distributed mode: auto starts nats-server (from PATH) for this world;
                      a nats:// URL joins a server configured with .syncra/nats/authorization.conf
   --creds FILE       the coordinator's NATS credentials (default .syncra/nats/coordinator.creds)
+  --remote A,B       systems that run only on hosts (deno task system): the world makes their
+                     NATS credentials in .syncra/nats/
   --quiet            no logs or status line
+
+System host flags:
+  --nats URL         the world's NATS server (required)
+  --creds FILE       the system's credentials (default .syncra/nats/<system>.creds beside the
+                     script's folder), copied from the world's machine
+  --instance ID      this host's instance id (default: random)
+  --jail MODE        as for the world
 
 Graph flags:
   --scripts DIR      folder of scripts (default "scripts")
@@ -86,6 +97,8 @@ const OPTIONS = {
   quiet: { type: "boolean" },
   nats: { type: "string" },
   creds: { type: "string" },
+  remote: { type: "string" },
+  instance: { type: "string" },
   limit: { type: "string" },
   svg: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -114,14 +127,8 @@ async function main(argv: string[]): Promise<number> {
   if (jail !== "auto" && jail !== "on" && jail !== "off") {
     throw new UsageError(`Invalid value for --jail: "${jail}" is not one of auto, on, off`);
   }
-  if (command === "system") {
-    throw new UsageError(
-      "Remote system hosts (deno task system) are not available yet: run the world with --nats " +
-        "auto and its scripts locally",
-    );
-  }
-  if (values.nats !== undefined && command !== "world" && command !== "query") {
-    throw new UsageError(`The flag --nats is for deno task world and deno task query`);
+  if (values.nats !== undefined && !["world", "query", "system"].includes(command)) {
+    throw new UsageError(`The flag --nats is for deno task world, system and query`);
   }
   if (
     values.nats !== undefined && values.nats !== "auto" && !/^nats:\/\/[^\s/]+$/.test(values.nats)
@@ -131,6 +138,7 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   if (command === "query") return await query(values, positionals);
+  if (command === "system") return await system(values, positionals, jail);
   if (values.svg !== undefined && command !== "graph") {
     throw new UsageError("The flag --svg is for deno task graph only");
   }
@@ -185,6 +193,7 @@ async function main(argv: string[]): Promise<number> {
         quiet: values.quiet ?? false,
         nats: values.nats ?? null,
         natsCreds: values.creds ?? null,
+        remoteSystems: remoteNames(values.remote, values.nats),
         signal: stop.signal,
       });
     } finally {
@@ -215,6 +224,64 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "graph") return await graph(values, positionals, jail);
   throw new UsageError(`Unknown command "${command}"`);
+}
+
+/** `--remote A,B`: names of systems that run only on hosts (distributed mode only). */
+function remoteNames(list: string | undefined, nats: string | undefined): string[] {
+  if (list === undefined) return [];
+  if (nats === undefined) throw new UsageError("The flag --remote needs --nats (distributed mode)");
+  const names = list.split(",").map((n) => n.trim()).filter((n) => n !== "");
+  const bad = names.find((n) => !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(n));
+  if (bad !== undefined) {
+    throw new UsageError(
+      `Invalid value for --remote: "${bad}" is not a system name (letters, digits, "_")`,
+    );
+  }
+  return names;
+}
+
+/** Flags `system` understands. */
+const SYSTEM_FLAGS = new Set(["nats", "creds", "instance", "jail", "help"]);
+
+/** `deno task system <script> --nats URL`: one more instance of a system, for a world on NATS. */
+async function system(
+  values: ReturnType<typeof parse>["values"],
+  positionals: string[],
+  jail: "auto" | "on" | "off",
+): Promise<number> {
+  if (positionals.length !== 1 || values.nats === undefined || values.nats === "auto") {
+    throw new UsageError("Usage: deno task system <script> --nats nats://HOST:PORT [--creds FILE]");
+  }
+  const foreign = Object.keys(values).find((flag) => !SYSTEM_FLAGS.has(flag));
+  if (foreign) throw new UsageError(`The flag --${foreign} does not apply to deno task system`);
+  const file = positionals[0]!;
+  if (!(await Deno.stat(file).catch(() => null))?.isFile) {
+    throw new UsageError(`Cannot host "${file}": no such file`);
+  }
+  if (values.instance !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(values.instance)) {
+    throw new UsageError(
+      `Invalid value for --instance: "${values.instance}" is not letters, digits, "_" and "-"`,
+    );
+  }
+  const stop = new AbortController();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const onSignal = () => stop.abort();
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    const shards = await runSystemHost({
+      file,
+      nats: values.nats,
+      creds: values.creds ?? null,
+      instance: values.instance ?? null,
+      jail,
+      signal: stop.signal,
+      onServing: (instance) => console.log(`instance: ${instance}`),
+    });
+    console.error(`✔ stopped after ${shards} shards`);
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+  return 0;
 }
 
 /** `deno task query "A,B" --nats URL`: the entities of a running world that have A and B. */

@@ -146,16 +146,38 @@ Deno.test("explain on a module of shared code says what it is and which scripts 
   assert.match(stdout, /^imported by .*spinner \(.*spinner\.ts\)/m);
 });
 
-Deno.test("remote system hosts say clearly that they are not available yet; a bad --nats is named", async () => {
-  const host = await cli(["system", "scripts/spinner.ts", "--nats", "nats://127.0.0.1:4222"]);
-  assert.equal(host.code, 2);
-  assert.match(host.stderr, /Remote system hosts \(deno task system\) are not available yet/);
+Deno.test("a system host's bad flags, missing script and missing credentials are named; so is a bad --nats", async () => {
+  const usage = await cli(["system", "scripts/spinner.ts"]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /Usage: deno task system <script> --nats nats:\/\/HOST:PORT/);
+  const none = await cli(["system", "scripts/nope.ts", "--nats", "nats://127.0.0.1:4222"]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /Cannot host "scripts\/nope\.ts": no such file/);
+  const foreign = await cli(["system", "scripts/spinner.ts", "--nats", "nats://x:1", "--hz", "3"]);
+  assert.match(foreign.stderr, /The flag --hz does not apply to deno task system/);
+  const creds = await cli([
+    "system",
+    "scripts/spinner.ts",
+    "--nats",
+    "nats://127.0.0.1:4222",
+    "--creds",
+    "/nonexistent.creds",
+    ...jail,
+  ]);
+  assert.equal(creds.code, 1);
+  assert.match(
+    creds.stderr,
+    /Cannot read the NATS credentials \/nonexistent\.creds: .*pass --creds FILE/,
+  );
+  assert.doesNotMatch(creds.stderr, /at .*\.ts:\d+/, "a message, not a stack trace");
   const bad = await cli(["world", "--nats", "localhost:4222"]);
   assert.equal(bad.code, 2);
   assert.match(
     bad.stderr,
     /Invalid value for --nats: "localhost:4222" is not auto or nats:\/\/HOST:PORT/,
   );
+  const remote = await cli(["world", "--remote", "spin"]);
+  assert.match(remote.stderr, /The flag --remote needs --nats/);
 });
 
 Deno.test("explain shows what a refused script asks for and exactly what to approve", async () => {

@@ -21,66 +21,11 @@ import {
   SUBJECTS,
   systemPermissions,
 } from "../runtime/nats/mod.ts";
+import { natsMissing, spawnNatsWorld } from "./_nats.ts";
 import { findExecutable } from "../sandbox/command/mod.ts";
 import { browserMissing, freePort, launchBrowser, startViewerWorld } from "./browser/_browser.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-function natsMissing(): string | null {
-  if (findExecutable("nats-server") !== null) return null;
-  const why = `nats-server is missing (Debian package "nats-server")`;
-  if (IN_CI) throw new Error(`CI needs it: ${why}`);
-  return why;
-}
 const missing = natsMissing();
-
-/** `deno task world --nats auto` in `root` at `hz`, once it printed where its NATS is. */
-async function spawnNatsWorld(root: string, hz: number) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "world",
-      "--nats",
-      "auto",
-      "--no-viewer",
-      "--hz",
-      String(hz),
-      "--fresh",
-    ],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let logged = "";
-  const stderr = (async () => {
-    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) logged += text;
-  })();
-  let printed = "";
-  while (!/nats: nats:\/\/\S+/.test(printed)) {
-    const { value, done } = await stdout.read();
-    if (done) break;
-    printed += value;
-  }
-  const url = /nats: (nats:\/\/127\.0\.0\.1:\d+)/.exec(printed)?.[1];
-  if (!url) {
-    child.kill("SIGKILL");
-    throw new Error(`the world printed no NATS address: ${printed}\n${logged}`);
-  }
-  return {
-    url,
-    /** What it wrote to stderr so far. */
-    logged: () => logged,
-    async stop(signal: Deno.Signal) {
-      child.kill(signal);
-      await child.status;
-      await stdout.cancel();
-      await stderr;
-    },
-  };
-}
 
 const SPAWNER = `
 import { defineSystem } from "@syncra/std";

@@ -11,7 +11,7 @@ import { dirname, resolve } from "node:path";
 import { type BundlerLease, openBundler } from "../../sandbox/bundle/mod.ts";
 import { type CgroupManager, detectCgroups } from "../../sandbox/cgroup/mod.ts";
 import type { Jail } from "../../sandbox/jail/mod.ts";
-import { Coordinator, DEFAULT_COORDINATOR_OPTIONS } from "../coordinator/mod.ts";
+import { Coordinator, DEFAULT_COORDINATOR_OPTIONS, type SystemRunner } from "../coordinator/mod.ts";
 import { World } from "../ecs/mod.ts";
 import {
   approveCapabilities,
@@ -29,10 +29,12 @@ import { EventStream, ResourceWatchdog } from "../supervision/mod.ts";
 import {
   DEFAULT_SYSTEM_OPTIONS,
   DriverRole,
+  type Manifest,
   PortRouter,
   type ScriptLauncher,
   Supervisor,
   type SystemOptions,
+  type SystemRole,
 } from "../roles/mod.ts";
 import { FileWorldStore, type WorldStore } from "../store/mod.ts";
 import { AuditLog } from "./audit_log.ts";
@@ -54,10 +56,26 @@ import {
 } from "./world_report.ts";
 import { prepareViewer, writeViewerGraph } from "./viewer_page.ts";
 
+/** What a world offers whoever adds systems to it. */
+export interface SystemsOfWorld {
+  /** Its own scripts' roles, in declaration order. */
+  local(): readonly SystemRole[];
+  /** The world owner's rules for what a system writes (throws ManifestError). */
+  checkManifest(manifest: Manifest, file: string): void;
+  readonly events: EventStream;
+  /** A line of the world's own. */
+  note(line: string): void;
+}
+
 /** What a caller may swap when creating a world (tests, the bench). */
 export interface WorldParts {
   /** Starts from this world instead of the saved or a new one (the bench populates one in-process). */
   world?: World;
+  /**
+   * Every system the coordinator drives, given the world's own (distributed
+   * mode adds remote hosts: runtime/nats/remote_systems.ts).
+   */
+  systems?: (world: SystemsOfWorld) => () => readonly SystemRunner[];
   /** Wraps the real launcher, e.g. to swap how children are spawned. */
   launcher?: (real: ScriptLauncher) => ScriptLauncher;
   /** Changes to the slots' timing (tests restart faster). */
@@ -234,10 +252,17 @@ export async function createWorld(
     role.connect(router);
     return role;
   });
+  const local = () => supervisor.slots();
+  const systems = parts.systems?.({
+    local,
+    checkManifest: (manifest, file) => coordinator.checkManifest(manifest, file),
+    events,
+    note: (line) => write?.(line),
+  }) ?? local;
   const coordinator = new Coordinator(
     world,
     saved?.tick ?? 0,
-    () => supervisor.slots(),
+    systems,
     {
       ...DEFAULT_COORDINATOR_OPTIONS,
       hz: options.hz,

@@ -16,6 +16,8 @@ export { toMermaid, toSvg } from "./graph_render.ts";
 export type { SvgOptions } from "./graph_render.ts";
 export { chooseJail, makeLauncher, resultFrameLimits } from "./launcher.ts";
 export { runWorld } from "./run_world.ts";
+export { runSystemHost } from "./system_host.ts";
+export type { SystemHostOptions } from "./system_host.ts";
 export { chooseViewerPort } from "./viewer_page.ts";
 export { DEFAULT_WORLD_OPTIONS, worldPaths } from "./world_options.ts";
 export type { WorldOptions, WorldPaths } from "./world_options.ts";

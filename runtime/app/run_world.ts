@@ -6,13 +6,14 @@
  * @module
  */
 import { dirname } from "node:path";
+import { setImmediate } from "node:timers";
 import { escapeControls } from "../protocol/mod.ts";
 import { safeJson } from "./audit_log.ts";
 import { createWorld, type WorldParts } from "./create_world.ts";
 import { DEFAULT_WORLD_OPTIONS, type WorldOptions, worldPaths } from "./world_options.ts";
 import { entities, peakResidentMb, type WorldReport } from "./world_report.ts";
 import { writeDump } from "./world_dump.ts";
-import { openWorldBus, type WorldBus } from "../nats/mod.ts";
+import { openWorldBus, type RemoteSystems, type WorldBus } from "../nats/mod.ts";
 import { listScripts, SystemNames } from "../roles/mod.ts";
 
 /** How often a running world saves its state. */
@@ -31,8 +32,20 @@ export async function runWorld(
 ): Promise<WorldReport> {
   // Distributed mode: NATS first, for the world's state lives in its JetStream.
   const bus = partial.nats ? await openBus(partial) : null;
+  let remote: RemoteSystems | null = null;
+  const distributed: WorldParts = bus
+    ? {
+      ...parts,
+      store: bus.store,
+      // Its systems may also run on hosts elsewhere (deno task system).
+      systems: (world) => {
+        const pool = remote = bus.remoteSystems(world);
+        return () => pool.runners();
+      },
+    }
+    : parts;
   try {
-    return await runWorldOn(partial, bus ? { ...parts, store: bus.store } : parts, bus);
+    return await runWorldOn(partial, distributed, bus, () => remote);
   } finally {
     await bus?.close();
   }
@@ -49,7 +62,7 @@ async function openBus(partial: Partial<WorldOptions>): Promise<WorldBus> {
     root: worldPaths({ scriptsDir, workDir: null, statePath: null }).root,
     nats: partial.nats!,
     credsPath: partial.natsCreds ?? null,
-    systems: files.map((f) => names.of(f)),
+    systems: [...new Set([...files.map((f) => names.of(f)), ...(partial.remoteSystems ?? [])])],
   });
 }
 
@@ -57,6 +70,7 @@ async function runWorldOn(
   partial: Partial<WorldOptions>,
   parts: WorldParts,
   bus: WorldBus | null,
+  remote: () => RemoteSystems | null,
 ): Promise<WorldReport> {
   await using live = await createWorld(partial, parts);
   const { options, coordinator } = live;
@@ -72,6 +86,8 @@ async function runWorldOn(
       bus.attach(() => ({ world: coordinator.world, tick: coordinator.tick }));
       // The world's own server is watched: an exit before the world stops it is said, with why.
       void bus.server?.died.then((why) => why && live.note(`✖ ${why}`));
+      // Hosts are heard from before anyone is told where the world is.
+      await remote()?.ready();
       // One line on stdout, like the viewer's: where the world's NATS is, once it answers there.
       console.log(`nats: ${bus.url}`);
       live.note(
@@ -106,6 +122,9 @@ async function runWorldOn(
         const wait = next - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         else if (wait < -period) next = performance.now(); // too far behind: do not try to catch up
+      } else {
+        // Back to back, yet I/O (NATS, the viewer, children's frames) gets its turn between ticks.
+        await new Promise((r) => setImmediate(r));
       }
     }
     await snapshot;

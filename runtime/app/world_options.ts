@@ -63,6 +63,8 @@ export interface WorldOptions {
   nats: string | null;
   /** The coordinator's NATS credentials; null: `.syncra/nats/coordinator.creds`. @default null */
   natsCreds: string | null;
+  /** Systems that run only on remote hosts: the world makes their NATS identities. */
+  remoteSystems: string[];
   /** What one script may make the world write, per tick and per second. */
   outputBudget: Readonly<OutputBudgetOptions>;
   /** Rotation of `<workDir>/audit.jsonl`: 16 MiB, 3 older files kept. */
@@ -106,6 +108,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   editable: false,
   nats: null,
   natsCreds: null,
+  remoteSystems: [],
   outputBudget: DEFAULT_OUTPUT_BUDGET,
   audit: DEFAULT_AUDIT_LOG_OPTIONS,
   config: null,

@@ -60,7 +60,14 @@ export function systemPermissions(system: string): NatsPermissions {
       SUBJECTS.componentSet(system),
       inbox,
     ],
-    subscribe: [SUBJECTS.schedule(system), SUBJECTS.componentChanged(system), SUBJECTS.tick, inbox],
+    subscribe: [
+      // Work any one instance takes (queue group), and its own shards by instance id.
+      SUBJECTS.schedule(system),
+      `${SUBJECTS.schedule(system)}.>`,
+      SUBJECTS.componentChanged(system),
+      SUBJECTS.tick,
+      inbox,
+    ],
     allowResponses: false,
   };
 }

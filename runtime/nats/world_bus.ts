@@ -21,6 +21,7 @@ import {
 } from "./identities.ts";
 import { type NatsServer, startNatsServer } from "./nats_server.ts";
 import { JetStreamWorldStore } from "./jetstream_store.ts";
+import { type PoolWorld, RemoteSystems } from "./remote_systems.ts";
 import {
   coordinatorPermissions,
   queryPermissions,
@@ -60,6 +61,8 @@ export interface WorldBus extends AsyncDisposable {
   readonly store: JetStreamWorldStore;
   /** Which world the bus answers queries about (bound once the world exists). */
   attach(world: () => { world: World; tick: number }): void;
+  /** The world's remote system hosts, from now on (one pool per bus). */
+  remoteSystems(world: PoolWorld): RemoteSystems;
   /** Says a tick ended. */
   ticked(tick: number, tickMs: number): void;
   close(): Promise<void>;
@@ -72,6 +75,9 @@ export function connectAs(url: string, identity: NatsIdentity): Promise<NatsConn
     authenticator: nkeyAuthenticator(new TextEncoder().encode(identity.seed)),
     inboxPrefix: identity.inbox,
     name: `syncra ${identity.user}`,
+    // A restarting server is waited for, however long it takes: the world pauses, then goes on.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
   });
 }
 
@@ -184,6 +190,7 @@ export async function openWorldBus(options: {
     attach(world) {
       attached = world;
     },
+    remoteSystems: (world) => new RemoteSystems(nc, world),
     ticked(tick, tickMs) {
       const h = headers();
       h.set("syncra-type", "tick");

@@ -66,6 +66,8 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
   /** Ticks it was not sent because it was still busy with an older one. */
   skippedTicks = 0;
   errors = 0;
+  /** The manifest its last child sent, as sent (a remote host passes it on to the world). */
+  wireManifest: unknown = null;
   readonly #launcher: ScriptLauncher;
   readonly #policy: Readonly<SystemOptions>;
   readonly #names: SystemNames;
@@ -108,7 +110,9 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
       throw new Error(`Script "${this.file}" sent ${quoteUntrusted(m.t)} before hello`);
     }
     checkProtocolVersion(m.v, "Script", this.file);
-    return validateManifest(m.manifest, this.file, this.#bundled(bundle));
+    const manifest = validateManifest(m.manifest, this.file, this.bundledModules(bundle));
+    this.wireManifest = m.manifest;
+    return manifest;
   }
 
   protected admit(manifest: Manifest): AdmittedGrants {
@@ -239,7 +243,7 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
   }
 
   /** The modules of a bundle, relative to the scripts folder: what its manifest may name. */
-  #bundled(bundle: Bundle): Set<string> {
+  bundledModules(bundle: Bundle): Set<string> {
     let folder: string;
     try {
       folder = Deno.realPathSync(dirname(this.file));

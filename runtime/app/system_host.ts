@@ -1,0 +1,142 @@
+/**
+ * `deno task system <script> --nats URL`: a trusted host that runs one
+ * script for a world on NATS (DESIGN §7). The script runs exactly as in
+ * local mode: bundled by the confined bundler, in its own jailed, budgeted
+ * `deno run` child with no permissions beyond what this machine's
+ * `syncra.json` approves, under the same system role (handshake, deadline,
+ * restart with backoff). The host's NATS side is runtime/nats/system_host.ts.
+ *
+ * @module
+ */
+import { basename, dirname } from "node:path";
+import { cpuUsage } from "node:process";
+import { openBundler } from "../../sandbox/bundle/mod.ts";
+import { detectCgroups } from "../../sandbox/cgroup/mod.ts";
+import { chooseChannel } from "../link/mod.ts";
+import { escapeControls } from "../protocol/mod.ts";
+import { approveCapabilities, limitsFor, loadWorldConfig } from "../policy/mod.ts";
+import { DEFAULT_SYSTEM_OPTIONS, SystemRole } from "../roles/mod.ts";
+import { EventStream } from "../supervision/mod.ts";
+import { credentialsPath, encodeBody, hostSystem, readCredentials } from "../nats/mod.ts";
+import { chooseJail, makeLauncher } from "./launcher.ts";
+import { DEFAULT_WORLD_OPTIONS, type WorldOptions, worldPaths } from "./world_options.ts";
+
+/** What a host is told. */
+export interface SystemHostOptions {
+  /** The script it runs. */
+  file: string;
+  /** The world's NATS server. */
+  nats: string;
+  /** Its system's credentials (default `.syncra/nats/<system>.creds` of the script's world). */
+  creds: string | null;
+  /** Its instance id (default: random). */
+  instance: string | null;
+  jail: WorldOptions["jail"];
+  /** Lines of the host's own and its script's; stderr by default. */
+  output?: (line: string) => void;
+  /** Stops the host. */
+  signal?: AbortSignal;
+  /** Called once it serves, with its instance id. */
+  onServing?: (instance: string) => void;
+}
+
+/** Runs a host until `signal` aborts or the world refuses it; returns the shards it answered. */
+export async function runSystemHost(options: SystemHostOptions): Promise<number> {
+  const print = options.output ?? ((line: string) => console.error(line));
+  const file = options.file;
+  const scriptsDir = dirname(file);
+  const paths = worldPaths({ scriptsDir, workDir: null, statePath: null });
+  const jail = await chooseJail(options.jail);
+  const cgroups = await detectCgroups();
+  const channel = await chooseChannel();
+  const config = await loadWorldConfig(paths.root);
+  const bundler = await openBundler({ jail: options.jail, cgroups: true });
+  const base = DEFAULT_WORLD_OPTIONS;
+  const limits = limitsFor(config.limits ?? { default: {}, files: {} }, file, scriptsDir, {
+    heapMb: base.heapMb,
+    memoryMb: base.memoryMb,
+    threads: base.maxThreads,
+    deadlineMs: base.deadlineMs,
+    spawnsPerTick: 256,
+    initSpawns: 10_000,
+    entities: base.maxEntitiesPerScript,
+    logLinesPerTick: DEFAULT_SYSTEM_OPTIONS.maxLogsPerTick,
+  }).limits;
+  const launcher = makeLauncher(
+    { scriptsDir, bundles: paths.bundles },
+    jail,
+    cgroups,
+    // This machine's owner approves what the script may use here, as in local mode.
+    (manifest, f) => approveCapabilities(config, manifest, f, scriptsDir, paths.storage),
+    channel.spawn,
+    () => limits,
+  );
+  const events = new EventStream();
+  events.on((e) => {
+    const who = `[${escapeControls(e.script)}]`;
+    if (e.type === "log") print(`${who} ${escapeControls(e.text)}`);
+    else if (e.type === "exit") print(`${who} exited (${e.reason}): ${escapeControls(e.detail)}`);
+    else if (e.type === "refused") print(`${who} refused: ${escapeControls(e.error)}`);
+    else if (e.type === "warning") print(`${who} ${escapeControls(e.message)}`);
+  });
+  const role = new SystemRole(file, launcher, events, DEFAULT_SYSTEM_OPTIONS);
+  try {
+    await role.start();
+    role.commitPending();
+    const child = role.active;
+    if (!child) {
+      throw new Error(`Cannot host "${file}": ${role.lastError ?? `it is ${role.state}`}`);
+    }
+    const system = role.name;
+    const credsPath = options.creds ?? credentialsPath(paths.root, system);
+    const identity = await readCredentials(credsPath);
+    const instance = options.instance ?? crypto.randomUUID().slice(0, 8);
+    const deadline = limits.deadlineMs;
+    await using host = await hostSystem({
+      url: options.nats,
+      identity,
+      system,
+      instance,
+      note: print,
+      script: {
+        registration: {
+          manifest: role.wireManifest,
+          modules: [...role.bundledModules(child.bundle)],
+          file: basename(file),
+          version: child.version,
+        },
+        async run(message) {
+          // A restarted child (after a crash) takes over between shards.
+          role.commitPending();
+          role.beginTick();
+          const outcome = await role.request(
+            message,
+            { waitMs: deadline, deadlineMs: deadline },
+            (result) => encodeBody(result),
+          );
+          return outcome.kind === "result" ? outcome.value : null;
+        },
+        cpuMs() {
+          const { user, system } = cpuUsage();
+          return (user + system) / 1000;
+        },
+      },
+    });
+    print(
+      `✔ hosting ${system} (${file}) as instance ${instance} on ${options.nats}, isolation ${
+        role.isolation ?? "none"
+      }`,
+    );
+    options.onServing?.(instance);
+    const stopped = new Promise<string | null>((resolve) => {
+      if (options.signal?.aborted) return resolve(null);
+      options.signal?.addEventListener("abort", () => resolve(null), { once: true });
+    });
+    const why = await Promise.race([host.done, stopped]);
+    if (why) throw new Error(why);
+    return host.shards;
+  } finally {
+    await role.stop("shutdown");
+    await bundler.close();
+  }
+}
