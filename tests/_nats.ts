@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { join, relative } from "node:path";
 import { IN_CI } from "./_world.ts";
 import { findExecutable } from "../sandbox/command/mod.ts";
 
@@ -85,9 +86,19 @@ export async function spawnNatsWorld(
   hz: number,
   extra: string[] = [],
   nats = "auto",
+  fresh = true,
 ): Promise<CliProcess & { url: string }> {
   const world = spawnCli(
-    ["world", "--nats", nats, "--no-viewer", "--hz", String(hz), "--fresh", ...extra],
+    [
+      "world",
+      "--nats",
+      nats,
+      "--no-viewer",
+      "--hz",
+      String(hz),
+      ...(fresh ? ["--fresh"] : []),
+      ...extra,
+    ],
     root,
   );
   try {
@@ -114,4 +125,40 @@ export async function spawnHost(
     await host.stop("SIGKILL");
     throw error;
   }
+}
+
+/**
+ * A nats-server the owner runs (not the world's own): `body` is the rest
+ * of its configuration (an authorization block, an include); JetStream in
+ * `dir`. Resolves once it accepts connections.
+ */
+export async function startOwnerServer(
+  dir: string,
+  port: number,
+  body: string,
+): Promise<Deno.ChildProcess> {
+  const conf = join(dir, "owner.conf");
+  await Deno.writeTextFile(
+    conf,
+    `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${dir}/js" }\n${body}`,
+  );
+  const server = new Deno.Command(findExecutable("nats-server")!, {
+    args: ["-c", conf],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (let i = 0; i < 100; i++) {
+    const up = await Deno.connect({ hostname: "127.0.0.1", port }).then((c) => {
+      c.close();
+      return true;
+    }, () => false);
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return server;
+}
+
+/** The include line for the world's authorization block, relative to `dir` (nats-server needs it so). */
+export function includeWorldUsers(dir: string, root: string): string {
+  return `include "${relative(dir, join(root, ".syncra", "nats", "authorization.conf"))}"`;
 }

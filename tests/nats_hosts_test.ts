@@ -15,7 +15,16 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
 import { makeScripts } from "./_world.ts";
-import { type CliProcess, natsMissing, spawnHost, spawnNatsWorld } from "./_nats.ts";
+import {
+  type CliProcess,
+  includeWorldUsers,
+  natsMissing,
+  spawnCli,
+  spawnHost,
+  spawnNatsWorld,
+  startOwnerServer,
+} from "./_nats.ts";
+import { freePort } from "./browser/_browser.ts";
 import {
   connectAs,
   credentialsPath,
@@ -86,18 +95,40 @@ async function watchShards(url: string, root: string, system: string) {
   };
 }
 
+/** One entity's tally: ticks it was run in, and the first and last of them. */
+interface Tally {
+  n: number;
+  first: number;
+  last: number;
+}
+
+async function talliesOf(dumpPath: string): Promise<Tally[]> {
+  const dump = JSON.parse(await Deno.readTextFile(dumpPath));
+  const tallies = dump.entities.map((e: { components: { Tally: Tally } }) => e.components.Tally);
+  assert.equal(tallies.length, ENTITIES);
+  return tallies;
+}
+
+/** Every entity went through the same ticks: none was merged for some rows and not others. */
+async function assertUniform(dumpPath: string): Promise<Tally> {
+  const tallies = await talliesOf(dumpPath);
+  const differing = tallies.filter((t) => JSON.stringify(t) !== JSON.stringify(tallies[0]));
+  assert.equal(
+    differing.length,
+    0,
+    `${JSON.stringify(differing[0])} vs ${JSON.stringify(tallies[0])}`,
+  );
+  return tallies[0]!;
+}
+
 /** Checks the tally invariant over a dump; returns the entities' last tick. */
 async function assertNoTickLost(dumpPath: string): Promise<number> {
-  const dump = JSON.parse(await Deno.readTextFile(dumpPath));
-  const tallies = dump.entities.map((e: { components: { Tally: Record<string, number> } }) =>
-    e.components.Tally
-  );
-  assert.equal(tallies.length, ENTITIES);
-  const lasts = new Set(tallies.map((t: Record<string, number>) => t.last));
+  const tallies = await talliesOf(dumpPath);
+  const lasts = new Set(tallies.map((t: Tally) => t.last));
   assert.equal(lasts.size, 1, `every entity was run in the same last tick: ${[...lasts]}`);
-  const broken = tallies.filter((t: Record<string, number>) => t.n !== t.last! - t.first! + 1);
+  const broken = tallies.filter((t: Tally) => t.n !== t.last - t.first + 1);
   assert.equal(broken.length, 0, `ticks lost or merged twice: ${JSON.stringify(broken[0])}`);
-  assert.ok(tallies[0].n > 50, `the system ran: ${tallies[0].n} ticks`);
+  assert.ok(tallies[0]!.n > 50, `the system ran: ${tallies[0]!.n} ticks`);
   return [...lasts][0] as number;
 }
 
@@ -191,5 +222,104 @@ Deno.test({
       assert.equal(status.code, 0, world.logged());
     }
     await assertNoTickLost(dump);
+  },
+});
+
+Deno.test({
+  name:
+    "a world's nats-server killed under it is started again; the world pauses, reconnects and goes on, nothing lost",
+  ignore: missing !== null,
+  async fn() {
+    await using folder = await makeScripts({});
+    await Deno.mkdir(join(folder.root, "hosts"));
+    await Deno.writeTextFile(join(folder.root, "hosts", "tally.ts"), TALLY);
+    const dump = join(folder.root, "dump.json");
+    const world = await spawnNatsWorld(folder.root, 0, [
+      ...PATIENT,
+      "--remote",
+      "tally",
+      "--dump",
+      dump,
+    ]);
+    let host: CliProcess | null = null;
+    const watch = await watchShards(world.url, folder.root, "tally");
+    try {
+      host = await spawnHost(folder.root, "hosts/tally.ts", world.url, "h1");
+      await watch.beyond("h1", 50);
+      const pidFile = join(folder.root, ".syncra", "nats", "server.pid");
+      const pid = Number(await Deno.readTextFile(pidFile));
+      Deno.kill(pid, "SIGKILL");
+      await world.until(/lost NATS at nats:\/\/\S+: the world pauses until it is back/);
+      await world.until(/nats-server exited .*\n[^]*starting it again on the same port/);
+      await world.until(/NATS at nats:\/\/\S+ is back after [\d.]+ s: the world goes on/);
+      assert.notEqual(Number(await Deno.readTextFile(pidFile)), pid, "a new server process");
+      // The host reconnected by itself, and the world's shards reach it again.
+      const after = watch.of("h1");
+      await watch.beyond("h1", after + 50);
+    } finally {
+      await watch.nc.close();
+      const status = await world.stop("SIGTERM");
+      await host?.stop("SIGKILL");
+      assert.equal(status.code, 0, world.logged());
+    }
+    await assertNoTickLost(dump);
+  },
+});
+
+Deno.test({
+  name:
+    "a coordinator killed with SIGKILL and started again on the owner's server: its host registers again, the world resumes intact",
+  ignore: missing !== null,
+  async fn() {
+    await using folder = await makeScripts({});
+    await Deno.mkdir(join(folder.root, "hosts"));
+    await Deno.writeTextFile(join(folder.root, "hosts", "tally.ts"), TALLY);
+    const dir = join(folder.root, "server");
+    await Deno.mkdir(dir);
+    const port = freePort();
+    const url = `nats://127.0.0.1:${port}`;
+    // A first, open server lets the world write its users' block; the owner's server includes it.
+    let server = await startOwnerServer(dir, port, "");
+    const once = spawnCli([
+      "world",
+      "--nats",
+      url,
+      "--remote",
+      "tally",
+      "--no-viewer",
+      "--ticks",
+      "1",
+      "--fresh",
+    ], folder.root);
+    assert.equal((await once.stop("SIGCONT")).code, 0, once.logged());
+    server.kill("SIGTERM");
+    await server.status;
+    server = await startOwnerServer(dir, port, includeWorldUsers(dir, folder.root));
+    const dump = join(folder.root, "dump.json");
+    const args = [...PATIENT, "--remote", "tally", "--dump", dump];
+    let world: CliProcess | null = null;
+    let host: CliProcess | null = null;
+    const watch = await watchShards(url, folder.root, "tally");
+    try {
+      world = await spawnNatsWorld(folder.root, 0, args, url);
+      host = await spawnHost(folder.root, "hosts/tally.ts", url, "h1");
+      await watch.beyond("h1", 300);
+      await world.stop("SIGKILL");
+      // Started again, not fresh: the state comes back from the owner's JetStream.
+      world = await spawnNatsWorld(folder.root, 0, args, url, false);
+      await world.until(/restored 6000 entities from JetStream object syncra-world\/world\.state/);
+      await world.until(/tally: host h1 joined \(1 remote instance\)/, 10_000);
+      await watch.beyond("h1", watch.of("h1") + 100);
+    } finally {
+      await watch.nc.close();
+      const ended: Deno.CommandStatus | null = world ? await world.stop("SIGTERM") : null;
+      await host?.stop("SIGKILL");
+      server.kill("SIGTERM");
+      await server.status;
+      assert.equal(ended?.code, 0, world?.logged());
+    }
+    // The ticks before the host registered again ran without it; every row went through the same.
+    const tally = await assertUniform(dump);
+    assert.ok(tally.n > 300, `it went on from the snapshot: ${tally.n} ticks`);
   },
 });

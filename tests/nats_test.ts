@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { headers } from "@nats-io/transport-node";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { COUNTER_MODULE, IN_CI, makeScripts, makeScriptsWithCounter } from "./_world.ts";
 import { cli } from "./_cli.ts";
 import {
@@ -21,8 +21,7 @@ import {
   SUBJECTS,
   systemPermissions,
 } from "../runtime/nats/mod.ts";
-import { natsMissing, spawnNatsWorld } from "./_nats.ts";
-import { findExecutable } from "../sandbox/command/mod.ts";
+import { includeWorldUsers, natsMissing, spawnNatsWorld, startOwnerServer } from "./_nats.ts";
 import { browserMissing, freePort, launchBrowser, startViewerWorld } from "./browser/_browser.ts";
 
 const missing = natsMissing();
@@ -249,27 +248,7 @@ Deno.test({
     await Deno.mkdir(natsDir);
     // The owner's server, first without the world's users.
     const port = freePort();
-    const conf = join(natsDir, "owner.conf");
-    const serve = async (body: string) => {
-      await Deno.writeTextFile(
-        conf,
-        `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${natsDir}/js" }\n${body}`,
-      );
-      const server = new Deno.Command(findExecutable("nats-server")!, {
-        args: ["-c", conf],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-      for (let i = 0; i < 100; i++) {
-        const up = await Deno.connect({ hostname: "127.0.0.1", port }).then((c) => {
-          c.close();
-          return true;
-        }, () => false);
-        if (up) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return server;
-    };
+    const serve = (body: string) => startOwnerServer(natsDir, port, body);
     const url = `nats://127.0.0.1:${port}`;
     const world = ["world", "--nats", url, "--no-viewer", "--ticks", "30", "--fresh"];
     let server = await serve(`authorization { users: [ { user: someone, password: else } ] }`);
@@ -283,9 +262,8 @@ Deno.test({
     );
 
     // With the block the world wrote included, the same command runs.
-    const block = join(folder.root, ".syncra", "nats", "authorization.conf");
     // nats-server resolves an include relative to the including file (an absolute one fails).
-    server = await serve(`include "${relative(natsDir, block)}"`);
+    server = await serve(includeWorldUsers(natsDir, folder.root));
     try {
       const joined = await cli([...world, "--report", join(folder.root, "r.json")], folder.root);
       assert.equal(joined.code, 0, joined.stderr);

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { type BundlerLease, openBundler } from "../../sandbox/bundle/mod.ts";
 import { type CgroupManager, detectCgroups } from "../../sandbox/cgroup/mod.ts";
 import type { Jail } from "../../sandbox/jail/mod.ts";
@@ -24,7 +24,7 @@ import {
   worldPolicy,
 } from "../policy/mod.ts";
 import { type ChannelChoice, chooseChannel } from "../link/mod.ts";
-import { escapeControls } from "../protocol/mod.ts";
+import { escapeControls, type FrameLimits } from "../protocol/mod.ts";
 import { EventStream, ResourceWatchdog } from "../supervision/mod.ts";
 import {
   DEFAULT_SYSTEM_OPTIONS,
@@ -38,7 +38,7 @@ import {
 } from "../roles/mod.ts";
 import { FileWorldStore, type WorldStore } from "../store/mod.ts";
 import { AuditLog } from "./audit_log.ts";
-import { chooseJail, makeLauncher } from "./launcher.ts";
+import { chooseJail, makeLauncher, resultFrameLimits } from "./launcher.ts";
 import { ScriptOutput } from "./script_output.ts";
 import { formatStatus, StatusLine } from "./status_line.ts";
 import {
@@ -62,6 +62,10 @@ export interface SystemsOfWorld {
   local(): readonly SystemRole[];
   /** The world owner's rules for what a system writes (throws ManifestError). */
   checkManifest(manifest: Manifest, file: string): void;
+  /** The file a system that runs only on hosts is known by (its key in syncra.json). */
+  remoteFile(system: string): string;
+  /** What one result of a system may hold (its spawn budgets raise the defaults). */
+  resultLimits(file: string): Readonly<FrameLimits>;
   readonly events: EventStream;
   /** A line of the world's own. */
   note(line: string): void;
@@ -256,6 +260,12 @@ export async function createWorld(
   const systems = parts.systems?.({
     local,
     checkManifest: (manifest, file) => coordinator.checkManifest(manifest, file),
+    // Keyed in syncra.json like a script of the folder: "NAME@nats".
+    remoteFile: (system) => join(options.scriptsDir, `${system}@nats`),
+    resultLimits: (file) => {
+      const { initSpawns, spawnsPerTick } = limitsOf(file);
+      return resultFrameLimits(Math.max(initSpawns, spawnsPerTick));
+    },
     events,
     note: (line) => write?.(line),
   }) ?? local;

@@ -84,7 +84,8 @@ async function runWorldOn(
     await live.start();
     if (bus) {
       bus.attach(() => ({ world: coordinator.world, tick: coordinator.tick }));
-      // The world's own server is watched: an exit before the world stops it is said, with why.
+      bus.say((line) => live.note(line));
+      // The world's own server is watched and restarted; one that cannot start again is said.
       void bus.server?.died.then((why) => why && live.note(`✖ ${why}`));
       // Hosts are heard from before anyone is told where the world is.
       await remote()?.ready();
@@ -102,6 +103,11 @@ async function runWorldOn(
     let lastSave = performance.now();
     let snapshot: Promise<void> | null = null;
     while (!stopping && (options.ticks === null || ticksRun < options.ticks)) {
+      if (bus && !bus.link.connected) {
+        await pauseForNats(bus, options.signal);
+        next = performance.now();
+        continue;
+      }
       const tickMs = await live.step();
       ticksRun++;
       bus?.ticked(coordinator.tick, tickMs);
@@ -152,6 +158,15 @@ async function runWorldOn(
   report.runtimePeakRssMb = peakResidentMb();
   if (options.reportPath) await writeJson(options.reportPath, report);
   return report;
+}
+
+/** While NATS is away no tick runs (what the systems send could not arrive); the bus says so. */
+async function pauseForNats(bus: WorldBus, signal: AbortSignal | undefined): Promise<void> {
+  const aborted = new Promise<void>((resolve) => {
+    if (signal?.aborted) resolve();
+    signal?.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await Promise.race([bus.link.reconnected(), aborted]);
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {

@@ -27,3 +27,5 @@ export { HEARTBEAT_MS, hostSystem } from "./system_host.ts";
 export type { HostedScript, SystemHost } from "./system_host.ts";
 export { encodeBody, PartAssembler, publishBody } from "./message_parts.ts";
 export { mergeShards, MIN_SHARD_ROWS, shardCount, splitTick } from "./shards.ts";
+export { watchConnection } from "./connection_state.ts";
+export type { ConnectionState } from "./connection_state.ts";

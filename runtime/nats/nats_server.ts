@@ -15,10 +15,13 @@ import { authorizationBlock, type AuthorizedUser, natsFolder } from "./identitie
 export interface NatsServer extends AsyncDisposable {
   /** `nats://127.0.0.1:PORT`. */
   readonly url: string;
+  /** The pid of the process that runs now (a restart changes it). */
   readonly pid: number;
   /** Its configuration file. */
   readonly configPath: string;
-  /** Resolves if it exits before `stop` (with its last log lines). */
+  /** Times it exited unexpectedly and was started again. */
+  readonly restarts: number;
+  /** Resolves if it cannot be started again after an unexpected exit ("" once stopped). */
   readonly died: Promise<string>;
   stop(): Promise<void>;
 }
@@ -66,24 +69,20 @@ export function serverConfig(port: number, storeDir: string, users: readonly Aut
   ].join("\n");
 }
 
-/** Starts nats-server for the world at `root`; resolves once it accepts connections. */
-export async function startNatsServer(
-  root: string,
-  users: readonly AuthorizedUser[],
-  options: { binary?: string; timeoutMs?: number } = {},
-): Promise<NatsServer> {
-  const binary = options.binary ?? findExecutable("nats-server");
-  if (binary === null) throw new Error(NO_NATS_SERVER);
-  const folder = natsFolder(root);
-  await Deno.mkdir(join(folder, "jetstream"), { recursive: true, mode: 0o700 });
-  const port = freePort();
-  const configPath = join(folder, "server.conf");
-  const pidFile = join(folder, "server.pid");
-  // Its JetStream folder is this world's: an orphan of a killed run must let go of it first.
-  await stopOrphan(pidFile, configPath);
-  await Deno.writeTextFile(configPath, serverConfig(port, join(folder, "jetstream"), users), {
-    mode: 0o600,
-  });
+/** One nats-server process, and how it ended. */
+interface ServerProcess {
+  readonly child: Deno.ChildProcess;
+  /** Resolves when it exits: "" once it was stopped, else why (its last log lines). */
+  readonly ended: Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Starts one nats-server on `configPath`; resolves once it accepts connections. */
+async function launch(
+  binary: string,
+  configPath: string,
+  timeoutMs: number,
+): Promise<ServerProcess> {
   const child = new Deno.Command(binary, {
     args: ["-c", configPath],
     stdout: "null",
@@ -106,20 +105,21 @@ export async function startNatsServer(
       }
     }
   })();
-  const died = child.status.then(async (status) => {
+  const ended = child.status.then(async (status) => {
     await readLog.catch(() => {});
-    return stopping ? "" : `nats-server exited (code ${status.code}):\n${tail.join("\n")}`;
+    return stopping
+      ? ""
+      : `nats-server exited (code ${status.code}):\n${tail.slice(-4).join("\n")}`;
   });
-  const until = performance.now() + (options.timeoutMs ?? 10_000);
+  const until = performance.now() + timeoutMs;
   while (!ready) {
-    const early = await Promise.race([died, new Promise((r) => setTimeout(() => r(null), 25))]);
+    const early = await Promise.race([ended, new Promise((r) => setTimeout(() => r(null), 25))]);
     if (typeof early === "string") throw new Error(early || "nats-server exited at once");
     if (performance.now() > until) {
       child.kill("SIGKILL");
       throw new Error(`nats-server did not get ready in time:\n${tail.join("\n")}`);
     }
   }
-  await Deno.writeTextFile(pidFile, String(child.pid));
   const stop = async () => {
     if (stopping) return;
     stopping = true;
@@ -138,11 +138,84 @@ export async function startNatsServer(
     await child.status;
     clearTimeout(timer);
     await readLog.catch(() => {});
+  };
+  return { child, ended, stop };
+}
+
+/** Starts in a row that fail before the world gives up on its server. */
+const MAX_FAILED_RESTARTS = 5;
+
+/**
+ * Starts nats-server for the world at `root`; resolves once it accepts
+ * connections. A server that exits before `stop` is started again on the
+ * same port with the same configuration and JetStream folder (after
+ * `onExit` says so), with a backoff, until it fails to start
+ * {@linkcode MAX_FAILED_RESTARTS} times in a row: then `died` resolves.
+ */
+export async function startNatsServer(
+  root: string,
+  users: readonly AuthorizedUser[],
+  options: { binary?: string; timeoutMs?: number; onExit?: (why: string) => void } = {},
+): Promise<NatsServer> {
+  const binary = options.binary ?? findExecutable("nats-server");
+  if (binary === null) throw new Error(NO_NATS_SERVER);
+  const folder = natsFolder(root);
+  await Deno.mkdir(join(folder, "jetstream"), { recursive: true, mode: 0o700 });
+  const port = freePort();
+  const configPath = join(folder, "server.conf");
+  const pidFile = join(folder, "server.pid");
+  // Its JetStream folder is this world's: an orphan of a killed run must let go of it first.
+  await stopOrphan(pidFile, configPath);
+  await Deno.writeTextFile(configPath, serverConfig(port, join(folder, "jetstream"), users), {
+    mode: 0o600,
+  });
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  let current = await launch(binary, configPath, timeoutMs);
+  await Deno.writeTextFile(pidFile, String(current.child.pid));
+  let stopped = false;
+  let restarts = 0;
+  let giveUp: (why: string) => void = () => {};
+  const died = new Promise<string>((resolve) => (giveUp = resolve));
+  const supervise = async (): Promise<void> => {
+    while (!stopped) {
+      const why = await current.ended;
+      if (stopped || why === "") return;
+      options.onExit?.(`${why}\n(starting it again on the same port)`);
+      for (let failures = 0;; failures++) {
+        if (stopped) return;
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** failures, 5000)));
+        if (stopped) return;
+        try {
+          current = await launch(binary, configPath, timeoutMs);
+          restarts++;
+          await Deno.writeTextFile(pidFile, String(current.child.pid));
+          break;
+        } catch (error) {
+          if (failures + 1 >= MAX_FAILED_RESTARTS) {
+            giveUp(`nats-server could not be started again: ${(error as Error).message}`);
+            return;
+          }
+        }
+      }
+    }
+  };
+  const supervising = supervise();
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await current.stop();
+    await supervising;
+    giveUp("");
     await Deno.remove(pidFile).catch(() => {});
   };
   return {
     url: `nats://127.0.0.1:${port}`,
-    pid: child.pid,
+    get pid() {
+      return current.child.pid;
+    },
+    get restarts() {
+      return restarts;
+    },
     configPath,
     died,
     stop,

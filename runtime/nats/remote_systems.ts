@@ -35,9 +35,11 @@ import type {
 } from "../coordinator/mod.ts";
 import { type Manifest, type SystemRole, validateManifest } from "../roles/mod.ts";
 import type { EventStream } from "../supervision/mod.ts";
+import type { FrameLimits } from "../protocol/mod.ts";
 import type { WireError } from "../protocol/mod.ts";
 import { encodeBody, header, PartAssembler, publishBody } from "./message_parts.ts";
 import { SUBJECTS } from "./subjects.ts";
+import type { ConnectionState } from "./connection_state.ts";
 import { mergeShards, shardCount, splitTick } from "./shards.ts";
 
 /** An instance silent (no heartbeat, no result) this long gets no shards. */
@@ -93,6 +95,10 @@ export interface PoolWorld {
   local(): readonly SystemRole[];
   /** The world owner's rules for a system's writes (throws ManifestError). */
   checkManifest(manifest: Manifest, file: string): void;
+  /** The file a system that runs only on hosts is known by (its key in syncra.json). */
+  remoteFile(system: string): string;
+  /** What one result of a system may hold (its spawn budgets raise the defaults). */
+  resultLimits(file: string): Readonly<FrameLimits>;
   readonly events: EventStream;
   /** A line of the world's own. */
   note(line: string): void;
@@ -116,8 +122,11 @@ export class RemoteSystems {
   #changed = true;
   readonly #parts = new PartAssembler();
 
-  constructor(nc: NatsConnection, world: PoolWorld) {
+  readonly #link: ConnectionState;
+
+  constructor(nc: NatsConnection, link: ConnectionState, world: PoolWorld) {
     this.#nc = nc;
+    this.#link = link;
     this.#world = world;
     nc.subscribe(`${SUBJECTS.register("*")}`, {
       callback: (e, m) => void (e || this.#register(m)),
@@ -144,7 +153,7 @@ export class RemoteSystems {
     const wrapped = local.map((role) => {
       let sharded = this.#wrapped.get(role);
       if (!sharded) {
-        sharded = new ShardedSystem(role.name, role, this.#nc, this.#world);
+        sharded = new ShardedSystem(role.name, role, this.#nc, this.#link, this.#world);
         this.#wrapped.set(role, sharded);
       }
       return sharded;
@@ -159,7 +168,7 @@ export class RemoteSystems {
     this.runners();
     for (const s of this.#lastRunners) if (s.name === name) return s as ShardedSystem;
     if (!create) return null;
-    const sharded = new ShardedSystem(name, null, this.#nc, this.#world);
+    const sharded = new ShardedSystem(name, null, this.#nc, this.#link, this.#world);
     this.#systems.set(name, sharded);
     this.#changed = true;
     return sharded;
@@ -267,15 +276,24 @@ export class ShardedSystem implements SystemRunner {
   violations = 0;
   lateTicks = 0;
 
-  constructor(name: string, local: SystemRole | null, nc: NatsConnection, world: PoolWorld) {
+  readonly #link: ConnectionState;
+
+  constructor(
+    name: string,
+    local: SystemRole | null,
+    nc: NatsConnection,
+    link: ConnectionState,
+    world: PoolWorld,
+  ) {
     this.#name = name;
+    this.#link = link;
     this.local = local;
     this.#nc = nc;
     this.#world = world;
   }
 
   get file(): string {
-    return this.local?.file ?? `nats:${this.#name}`;
+    return this.local?.file ?? this.#world.remoteFile(this.#name);
   }
 
   get name(): string {
@@ -353,7 +371,7 @@ export class ShardedSystem implements SystemRunner {
   answered(instanceId: string, tick: number, shard: number, body: Uint8Array): void {
     let result: unknown;
     try {
-      result = decodeMessagePack(body);
+      result = decodeMessagePack(body, this.#world.resultLimits(this.file));
     } catch (error) {
       return this.recordWarning(
         `A host (said to be ${quoteUntrusted(instanceId)}) sent a result that is not ` +
@@ -393,7 +411,8 @@ export class ShardedSystem implements SystemRunner {
     const child = this.local?.active;
     if (this.local && child && !child.busy && child.killReason === null) members.push(this.local);
     for (const i of this.#instances.values()) {
-      if (now - i.lastHeard > SILENT_AFTER_MS) {
+      // Silence while NATS itself was away is not the host's.
+      if (now - Math.max(i.lastHeard, this.#link.upSince) > SILENT_AFTER_MS) {
         if (!i.silent) {
           i.silent = true;
           this.#world.note(
@@ -480,11 +499,8 @@ export class ShardedSystem implements SystemRunner {
     const reissue = setInterval(() => {
       for (const open of this.#open.values()) if (open.tick === id) this.#reissue(open);
     }, reissueAfter);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), timing.waitMs)));
-    const outcome = await Promise.race([all, late]);
+    const outcome = await this.#wait(all, timing.waitMs, id);
     clearInterval(reissue);
-    clearTimeout(timer);
     for (let i = 0; i < count; i++) this.#open.delete(`${id}/${i}`);
     if (outcome === "late") return { kind: "late" };
     const merged = split
@@ -496,6 +512,25 @@ export class ShardedSystem implements SystemRunner {
       return { kind: "gone" };
     }
     return { kind: "result", value: accept(merged.result) };
+  }
+
+  /**
+   * Waits `waitMs` for every shard. Where NATS went away meanwhile, the
+   * wait is not the shards' fault: the tick waits for the connection, then
+   * its open shards may go to any instance again, and it waits anew.
+   */
+  async #wait(all: Promise<unknown>, waitMs: number, tick: number): Promise<"done" | "late"> {
+    for (;;) {
+      const disconnects = this.#link.disconnects;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), waitMs)));
+      const outcome = await Promise.race([all.then(() => "done" as const), late]);
+      clearTimeout(timer);
+      if (outcome === "done") return outcome;
+      if (this.#link.connected && this.#link.disconnects === disconnects) return "late";
+      await this.#link.reconnected();
+      for (const open of this.#open.values()) if (open.tick === tick) open.to.clear();
+    }
   }
 
   /** Sends a shard to one instance, or (null) to whichever of the queue group takes it. */

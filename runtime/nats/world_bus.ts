@@ -22,6 +22,7 @@ import {
 import { type NatsServer, startNatsServer } from "./nats_server.ts";
 import { JetStreamWorldStore } from "./jetstream_store.ts";
 import { type PoolWorld, RemoteSystems } from "./remote_systems.ts";
+import { type ConnectionState, watchConnection } from "./connection_state.ts";
 import {
   coordinatorPermissions,
   queryPermissions,
@@ -61,6 +62,10 @@ export interface WorldBus extends AsyncDisposable {
   readonly store: JetStreamWorldStore;
   /** Which world the bus answers queries about (bound once the world exists). */
   attach(world: () => { world: World; tick: number }): void;
+  /** Whether the connection is up, and when it comes back. */
+  readonly link: ConnectionState;
+  /** Where the bus's own lines go (a restarted server, a lost connection); stderr until then. */
+  say(lines: (line: string) => void): void;
   /** The world's remote system hosts, from now on (one pool per bus). */
   remoteSystems(world: PoolWorld): RemoteSystems;
   /** Says a tick ended. */
@@ -132,7 +137,11 @@ export async function openWorldBus(options: {
   // For a server the owner runs: the block to include in its configuration.
   const block = join(natsFolder(options.root), "authorization.conf");
   await Deno.writeTextFile(block, authorizationBlock(users), { mode: 0o600 });
-  const server = options.nats === "auto" ? await startNatsServer(options.root, users) : null;
+  // The bus's own lines go to stderr until the world says where (say()).
+  let sink = (line: string) => console.error(line);
+  const server = options.nats === "auto"
+    ? await startNatsServer(options.root, users, { onExit: (why) => sink(`⚠ ${why}`) })
+    : null;
   const url = server?.url ?? options.nats;
   const identity = options.credsPath
     ? await readCredentials(options.credsPath)
@@ -149,6 +158,7 @@ export async function openWorldBus(options: {
           : ` (its configuration must include ${block}, by a path relative to that configuration file)`),
     );
   }
+  const link = watchConnection(nc, (line) => sink(line), `NATS at ${url}`);
   const encoder = new TextEncoder(), decoder = new TextDecoder();
   let attached: (() => { world: World; tick: number }) | null = null;
   nc.subscribe(SUBJECTS.queryRequest, {
@@ -190,7 +200,11 @@ export async function openWorldBus(options: {
     attach(world) {
       attached = world;
     },
-    remoteSystems: (world) => new RemoteSystems(nc, world),
+    remoteSystems: (world) => new RemoteSystems(nc, link, world),
+    link,
+    say(lines) {
+      sink = lines;
+    },
     ticked(tick, tickMs) {
       const h = headers();
       h.set("syncra-type", "tick");
