@@ -5,18 +5,19 @@
  *                   [--dump FILE] [--state FILE] [--fresh] [--deadline MS] [--jail auto|on|off]
  *   deno task system <script> --nats URL [--creds FILE] [--instance ID] [--jail auto|on|off]
  *   deno task query "Transform,Spin" --nats URL [--creds FILE]
+ *   deno task query --snapshot --nats URL [--creds FILE]
  *   deno task explain <script>
  *   deno task graph [--scripts DIR] [--svg FILE] [--jail auto|on|off]
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_WORLD_OPTIONS, runSystemHost, runWorld } from "./runtime/app/mod.ts";
+import { DEFAULT_WORLD_OPTIONS, entities, runSystemHost, runWorld } from "./runtime/app/mod.ts";
 import { explainScript, formatExplanation } from "./runtime/app/mod.ts";
 import { explainDriver, formatDriverExplanation } from "./runtime/app/mod.ts";
 import { graphOfFolder, toMermaid, toSvg } from "./runtime/app/mod.ts";
 import { didYouMean } from "./runtime/policy/mod.ts";
-import { credentialsPath, formatAnswer, queryWorld } from "./runtime/nats/mod.ts";
+import { credentialsPath, formatAnswer, queryWorld, snapshotWorld } from "./runtime/nats/mod.ts";
 
 const USAGE = `Usage:
   deno task world [flags]        run the world in ./scripts until Ctrl-C
@@ -24,6 +25,7 @@ const USAGE = `Usage:
   deno task graph [flags]        print who reads, writes, emits and receives what, as Mermaid
   deno task system <script> --nats URL   host a script for a world on NATS (one more instance)
   deno task query "A,B" --nats URL   print the entities of a world on NATS that have A and B
+  deno task query --snapshot --nats URL   make a world on NATS save a snapshot to JetStream now
 
 World flags:
   --scripts DIR      folder of scripts (default "scripts")
@@ -98,6 +100,7 @@ const OPTIONS = {
   nats: { type: "string" },
   creds: { type: "string" },
   remote: { type: "string" },
+  snapshot: { type: "boolean" },
   instance: { type: "string" },
   limit: { type: "string" },
   svg: { type: "string" },
@@ -289,8 +292,20 @@ async function query(
   values: ReturnType<typeof parse>["values"],
   positionals: string[],
 ): Promise<number> {
+  const creds = values.creds ?? credentialsPath(Deno.cwd(), "query");
+  if (values.snapshot && positionals.length === 0 && values.nats && values.nats !== "auto") {
+    const saved = await snapshotWorld(values.nats, creds);
+    if (saved.error) {
+      console.error(`error: the world did not save a snapshot: ${saved.error}`);
+      return 1;
+    }
+    console.log(`✔ snapshot of tick ${saved.tick} (${entities(saved.entities)}) in ${saved.store}`);
+    return 0;
+  }
   if (positionals.length !== 1 || values.nats === undefined || values.nats === "auto") {
-    throw new UsageError('Usage: deno task query "Component,Other" --nats nats://HOST:PORT');
+    throw new UsageError(
+      'Usage: deno task query "Component,Other" --nats nats://HOST:PORT, or --snapshot --nats URL',
+    );
   }
   const components = positionals[0]!.split(",").map((c) => c.trim()).filter((c) => c !== "");
   const limit = number(
@@ -299,12 +314,7 @@ async function query(
     (n) => Number.isInteger(n) && n > 0,
     "a positive integer",
   );
-  const answer = await queryWorld(
-    values.nats,
-    values.creds ?? credentialsPath(Deno.cwd(), "query"),
-    components,
-    limit,
-  );
+  const answer = await queryWorld(values.nats, creds, components, limit);
   console.log(formatAnswer(answer));
   return answer.error ? 1 : 0;
 }

@@ -207,7 +207,14 @@ Deno.test({
   async fn() {
     await using folder = await makeScripts({ "tally.ts": TALLY });
     const dump = join(folder.root, "dump.json");
-    const world = await spawnNatsWorld(folder.root, 0, [...PATIENT, "--dump", dump]);
+    const reportPath = join(folder.root, "report.json");
+    const world = await spawnNatsWorld(folder.root, 0, [
+      ...PATIENT,
+      "--dump",
+      dump,
+      "--report",
+      reportPath,
+    ]);
     let host: CliProcess | null = null;
     const watch = await watchShards(world.url, folder.root, "tally");
     try {
@@ -222,6 +229,12 @@ Deno.test({
       assert.equal(status.code, 0, world.logged());
     }
     await assertNoTickLost(dump);
+    // The report says what the host did; the local script ran its share too.
+    const report = JSON.parse(await Deno.readTextFile(reportPath));
+    const [hosted] = report.remote.tally;
+    assert.equal(hosted.instance, "remote1");
+    assert.ok(hosted.shards >= 100 && hosted.meanShardMs > 0, JSON.stringify(hosted));
+    assert.equal(report.scripts.find((s: { name: string }) => s.name === "tally").state, "running");
   },
 });
 

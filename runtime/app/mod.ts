@@ -30,5 +30,5 @@ export type {
   GraphSystem,
   WorldGraph,
 } from "./world_graph.ts";
-export { peakResidentBytes, reportScript } from "./world_report.ts";
+export { entities, peakResidentBytes, reportScript } from "./world_report.ts";
 export type { ScriptReport, WorldReport } from "./world_report.ts";

@@ -11,9 +11,20 @@ import { escapeControls } from "../protocol/mod.ts";
 import { safeJson } from "./audit_log.ts";
 import { createWorld, type WorldParts } from "./create_world.ts";
 import { DEFAULT_WORLD_OPTIONS, type WorldOptions, worldPaths } from "./world_options.ts";
-import { entities, peakResidentMb, type WorldReport } from "./world_report.ts";
+import {
+  entities,
+  peakResidentMb,
+  type RemoteInstanceReport,
+  type WorldReport,
+} from "./world_report.ts";
 import { writeDump } from "./world_dump.ts";
-import { openWorldBus, type RemoteSystems, type WorldBus } from "../nats/mod.ts";
+import {
+  openWorldBus,
+  type RemoteInstance,
+  type RemoteSystems,
+  type SnapshotAnswer,
+  type WorldBus,
+} from "../nats/mod.ts";
 import { listScripts, SystemNames } from "../roles/mod.ts";
 
 /** How often a running world saves its state. */
@@ -80,11 +91,14 @@ async function runWorldOn(
   options.signal?.addEventListener("abort", stop);
   let ticksRun = 0;
   let report: WorldReport;
+  const snapshotsAsked: ((answer: SnapshotAnswer) => void)[] = [];
   try {
     await live.start();
     if (bus) {
       bus.attach(() => ({ world: coordinator.world, tick: coordinator.tick }));
       bus.say((line) => live.note(line));
+      // A snapshot on demand (deno task query --snapshot), taken at the next tick boundary.
+      bus.onSnapshot(() => new Promise((resolve) => snapshotsAsked.push(resolve)));
       // The world's own server is watched and restarted; one that cannot start again is said.
       void bus.server?.died.then((why) => why && live.note(`✖ ${why}`));
       // Hosts are heard from before anyone is told where the world is.
@@ -111,6 +125,23 @@ async function runWorldOn(
       const tickMs = await live.step();
       ticksRun++;
       bus?.ticked(coordinator.tick, tickMs);
+      if (bus && snapshotsAsked.length > 0) {
+        const asked = snapshotsAsked.splice(0);
+        const at = coordinator.tick, count = coordinator.world.entityCount;
+        const store = bus.store.describe;
+        // Encoded now, at the tick boundary; answered once JetStream has it, the world ticking on.
+        void live.save().then(
+          (): SnapshotAnswer => ({ tick: at, entities: count, store }),
+          (error): SnapshotAnswer => ({ tick: at, entities: 0, store, error: error.message }),
+        ).then((answer) => {
+          live.note(
+            answer.error
+              ? `⚠ the snapshot of tick ${at} asked for failed: ${answer.error}`
+              : `✔ snapshot of tick ${at} on demand, to ${store}`,
+          );
+          for (const resolve of asked) resolve(answer);
+        });
+      }
       if (bus && coordinator.tick % SNAPSHOT_EVERY_TICKS === 0 && !snapshot) {
         // Encoded now, uploaded while the world ticks on (the JetStream store copies first);
         // one still uploading makes this one wait for the next.
@@ -139,6 +170,8 @@ async function runWorldOn(
     // A script the last commands pushed over a budget is being killed: its exit belongs in the report.
     await live.settleKills();
     report = live.report(ticksRun, performance.now() - started);
+    const hosts = remote()?.instances();
+    if (hosts && Object.keys(hosts).length > 0) report.remote = reportHosts(hosts);
   } finally {
     options.signal?.removeEventListener("abort", stop);
     await live.stop();
@@ -167,6 +200,29 @@ async function pauseForNats(bus: WorldBus, signal: AbortSignal | undefined): Pro
     signal?.addEventListener("abort", () => resolve(), { once: true });
   });
   await Promise.race([bus.link.reconnected(), aborted]);
+}
+
+function reportHosts(
+  hosts: Record<string, RemoteInstance[]>,
+): Record<string, RemoteInstanceReport[]> {
+  return Object.fromEntries(
+    Object.entries(hosts).map(([system, list]) => [
+      system,
+      list.map((i) => ({
+        instance: i.id,
+        shards: i.shards,
+        meanShardMs: i.shards > 0 ? Math.round((i.shardMs / i.shards) * 100) / 100 : null,
+        missed: i.missed,
+        silent: i.silent,
+        load: i.load && {
+          shards: i.load.shards,
+          busyMs: Math.round(i.load.busyMs),
+          queued: i.load.queued,
+          ...(i.load.cpuMs !== undefined && { cpuMs: Math.round(i.load.cpuMs) }),
+        },
+      })),
+    ]),
+  );
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {

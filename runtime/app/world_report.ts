@@ -90,6 +90,22 @@ export interface WorldReport {
    * Set once state and dump are written.
    */
   runtimePeakRssMb: number | null;
+  /**
+   * Distributed mode: each system's remote hosts (deno task system), by
+   * instance: shards answered, mean round trip, shards missed (reissued to
+   * others), and the load of its last heartbeat.
+   */
+  remote?: Record<string, RemoteInstanceReport[]>;
+}
+
+/** One remote host of a system, as the report shows it. */
+export interface RemoteInstanceReport {
+  instance: string;
+  shards: number;
+  meanShardMs: number | null;
+  missed: number;
+  silent: boolean;
+  load: { shards: number; busyMs: number; queued: number; cpuMs?: number } | null;
 }
 
 /**

@@ -18,7 +18,8 @@ export {
 } from "./subjects.ts";
 export type { NatsPermissions } from "./subjects.ts";
 export { answerQuery, connectAs, openWorldBus } from "./world_bus.ts";
-export { formatAnswer, queryWorld } from "./query_client.ts";
+export { formatAnswer, queryWorld, snapshotWorld } from "./query_client.ts";
+export type { SnapshotAnswer } from "./query_client.ts";
 export { JetStreamWorldStore, WORLD_BUCKET, WORLD_OBJECT } from "./jetstream_store.ts";
 export type { QueryAnswer, QueryRequest, WorldBus } from "./world_bus.ts";
 export { RemoteSystems, ShardedSystem, SILENT_AFTER_MS } from "./remote_systems.ts";

@@ -11,31 +11,47 @@ import { readCredentials } from "./identities.ts";
 import { SUBJECTS } from "./subjects.ts";
 import type { QueryAnswer } from "./world_bus.ts";
 
-/** Asks the world on `url`; throws a clear error when none answers. */
-export async function queryWorld(
-  url: string,
-  credsPath: string,
-  components: string[],
-  limit = 1000,
-): Promise<QueryAnswer> {
+/** Asks the world on `url` on `subject`; throws a clear error when none answers. */
+async function ask<T>(url: string, credsPath: string, subject: string, body: unknown): Promise<T> {
   const identity = await readCredentials(credsPath);
   const nc = await connectAs(url, identity).catch((error) => {
     throw new Error(`Cannot connect to NATS at ${url}: ${(error as Error).message}`);
   });
   try {
-    const reply = await nc.request(
-      SUBJECTS.queryRequest,
-      new TextEncoder().encode(JSON.stringify({ components, limit })),
-      { timeout: 5000 },
-    ).catch((error) => {
+    const reply = await nc.request(subject, new TextEncoder().encode(JSON.stringify(body)), {
+      timeout: 30_000,
+    }).catch((error) => {
       throw new Error(
         `No world answered on ${url} (${(error as Error).message}): is it running with --nats?`,
       );
     });
-    return JSON.parse(new TextDecoder().decode(reply.data)) as QueryAnswer;
+    return JSON.parse(new TextDecoder().decode(reply.data)) as T;
   } finally {
     await nc.close();
   }
+}
+
+/** Asks the world on `url` for the entities that have `components`. */
+export function queryWorld(
+  url: string,
+  credsPath: string,
+  components: string[],
+  limit = 1000,
+): Promise<QueryAnswer> {
+  return ask(url, credsPath, SUBJECTS.queryRequest, { components, limit });
+}
+
+/** What a snapshot asked for on demand says: where it went, or why not. */
+export interface SnapshotAnswer {
+  tick: number;
+  entities: number;
+  store: string;
+  error?: string;
+}
+
+/** Asks the world on `url` to save a snapshot now; resolves once it is in JetStream. */
+export function snapshotWorld(url: string, credsPath: string): Promise<SnapshotAnswer> {
+  return ask(url, credsPath, SUBJECTS.snapshotRequest, {});
 }
 
 /** One line per entity: its id, then each component's values. */

@@ -495,7 +495,9 @@ export class ShardedSystem implements SystemRunner {
     );
     const all = Promise.all(waits);
     // A shard not back in a few round trips goes to another instance as well.
-    const reissueAfter = Math.min(timing.waitMs / 2, Math.max(10, 4 * median(this.#recent)));
+    // (Until a few round trips are known, a quarter of the wait: a slow system is not reissued at once.)
+    const typical = this.#recent.length >= 3 ? median(this.#recent) : timing.waitMs / 16;
+    const reissueAfter = Math.min(timing.waitMs / 2, Math.max(10, 4 * typical));
     const reissue = setInterval(() => {
       for (const open of this.#open.values()) if (open.tick === id) this.#reissue(open);
     }, reissueAfter);
@@ -580,7 +582,9 @@ export class ShardedSystem implements SystemRunner {
     const free = others.filter((m) => answeredBy.has(m));
     const candidates = free.length > 0 ? free : others;
     if (candidates.length === 0) return;
-    const to = candidates[(open.tick + open.index) % candidates.length]!;
+    // The least loaded by its last heartbeat: fewest shards waiting on it.
+    const queued = (id: string) => this.#instances.get(id)?.load?.queued ?? 0;
+    const to = candidates.reduce((best, id) => (queued(id) < queued(best) ? id : best));
     this.#send(to, open.message, open.tick, open.index, open);
   }
 

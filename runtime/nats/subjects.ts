@@ -22,6 +22,8 @@ export const SUBJECTS = {
   /** Per system, for the same reason. */
   heartbeat: (system: string) => `engine.system.heartbeat.${system}`,
   queryRequest: "engine.query.request",
+  /** The owner's tool asks for a snapshot now (answered once it is in JetStream). */
+  snapshotRequest: "engine.coord.snapshot",
   queryResponse: "engine.query.response",
 } as const;
 
@@ -72,8 +74,12 @@ export function systemPermissions(system: string): NatsPermissions {
   };
 }
 
-/** The query tool (`deno task query`): ask, and hear the answer in its own inbox. */
+/** The owner's tool (`deno task query`): ask, snapshot, and hear the answer in its own inbox. */
 export function queryPermissions(): NatsPermissions {
   const inbox = `${inboxPrefix("query")}.>`;
-  return { publish: [SUBJECTS.queryRequest], subscribe: [inbox], allowResponses: false };
+  return {
+    publish: [SUBJECTS.queryRequest, SUBJECTS.snapshotRequest],
+    subscribe: [inbox],
+    allowResponses: false,
+  };
 }

@@ -21,6 +21,7 @@ import {
 } from "./identities.ts";
 import { type NatsServer, startNatsServer } from "./nats_server.ts";
 import { JetStreamWorldStore } from "./jetstream_store.ts";
+import type { SnapshotAnswer } from "./query_client.ts";
 import { type PoolWorld, RemoteSystems } from "./remote_systems.ts";
 import { type ConnectionState, watchConnection } from "./connection_state.ts";
 import {
@@ -62,6 +63,8 @@ export interface WorldBus extends AsyncDisposable {
   readonly store: JetStreamWorldStore;
   /** Which world the bus answers queries about (bound once the world exists). */
   attach(world: () => { world: World; tick: number }): void;
+  /** How a snapshot asked for on `engine.coord.snapshot` is made (bound once the world runs). */
+  onSnapshot(save: () => Promise<SnapshotAnswer>): void;
   /** Whether the connection is up, and when it comes back. */
   readonly link: ConnectionState;
   /** Where the bus's own lines go (a restarted server, a lost connection); stderr until then. */
@@ -184,6 +187,22 @@ export async function openWorldBus(options: {
       message.respond(encoder.encode(JSON.stringify(answerQuery(world, tick, request))));
     },
   });
+  let snapshot: (() => Promise<SnapshotAnswer>) | null = null;
+  nc.subscribe(SUBJECTS.snapshotRequest, {
+    callback: (error, message) => {
+      if (error) return;
+      const answer = (body: SnapshotAnswer) => {
+        message.respond(encoder.encode(JSON.stringify(body)));
+      };
+      if (!snapshot) {
+        return answer({ tick: 0, entities: 0, store: "", error: "the world is still starting" });
+      }
+      snapshot().then(
+        answer,
+        (e) => answer({ tick: 0, entities: 0, store: "", error: (e as Error).message }),
+      );
+    },
+  });
   // Subscribed before anyone is told the world is there.
   await nc.flush();
   let closed = false;
@@ -199,6 +218,9 @@ export async function openWorldBus(options: {
     store: new JetStreamWorldStore(nc, url),
     attach(world) {
       attached = world;
+    },
+    onSnapshot(save) {
+      snapshot = save;
     },
     remoteSystems: (world) => new RemoteSystems(nc, link, world),
     link,
