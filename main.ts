@@ -3,7 +3,7 @@
  *
  *   deno task world [--scripts DIR] [--ticks N] [--hz N] [--report FILE]
  *                   [--dump FILE] [--state FILE] [--fresh] [--deadline MS] [--jail auto|on|off]
- *   deno task system <script> --nats URL [--creds FILE] [--instance ID] [--jail auto|on|off]
+ *   deno task system <script>|<name> --nats URL [--creds FILE] [--instance ID] [--jail auto|on|off]
  *   deno task query "Transform,Spin" --nats URL [--creds FILE]
  *   deno task query --snapshot --nats URL [--creds FILE]
  *   deno task explain <script>
@@ -24,6 +24,7 @@ const USAGE = `Usage:
   deno task explain <script>     show a script's (or driver's) grants, command line and jail
   deno task graph [flags]        print who reads, writes, emits and receives what, as Mermaid
   deno task system <script> --nats URL   host a script for a world on NATS (one more instance)
+  deno task system <name> --nats URL     the same with the world's own copy of system <name>
   deno task query "A,B" --nats URL   print the entities of a world on NATS that have A and B
   deno task query --snapshot --nats URL   make a world on NATS save a snapshot to JetStream now
 
@@ -257,9 +258,11 @@ async function system(
   }
   const foreign = Object.keys(values).find((flag) => !SYSTEM_FLAGS.has(flag));
   if (foreign) throw new UsageError(`The flag --${foreign} does not apply to deno task system`);
-  const file = positionals[0]!;
-  if (!(await Deno.stat(file).catch(() => null))?.isFile) {
-    throw new UsageError(`Cannot host "${file}": no such file`);
+  const what = positionals[0]!;
+  // A bare system name runs the world's own copy (fetched from its Object Store); else a file here.
+  const byName = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(what);
+  if (!byName && !(await Deno.stat(what).catch(() => null))?.isFile) {
+    throw new UsageError(`Cannot host "${what}": no such file`);
   }
   if (values.instance !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(values.instance)) {
     throw new UsageError(
@@ -272,7 +275,7 @@ async function system(
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
     const shards = await runSystemHost({
-      file,
+      script: byName ? { system: what } : { file: what },
       nats: values.nats,
       creds: values.creds ?? null,
       instance: values.instance ?? null,

@@ -110,14 +110,15 @@ export async function spawnNatsWorld(
   }
 }
 
-/** `deno task system FILE --nats URL --instance ID` in `root`, once it serves. */
+/** `deno task system FILE|NAME --nats URL --instance ID` in `root`, once it serves. */
 export async function spawnHost(
   root: string,
-  file: string,
+  /** A script file, or a system name (the world's own copy). */
+  script: string,
   url: string,
   instance: string,
 ): Promise<CliProcess> {
-  const host = spawnCli(["system", file, "--nats", url, "--instance", instance], root);
+  const host = spawnCli(["system", script, "--nats", url, "--instance", instance], root);
   try {
     await host.until(/^instance: /m);
     return host;

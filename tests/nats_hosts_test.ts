@@ -28,6 +28,7 @@ import { freePort } from "./browser/_browser.ts";
 import {
   connectAs,
   credentialsPath,
+  fetchBundle,
   type Heartbeat,
   readCredentials,
   SUBJECTS,
@@ -334,5 +335,83 @@ Deno.test({
     // The ticks before the host registered again ran without it; every row went through the same.
     const tally = await assertUniform(dump);
     assert.ok(tally.n > 300, `it went on from the snapshot: ${tally.n} ticks`);
+  },
+});
+
+Deno.test({
+  name:
+    "a host started with a system's name runs the world's own copy from its Object Store, and follows it to a new version",
+  ignore: missing !== null,
+  async fn() {
+    await using folder = await makeScripts({
+      "tally.ts": TALLY,
+      "other.ts":
+        `import { defineSystem } from "@syncra/std";\nexport default defineSystem({ run() {} });`,
+    });
+    // The host's machine: no source, only the credentials handed over.
+    await using elsewhere = await makeScripts({});
+    const dump = join(folder.root, "dump.json");
+    const world = await spawnNatsWorld(folder.root, 0, [...PATIENT, "--dump", dump]);
+    let host: CliProcess | null = null;
+    const watch = await watchShards(world.url, folder.root, "tally");
+    try {
+      await Deno.mkdir(join(elsewhere.root, ".syncra", "nats"), { recursive: true });
+      await Deno.copyFile(
+        credentialsPath(folder.root, "tally"),
+        credentialsPath(elsewhere.root, "tally"),
+      );
+      host = await spawnHost(elsewhere.root, "tally", world.url, "far");
+      await host.until(/hosting tally \(.*\.syncra\/remote\/tally\/tally\.ts\) as instance far/);
+      await world.until(/tally: host far joined \(1 remote instance and the local script\)/);
+      await watch.beyond("far", 50);
+      // tally's user reads tally's shelf, and no other system's.
+      const asTally = await connectAs(
+        world.url,
+        await readCredentials(credentialsPath(folder.root, "tally")),
+      );
+      try {
+        assert.equal((await fetchBundle(asTally, "tally"))?.file, "tally.ts");
+        await assert.rejects(fetchBundle(asTally, "other"), /[Pp]ermission|timeout|denied/);
+      } finally {
+        await asTally.close();
+      }
+      // A new version in the world (same queries, one more line): the host fetches and runs it.
+      await folder.write(
+        "tally.ts",
+        TALLY.replace(
+          "run(ctx) {",
+          'run(ctx) { if (ctx.tick % 500 === 0) console.log("v2 at", ctx.tick);',
+        ),
+      );
+      await host.until(/↻ the world runs version [0-9a-f]+ of tally: fetching it/);
+      await host.until(/\[tally\] v2 at \d+/);
+      await watch.beyond("far", watch.of("far") + 50);
+    } finally {
+      await watch.nc.close();
+      const status = await world.stop("SIGTERM");
+      await host?.stop("SIGKILL");
+      assert.equal(status.code, 0, world.logged());
+    }
+    await assertNoTickLost(dump);
+  },
+});
+
+Deno.test({
+  name: "a host asking for a system the world has no bundle of is told what to do",
+  ignore: missing !== null,
+  async fn() {
+    await using folder = await makeScripts({});
+    const world = await spawnNatsWorld(folder.root, 30, ["--remote", "heavy"]);
+    try {
+      const host = spawnCli(["system", "heavy", "--nats", world.url], folder.root);
+      const status = await host.stop("SIGCONT");
+      assert.equal(status.code, 1);
+      assert.match(
+        host.logged(),
+        /The world on nats:\/\/\S+ has no bundle of "heavy" on its shelf: is heavy one of its scripts\? \(A system only hosts run needs its file here/,
+      );
+    } finally {
+      await world.stop("SIGTERM");
+    }
   },
 });

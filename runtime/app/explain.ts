@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type NatsPermissions, systemPermissions } from "../nats/mod.ts";
+import { bundleBucket, type NatsPermissions, systemPermissions } from "../nats/mod.ts";
 import { basename, dirname, resolve } from "node:path";
 import { buildSchedule, describeConflict } from "../ecs/mod.ts";
 import { formatLimits } from "../policy/mod.ts";
@@ -226,8 +226,10 @@ export function formatExplanation(e: Explanation | ModuleExplanation): string {
     `channel     ${e.channel}`,
     `budget      ${e.budget ?? "none"}`,
     `limits      ${e.limits}`,
-    `nats        publish ${e.nats.publish.join(", ")}; subscribe ${
-      e.nats.subscribe.join(", ")
+    `nats        publish ${
+      e.nats.publish.filter((p) => !p.startsWith("$JS.")).join(", ")
+    }; subscribe ${e.nats.subscribe.join(", ")}; read its bundle's Object Store bucket ${
+      bundleBucket(e.name)
     } (its host's user, in distributed mode; credentials .syncra/nats/${e.name}.creds)`,
     `command     ${e.command.map(quote).join(" ")}`,
     `exact argv  ${e.wrapped.map(quote).join(" ")}`,

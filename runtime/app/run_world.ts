@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { setImmediate } from "node:timers";
 import { escapeControls } from "../protocol/mod.ts";
 import { safeJson } from "./audit_log.ts";
-import { createWorld, type WorldParts } from "./create_world.ts";
+import { createWorld, type LiveWorld, type WorldParts } from "./create_world.ts";
 import { DEFAULT_WORLD_OPTIONS, type WorldOptions, worldPaths } from "./world_options.ts";
 import {
   entities,
@@ -25,7 +25,7 @@ import {
   type SnapshotAnswer,
   type WorldBus,
 } from "../nats/mod.ts";
-import { listScripts, SystemNames } from "../roles/mod.ts";
+import { listScripts, SystemNames, type SystemRole } from "../roles/mod.ts";
 
 /** How often a running world saves its state. */
 const SAVE_EVERY_MS = 10_000;
@@ -101,8 +101,9 @@ async function runWorldOn(
       bus.onSnapshot(() => new Promise((resolve) => snapshotsAsked.push(resolve)));
       // The world's own server is watched and restarted; one that cannot start again is said.
       void bus.server?.died.then((why) => why && live.note(`✖ ${why}`));
-      // Hosts are heard from before anyone is told where the world is.
+      // Hosts are heard from, and find the scripts' bundles, before anyone is told where the world is.
       await remote()?.ready();
+      await shelveBundles(live, bus);
       // One line on stdout, like the viewer's: where the world's NATS is, once it answers there.
       console.log(`nats: ${bus.url}`);
       live.note(
@@ -200,6 +201,37 @@ async function pauseForNats(bus: WorldBus, signal: AbortSignal | undefined): Pro
     signal?.addEventListener("abort", () => resolve(), { once: true });
   });
   await Promise.race([bus.link.reconnected(), aborted]);
+}
+
+/**
+ * Puts each script's bundle on its shelf in the Object Store, now and after
+ * every (re)start, for hosts that run the world's copy (`deno task system NAME`).
+ */
+async function shelveBundles(live: LiveWorld, bus: WorldBus): Promise<void> {
+  const shelved = new Map<string, string>();
+  const shelve = async (slot: SystemRole) => {
+    const child = slot.pending ?? slot.active;
+    if (!child || shelved.get(slot.file) === child.bundle.path) return;
+    shelved.set(slot.file, child.bundle.path);
+    try {
+      await bus.shelve(slot.name, {
+        file: basename(slot.file),
+        modules: [...slot.bundledModules(child.bundle)],
+        hash: basename(child.bundle.path, ".js"),
+        code: await Deno.readFile(child.bundle.path),
+      });
+    } catch (error) {
+      live.note(
+        `⚠ cannot shelve the bundle of ${slot.name} for its hosts: ${(error as Error).message}`,
+      );
+    }
+  };
+  await Promise.all(live.supervisor.slots().map(shelve));
+  live.events.on((e) => {
+    if (e.type !== "ready") return;
+    const slot = live.supervisor.slots().find((s) => s.file === e.file);
+    if (slot) void shelve(slot);
+  });
 }
 
 function reportHosts(

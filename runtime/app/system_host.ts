@@ -8,23 +8,34 @@
  *
  * @module
  */
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { cpuUsage } from "node:process";
-import { openBundler } from "../../sandbox/bundle/mod.ts";
+import { type Bundle, openBundler } from "../../sandbox/bundle/mod.ts";
 import { detectCgroups } from "../../sandbox/cgroup/mod.ts";
 import { chooseChannel } from "../link/mod.ts";
 import { escapeControls } from "../protocol/mod.ts";
 import { approveCapabilities, limitsFor, loadWorldConfig } from "../policy/mod.ts";
 import { DEFAULT_SYSTEM_OPTIONS, SystemRole } from "../roles/mod.ts";
 import { EventStream } from "../supervision/mod.ts";
-import { credentialsPath, encodeBody, hostSystem, readCredentials } from "../nats/mod.ts";
+import {
+  connectAs,
+  credentialsPath,
+  encodeBody,
+  fetchBundle,
+  hostSystem,
+  readCredentials,
+} from "../nats/mod.ts";
 import { chooseJail, makeLauncher } from "./launcher.ts";
 import { DEFAULT_WORLD_OPTIONS, type WorldOptions, worldPaths } from "./world_options.ts";
 
 /** What a host is told. */
 export interface SystemHostOptions {
-  /** The script it runs. */
-  file: string;
+  /**
+   * The script it runs: a file of this machine, or `{ system }`: the world's
+   * own copy, fetched from its Object Store (and again whenever the world
+   * runs a new version), with no source here.
+   */
+  script: { file: string } | { system: string };
   /** The world's NATS server. */
   nats: string;
   /** Its system's credentials (default `.syncra/nats/<system>.creds` of the script's world). */
@@ -43,9 +54,15 @@ export interface SystemHostOptions {
 /** Runs a host until `signal` aborts or the world refuses it; returns the shards it answered. */
 export async function runSystemHost(options: SystemHostOptions): Promise<number> {
   const print = options.output ?? ((line: string) => console.error(line));
-  const file = options.file;
+  const fromWorld = "system" in options.script ? await worldCopy(options) : null;
+  const file = "file" in options.script ? options.script.file : fromWorld!.file;
   const scriptsDir = dirname(file);
-  const paths = worldPaths({ scriptsDir, workDir: null, statePath: null });
+  // A world's copy is run as if this folder held it: limits and approvals come from here.
+  const paths = worldPaths({
+    scriptsDir: fromWorld ? join(Deno.cwd(), "scripts") : scriptsDir,
+    workDir: null,
+    statePath: null,
+  });
   const jail = await chooseJail(options.jail);
   const cgroups = await detectCgroups();
   const channel = await chooseChannel();
@@ -62,7 +79,7 @@ export async function runSystemHost(options: SystemHostOptions): Promise<number>
     entities: base.maxEntitiesPerScript,
     logLinesPerTick: DEFAULT_SYSTEM_OPTIONS.maxLogsPerTick,
   }).limits;
-  const launcher = makeLauncher(
+  const real = makeLauncher(
     { scriptsDir, bundles: paths.bundles },
     jail,
     cgroups,
@@ -71,6 +88,8 @@ export async function runSystemHost(options: SystemHostOptions): Promise<number>
     channel.spawn,
     () => limits,
   );
+  // The world's copy is already bundled (by the world's confined bundler): it is run as it is.
+  const launcher = fromWorld ? { ...real, bundle: () => Promise.resolve(fromWorld.bundle) } : real;
   const events = new EventStream();
   events.on((e) => {
     const who = `[${escapeControls(e.script)}]`;
@@ -88,8 +107,8 @@ export async function runSystemHost(options: SystemHostOptions): Promise<number>
       throw new Error(`Cannot host "${file}": ${role.lastError ?? `it is ${role.state}`}`);
     }
     const system = role.name;
-    const credsPath = options.creds ?? credentialsPath(paths.root, system);
-    const identity = await readCredentials(credsPath);
+    const identity = fromWorld?.identity ??
+      await readCredentials(options.creds ?? credentialsPath(paths.root, system));
     const instance = options.instance ?? crypto.randomUUID().slice(0, 8);
     const deadline = limits.deadlineMs;
     await using host = await hostSystem({
@@ -99,12 +118,23 @@ export async function runSystemHost(options: SystemHostOptions): Promise<number>
       instance,
       note: print,
       script: {
-        registration: {
-          manifest: role.wireManifest,
-          modules: [...role.bundledModules(child.bundle)],
-          file: basename(file),
-          version: child.version,
+        get registration() {
+          const running = role.active ?? child;
+          return {
+            manifest: role.wireManifest,
+            modules: [...role.bundledModules(running.bundle)],
+            file: basename(file),
+            version: basename(running.bundle.path, ".js"),
+          };
         },
+        ...(fromWorld && {
+          async follow(version: string) {
+            await fromWorld.refresh(version);
+            // The new version starts beside the old, and takes over before the next shard.
+            await role.start(true);
+            role.commitPending();
+          },
+        }),
         async run(message) {
           // A restarted child (after a crash) takes over between shards.
           role.commitPending();
@@ -138,5 +168,57 @@ export async function runSystemHost(options: SystemHostOptions): Promise<number>
   } finally {
     await role.stop("shutdown");
     await bundler.close();
+    await fromWorld?.close();
   }
+}
+
+/** The world's copy of a system's script: fetched into `.syncra/remote/<system>/`. */
+async function worldCopy(options: SystemHostOptions) {
+  const system = (options.script as { system: string }).system;
+  const root = Deno.cwd();
+  const identity = await readCredentials(options.creds ?? credentialsPath(root, system));
+  const nc = await connectAs(options.nats, identity).catch((error) => {
+    throw new Error(`Cannot connect to NATS at ${options.nats}: ${(error as Error).message}`);
+  });
+  const folder = join(root, ".syncra", "remote", system);
+  await Deno.mkdir(folder, { recursive: true });
+  const real = await Deno.realPath(folder);
+  const fetch = async (): Promise<Bundle & { file: string; hash: string }> => {
+    const shelved = await fetchBundle(nc, system);
+    if (!shelved) {
+      throw new Error(
+        `The world on ${options.nats} has no bundle of "${system}" on its shelf: is ` +
+          `${system} one of its scripts? (A system only hosts run needs its file here: ` +
+          `deno task system FILE --nats URL)`,
+      );
+    }
+    const path = join(real, `${shelved.hash.replace(/[^0-9a-f]/g, "")}.js`);
+    await Deno.writeFile(path, shelved.code);
+    return {
+      path,
+      bytes: shelved.code.length,
+      inputs: shelved.modules.map((m) => join(real, m)),
+      file: join(real, basename(shelved.file)),
+      hash: shelved.hash,
+    };
+  };
+  const copy = {
+    identity,
+    bundle: await fetch().catch(async (error) => {
+      await nc.close();
+      throw error;
+    }),
+    get file() {
+      return copy.bundle.file;
+    },
+    /** Fetches the shelf again (the world said it runs `version`). */
+    async refresh(version: string) {
+      copy.bundle = await fetch();
+      if (copy.bundle.hash !== version) {
+        throw new Error(`the world's shelf holds version ${copy.bundle.hash}, not ${version} yet`);
+      }
+    },
+    close: () => nc.close(),
+  };
+  return copy;
 }

@@ -9,6 +9,7 @@ export type { NatsIdentity } from "./identities.ts";
 export { NO_NATS_SERVER, startNatsServer } from "./nats_server.ts";
 export type { NatsServer } from "./nats_server.ts";
 export {
+  bundleBucket,
   coordinatorPermissions,
   inboxPrefix,
   queryPermissions,
@@ -30,3 +31,5 @@ export { encodeBody, PartAssembler, publishBody } from "./message_parts.ts";
 export { mergeShards, MIN_SHARD_ROWS, shardCount, splitTick } from "./shards.ts";
 export { watchConnection } from "./connection_state.ts";
 export type { ConnectionState } from "./connection_state.ts";
+export { fetchBundle, shelveBundle } from "./bundle_shelf.ts";
+export type { ShelvedBundle } from "./bundle_shelf.ts";

@@ -87,6 +87,8 @@ export interface RemoteInstance {
   suspectUntil: number;
   /** It has not been heard for SILENT_AFTER_MS (said once). */
   silent: boolean;
+  /** The manifest it registered with: it gets shards only while the world runs the same. */
+  manifest: Manifest;
 }
 
 /** What the pool needs of the world. */
@@ -194,11 +196,13 @@ export class RemoteSystems {
     }
     const sharded = this.#system(system, true)!;
     const refusal = sharded.admit(registration);
+    // The version the world runs, for a host that follows the world's bundle (bundle_shelf.ts).
+    const bundle = sharded.bundleVersion();
     if (refusal) {
       this.#world.note(`⚠ ${system}: host ${registration.instance} refused: ${refusal}`);
-      return reply({ error: refusal });
+      return reply({ error: refusal, bundle });
     }
-    reply({ ok: true });
+    reply({ ok: true, bundle });
   }
 
   #heartbeat(message: Msg): void {
@@ -331,7 +335,13 @@ export class ShardedSystem implements SystemRunner {
     } catch (error) {
       return (error as Error).message;
     }
-    const known = this.#instances.has(r.instance);
+    const known = this.#instances.get(r.instance);
+    if (known) {
+      // Registered again (every few seconds): heard, and perhaps running a new version now.
+      known.lastHeard = performance.now();
+      known.manifest = manifest;
+      return null;
+    }
     this.#instances.set(r.instance, {
       id: r.instance,
       lastHeard: performance.now(),
@@ -341,8 +351,9 @@ export class ShardedSystem implements SystemRunner {
       load: null,
       suspectUntil: 0,
       silent: false,
+      manifest,
     });
-    if (!known) {
+    {
       this.#world.note(
         `✔ ${this.name}: host ${r.instance} joined (${this.#instances.size} remote instance${
           this.#instances.size === 1 ? "" : "s"
@@ -350,6 +361,12 @@ export class ShardedSystem implements SystemRunner {
       );
     }
     return null;
+  }
+
+  /** The bundle version of the world's own script (its content hash), or null. */
+  bundleVersion(): string | null {
+    const path = this.local?.active?.bundle.path;
+    return path ? path.split("/").pop()!.replace(/\.js$/, "") : null;
   }
 
   /** A heartbeat from one of its hosts. */
@@ -408,6 +425,7 @@ export class ShardedSystem implements SystemRunner {
   /** Instances that get shards now: the local script if free, then the remote ones heard lately. */
   #members(now: number): (string | SystemRole)[] {
     const members: (string | SystemRole)[] = [];
+    const running = this.active?.manifest;
     const child = this.local?.active;
     if (this.local && child && !child.busy && child.killReason === null) members.push(this.local);
     for (const i of this.#instances.values()) {
@@ -423,6 +441,8 @@ export class ShardedSystem implements SystemRunner {
         continue;
       }
       i.silent = false;
+      // A host still on the version before a reload gets nothing until it registers the new one.
+      if (running && i.manifest !== running && manifestDifference(running, i.manifest)) continue;
       if (i.suspectUntil > now && i.lastHeard < i.suspectUntil - SILENT_AFTER_MS) continue;
       members.push(i.id);
     }

@@ -27,6 +27,9 @@ export const SUBJECTS = {
   queryResponse: "engine.query.response",
 } as const;
 
+/** The Object Store bucket of one system's bundle (bundle_shelf.ts). */
+export const bundleBucket = (system: string): string => `syncra-bundle-${system}`;
+
 /** The queue group every instance of `system` joins. */
 export const queueGroup = (system: string): string => `q.${system}`;
 
@@ -51,7 +54,28 @@ export function coordinatorPermissions(): NatsPermissions {
   };
 }
 
-/** A host of `system`: its own subjects, the tick, and its own inbox. */
+/**
+ * What reading one Object Store bucket takes of the JetStream API (nats.js:
+ * the stream's info, its last meta message, an ordered consumer for the
+ * chunks, its flow control), and nothing that writes, purges or deletes.
+ */
+function readBucket(bucket: string): string[] {
+  const stream = `OBJ_${bucket}`;
+  return [
+    "$JS.API.INFO",
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.>`,
+    `$JS.FC.${stream}.>`,
+  ];
+}
+
+/** A host of `system`: its own subjects, the tick, its own bundle's bucket, and its own inbox. */
 export function systemPermissions(system: string): NatsPermissions {
   const inbox = `${inboxPrefix(system)}.>`;
   return {
@@ -61,6 +85,7 @@ export function systemPermissions(system: string): NatsPermissions {
       // Its spawns and despawns travel in its results: no shared subject says "someone".
       SUBJECTS.componentSet(system),
       inbox,
+      ...readBucket(bundleBucket(system)),
     ],
     subscribe: [
       // Work any one instance takes (queue group), and its own shards by instance id.

@@ -26,8 +26,13 @@ const REGISTER_EVERY_MS = 2000;
 
 /** The script a host runs, as the NATS side sees it. */
 export interface HostedScript {
-  /** What it registers with (the instance id is the host's). */
+  /** What it registers with now (the instance id is the host's). */
   readonly registration: Omit<Registration, "instance">;
+  /**
+   * For a host that runs the world's copy (bundle_shelf.ts): the world runs
+   * bundle `version`, which is not this one; resolves once it runs that.
+   */
+  follow?(version: string): Promise<void>;
   /** Runs one tick or init; the encoded result, or null when the script gave none in time. */
   run(message: RuntimeMessage): Promise<Uint8Array | null>;
   /** CPU ms of the host and its script child, where known. */
@@ -108,7 +113,7 @@ export async function hostSystem(options: {
   // Subscribed before the coordinator is told this host is there.
   await nc.flush();
 
-  const register = async (): Promise<void> => {
+  const register = async (followed = false): Promise<void> => {
     const registration: Registration = { instance, ...script.registration };
     const reply = await nc.request(
       SUBJECTS.register(system),
@@ -118,7 +123,15 @@ export async function hostSystem(options: {
     const answer = JSON.parse(new TextDecoder().decode(reply.data)) as {
       ok?: boolean;
       error?: string;
+      bundle?: string | null;
     };
+    const world = answer.bundle ?? null;
+    if (script.follow && !followed && world !== null && world !== script.registration.version) {
+      // The world runs another version of the script: take it, then say so.
+      options.note(`↻ the world runs version ${world} of ${system}: fetching it`);
+      await script.follow(world);
+      return register(true);
+    }
     if (!answer.ok) throw new Error(`The world refused this host: ${answer.error ?? "no reason"}`);
   };
   try {

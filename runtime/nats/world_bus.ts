@@ -22,6 +22,7 @@ import {
 import { type NatsServer, startNatsServer } from "./nats_server.ts";
 import { JetStreamWorldStore } from "./jetstream_store.ts";
 import type { SnapshotAnswer } from "./query_client.ts";
+import { shelveBundle, type ShelvedBundle } from "./bundle_shelf.ts";
 import { type PoolWorld, RemoteSystems } from "./remote_systems.ts";
 import { type ConnectionState, watchConnection } from "./connection_state.ts";
 import {
@@ -69,6 +70,8 @@ export interface WorldBus extends AsyncDisposable {
   readonly link: ConnectionState;
   /** Where the bus's own lines go (a restarted server, a lost connection); stderr until then. */
   say(lines: (line: string) => void): void;
+  /** Puts a script's bundle where its hosts may fetch it (bundle_shelf.ts). */
+  shelve(system: string, bundle: ShelvedBundle): Promise<void>;
   /** The world's remote system hosts, from now on (one pool per bus). */
   remoteSystems(world: PoolWorld): RemoteSystems;
   /** Says a tick ended. */
@@ -222,6 +225,7 @@ export async function openWorldBus(options: {
     onSnapshot(save) {
       snapshot = save;
     },
+    shelve: (system, bundle) => shelveBundle(nc, system, bundle),
     remoteSystems: (world) => new RemoteSystems(nc, link, world),
     link,
     say(lines) {
