@@ -174,12 +174,8 @@ async function main(argv: string[]): Promise<number> {
       "an integer from 0 to 4294967295",
     );
     // Ctrl-C and SIGTERM stop the world cleanly: children stopped in order, state saved.
-    const stop = new AbortController();
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-    const onSignal = () => stop.abort();
-    for (const s of signals) Deno.addSignalListener(s, onSignal);
-    try {
-      await runWorld({
+    await untilSignalled((signal) =>
+      runWorld({
         ...(values.scripts !== undefined && { scriptsDir: values.scripts }),
         ticks: ticks ?? null,
         ...(hz !== undefined && { hz }),
@@ -198,11 +194,9 @@ async function main(argv: string[]): Promise<number> {
         nats: values.nats ?? null,
         natsCreds: values.creds ?? null,
         remoteSystems: remoteNames(values.remote, values.nats),
-        signal: stop.signal,
-      });
-    } finally {
-      for (const s of signals) Deno.removeSignalListener(s, onSignal);
-    }
+        signal,
+      })
+    );
     return 0;
   }
   if (command === "explain") {
@@ -228,6 +222,19 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "graph") return await graph(values, positionals, jail);
   throw new UsageError(`Unknown command "${command}"`);
+}
+
+/** Runs `work` with a signal that SIGINT or SIGTERM aborts. */
+async function untilSignalled<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const onSignal = () => stop.abort();
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    return await work(stop.signal);
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
 }
 
 /** `--remote A,B`: names of systems that run only on hosts (distributed mode only). */
@@ -258,7 +265,7 @@ async function system(
   }
   const foreign = Object.keys(values).find((flag) => !SYSTEM_FLAGS.has(flag));
   if (foreign) throw new UsageError(`The flag --${foreign} does not apply to deno task system`);
-  const what = positionals[0]!;
+  const what = positionals[0]!, nats = values.nats;
   // A bare system name runs the world's own copy (fetched from its Object Store); else a file here.
   const byName = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(what);
   if (!byName && !(await Deno.stat(what).catch(() => null))?.isFile) {
@@ -269,24 +276,19 @@ async function system(
       `Invalid value for --instance: "${values.instance}" is not letters, digits, "_" and "-"`,
     );
   }
-  const stop = new AbortController();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  const onSignal = () => stop.abort();
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
-  try {
-    const shards = await runSystemHost({
+  // Ctrl-C and SIGTERM stop the host cleanly: it says goodbye, its shards go to the others.
+  const shards = await untilSignalled((signal) =>
+    runSystemHost({
       script: byName ? { system: what } : { file: what },
-      nats: values.nats,
+      nats,
       creds: values.creds ?? null,
       instance: values.instance ?? null,
       jail,
-      signal: stop.signal,
+      signal,
       onServing: (instance) => console.log(`instance: ${instance}`),
-    });
-    console.error(`✔ stopped after ${shards} shards`);
-  } finally {
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
-  }
+    })
+  );
+  console.error(`✔ stopped after ${shards} shards`);
   return 0;
 }
 

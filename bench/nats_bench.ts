@@ -19,8 +19,8 @@
 import { join } from "node:path";
 import { connectAs, credentialsPath, readCredentials, SUBJECTS } from "../runtime/nats/mod.ts";
 import { cpuMs, type Stats, stats, treeCpuMs } from "./_bench_tools.ts";
+import { type CliProcess, spawnCli } from "../tests/_nats.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const WARM_MS = 2500;
 const MEASURE_MS = 5000;
 
@@ -55,47 +55,6 @@ export default defineSystem({
   },
 });`;
 
-interface Proc {
-  pid: number;
-  log: () => string;
-  out: () => string;
-  child: Deno.ChildProcess;
-}
-
-function start(args: string[], cwd: string): Proc {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "", err = "";
-  void (async () => {
-    for await (const t of child.stdout.pipeThrough(new TextDecoderStream())) out += t;
-  })();
-  void (async () => {
-    for await (const t of child.stderr.pipeThrough(new TextDecoderStream())) err += t;
-  })();
-  return { pid: child.pid, log: () => err, out: () => out, child };
-}
-
-async function until(p: Proc, pattern: RegExp, ms = 60_000): Promise<RegExpExecArray> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const m = pattern.exec(p.out()) ?? pattern.exec(p.log());
-    if (m) return m;
-    if (Date.now() > deadline) throw new Error(`no ${pattern} in:\n${p.out()}\n${p.log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function stop(p: Proc, signal: Deno.Signal): Promise<void> {
-  try {
-    p.child.kill(signal);
-  } catch { /* gone */ }
-  await p.child.status;
-}
-
 interface Run {
   entities: number;
   heavy: boolean;
@@ -122,7 +81,7 @@ async function measure(entities: number, heavy: boolean, hosts: number): Promise
     join(root, "syncra.json"),
     JSON.stringify({ limits: { default: limits } }),
   );
-  const world = start(
+  const world = spawnCli(
     [
       "world",
       "--nats",
@@ -138,14 +97,17 @@ async function measure(entities: number, heavy: boolean, hosts: number): Promise
     ],
     root,
   );
-  const running: Proc[] = [];
+  const running: CliProcess[] = [];
   try {
-    const [, url] = await until(world, /nats: (nats:\/\/\S+)/);
+    const [, url] = await world.until(/nats: (nats:\/\/\S+)/);
     for (let i = 1; i <= hosts; i++) {
-      const host = start(["system", "hosts/work.ts", "--nats", url!, "--instance", `h${i}`], root);
+      const host = spawnCli(
+        ["system", "hosts/work.ts", "--nats", url!, "--instance", `h${i}`],
+        root,
+      );
       running.push(host);
-      await until(host, /^instance: /m);
-      await until(world, new RegExp(`work: host h${i} joined`));
+      await host.until(/^instance: /m);
+      await world.until(new RegExp(`work: host h${i} joined`));
     }
     const nc = await connectAs(url!, await readCredentials(credentialsPath(root, "coordinator")));
     const ticks: number[] = [];
@@ -157,7 +119,7 @@ async function measure(entities: number, heavy: boolean, hosts: number): Promise
     });
     await nc.flush();
     // Spawned (the status line counts them), then warmed up.
-    await until(world, new RegExp(`\\| ${entities} entities \\|`), 120_000);
+    await world.until(new RegExp(`\\| ${entities} entities \\|`), 120_000);
     await new Promise((r) => setTimeout(r, WARM_MS));
     const serverPid = Number(await Deno.readTextFile(join(root, ".syncra", "nats", "server.pid")));
     const sample = () => ({
@@ -194,8 +156,8 @@ async function measure(entities: number, heavy: boolean, hosts: number): Promise
       cpu,
     };
   } finally {
-    await stop(world, "SIGTERM");
-    await Promise.all(running.map((h) => stop(h, "SIGKILL")));
+    await world.stop("SIGTERM");
+    await Promise.all(running.map((h) => h.stop("SIGKILL")));
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }
 }

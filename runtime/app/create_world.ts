@@ -24,19 +24,18 @@ import {
   worldPolicy,
 } from "../policy/mod.ts";
 import { type ChannelChoice, chooseChannel } from "../link/mod.ts";
-import { escapeControls, type FrameLimits } from "../protocol/mod.ts";
+import { escapeControls } from "../protocol/mod.ts";
 import { EventStream, ResourceWatchdog } from "../supervision/mod.ts";
 import {
   DEFAULT_SYSTEM_OPTIONS,
   DriverRole,
-  type Manifest,
   PortRouter,
   type ScriptLauncher,
   Supervisor,
   type SystemOptions,
-  type SystemRole,
 } from "../roles/mod.ts";
 import { FileWorldStore, type WorldStore } from "../store/mod.ts";
+import type { PoolWorld } from "../nats/mod.ts";
 import { AuditLog } from "./audit_log.ts";
 import { chooseJail, makeLauncher, resultFrameLimits } from "./launcher.ts";
 import { ScriptOutput } from "./script_output.ts";
@@ -56,21 +55,6 @@ import {
 } from "./world_report.ts";
 import { prepareViewer, writeViewerGraph } from "./viewer_page.ts";
 
-/** What a world offers whoever adds systems to it. */
-export interface SystemsOfWorld {
-  /** Its own scripts' roles, in declaration order. */
-  local(): readonly SystemRole[];
-  /** The world owner's rules for what a system writes (throws ManifestError). */
-  checkManifest(manifest: Manifest, file: string): void;
-  /** The file a system that runs only on hosts is known by (its key in syncra.json). */
-  remoteFile(system: string): string;
-  /** What one result of a system may hold (its spawn budgets raise the defaults). */
-  resultLimits(file: string): Readonly<FrameLimits>;
-  readonly events: EventStream;
-  /** A line of the world's own. */
-  note(line: string): void;
-}
-
 /** What a caller may swap when creating a world (tests, the bench). */
 export interface WorldParts {
   /** Starts from this world instead of the saved or a new one (the bench populates one in-process). */
@@ -79,7 +63,7 @@ export interface WorldParts {
    * Every system the coordinator drives, given the world's own (distributed
    * mode adds remote hosts: runtime/nats/remote_systems.ts).
    */
-  systems?: (world: SystemsOfWorld) => () => readonly SystemRunner[];
+  systems?: (world: PoolWorld) => () => readonly SystemRunner[];
   /** Wraps the real launcher, e.g. to swap how children are spawned. */
   launcher?: (real: ScriptLauncher) => ScriptLauncher;
   /** Changes to the slots' timing (tests restart faster). */

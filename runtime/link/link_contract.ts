@@ -10,7 +10,12 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { encodeFrame, type ProtocolError, type RuntimeMessage } from "../protocol/mod.ts";
+import {
+  copyDecoded,
+  encodeFrame,
+  type ProtocolError,
+  type RuntimeMessage,
+} from "../protocol/mod.ts";
 import type { ChildCommand } from "../../sandbox/command/mod.ts";
 import type { SpawnChild, SpawnedChild } from "./link.ts";
 
@@ -53,7 +58,7 @@ function startPeer(makeLink: SpawnChild, scenario: string): Peer {
   const stderr: string[] = [];
   const child = makeLink(peerCommand(scenario), {
     message(message) {
-      messages.push(keep(message));
+      messages.push(copyDecoded(message));
       for (const w of waiters) if (messages.length >= w.count) w.resolve();
     },
     protocolError: (error) => protocolErrors.push(error),
@@ -76,16 +81,6 @@ function startPeer(makeLink: SpawnChild, scenario: string): Peer {
       await child.process.exited;
     },
   };
-}
-
-/** A deep copy: the link may reuse the buffers a message's bytes are views into. */
-function keep(value: unknown): unknown {
-  if (value instanceof Uint8Array) return value.slice();
-  if (Array.isArray(value)) return value.map(keep);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, keep(v)]));
-  }
-  return value;
 }
 
 async function within<T>(promise: Promise<T>, what: string, ms = PATIENCE_MS): Promise<T> {

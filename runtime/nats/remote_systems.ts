@@ -19,6 +19,7 @@
  */
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import {
+  copyDecoded,
   decodeMessagePack,
   quoteUntrusted,
   type ResultMessage,
@@ -506,7 +507,7 @@ export class ShardedSystem implements SystemRunner {
         else if (typeof member === "string") this.#send(member, shard, id, index, open);
         else {
           open.to.add(LOCAL);
-          void member.request(shard, timing, detach).then((o) => {
+          void member.request(shard, timing, copyDecoded).then((o) => {
             if (o.kind === "result") done(o.value, LOCAL);
             else this.#reissue(open);
           });
@@ -662,16 +663,6 @@ export class ShardedSystem implements SystemRunner {
   get #who(): { script: string; file: string } {
     return { script: this.name, file: this.file };
   }
-}
-
-/** A deep copy of a result: the local link may reuse the buffers its views point into. */
-function detach(value: unknown): unknown {
-  if (value instanceof Uint8Array) return value.slice();
-  if (Array.isArray(value)) return value.map(detach);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, detach(v)]));
-  }
-  return value;
 }
 
 function median(values: readonly number[]): number {

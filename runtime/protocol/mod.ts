@@ -35,6 +35,7 @@ export type {
   WireValue,
 } from "./messages.ts";
 export { decodeMessagePack } from "./msgpack_decode.ts";
+export { copyDecoded } from "./copy_decoded.ts";
 export {
   concatBytes,
   encodeFrame,
