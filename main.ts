@@ -12,7 +12,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_WORLD_OPTIONS, entities, runSystemHost, runWorld } from "./runtime/app/mod.ts";
+import {
+  DEFAULT_WORLD_OPTIONS,
+  entities,
+  runDriverHost,
+  runSystemHost,
+  runWorld,
+} from "./runtime/app/mod.ts";
 import { explainScript, formatExplanation } from "./runtime/app/mod.ts";
 import { explainDriver, formatDriverExplanation } from "./runtime/app/mod.ts";
 import { graphOfFolder, toMermaid, toSvg } from "./runtime/app/mod.ts";
@@ -25,6 +31,7 @@ const USAGE = `Usage:
   deno task graph [flags]        print who reads, writes, emits and receives what, as Mermaid
   deno task system <script> --nats URL   host a script for a world on NATS (one more instance)
   deno task system <name> --nats URL     the same with the world's own copy of system <name>
+  deno task driver <name> --nats URL     run a driver syncra.json marks "remote" on this machine
   deno task query "A,B" --nats URL   print the entities of a world on NATS that have A and B
   deno task query --snapshot --nats URL   make a world on NATS save a snapshot to JetStream now
 
@@ -131,8 +138,8 @@ async function main(argv: string[]): Promise<number> {
   if (jail !== "auto" && jail !== "on" && jail !== "off") {
     throw new UsageError(`Invalid value for --jail: "${jail}" is not one of auto, on, off`);
   }
-  if (values.nats !== undefined && !["world", "query", "system"].includes(command)) {
-    throw new UsageError(`The flag --nats is for deno task world, system and query`);
+  if (values.nats !== undefined && !["world", "query", "system", "driver"].includes(command)) {
+    throw new UsageError(`The flag --nats is for deno task world, system, driver and query`);
   }
   if (
     values.nats !== undefined && values.nats !== "auto" && !/^nats:\/\/[^\s/]+$/.test(values.nats)
@@ -143,6 +150,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "query") return await query(values, positionals);
   if (command === "system") return await system(values, positionals, jail);
+  if (command === "driver") return await driver(values, positionals, jail);
   if (values.svg !== undefined && command !== "graph") {
     throw new UsageError("The flag --svg is for deno task graph only");
   }
@@ -289,6 +297,36 @@ async function system(
     })
   );
   console.error(`✔ stopped after ${shards} shards`);
+  return 0;
+}
+
+/** `deno task driver NAME --nats URL`: runs a remote driver of a world on NATS, here. */
+async function driver(
+  values: ReturnType<typeof parse>["values"],
+  positionals: string[],
+  jail: "auto" | "on" | "off",
+): Promise<number> {
+  const name = positionals[0];
+  if (positionals.length !== 1 || values.nats === undefined || values.nats === "auto") {
+    throw new UsageError("Usage: deno task driver <name> --nats nats://HOST:PORT [--creds FILE]");
+  }
+  const foreign = Object.keys(values).find((flag) => !["nats", "creds", "jail"].includes(flag));
+  if (foreign) throw new UsageError(`The flag --${foreign} does not apply to deno task driver`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name!)) {
+    throw new UsageError(`"${name}" is not a driver's name (letters, digits and "_")`);
+  }
+  const nats = values.nats;
+  const runs = await untilSignalled((signal) =>
+    runDriverHost({
+      driver: name!,
+      nats,
+      creds: values.creds ?? null,
+      jail,
+      signal,
+      onServing: () => console.log(`driver: ${name}`),
+    })
+  );
+  console.error(`✔ stopped after ${runs} runs`);
   return 0;
 }
 

@@ -17,7 +17,17 @@
  * @module
  */
 import { join } from "node:path";
-import { connectAs, credentialsPath, readCredentials, SUBJECTS } from "../runtime/nats/mod.ts";
+import {
+  connectAs,
+  coordinatorPermissions,
+  credentialsPath,
+  ensureIdentity,
+  PartAssembler,
+  publishBody,
+  readCredentials,
+  startNatsServer,
+  SUBJECTS,
+} from "../runtime/nats/mod.ts";
 import { cpuMs, type Stats, stats, treeCpuMs } from "./_bench_tools.ts";
 import { type CliProcess, spawnCli } from "../tests/_nats.ts";
 
@@ -54,6 +64,55 @@ export default defineSystem({
     }
   },
 });`;
+
+/**
+ * The same bytes as one shard and its result (ids and 4 f32 out, 3 f32
+ * back), round-tripped in parts through a nats-server of its own to a
+ * second process that does nothing else: what NATS itself costs here, the
+ * floor of the distributed path.
+ */
+export async function transportFloorMs(entities: number): Promise<number> {
+  const root = await Deno.makeTempDir({ prefix: "syncra_nats_floor_" });
+  const identity = await ensureIdentity(root, "coordinator");
+  const server = await startNatsServer(root, [{ identity, permissions: coordinatorPermissions() }]);
+  const echo = spawnCli(
+    [
+      "run",
+      "-A",
+      new URL("./_nats_echo.ts", import.meta.url).pathname,
+      server.url,
+      credentialsPath(root, "coordinator"),
+      String(entities * 12),
+    ],
+    root,
+    true,
+  );
+  try {
+    await echo.until(/^ready$/m);
+    const nc = await connectAs(server.url, identity);
+    let back: () => void = () => {};
+    const parts = new PartAssembler();
+    nc.subscribe("engine.bench.echo.back", {
+      callback: (_, m) => void (parts.take(m) !== null && back()),
+    });
+    await nc.flush();
+    const out = new Uint8Array(entities * 20);
+    const times: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const started = performance.now();
+      const came = new Promise<void>((r) => (back = r));
+      publishBody(nc, "engine.bench.echo.out", out, {});
+      await came;
+      times.push(performance.now() - started);
+    }
+    await nc.close();
+    return stats(times).p50;
+  } finally {
+    await echo.stop("SIGTERM");
+    await server.stop();
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+}
 
 interface Run {
   entities: number;
@@ -166,9 +225,16 @@ const fmt = (n: number) => n.toLocaleString("en-US");
 
 if (import.meta.main) {
   const light: Run[] = [];
+  // The transport alone first, on a quiet machine: no world is running yet.
+  const floors = new Map<number, number>();
+  for (const entities of [10_000, 100_000]) floors.set(entities, await transportFloorMs(entities));
   console.log("Light system (4 f32 fields per entity), ticks back to back:");
-  console.log("| entities | path | tick p50 | tick p99 | p50 ÷ local | updates/s |");
-  console.log("| -------: | ---- | -------: | -------: | ----------: | --------: |");
+  console.log(
+    "| entities | path | tick p50 | tick p99 | p50 ÷ local | updates/s | NATS round trip of its bytes |",
+  );
+  console.log(
+    "| -------: | ---- | -------: | -------: | ----------: | --------: | ---------------------------: |",
+  );
   for (const entities of [10_000, 100_000]) {
     let local = NaN;
     for (const hosts of [0, 1, 3]) {
@@ -180,7 +246,9 @@ if (import.meta.main) {
           hosts === 0 ? "local channel" : `NATS, ${hosts} host${hosts > 1 ? "s" : ""}`
         } | ${run.tickMs.p50.toFixed(2)} ms | ${run.tickMs.p99.toFixed(2)} ms | ${
           (run.tickMs.p50 / local).toFixed(2)
-        }× | ${fmt(run.updatesPerSecond)} |`,
+        }× | ${fmt(run.updatesPerSecond)} | ${
+          hosts === 1 ? `${floors.get(entities)!.toFixed(2)} ms` : ""
+        } |`,
       );
     }
   }
@@ -202,7 +270,16 @@ if (import.meta.main) {
     const file = new URL("./nats_results.json", import.meta.url);
     await Deno.writeTextFile(
       file,
-      JSON.stringify({ cores: navigator.hardwareConcurrency, light, heavy }, null, 2) + "\n",
+      JSON.stringify(
+        {
+          cores: navigator.hardwareConcurrency,
+          transportFloorMs: Object.fromEntries(floors),
+          light,
+          heavy,
+        },
+        null,
+        2,
+      ) + "\n",
     );
   }
 }

@@ -31,10 +31,10 @@ export interface CliProcess {
   stop(signal: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-/** Runs `deno run -A main.ts ...args` in `cwd`. */
-export function spawnCli(args: string[], cwd: string): CliProcess {
+/** Runs `deno run -A main.ts ...args` in `cwd` (with `raw`, `deno ...args`). */
+export function spawnCli(args: string[], cwd: string, raw = false): CliProcess {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
+    args: raw ? args : ["run", "-A", MAIN, ...args],
     cwd,
     stdout: "piped",
     stderr: "piped",

@@ -25,7 +25,7 @@ import {
 } from "../policy/mod.ts";
 import { type ChannelChoice, chooseChannel } from "../link/mod.ts";
 import { escapeControls } from "../protocol/mod.ts";
-import { EventStream, ResourceWatchdog } from "../supervision/mod.ts";
+import { type ChildLauncher, EventStream, ResourceWatchdog } from "../supervision/mod.ts";
 import {
   DEFAULT_SYSTEM_OPTIONS,
   DriverRole,
@@ -64,6 +64,8 @@ export interface WorldParts {
    * mode adds remote hosts: runtime/nats/remote_systems.ts).
    */
   systems?: (world: PoolWorld) => () => readonly SystemRunner[];
+  /** How a driver the config marks `"remote"` is launched (distributed mode: on its hosts). */
+  remoteDriver?: (name: string, real: ChildLauncher) => ChildLauncher;
   /** Wraps the real launcher, e.g. to swap how children are spawned. */
   launcher?: (real: ScriptLauncher) => ScriptLauncher;
   /** Changes to the slots' timing (tests restart faster). */
@@ -216,7 +218,7 @@ export async function createWorld(
   const entries = [...(viewer ? [viewer.entry] : []), ...(config.drivers ?? [])];
   const drivers = entries.map((entry) => {
     const file = resolve(paths.root, entry.file);
-    const driverLauncher = makeLauncher(
+    const localLauncher = makeLauncher(
       { scriptsDir: dirname(file), bundles: paths.bundles },
       jail,
       cgroups,
@@ -226,6 +228,15 @@ export async function createWorld(
       channel.spawn,
       limitsOf,
     );
+    if (entry.remote && !parts.remoteDriver) {
+      throw new Error(
+        `Driver "${entry.name}" is marked "remote" in syncra.json: it runs on its hosts, ` +
+          `in distributed mode only (run the world with --nats)`,
+      );
+    }
+    const driverLauncher = entry.remote
+      ? parts.remoteDriver!(entry.name, localLauncher)
+      : localLauncher;
     const role = new DriverRole(
       entry.name,
       file,

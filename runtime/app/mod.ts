@@ -17,6 +17,8 @@ export type { SvgOptions } from "./graph_render.ts";
 export { chooseJail, makeLauncher, resultFrameLimits } from "./launcher.ts";
 export { runWorld } from "./run_world.ts";
 export { runSystemHost } from "./system_host.ts";
+export { runDriverHost } from "./driver_host.ts";
+export type { DriverHostOptions } from "./driver_host.ts";
 export type { SystemHostOptions } from "./system_host.ts";
 export { chooseViewerPort } from "./viewer_page.ts";
 export { DEFAULT_WORLD_OPTIONS, worldPaths } from "./world_options.ts";

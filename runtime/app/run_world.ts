@@ -26,6 +26,7 @@ import {
   type WorldBus,
 } from "../nats/mod.ts";
 import { listScripts, SystemNames, type SystemRole } from "../roles/mod.ts";
+import { loadWorldConfig } from "../policy/mod.ts";
 
 /** How often a running world saves its state. */
 const SAVE_EVERY_MS = 10_000;
@@ -53,6 +54,8 @@ export async function runWorld(
         const pool = remote = bus.remoteSystems(world);
         return () => pool.runners();
       },
+      // Its drivers marked "remote" run on hosts (deno task driver).
+      remoteDriver: (name, real) => bus.remoteDriver(name, real),
     }
     : parts;
   try {
@@ -69,8 +72,11 @@ async function openBus(partial: Partial<WorldOptions>): Promise<WorldBus> {
   const files = await listScripts(scriptsDir).catch(() => []);
   const names = new SystemNames();
   names.setFiles(files);
+  const root = worldPaths({ scriptsDir, workDir: null, statePath: null }).root;
+  const config = partial.config ?? await loadWorldConfig(root);
   return await openWorldBus({
-    root: worldPaths({ scriptsDir, workDir: null, statePath: null }).root,
+    root,
+    drivers: (config.drivers ?? []).filter((d) => d.remote).map((d) => d.name),
     nats: partial.nats!,
     credsPath: partial.natsCreds ?? null,
     systems: [...new Set([...files.map((f) => names.of(f)), ...(partial.remoteSystems ?? [])])],

@@ -10,21 +10,15 @@
  */
 import { basename, dirname, join } from "node:path";
 import { cpuUsage } from "node:process";
-import { type Bundle, openBundler } from "../../sandbox/bundle/mod.ts";
+import { openBundler } from "../../sandbox/bundle/mod.ts";
+import { fetchWorldCopy } from "./world_copy.ts";
 import { detectCgroups } from "../../sandbox/cgroup/mod.ts";
 import { chooseChannel } from "../link/mod.ts";
 import { escapeControls } from "../protocol/mod.ts";
 import { approveCapabilities, limitsFor, loadWorldConfig } from "../policy/mod.ts";
 import { DEFAULT_SYSTEM_OPTIONS, SystemRole } from "../roles/mod.ts";
 import { EventStream } from "../supervision/mod.ts";
-import {
-  connectAs,
-  credentialsPath,
-  encodeBody,
-  fetchBundle,
-  hostSystem,
-  readCredentials,
-} from "../nats/mod.ts";
+import { credentialsPath, encodeBody, hostSystem, readCredentials } from "../nats/mod.ts";
 import { chooseJail, makeLauncher } from "./launcher.ts";
 import { DEFAULT_WORLD_OPTIONS, type WorldOptions, worldPaths } from "./world_options.ts";
 
@@ -54,7 +48,16 @@ export interface SystemHostOptions {
 /** Runs a host until `signal` aborts or the world refuses it; returns the shards it answered. */
 export async function runSystemHost(options: SystemHostOptions): Promise<number> {
   const print = options.output ?? ((line: string) => console.error(line));
-  const fromWorld = "system" in options.script ? await worldCopy(options) : null;
+  const fromWorld = "system" in options.script
+    ? await fetchWorldCopy({
+      nats: options.nats,
+      user: options.script.system,
+      creds: options.creds,
+      missing: (system) =>
+        `is ${system} one of its scripts? (A system only hosts run needs its file here: ` +
+        `deno task system FILE --nats URL)`,
+    })
+    : null;
   const file = "file" in options.script ? options.script.file : fromWorld!.file;
   const scriptsDir = dirname(file);
   // A world's copy is run as if this folder held it: limits and approvals come from here.
@@ -170,55 +173,4 @@ export async function runSystemHost(options: SystemHostOptions): Promise<number>
     await bundler.close();
     await fromWorld?.close();
   }
-}
-
-/** The world's copy of a system's script: fetched into `.syncra/remote/<system>/`. */
-async function worldCopy(options: SystemHostOptions) {
-  const system = (options.script as { system: string }).system;
-  const root = Deno.cwd();
-  const identity = await readCredentials(options.creds ?? credentialsPath(root, system));
-  const nc = await connectAs(options.nats, identity).catch((error) => {
-    throw new Error(`Cannot connect to NATS at ${options.nats}: ${(error as Error).message}`);
-  });
-  const folder = join(root, ".syncra", "remote", system);
-  await Deno.mkdir(folder, { recursive: true });
-  const real = await Deno.realPath(folder);
-  const fetch = async (): Promise<Bundle & { file: string; hash: string }> => {
-    const shelved = await fetchBundle(nc, system);
-    if (!shelved) {
-      throw new Error(
-        `The world on ${options.nats} has no bundle of "${system}" on its shelf: is ` +
-          `${system} one of its scripts? (A system only hosts run needs its file here: ` +
-          `deno task system FILE --nats URL)`,
-      );
-    }
-    const path = join(real, `${shelved.hash.replace(/[^0-9a-f]/g, "")}.js`);
-    await Deno.writeFile(path, shelved.code);
-    return {
-      path,
-      bytes: shelved.code.length,
-      inputs: shelved.modules.map((m) => join(real, m)),
-      file: join(real, basename(shelved.file)),
-      hash: shelved.hash,
-    };
-  };
-  const copy = {
-    identity,
-    bundle: await fetch().catch(async (error) => {
-      await nc.close();
-      throw error;
-    }),
-    get file() {
-      return copy.bundle.file;
-    },
-    /** Fetches the shelf again (the world said it runs `version`). */
-    async refresh(version: string) {
-      copy.bundle = await fetch();
-      if (copy.bundle.hash !== version) {
-        throw new Error(`the world's shelf holds version ${copy.bundle.hash}, not ${version} yet`);
-      }
-    },
-    close: () => nc.close(),
-  };
-  return copy;
 }

@@ -11,6 +11,8 @@ export type { NatsServer } from "./nats_server.ts";
 export {
   bundleBucket,
   coordinatorPermissions,
+  driverPermissions,
+  driverUser,
   inboxPrefix,
   queryPermissions,
   queueGroup,
@@ -33,3 +35,7 @@ export { watchConnection } from "./connection_state.ts";
 export type { ConnectionState } from "./connection_state.ts";
 export { fetchBundle, shelveBundle } from "./bundle_shelf.ts";
 export type { ShelvedBundle } from "./bundle_shelf.ts";
+export { driverQueue, remoteDriverLauncher, remoteDriverSpawner } from "./remote_driver.ts";
+export type { DriverStart, DriverUp } from "./remote_driver.ts";
+export { hostDriver } from "./driver_host.ts";
+export type { DriverHost, DriverRuns } from "./driver_host.ts";

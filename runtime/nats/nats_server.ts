@@ -187,6 +187,8 @@ export async function startNatsServer(
         if (stopped) return;
         try {
           current = await launch(binary, configPath, timeoutMs);
+          // Stopped while it started: the new process goes too.
+          if (stopped) return void await current.stop();
           restarts++;
           await Deno.writeTextFile(pidFile, String(current.child.pid));
           break;

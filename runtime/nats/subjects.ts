@@ -21,6 +21,12 @@ export const SUBJECTS = {
   schedule: (system: string) => `engine.system.schedule.${system}`,
   /** Per system, for the same reason. */
   heartbeat: (system: string) => `engine.system.heartbeat.${system}`,
+  /** A remote driver's start request (queue group `q.driver.<name>`: one host takes it). */
+  driverStart: (driver: string) => `engine.driver.${driver}.start`,
+  /** Frames to one run of a remote driver, and its control (kill). */
+  driverDown: (driver: string, session: string) => `engine.driver.${driver}.down.${session}`,
+  /** Frames, stderr and the exit of a remote driver's runs (header `syncra-session`). */
+  driverUp: (driver: string) => `engine.driver.${driver}.up`,
   queryRequest: "engine.query.request",
   /** The owner's tool asks for a snapshot now (answered once it is in JetStream). */
   snapshotRequest: "engine.coord.snapshot",
@@ -29,6 +35,9 @@ export const SUBJECTS = {
 
 /** The Object Store bucket of one system's bundle (bundle_shelf.ts). */
 export const bundleBucket = (system: string): string => `syncra-bundle-${system}`;
+
+/** The NATS user of a remote driver's hosts. */
+export const driverUser = (driver: string): string => `driver_${driver}`;
 
 /** The queue group every instance of `system` joins. */
 export const queueGroup = (system: string): string => `q.${system}`;
@@ -96,6 +105,18 @@ export function systemPermissions(system: string): NatsPermissions {
       inbox,
     ],
     allowResponses: false,
+  };
+}
+
+/** A host of remote driver `driver`: its start requests, its runs' frames, its bundle, its inbox. */
+export function driverPermissions(driver: string): NatsPermissions {
+  const user = driverUser(driver);
+  const inbox = `${inboxPrefix(user)}.>`;
+  return {
+    publish: [SUBJECTS.driverUp(driver), inbox, ...readBucket(bundleBucket(user))],
+    subscribe: [SUBJECTS.driverStart(driver), `engine.driver.${driver}.down.>`, inbox],
+    // It answers the start request it took, on the coordinator's reply subject only.
+    allowResponses: true,
   };
 }
 

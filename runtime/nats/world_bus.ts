@@ -23,10 +23,14 @@ import { type NatsServer, startNatsServer } from "./nats_server.ts";
 import { JetStreamWorldStore } from "./jetstream_store.ts";
 import type { SnapshotAnswer } from "./query_client.ts";
 import { shelveBundle, type ShelvedBundle } from "./bundle_shelf.ts";
+import { remoteDriverLauncher } from "./remote_driver.ts";
+import type { ChildLauncher } from "../supervision/mod.ts";
 import { type PoolWorld, RemoteSystems } from "./remote_systems.ts";
 import { type ConnectionState, watchConnection } from "./connection_state.ts";
 import {
   coordinatorPermissions,
+  driverPermissions,
+  driverUser,
   queryPermissions,
   SUBJECTS,
   systemPermissions,
@@ -72,6 +76,8 @@ export interface WorldBus extends AsyncDisposable {
   say(lines: (line: string) => void): void;
   /** Puts a script's bundle where its hosts may fetch it (bundle_shelf.ts). */
   shelve(system: string, bundle: ShelvedBundle): Promise<void>;
+  /** The launcher of a driver that runs on hosts (remote_driver.ts). */
+  remoteDriver(name: string, real: ChildLauncher): ChildLauncher;
   /** The world's remote system hosts, from now on (one pool per bus). */
   remoteSystems(world: PoolWorld): RemoteSystems;
   /** Says a tick ended. */
@@ -92,14 +98,22 @@ export function connectAs(url: string, identity: NatsIdentity): Promise<NatsConn
   });
 }
 
-/** Every user of a world: the coordinator, the query tool, one per system. */
-async function worldUsers(root: string, systems: readonly string[]): Promise<AuthorizedUser[]> {
+/** Every user of a world: the coordinator, the query tool, one per system and remote driver. */
+async function worldUsers(
+  root: string,
+  systems: readonly string[],
+  drivers: readonly string[],
+): Promise<AuthorizedUser[]> {
   return [
     { identity: await ensureIdentity(root, "coordinator"), permissions: coordinatorPermissions() },
     { identity: await ensureIdentity(root, "query"), permissions: queryPermissions() },
     ...await Promise.all(systems.map(async (system) => ({
       identity: await ensureIdentity(root, system),
       permissions: systemPermissions(system),
+    }))),
+    ...await Promise.all(drivers.map(async (driver) => ({
+      identity: await ensureIdentity(root, driverUser(driver)),
+      permissions: driverPermissions(driver),
     }))),
   ];
 }
@@ -138,8 +152,10 @@ export async function openWorldBus(options: {
   nats: string;
   credsPath?: string | null;
   systems: readonly string[];
+  /** Drivers that run on hosts (syncra.json `"remote": true`). */
+  drivers?: readonly string[];
 }): Promise<WorldBus> {
-  const users = await worldUsers(options.root, options.systems);
+  const users = await worldUsers(options.root, options.systems, options.drivers ?? []);
   // For a server the owner runs: the block to include in its configuration.
   const block = join(natsFolder(options.root), "authorization.conf");
   await Deno.writeTextFile(block, authorizationBlock(users), { mode: 0o600 });
@@ -226,6 +242,7 @@ export async function openWorldBus(options: {
       snapshot = save;
     },
     shelve: (system, bundle) => shelveBundle(nc, system, bundle),
+    remoteDriver: (name, real) => remoteDriverLauncher(nc, name, real),
     remoteSystems: (world) => new RemoteSystems(nc, link, world),
     link,
     say(lines) {

@@ -42,6 +42,11 @@ export interface DriverEntry {
   builtin?: boolean;
   /** Its writes carry editor authority (the viewer of a world run with --editable). */
   editor?: boolean;
+  /**
+   * Its process runs on another machine, started by a host there
+   * (`deno task driver NAME --nats URL`): distributed mode only.
+   */
+  remote?: boolean;
 }
 
 /** The capabilities approved as lists; `gpu` is approved with `true`. */
@@ -59,7 +64,8 @@ export function parseDrivers(raw: unknown, fail: (why: string) => never): Driver
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (!isValidName(name)) fail(`driver name "${name}" must be letters, digits and "_"`);
     if (!isRecord(value)) fail(`"drivers"."${name}" must be an object`);
-    const { file, approve = {}, ...settings } = value as Record<string, unknown>;
+    const { file, approve = {}, remote = false, ...settings } = value as Record<string, unknown>;
+    if (typeof remote !== "boolean") fail(`"drivers"."${name}".remote must be true or false`);
     if (typeof file !== "string" || file === "") {
       fail(
         `"drivers"."${name}" needs a "file" (its module, relative to the world's root): this ` +
@@ -107,7 +113,13 @@ export function parseDrivers(raw: unknown, fail: (why: string) => never): Driver
       }
       approval[key as (typeof APPROVALS)[number]] = values;
     }
-    entries.push({ name, file: file as string, approve: approval, settings });
+    entries.push({
+      name,
+      file: file as string,
+      approve: approval,
+      settings,
+      ...(remote === true && { remote: true }),
+    });
   }
   return entries;
 }

@@ -196,12 +196,15 @@ export abstract class ChildSlot<M> {
     restart: boolean,
   ): Promise<void> {
     let child: LiveChild<M>;
+    /** The role refused what the child said it is: that is not retried with the same file. */
+    let refusedByRole = false;
     try {
       const described = await this.#describe(bundle, null);
       let grants: AdmittedGrants;
       try {
         grants = this.admit(described.manifest);
       } catch (error) {
+        refusedByRole = true;
         await this.#dispose(described, "removed");
         throw error;
       }
@@ -224,8 +227,10 @@ export abstract class ChildSlot<M> {
         }
       }
       // A restart that fails to start (a load-time crash, a slow start) keeps backing off;
-      // a first start or an edit that fails is refused until the file changes.
-      if (restart && !this.#stopped) {
+      // a first start or an edit that fails is refused until the file changes (unless the
+      // child starts elsewhere, whose host may come later).
+      const elsewhere = this.launcher.startsElsewhere === true && !refusedByRole && !reload;
+      if ((restart || elsewhere) && !this.#stopped) {
         this.lastError = error instanceof Error ? error.message : String(error);
         this.#scheduleRestart(bundle);
       } else this.refuse(error, reload);

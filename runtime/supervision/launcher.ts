@@ -49,6 +49,12 @@ export interface ChildLauncher {
   ): Promise<PreparedChild>;
   /** Starts a prepared command and links to it (stdio or socket: see runtime/link). */
   spawn: SpawnChild;
+  /**
+   * Its children start on another machine (a remote driver's host), which
+   * may not be there yet: a first start that fails is tried again with
+   * backoff, as a restart is, rather than refused until the file changes.
+   */
+  readonly startsElsewhere?: boolean;
 }
 
 /** A command ready to spawn, and what confines it. */

@@ -11,8 +11,11 @@ import type { ChildCommand } from "../command/mod.ts";
 import { BubblewrapJail } from "./bubblewrap.ts";
 import { FlagsOnlyJail } from "./flags_only.ts";
 
-/** The isolation a script's process gets: an OS jail, or Deno's flags alone. */
-export type Isolation = "jail" | "flags-only";
+/**
+ * The isolation a script's process gets: an OS jail, or Deno's flags alone;
+ * "remote" for a driver run on another machine, jailed by its host there.
+ */
+export type Isolation = "jail" | "flags-only" | "remote";
 
 /** What a jailed process may see besides the deno binary. */
 export interface JailMounts {
