@@ -198,16 +198,18 @@ Deno.test({
     const { dump } = await inWorld(
       { hosts: { "tally.ts": TALLY }, args: ["--remote", "tally"] },
       async ({ root, world, watch, host, kill }) => {
-        await host("hosts/tally.ts", "h1");
+        const h1 = await host("hosts/tally.ts", "h1");
         await world.until(/tally: host h1 joined \(1 remote instance\)/);
         await watch.beyond("h1", 20);
         // Two more: the coordinator spreads the shards over all three.
         const h2 = await host("hosts/tally.ts", "h2");
-        await host("hosts/tally.ts", "h3");
+        const h3 = await host("hosts/tally.ts", "h3");
         await world.until(/tally: host h3 joined/);
         await world.until(/tally: host h2 joined/);
         const joined = watch.of("h2");
         await Promise.all(["h1", "h2", "h3"].map((h) => watch.beyond(h, joined + 20)));
+        // The status line counts them.
+        await world.until(/\| tally 3 hosts \|/);
 
         // What a host sends that is not a result: dropped, said, and the world goes on.
         const forger = await connectAs(
@@ -237,6 +239,10 @@ Deno.test({
         await watch.beyond("h1", before.h1 + 40);
         await watch.beyond("h3", before.h3 + 40);
         await world.until(/tally: host h2 is silent/);
+
+        // The last hosts gone: the world says it goes on without the system, which stops whole.
+        await Promise.all([kill(h1), kill(h3)]);
+        await world.until(/tally: no host serves it; it does not run until one does/);
       },
     );
     assertNoTickLost(dump);

@@ -64,6 +64,8 @@ export interface WorldParts {
    * mode adds remote hosts: runtime/nats/remote_systems.ts).
    */
   systems?: (world: PoolWorld) => () => readonly SystemRunner[];
+  /** What the status line says of remote hosts (distributed mode), e.g. "tally 3 hosts". */
+  hosts?: () => string | null;
   /** How a driver the config marks `"remote"` is launched (distributed mode: on its hosts). */
   remoteDriver?: (name: string, real: ChildLauncher) => ChildLauncher;
   /** Wraps the real launcher, e.g. to swap how children are spawned. */
@@ -398,7 +400,9 @@ export async function createWorld(
         memoryBytesOf: (file) => limitsOf(file).memoryMb * 1024 * 1024,
       });
       if (!options.quiet) {
-        status = new StatusLine(() => formatStatus(coordinator, supervisor.slots(), drivers));
+        status = new StatusLine(() =>
+          formatStatus(coordinator, supervisor.slots(), drivers, parts.hosts?.() ?? null)
+        );
       }
     },
     step: () => coordinator.step(),

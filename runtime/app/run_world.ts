@@ -54,6 +54,7 @@ export async function runWorld(
         const pool = remote = bus.remoteSystems(world);
         return () => pool.runners();
       },
+      hosts: () => remote?.summary() ?? null,
       // Its drivers marked "remote" run on hosts (deno task driver).
       remoteDriver: (name, real) => bus.remoteDriver(name, real),
     }

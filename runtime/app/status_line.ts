@@ -15,6 +15,7 @@ export function formatStatus(
   coordinator: Coordinator,
   slots: readonly SystemRole[],
   drivers: readonly DriverRole[] = [],
+  hosts: string | null = null,
 ): string {
   const { hz, p50 } = coordinator.stats.recent();
   const running = slots.filter((s) => s.state === "running").length;
@@ -37,6 +38,7 @@ export function formatStatus(
     `${coordinator.world.entityCount} entities`,
     `${running}/${slots.length} scripts running`,
     ...(drivers.length > 0 ? [`${driversRunning}/${drivers.length} drivers`] : []),
+    ...(hosts ? [hosts] : []),
     `${sum((s) => s.restarts)} restarts`,
     `${sum((s) => s.violations)} violations`,
     ...(dropped > 0 ? [`${dropped} lines dropped`] : []),

@@ -236,6 +236,17 @@ export class RemoteSystems {
     );
   }
 
+  /** For the status line: the systems with hosts, and how many serve each now. */
+  summary(): string | null {
+    const now = performance.now();
+    const parts = this.runners().flatMap((s) => {
+      const sharded = s as ShardedSystem;
+      const serving = sharded.instances().filter((i) => now - i.lastHeard <= SILENT_AFTER_MS);
+      return sharded.instances().length > 0 ? [`${s.name} ${serving.length} hosts`] : [];
+    });
+    return parts.length > 0 ? parts.join(", ") : null;
+  }
+
   /** Every system's instances, for the report and the status. */
   instances(): Record<string, RemoteInstance[]> {
     const out: Record<string, RemoteInstance[]> = {};
@@ -280,6 +291,8 @@ export class ShardedSystem implements SystemRunner {
   readonly #recent: number[] = [];
   violations = 0;
   lateTicks = 0;
+  /** A remote-only system with no host serving it (said once). */
+  #unserved = false;
 
   readonly #link: ConnectionState;
 
@@ -460,8 +473,14 @@ export class ShardedSystem implements SystemRunner {
     const remote = members.filter((m): m is string => typeof m === "string");
     if (remote.length === 0) {
       if (this.local) return this.local.request(message, timing, accept);
+      if (!this.#unserved) {
+        // Said once, until a host serves it again: the world goes on without it meanwhile.
+        this.#unserved = true;
+        this.#world.note(`⚠ ${this.name}: no host serves it; it does not run until one does`);
+      }
       return Promise.resolve({ kind: "gone" });
     }
+    this.#unserved = false;
     if (message.t !== "tick") {
       // An init (or anything but a tick) goes to one instance: the local script, else a host.
       if (this.local) return this.local.request(message, timing, accept);
