@@ -41,6 +41,7 @@ import { chooseJail, makeLauncher, resultFrameLimits } from "./launcher.ts";
 import { ScriptOutput } from "./script_output.ts";
 import { formatStatus, StatusLine } from "./status_line.ts";
 import {
+  baseScriptLimits,
   DEFAULT_WORLD_OPTIONS,
   type WorldOptions,
   type WorldPaths,
@@ -156,16 +157,7 @@ export async function createWorld(
   const bundler = await openBundler({ jail: options.jail, cgroups: options.cgroups });
   // What each script may use: the flags, then syncra.json's "limits" (policy/script_limits.ts).
   const slotOptions = { ...DEFAULT_SYSTEM_OPTIONS, ...parts.slotOptions };
-  const baseLimits: ScriptLimits = {
-    heapMb: options.heapMb,
-    memoryMb: options.memoryMb,
-    threads: options.maxThreads,
-    deadlineMs: options.deadlineMs,
-    spawnsPerTick: DEFAULT_COORDINATOR_OPTIONS.maxSpawnsPerTick,
-    initSpawns: DEFAULT_COORDINATOR_OPTIONS.maxInitSpawns,
-    entities: options.maxEntitiesPerScript,
-    logLinesPerTick: slotOptions.maxLogsPerTick,
-  };
+  const baseLimits: ScriptLimits = baseScriptLimits(options, slotOptions.maxLogsPerTick);
   // The config is read once, so a file's limits never change: asked per log line and per
   // command, they are worked out once per file.
   const limitsByFile = new Map<string, LimitsInForce>();

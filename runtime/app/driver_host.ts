@@ -12,11 +12,10 @@
 import { detectCgroups } from "../../sandbox/cgroup/mod.ts";
 import { chooseChannel } from "../link/mod.ts";
 import { limitsFor, loadWorldConfig } from "../policy/mod.ts";
-import { DEFAULT_SYSTEM_OPTIONS } from "../roles/mod.ts";
 import { driverUser, hostDriver } from "../nats/mod.ts";
 import { chooseJail, makeLauncher } from "./launcher.ts";
 import { fetchWorldCopy } from "./world_copy.ts";
-import { DEFAULT_WORLD_OPTIONS, type WorldOptions, worldPaths } from "./world_options.ts";
+import { baseScriptLimits, type WorldOptions, worldPaths } from "./world_options.ts";
 import { join } from "node:path";
 
 /** What a driver host is told. */
@@ -50,18 +49,9 @@ export async function runDriverHost(options: DriverHostOptions): Promise<number>
     const cgroups = await detectCgroups();
     const channel = await chooseChannel();
     const config = await loadWorldConfig(paths.root);
-    const base = DEFAULT_WORLD_OPTIONS;
     // What a child may use on this machine: this machine's syncra.json "limits", as for a script.
-    const limits = limitsFor(config.limits ?? { default: {}, files: {} }, copy.file, scriptsDir, {
-      heapMb: base.heapMb,
-      memoryMb: base.memoryMb,
-      threads: base.maxThreads,
-      deadlineMs: base.deadlineMs,
-      spawnsPerTick: 256,
-      initSpawns: 10_000,
-      entities: base.maxEntitiesPerScript,
-      logLinesPerTick: DEFAULT_SYSTEM_OPTIONS.maxLogsPerTick,
-    }).limits;
+    const configured = config.limits ?? { default: {}, files: {} };
+    const limits = limitsFor(configured, copy.file, scriptsDir, baseScriptLimits()).limits;
     const launcher = makeLauncher(
       { scriptsDir, bundles: paths.bundles },
       jail,

@@ -20,7 +20,7 @@ import { DEFAULT_SYSTEM_OPTIONS, SystemRole } from "../roles/mod.ts";
 import { EventStream } from "../supervision/mod.ts";
 import { credentialsPath, encodeBody, hostSystem, readCredentials } from "../nats/mod.ts";
 import { chooseJail, makeLauncher } from "./launcher.ts";
-import { DEFAULT_WORLD_OPTIONS, type WorldOptions, worldPaths } from "./world_options.ts";
+import { baseScriptLimits, type WorldOptions, worldPaths } from "./world_options.ts";
 
 /** What a host is told. */
 export interface SystemHostOptions {
@@ -71,17 +71,8 @@ export async function runSystemHost(options: SystemHostOptions): Promise<number>
   const channel = await chooseChannel();
   const config = await loadWorldConfig(paths.root);
   const bundler = await openBundler({ jail: options.jail, cgroups: true });
-  const base = DEFAULT_WORLD_OPTIONS;
-  const limits = limitsFor(config.limits ?? { default: {}, files: {} }, file, scriptsDir, {
-    heapMb: base.heapMb,
-    memoryMb: base.memoryMb,
-    threads: base.maxThreads,
-    deadlineMs: base.deadlineMs,
-    spawnsPerTick: 256,
-    initSpawns: 10_000,
-    entities: base.maxEntitiesPerScript,
-    logLinesPerTick: DEFAULT_SYSTEM_OPTIONS.maxLogsPerTick,
-  }).limits;
+  const configured = config.limits ?? { default: {}, files: {} };
+  const limits = limitsFor(configured, file, scriptsDir, baseScriptLimits()).limits;
   const real = makeLauncher(
     { scriptsDir, bundles: paths.bundles },
     jail,

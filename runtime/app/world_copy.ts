@@ -10,7 +10,7 @@
 import { basename, join } from "node:path";
 import type { Bundle } from "../../sandbox/bundle/mod.ts";
 import {
-  connectAs,
+  connectOrSay,
   credentialsPath,
   fetchBundle,
   type NatsIdentity,
@@ -40,9 +40,7 @@ export async function fetchWorldCopy(options: {
   const { user } = options;
   const root = Deno.cwd();
   const identity = await readCredentials(options.creds ?? credentialsPath(root, user));
-  const nc = await connectAs(options.nats, identity).catch((error) => {
-    throw new Error(`Cannot connect to NATS at ${options.nats}: ${(error as Error).message}`);
-  });
+  const nc = await connectOrSay(options.nats, identity);
   const folder = join(root, ".syncra", "remote", user);
   await Deno.mkdir(folder, { recursive: true });
   const real = await Deno.realPath(folder);

@@ -6,9 +6,13 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { DEFAULT_COORDINATOR_OPTIONS } from "../coordinator/mod.ts";
-import { DEFAULT_OUTPUT_BUDGET, type OutputBudgetOptions } from "../supervision/mod.ts";
+import {
+  DEFAULT_OUTPUT_BUDGET,
+  DEFAULT_SLOT_OPTIONS,
+  type OutputBudgetOptions,
+} from "../supervision/mod.ts";
 import type { SupervisorEvent } from "../supervision/mod.ts";
-import { DEFAULT_SCRIPT_LIMITS, type WorldConfig } from "../policy/mod.ts";
+import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits, type WorldConfig } from "../policy/mod.ts";
 import { type AuditLogOptions, DEFAULT_AUDIT_LOG_OPTIONS } from "./audit_log.ts";
 
 /** Options of a world run (the CLI flags of DESIGN §8). */
@@ -139,5 +143,25 @@ export function worldPaths(
     bundles: join(workDir, "bundles"),
     storage: join(workDir, "storage"),
     audit: join(workDir, "audit.jsonl"),
+  };
+}
+
+/** What every script may use before syncra.json's "limits": the world's flags (or defaults). */
+export function baseScriptLimits(
+  options: Pick<
+    WorldOptions,
+    "heapMb" | "memoryMb" | "maxThreads" | "deadlineMs" | "maxEntitiesPerScript"
+  > = DEFAULT_WORLD_OPTIONS,
+  logLinesPerTick: number = DEFAULT_SLOT_OPTIONS.maxLogsPerTick,
+): ScriptLimits {
+  return {
+    heapMb: options.heapMb,
+    memoryMb: options.memoryMb,
+    threads: options.maxThreads,
+    deadlineMs: options.deadlineMs,
+    spawnsPerTick: DEFAULT_COORDINATOR_OPTIONS.maxSpawnsPerTick,
+    initSpawns: DEFAULT_COORDINATOR_OPTIONS.maxInitSpawns,
+    entities: options.maxEntitiesPerScript,
+    logLinesPerTick,
   };
 }

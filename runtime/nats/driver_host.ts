@@ -8,10 +8,10 @@
  *
  * @module
  */
-import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import type { Msg } from "@nats-io/transport-node";
 import { decodeMessagePack, type RuntimeMessage } from "../protocol/mod.ts";
 import type { SpawnedChild, SpawnHandlers } from "../link/mod.ts";
-import { connectAs } from "./world_bus.ts";
+import { connectOrSay } from "./world_bus.ts";
 import type { NatsIdentity } from "./identities.ts";
 import { encodeBody, header, PartAssembler, publishBody } from "./message_parts.ts";
 import { SUBJECTS } from "./subjects.ts";
@@ -41,16 +41,7 @@ export async function hostDriver(options: {
   note(line: string): void;
 }): Promise<DriverHost> {
   const { driver } = options;
-  let nc: NatsConnection;
-  try {
-    nc = await connectAs(options.url, options.identity);
-  } catch (error) {
-    throw new Error(
-      `Cannot connect to NATS at ${options.url} as ${options.identity.user}: ${
-        (error as Error).message
-      }`,
-    );
-  }
+  const nc = await connectOrSay(options.url, options.identity);
   const live = new Map<string, SpawnedChild>();
   let started = 0;
   const up = (run: string, body: unknown, type: "frame" | "up") =>

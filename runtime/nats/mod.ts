@@ -20,7 +20,7 @@ export {
   systemPermissions,
 } from "./subjects.ts";
 export type { NatsPermissions } from "./subjects.ts";
-export { answerQuery, connectAs, openWorldBus } from "./world_bus.ts";
+export { answerQuery, connectAs, connectOrSay, openWorldBus } from "./world_bus.ts";
 export { formatAnswer, queryWorld, snapshotWorld } from "./query_client.ts";
 export type { SnapshotAnswer } from "./query_client.ts";
 export { JetStreamWorldStore, WORLD_BUCKET, WORLD_OBJECT } from "./jetstream_store.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { connectAs } from "./world_bus.ts";
+import { connectOrSay } from "./world_bus.ts";
 import { readCredentials } from "./identities.ts";
 import { SUBJECTS } from "./subjects.ts";
 import type { QueryAnswer } from "./world_bus.ts";
@@ -14,9 +14,7 @@ import type { QueryAnswer } from "./world_bus.ts";
 /** Asks the world on `url` on `subject`; throws a clear error when none answers. */
 async function ask<T>(url: string, credsPath: string, subject: string, body: unknown): Promise<T> {
   const identity = await readCredentials(credsPath);
-  const nc = await connectAs(url, identity).catch((error) => {
-    throw new Error(`Cannot connect to NATS at ${url}: ${(error as Error).message}`);
-  });
+  const nc = await connectOrSay(url, identity);
   try {
     const reply = await nc.request(subject, new TextEncoder().encode(JSON.stringify(body)), {
       timeout: 30_000,

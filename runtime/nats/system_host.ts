@@ -11,9 +11,9 @@
  *
  * @module
  */
-import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import type { Msg } from "@nats-io/transport-node";
 import { decodeMessagePack, type RuntimeMessage } from "../protocol/mod.ts";
-import { connectAs } from "./world_bus.ts";
+import { connectOrSay } from "./world_bus.ts";
 import type { NatsIdentity } from "./identities.ts";
 import { header, PartAssembler, publishBody } from "./message_parts.ts";
 import { queueGroup, SUBJECTS } from "./subjects.ts";
@@ -59,16 +59,7 @@ export async function hostSystem(options: {
   note(line: string): void;
 }): Promise<SystemHost> {
   const { system, instance, script } = options;
-  let nc: NatsConnection;
-  try {
-    nc = await connectAs(options.url, options.identity);
-  } catch (error) {
-    throw new Error(
-      `Cannot connect to NATS at ${options.url} as ${options.identity.user}: ${
-        (error as Error).message
-      }`,
-    );
-  }
+  const nc = await connectOrSay(options.url, options.identity);
   const parts = new PartAssembler();
   let queue = Promise.resolve();
   let queued = 0, shards = 0, busyMs = 0, closed = false;

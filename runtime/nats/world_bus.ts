@@ -85,6 +85,17 @@ export interface WorldBus extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Connects as `identity`, or throws an error that says where and as whom. */
+export async function connectOrSay(url: string, identity: NatsIdentity): Promise<NatsConnection> {
+  try {
+    return await connectAs(url, identity);
+  } catch (error) {
+    throw new Error(
+      `Cannot connect to NATS at ${url} as ${identity.user}: ${(error as Error).message}`,
+    );
+  }
+}
+
 /** Connects as `identity`. */
 export function connectAs(url: string, identity: NatsIdentity): Promise<NatsConnection> {
   return connect({
