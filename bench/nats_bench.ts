@@ -29,6 +29,7 @@ import {
   SUBJECTS,
 } from "../runtime/nats/mod.ts";
 import { cpuMs, type Stats, stats, treeCpuMs } from "./_bench_tools.ts";
+import { decodeMessagePack } from "../runtime/protocol/mod.ts";
 import { type CliProcess, spawnCli } from "../tests/_nats.ts";
 
 const WARM_MS = 2500;
@@ -173,7 +174,7 @@ async function measure(entities: number, heavy: boolean, hosts: number): Promise
     let recording = false;
     nc.subscribe(SUBJECTS.tick, {
       callback: (_, m) => {
-        if (recording) ticks.push(m.json<{ tickMs: number }>().tickMs);
+        if (recording) ticks.push((decodeMessagePack(m.data) as { tickMs: number }).tickMs);
       },
     });
     await nc.flush();

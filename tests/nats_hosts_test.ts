@@ -15,6 +15,7 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers } from "@nats-io/transport-node";
 import { makeScripts } from "./_world.ts";
+import { decodeMessagePack } from "../runtime/protocol/mod.ts";
 import {
   type CliProcess,
   includeWorldUsers,
@@ -73,7 +74,7 @@ async function watchShards(url: string, root: string, system: string) {
   const shards = new Map<string, number>();
   nc.subscribe(SUBJECTS.heartbeat(system), {
     callback: (_, m) => {
-      const beat = m.json<Heartbeat>();
+      const beat = decodeMessagePack(m.data) as Heartbeat;
       shards.set(beat.instance, beat.shards);
     },
   });

@@ -7,6 +7,8 @@
  * @module
  */
 import { connectOrSay } from "./world_bus.ts";
+import { decodeMessagePack } from "../protocol/mod.ts";
+import { encodeBody } from "./message_parts.ts";
 import { readCredentials } from "./identities.ts";
 import { SUBJECTS } from "./subjects.ts";
 import type { QueryAnswer } from "./world_bus.ts";
@@ -16,14 +18,14 @@ async function ask<T>(url: string, credsPath: string, subject: string, body: unk
   const identity = await readCredentials(credsPath);
   const nc = await connectOrSay(url, identity);
   try {
-    const reply = await nc.request(subject, new TextEncoder().encode(JSON.stringify(body)), {
+    const reply = await nc.request(subject, encodeBody(body), {
       timeout: 30_000,
     }).catch((error) => {
       throw new Error(
         `No world answered on ${url} (${(error as Error).message}): is it running with --nats?`,
       );
     });
-    return JSON.parse(new TextDecoder().decode(reply.data)) as T;
+    return decodeMessagePack(reply.data) as T;
   } finally {
     await nc.close();
   }

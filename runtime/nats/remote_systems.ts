@@ -180,11 +180,11 @@ export class RemoteSystems {
   #register(message: Msg): void {
     const system = message.subject.slice(SUBJECTS.register("").length);
     const reply = (answer: Record<string, unknown>) => {
-      if (message.reply) message.respond(new TextEncoder().encode(JSON.stringify(answer)));
+      if (message.reply) message.respond(encodeBody(answer));
     };
     let registration: Registration;
     try {
-      registration = JSON.parse(new TextDecoder().decode(message.data));
+      registration = decodeMessagePack(message.data) as Registration;
       if (!INSTANCE_ID.test(String(registration?.instance))) {
         throw new Error("no valid instance id");
       }
@@ -210,7 +210,7 @@ export class RemoteSystems {
     const system = message.subject.slice(SUBJECTS.heartbeat("").length);
     let beat: Heartbeat;
     try {
-      beat = JSON.parse(new TextDecoder().decode(message.data));
+      beat = decodeMessagePack(message.data) as Heartbeat;
     } catch {
       return;
     }

@@ -15,7 +15,7 @@ import type { Msg } from "@nats-io/transport-node";
 import { decodeMessagePack, type RuntimeMessage } from "../protocol/mod.ts";
 import { connectOrSay } from "./world_bus.ts";
 import type { NatsIdentity } from "./identities.ts";
-import { header, PartAssembler, publishBody } from "./message_parts.ts";
+import { encodeBody, header, PartAssembler, publishBody } from "./message_parts.ts";
 import { queueGroup, SUBJECTS } from "./subjects.ts";
 import type { Heartbeat, Registration } from "./remote_systems.ts";
 
@@ -108,10 +108,10 @@ export async function hostSystem(options: {
     const registration: Registration = { instance, ...script.registration };
     const reply = await nc.request(
       SUBJECTS.register(system),
-      new TextEncoder().encode(JSON.stringify(registration)),
+      encodeBody(registration),
       { timeout: 5000 },
     );
-    const answer = JSON.parse(new TextDecoder().decode(reply.data)) as {
+    const answer = decodeMessagePack(reply.data) as {
       ok?: boolean;
       error?: string;
       bundle?: string | null;
@@ -142,7 +142,7 @@ export async function hostSystem(options: {
     const cpu = script.cpuMs();
     if (cpu !== undefined) heartbeat.cpuMs = cpu;
     if (bye) heartbeat.bye = true;
-    nc.publish(SUBJECTS.heartbeat(system), new TextEncoder().encode(JSON.stringify(heartbeat)));
+    nc.publish(SUBJECTS.heartbeat(system), encodeBody(heartbeat));
   };
   const heartbeats = setInterval(() => beat(), HEARTBEAT_MS);
   const registrations = setInterval(() => {

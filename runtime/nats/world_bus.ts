@@ -24,6 +24,8 @@ import { JetStreamWorldStore } from "./jetstream_store.ts";
 import type { SnapshotAnswer } from "./query_client.ts";
 import { shelveBundle, type ShelvedBundle } from "./bundle_shelf.ts";
 import { remoteDriverLauncher } from "./remote_driver.ts";
+import { encodeBody } from "./message_parts.ts";
+import { decodeMessagePack } from "../protocol/mod.ts";
 import type { ChildLauncher } from "../supervision/mod.ts";
 import { type PoolWorld, RemoteSystems } from "./remote_systems.ts";
 import { type ConnectionState, watchConnection } from "./connection_state.ts";
@@ -192,29 +194,21 @@ export async function openWorldBus(options: {
     );
   }
   const link = watchConnection(nc, (line) => sink(line), `NATS at ${url}`);
-  const encoder = new TextEncoder(), decoder = new TextDecoder();
   let attached: (() => { world: World; tick: number }) | null = null;
   nc.subscribe(SUBJECTS.queryRequest, {
     callback: (error, message) => {
       if (error) return;
       let request: unknown = null;
       try {
-        request = JSON.parse(decoder.decode(message.data));
+        request = decodeMessagePack(message.data);
       } catch { /* answered as a bad request */ }
       if (!attached) {
         return void message.respond(
-          encoder.encode(
-            JSON.stringify({
-              tick: 0,
-              total: 0,
-              entities: [],
-              error: "the world is still starting",
-            }),
-          ),
+          encodeBody({ tick: 0, total: 0, entities: [], error: "the world is still starting" }),
         );
       }
       const { world, tick } = attached();
-      message.respond(encoder.encode(JSON.stringify(answerQuery(world, tick, request))));
+      message.respond(encodeBody(answerQuery(world, tick, request)));
     },
   });
   let snapshot: (() => Promise<SnapshotAnswer>) | null = null;
@@ -222,7 +216,7 @@ export async function openWorldBus(options: {
     callback: (error, message) => {
       if (error) return;
       const answer = (body: SnapshotAnswer) => {
-        message.respond(encoder.encode(JSON.stringify(body)));
+        message.respond(encodeBody(body));
       };
       if (!snapshot) {
         return answer({ tick: 0, entities: 0, store: "", error: "the world is still starting" });
@@ -263,7 +257,7 @@ export async function openWorldBus(options: {
       const h = headers();
       h.set("syncra-type", "tick");
       h.set("syncra-tick", String(tick));
-      nc.publish(SUBJECTS.tick, encoder.encode(JSON.stringify({ tick, tickMs })), { headers: h });
+      nc.publish(SUBJECTS.tick, encodeBody({ tick, tickMs }), { headers: h });
     },
     close,
     [Symbol.asyncDispose]: close,
