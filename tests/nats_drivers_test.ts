@@ -96,3 +96,18 @@ Deno.test("a remote driver outside distributed mode is refused, saying why", asy
     /Driver "lamp" is marked "remote" in syncra.json: it runs on its hosts, in distributed mode only \(run the world with --nats\)/,
   );
 });
+
+Deno.test("explain and graph describe a world with a remote driver; explain says where it runs", async () => {
+  await using folder = await lampWorld();
+  const script = await cli(["explain", "scripts/boxes.ts"], folder.root);
+  assert.equal(script.code, 0, script.stderr);
+  const graph = await cli(["graph", "--no-viewer"], folder.root);
+  assert.equal(graph.code, 0, graph.stderr);
+  assert.match(graph.stdout, /lamp/);
+  const driver = await cli(["explain", "drivers/lamp.ts"], folder.root);
+  assert.equal(driver.code, 0, driver.stderr);
+  assert.match(
+    driver.stdout,
+    /^runs on\s+its hosts, in distributed mode \(deno task driver lamp --nats URL\)/m,
+  );
+});

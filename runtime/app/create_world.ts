@@ -222,14 +222,15 @@ export async function createWorld(
       channel.spawn,
       limitsOf,
     );
-    if (entry.remote && !parts.remoteDriver) {
+    // Described (explain, graph), a remote driver is started here, only to say what it is.
+    if (entry.remote && !parts.remoteDriver && !parts.describing) {
       throw new Error(
         `Driver "${entry.name}" is marked "remote" in syncra.json: it runs on its hosts, ` +
           `in distributed mode only (run the world with --nats)`,
       );
     }
-    const driverLauncher = entry.remote
-      ? parts.remoteDriver!(entry.name, localLauncher)
+    const driverLauncher = entry.remote && parts.remoteDriver
+      ? parts.remoteDriver(entry.name, localLauncher)
       : localLauncher;
     const role = new DriverRole(
       entry.name,

@@ -30,6 +30,8 @@ export interface DriverExplanation {
   jail: string;
   command: string[];
   wrapped: string[];
+  /** It runs on remote hosts (syncra.json `"remote": true`): the command is what one of this machine's kind runs. */
+  remote: boolean;
 }
 
 type ExplainOptions = Partial<
@@ -66,6 +68,7 @@ export async function explainDriver(
     jail: live.jail.description,
     command: driver.commandLine,
     wrapped: driver.wrappedCommandLine,
+    remote: live.config.drivers?.find((d) => d.name === driver.name)?.remote === true,
   };
 }
 
@@ -87,6 +90,12 @@ export function formatDriverExplanation(e: DriverExplanation): string {
     `inputs      ${ports(e.inputs)}`,
     `outputs     ${ports(e.outputs)}`,
     `asks for    ${caps.length ? caps.join("; ") : "(nothing beyond the ECS)"}`,
+    ...(e.remote
+      ? [
+        `runs on     its hosts, in distributed mode (deno task driver ${e.name} --nats URL); ` +
+        `below, what a host like this machine runs`,
+      ]
+      : []),
     `isolation   ${e.isolation ?? "none"}`,
     `jail        ${e.jail}`,
     `command     ${e.command.map(quote).join(" ")}`,
