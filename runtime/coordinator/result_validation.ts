@@ -22,7 +22,7 @@
 import { type FieldInfo, type FlatField, flattenFieldValue } from "../../std/mod.ts";
 import type { Manifest } from "../roles/mod.ts";
 import type { WireError, WireValue } from "../protocol/mod.ts";
-import { quoteUntrusted, receivedWireError } from "../protocol/mod.ts";
+import { isWireMap, quoteUntrusted, receivedWireError } from "../protocol/mod.ts";
 import { firstNonFiniteF32 } from "./_f32_scan.ts";
 import { type ComponentInfo, flattenComponentValue, plainField } from "../ecs/mod.ts";
 import { columnBytes, type FlatValues, type QueuedEvent, type RowSet } from "../ecs/mod.ts";
@@ -85,9 +85,6 @@ export interface ResultContext {
 /** Either a mergeable result or the list of violations it contained. */
 export type Validation = { ok: true; result: ValidResult } | { ok: false; violations: string[] };
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
-
 /** The keys a result may have; anything else is a forged frame. */
 const RESULT_KEYS = new Set(["t", "tick", "changed", "commands", "resources", "events", "error"]);
 
@@ -137,7 +134,7 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
   };
   const who = `script "${ctx.script}"`;
   const q = quoteUntrusted;
-  if (!isRecord(raw)) return { ok: false, violations: [`Malformed result from ${who}`] };
+  if (!isWireMap(raw)) return { ok: false, violations: [`Malformed result from ${who}`] };
   if (raw.tick !== ctx.tick) {
     return {
       ok: false,
@@ -161,7 +158,7 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
   const writes = new Set(ctx.manifest.writes);
   const changed = raw.changed ?? {};
   const queries = Object.keys(ctx.manifest.queries);
-  if (!isRecord(changed)) deny(`Malformed "changed" in the result from ${who}`);
+  if (!isWireMap(changed)) deny(`Malformed "changed" in the result from ${who}`);
   else {
     // In the manifest's order, whatever order the child sent: the later query's write wins.
     const sent = Object.keys(changed).sort((a, b) => queries.indexOf(a) - queries.indexOf(b));
@@ -175,7 +172,7 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
         continue;
       }
       const where = name === "default" ? "the script's writes" : `the writes of query "${name}"`;
-      if (!isRecord(changed[name])) {
+      if (!isWireMap(changed[name])) {
         deny(`Malformed columns of query "${name}" from ${who}`);
         continue;
       }
@@ -201,7 +198,7 @@ export function validateResult(raw: unknown, ctx: ResultContext): Validation {
   ): ValidColumn[] {
     const component = info.name;
     const out: ValidColumn[] = [];
-    if (!isRecord(fields)) {
+    if (!isWireMap(fields)) {
       deny(`Malformed columns of "${component}" from ${who}`);
       return out;
     }
@@ -273,7 +270,7 @@ function flatFields(
   deny: Deny,
   partial: boolean,
 ): Map<string, FlatField> | null {
-  if (!isRecord(value)) {
+  if (!isWireMap(value)) {
     deny(`Malformed value of ${what}`);
     return null;
   }
@@ -302,7 +299,7 @@ function flatFields(
 function validateResources(raw: unknown, ctx: ResultContext, result: ValidResult, deny: Deny) {
   if (raw === undefined || raw === null) return;
   const who = `script "${ctx.script}"`;
-  if (!isRecord(raw)) return deny(`Malformed "resources" in the result from ${who}`);
+  if (!isWireMap(raw)) return deny(`Malformed "resources" in the result from ${who}`);
   for (const [name, value] of Object.entries(raw)) {
     const fields = ctx.manifest.resources.writes.includes(name) && ctx.resourceFields(name);
     if (!fields) {
@@ -471,7 +468,7 @@ function checkCommands(
             continue;
           }
           result.usedIds.add(id);
-          if (!isRecord(c[2])) {
+          if (!isWireMap(c[2])) {
             deny(`Malformed spawn from ${who}`);
             continue;
           }

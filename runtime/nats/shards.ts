@@ -12,13 +12,14 @@
  *
  * @module
  */
-import type {
-  ChangedColumns,
-  ResultMessage,
-  ShippedQuery,
-  TickMessage,
-  WireCommand,
-  WireValue,
+import {
+  type ChangedColumns,
+  isWireMap,
+  type ResultMessage,
+  type ShippedQuery,
+  type TickMessage,
+  type WireCommand,
+  type WireValue,
 } from "../protocol/mod.ts";
 
 /** Fewest rows a shard is given: below this a system runs on one instance. */
@@ -129,30 +130,30 @@ export function mergeShards(
   for (let i = 0; i < results.length; i++) {
     const r = results[i] as Partial<ResultMessage> | null;
     const where = `shard ${i + 1} of ${results.length}`;
-    if (!isObject(r) || r.t !== "result" || r.tick !== message.tick) {
+    if (!isWireMap(r) || r.t !== "result" || r.tick !== message.tick) {
       return { ok: false, problem: `${where} sent something that is not its result` };
     }
     if (r.error && !error) error = r.error;
     if (Array.isArray(r.commands)) commands.push(...r.commands);
     if (Array.isArray(r.events)) events.push(...r.events);
-    if (isObject(r.resources)) {
+    if (isWireMap(r.resources)) {
       for (const [name, fields] of Object.entries(r.resources)) {
-        if (isObject(fields)) Object.assign(resources[name] ??= {}, fields);
+        if (isWireMap(fields)) Object.assign(resources[name] ??= {}, fields);
       }
     }
     if (r.changed === undefined) continue;
-    if (!isObject(r.changed)) return { ok: false, problem: `${where}: "changed" is not a map` };
+    if (!isWireMap(r.changed)) return { ok: false, problem: `${where}: "changed" is not a map` };
     for (const [query, components] of Object.entries(r.changed)) {
       const range = split.ranges[i]![query];
       const shipped = message.queries[query];
       if (!range || !shipped) {
         return { ok: false, problem: `${where} changed unknown query "${query}"` };
       }
-      if (!isObject(components)) {
+      if (!isWireMap(components)) {
         return { ok: false, problem: `${where}: query "${query}" is not a map` };
       }
       for (const [component, fields] of Object.entries(components)) {
-        if (!isObject(fields)) {
+        if (!isWireMap(fields)) {
           return { ok: false, problem: `${where}: component "${component}" is not a map` };
         }
         for (const [field, value] of Object.entries(fields)) {
@@ -203,9 +204,4 @@ function place(
     return null;
   }
   return `${name} is neither bytes nor strings`;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    !(value instanceof Uint8Array);
 }

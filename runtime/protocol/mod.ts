@@ -36,6 +36,7 @@ export type {
 } from "./messages.ts";
 export { decodeMessagePack } from "./msgpack_decode.ts";
 export { copyDecoded } from "./copy_decoded.ts";
+export { isWireMap } from "./wire_map.ts";
 export {
   concatBytes,
   encodeFrame,

@@ -28,6 +28,7 @@ import type {
   WireValue,
 } from "./messages.ts";
 import { ProtocolError } from "./errors.ts";
+import { isWireMap } from "./wire_map.ts";
 
 const ALIGN = 8;
 
@@ -104,17 +105,14 @@ function slice(blob: Uint8Array, at: unknown, what: string): Uint8Array {
   return blob.subarray(offset, offset + bytes);
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
-
 function readQuery(blob: Uint8Array, name: string, raw: unknown): ShippedQuery {
-  if (!isRecord(raw) || typeof raw.count !== "number") {
+  if (!isWireMap(raw) || typeof raw.count !== "number") {
     throw new ProtocolError(`Malformed tick layout of query "${name}"`);
   }
   const columns: WireColumns = {};
-  for (const [component, fields] of Object.entries(isRecord(raw.columns) ? raw.columns : {})) {
+  for (const [component, fields] of Object.entries(isWireMap(raw.columns) ? raw.columns : {})) {
     const out: Record<string, Uint8Array> = {};
-    for (const [field, at] of Object.entries(isRecord(fields) ? fields : {})) {
+    for (const [field, at] of Object.entries(isWireMap(fields) ? fields : {})) {
       out[field] = slice(blob, at, `${name}: ${component}.${field}`);
     }
     columns[component] = out;
@@ -124,14 +122,14 @@ function readQuery(blob: Uint8Array, name: string, raw: unknown): ShippedQuery {
     entities: slice(blob, raw.entities, `${name}: entities`),
     columns,
   };
-  if (isRecord(raw.has)) {
+  if (isWireMap(raw.has)) {
     const has: Record<string, Uint8Array> = {};
     for (const [component, at] of Object.entries(raw.has)) {
       has[component] = slice(blob, at, `${name}: has ${component}`);
     }
     query.has = has;
   }
-  if (isRecord(raw.text)) query.text = raw.text as WireText;
+  if (isWireMap(raw.text)) query.text = raw.text as WireText;
   return query;
 }
 
@@ -139,7 +137,7 @@ function readQuery(blob: Uint8Array, name: string, raw: unknown): ShippedQuery {
 export function readTickFrame(raw: Record<string, unknown>): ReceivedTick {
   const blob = raw.blob;
   const layout = raw.layout;
-  if (!(blob instanceof Uint8Array) || !isRecord(layout)) {
+  if (!(blob instanceof Uint8Array) || !isWireMap(layout)) {
     throw new ProtocolError("Malformed tick frame: no blob or layout");
   }
   const queries: Record<string, ShippedQuery> = {};
@@ -147,7 +145,7 @@ export function readTickFrame(raw: Record<string, unknown>): ReceivedTick {
   const tick: ReceivedTick = { tick: raw.tick as number, dt: raw.dt as number, queries };
   if (raw.reserve instanceof Uint8Array) tick.reserve = raw.reserve;
   if (typeof raw.seed === "number") tick.seed = raw.seed;
-  if (isRecord(raw.resources)) tick.resources = raw.resources as Record<string, WireValue>;
-  if (isRecord(raw.events)) tick.events = raw.events as Record<string, WireValue[]>;
+  if (isWireMap(raw.resources)) tick.resources = raw.resources as Record<string, WireValue>;
+  if (isWireMap(raw.events)) tick.events = raw.events as Record<string, WireValue[]>;
   return tick;
 }
