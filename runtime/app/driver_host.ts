@@ -9,13 +9,10 @@
  *
  * @module
  */
-import { detectCgroups } from "../../sandbox/cgroup/mod.ts";
-import { chooseChannel } from "../link/mod.ts";
-import { limitsFor, loadWorldConfig } from "../policy/mod.ts";
 import { driverUser, hostDriver } from "../nats/mod.ts";
-import { chooseJail, makeLauncher } from "./launcher.ts";
 import { fetchWorldCopy } from "./world_copy.ts";
-import { baseScriptLimits, type WorldOptions, worldPaths } from "./world_options.ts";
+import { hostLauncher } from "./host_launcher.ts";
+import { type WorldOptions, worldPaths } from "./world_options.ts";
 import { join } from "node:path";
 
 /** What a driver host is told. */
@@ -43,25 +40,20 @@ export async function runDriverHost(options: DriverHostOptions): Promise<number>
     missing: () => `is "${driver}" a driver its syncra.json marks "remote": true?`,
   });
   try {
-    const scriptsDir = join(Deno.cwd(), "scripts");
-    const paths = worldPaths({ scriptsDir, workDir: null, statePath: null });
-    const jail = await chooseJail(options.jail);
-    const cgroups = await detectCgroups();
-    const channel = await chooseChannel();
-    const config = await loadWorldConfig(paths.root);
+    const paths = worldPaths({
+      scriptsDir: join(Deno.cwd(), "scripts"),
+      workDir: null,
+      statePath: null,
+    });
     // What a child may use on this machine: this machine's syncra.json "limits", as for a script.
-    const configured = config.limits ?? { default: {}, files: {} };
-    const limits = limitsFor(configured, copy.file, scriptsDir, baseScriptLimits()).limits;
-    const launcher = makeLauncher(
-      { scriptsDir, bundles: paths.bundles },
-      jail,
-      cgroups,
-      () => {
+    const { launcher } = await hostLauncher({
+      file: copy.file,
+      paths,
+      jail: options.jail,
+      admit: () => () => {
         throw new Error("A remote driver is admitted by the world");
       },
-      channel.spawn,
-      () => limits,
-    );
+    });
     await using host = await hostDriver({
       url: options.nats,
       identity: copy.identity,

@@ -6,6 +6,7 @@
  * @module
  */
 import { basename, dirname } from "node:path";
+import { bundledModules, bundleVersion } from "../../sandbox/bundle/mod.ts";
 import { setImmediate } from "node:timers";
 import { escapeControls } from "../protocol/mod.ts";
 import { safeJson } from "./audit_log.ts";
@@ -42,7 +43,13 @@ export async function runWorld(
   partial: Partial<WorldOptions>,
   parts: WorldParts = {},
 ): Promise<WorldReport> {
-  // Distributed mode: NATS first, for the world's state lives in its JetStream.
+  // Distributed mode: NATS first, for the world's state lives in its JetStream. Its config, read
+  // once, names the remote drivers that need identities, and is the world's own.
+  if (partial.nats && !partial.config) {
+    const scriptsDir = partial.scriptsDir ?? DEFAULT_WORLD_OPTIONS.scriptsDir;
+    const root = worldPaths({ scriptsDir, workDir: null, statePath: null }).root;
+    partial = { ...partial, config: await loadWorldConfig(root) };
+  }
   const bus = partial.nats ? await openBus(partial) : null;
   let remote: RemoteSystems | null = null;
   const distributed: WorldParts = bus
@@ -73,11 +80,9 @@ async function openBus(partial: Partial<WorldOptions>): Promise<WorldBus> {
   const files = await listScripts(scriptsDir).catch(() => []);
   const names = new SystemNames();
   names.setFiles(files);
-  const root = worldPaths({ scriptsDir, workDir: null, statePath: null }).root;
-  const config = partial.config ?? await loadWorldConfig(root);
   return await openWorldBus({
-    root,
-    drivers: (config.drivers ?? []).filter((d) => d.remote).map((d) => d.name),
+    root: worldPaths({ scriptsDir, workDir: null, statePath: null }).root,
+    drivers: (partial.config?.drivers ?? []).filter((d) => d.remote).map((d) => d.name),
     nats: partial.nats!,
     credsPath: partial.natsCreds ?? null,
     systems: [...new Set([...files.map((f) => names.of(f)), ...(partial.remoteSystems ?? [])])],
@@ -223,8 +228,8 @@ async function shelveBundles(live: LiveWorld, bus: WorldBus): Promise<void> {
     try {
       await bus.shelve(slot.name, {
         file: basename(slot.file),
-        modules: [...slot.bundledModules(child.bundle)],
-        hash: basename(child.bundle.path, ".js"),
+        modules: [...bundledModules(child.bundle, slot.file)],
+        hash: bundleVersion(child.bundle),
         code: await Deno.readFile(child.bundle.path),
       });
     } catch (error) {

@@ -10,17 +10,20 @@
  */
 import { basename, dirname, join } from "node:path";
 import { cpuUsage } from "node:process";
-import { openBundler } from "../../sandbox/bundle/mod.ts";
-import { fetchWorldCopy } from "./world_copy.ts";
-import { detectCgroups } from "../../sandbox/cgroup/mod.ts";
-import { chooseChannel } from "../link/mod.ts";
+import {
+  bundledModules,
+  type BundlerLease,
+  bundleVersion,
+  openBundler,
+} from "../../sandbox/bundle/mod.ts";
+import { fetchWorldCopy, type WorldCopy } from "./world_copy.ts";
+import { hostLauncher } from "./host_launcher.ts";
 import { escapeControls } from "../protocol/mod.ts";
-import { approveCapabilities, limitsFor, loadWorldConfig } from "../policy/mod.ts";
+import { approveCapabilities } from "../policy/mod.ts";
 import { DEFAULT_SYSTEM_OPTIONS, SystemRole } from "../roles/mod.ts";
 import { EventStream } from "../supervision/mod.ts";
 import { credentialsPath, encodeBody, hostSystem, readCredentials } from "../nats/mod.ts";
-import { chooseJail, makeLauncher } from "./launcher.ts";
-import { baseScriptLimits, type WorldOptions, worldPaths } from "./world_options.ts";
+import { type WorldOptions, type WorldPaths, worldPaths } from "./world_options.ts";
 
 /** What a host is told. */
 export interface SystemHostOptions {
@@ -59,30 +62,39 @@ export async function runSystemHost(options: SystemHostOptions): Promise<number>
     })
     : null;
   const file = "file" in options.script ? options.script.file : fromWorld!.file;
-  const scriptsDir = dirname(file);
   // A world's copy is run as if this folder held it: limits and approvals come from here.
   const paths = worldPaths({
-    scriptsDir: fromWorld ? join(Deno.cwd(), "scripts") : scriptsDir,
+    scriptsDir: fromWorld ? join(Deno.cwd(), "scripts") : dirname(file),
     workDir: null,
     statePath: null,
   });
-  const jail = await chooseJail(options.jail);
-  const cgroups = await detectCgroups();
-  const channel = await chooseChannel();
-  const config = await loadWorldConfig(paths.root);
-  const bundler = await openBundler({ jail: options.jail, cgroups: true });
-  const configured = config.limits ?? { default: {}, files: {} };
-  const limits = limitsFor(configured, file, scriptsDir, baseScriptLimits()).limits;
-  const real = makeLauncher(
-    { scriptsDir, bundles: paths.bundles },
-    jail,
-    cgroups,
+  let bundler: BundlerLease | null = null;
+  try {
+    // The world's copy is already bundled (by the world's confined bundler): no bundler here.
+    if (!fromWorld) bundler = await openBundler({ jail: options.jail, cgroups: true });
+    return await hostScript(options, print, file, paths, fromWorld);
+  } finally {
+    await bundler?.close();
+    await fromWorld?.close();
+  }
+}
+
+/** Runs the script's role and serves it on NATS until stopped. */
+async function hostScript(
+  options: SystemHostOptions,
+  print: (line: string) => void,
+  file: string,
+  paths: WorldPaths,
+  fromWorld: WorldCopy | null,
+): Promise<number> {
+  const { launcher: real, limits } = await hostLauncher({
+    file,
+    paths,
+    jail: options.jail,
     // This machine's owner approves what the script may use here, as in local mode.
-    (manifest, f) => approveCapabilities(config, manifest, f, scriptsDir, paths.storage),
-    channel.spawn,
-    () => limits,
-  );
-  // The world's copy is already bundled (by the world's confined bundler): it is run as it is.
+    admit: (config) => (manifest, f) =>
+      approveCapabilities(config, manifest, f, dirname(file), paths.storage),
+  });
   const launcher = fromWorld ? { ...real, bundle: () => Promise.resolve(fromWorld.bundle) } : real;
   const events = new EventStream();
   events.on((e) => {
@@ -116,9 +128,9 @@ export async function runSystemHost(options: SystemHostOptions): Promise<number>
           const running = role.active ?? child;
           return {
             manifest: role.wireManifest,
-            modules: [...role.bundledModules(running.bundle)],
+            modules: [...bundledModules(running.bundle, file)],
             file: basename(file),
-            version: basename(running.bundle.path, ".js"),
+            version: bundleVersion(running.bundle),
           };
         },
         ...(fromWorld && {
@@ -161,7 +173,5 @@ export async function runSystemHost(options: SystemHostOptions): Promise<number>
     return host.shards;
   } finally {
     await role.stop("shutdown");
-    await bundler.close();
-    await fromWorld?.close();
   }
 }

@@ -22,7 +22,8 @@ import {
 } from "../protocol/mod.ts";
 import type { ChildExit, SpawnChild, SpawnedChild, SpawnHandlers } from "../link/mod.ts";
 import type { AdmittedGrants, ChildLauncher } from "../supervision/mod.ts";
-import { basename, dirname, relative } from "node:path";
+import { basename } from "node:path";
+import { bundledModules, bundleVersion } from "../../sandbox/bundle/mod.ts";
 import { shelveBundle } from "./bundle_shelf.ts";
 import { encodeBody, header, PartAssembler, publishBody } from "./message_parts.ts";
 import { driverUser, queueGroup, SUBJECTS } from "./subjects.ts";
@@ -174,11 +175,10 @@ export function remoteDriverLauncher(
     startsElsewhere: true,
     async bundle(file) {
       const bundle = await real.bundle(file);
-      version = basename(bundle.path, ".js");
-      const folder = await Deno.realPath(dirname(file)).catch(() => dirname(file));
+      version = bundleVersion(bundle);
       await shelveBundle(nc, driverUser(driver), {
         file: basename(file),
-        modules: bundle.inputs.map((p) => relative(folder, p)),
+        modules: [...bundledModules(bundle, file)],
         hash: version,
         code: await Deno.readFile(bundle.path),
       });

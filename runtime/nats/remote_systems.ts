@@ -36,6 +36,7 @@ import type {
 } from "../coordinator/mod.ts";
 import { type Manifest, type SystemRole, validateManifest } from "../roles/mod.ts";
 import type { EventStream } from "../supervision/mod.ts";
+import { bundleVersion } from "../../sandbox/bundle/mod.ts";
 import type { FrameLimits } from "../protocol/mod.ts";
 import type { WireError } from "../protocol/mod.ts";
 import { encodeBody, header, PartAssembler, publishBody } from "./message_parts.ts";
@@ -90,6 +91,8 @@ export interface RemoteInstance {
   silent: boolean;
   /** The manifest it registered with: it gets shards only while the world runs the same. */
   manifest: Manifest;
+  /** The last comparison of `manifest` with the world's (a tick asks; a reload changes it). */
+  compared?: { running: Manifest; manifest: Manifest; same: boolean };
 }
 
 /** What the pool needs of the world. */
@@ -367,20 +370,18 @@ export class ShardedSystem implements SystemRunner {
       silent: false,
       manifest,
     });
-    {
-      this.#world.note(
-        `✔ ${this.name}: host ${r.instance} joined (${this.#instances.size} remote instance${
-          this.#instances.size === 1 ? "" : "s"
-        }${this.local ? " and the local script" : ""})`,
-      );
-    }
+    this.#world.note(
+      `✔ ${this.name}: host ${r.instance} joined (${this.#instances.size} remote instance${
+        this.#instances.size === 1 ? "" : "s"
+      }${this.local ? " and the local script" : ""})`,
+    );
     return null;
   }
 
   /** The bundle version of the world's own script (its content hash), or null. */
   bundleVersion(): string | null {
-    const path = this.local?.active?.bundle.path;
-    return path ? path.split("/").pop()!.replace(/\.js$/, "") : null;
+    const child = this.local?.active;
+    return child ? bundleVersion(child.bundle) : null;
   }
 
   /** A heartbeat from one of its hosts. */
@@ -456,7 +457,7 @@ export class ShardedSystem implements SystemRunner {
       }
       i.silent = false;
       // A host still on the version before a reload gets nothing until it registers the new one.
-      if (running && i.manifest !== running && manifestDifference(running, i.manifest)) continue;
+      if (running && !runsCurrent(i, running)) continue;
       if (i.suspectUntil > now && i.lastHeard < i.suspectUntil - SILENT_AFTER_MS) continue;
       members.push(i.id);
     }
@@ -688,6 +689,15 @@ function median(values: readonly number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1]!;
+}
+
+/** Whether an instance runs the manifest the world runs, compared once per pair. */
+function runsCurrent(i: RemoteInstance, running: Manifest): boolean {
+  const c = i.compared;
+  if (c?.running === running && c.manifest === i.manifest) return c.same;
+  const same = i.manifest === running || manifestDifference(running, i.manifest) === null;
+  i.compared = { running, manifest: i.manifest, same };
+  return same;
 }
 
 /** Where two manifests differ, in a few words, or null. */

@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { dirname, relative } from "node:path";
-import type { Bundle } from "../../sandbox/bundle/mod.ts";
+import { type Bundle, bundledModules } from "../../sandbox/bundle/mod.ts";
 import {
   quoteUntrusted,
   receivedWireError,
@@ -110,7 +109,7 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
       throw new Error(`Script "${this.file}" sent ${quoteUntrusted(m.t)} before hello`);
     }
     checkProtocolVersion(m.v, "Script", this.file);
-    const manifest = validateManifest(m.manifest, this.file, this.bundledModules(bundle));
+    const manifest = validateManifest(m.manifest, this.file, bundledModules(bundle, this.file));
     this.wireManifest = m.manifest;
     return manifest;
   }
@@ -240,16 +239,5 @@ export class SystemRole extends ChildSlot<Manifest> implements SystemRunner {
     if (typeof error !== "object" || error === null) return;
     if (typeof error.name !== "string" || typeof error.message !== "string") return;
     this.recordError(receivedWireError(error));
-  }
-
-  /** The modules of a bundle, relative to the scripts folder: what its manifest may name. */
-  bundledModules(bundle: Bundle): Set<string> {
-    let folder: string;
-    try {
-      folder = Deno.realPathSync(dirname(this.file));
-    } catch {
-      return new Set();
-    }
-    return new Set(bundle.inputs.map((p) => relative(folder, p).replaceAll("\\", "/")));
   }
 }

@@ -6,6 +6,7 @@
  */
 export { bundleScript, DEFAULT_BUNDLE_TIME_BUDGET_MS, stopBundler } from "./bundle.ts";
 export type { Bundle } from "./bundle.ts";
+export { bundledModules, bundleVersion } from "./bundle_identity.ts";
 export { bundlerStatus, configureBundler } from "./bundler_service.ts";
 export type { BundlerStatus } from "./bundler_service.ts";
 export { openBundler } from "./bundler_lease.ts";
