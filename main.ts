@@ -259,6 +259,15 @@ function remoteNames(list: string | undefined, nats: string | undefined): string
   return names;
 }
 
+/** A flag set that `command` does not take is a mistake worth saying. */
+function rejectForeignFlags(values: object, allowed: ReadonlySet<string>, command: string): void {
+  const foreign = Object.keys(values).find((flag) => !allowed.has(flag));
+  if (foreign) throw new UsageError(`The flag --${foreign} does not apply to deno task ${command}`);
+}
+
+/** Flags `driver` understands. */
+const DRIVER_FLAGS = new Set(["nats", "creds", "jail"]);
+
 /** Flags `system` understands. */
 const SYSTEM_FLAGS = new Set(["nats", "creds", "instance", "jail", "help"]);
 
@@ -271,8 +280,7 @@ async function system(
   if (positionals.length !== 1 || values.nats === undefined || values.nats === "auto") {
     throw new UsageError("Usage: deno task system <script> --nats nats://HOST:PORT [--creds FILE]");
   }
-  const foreign = Object.keys(values).find((flag) => !SYSTEM_FLAGS.has(flag));
-  if (foreign) throw new UsageError(`The flag --${foreign} does not apply to deno task system`);
+  rejectForeignFlags(values, SYSTEM_FLAGS, "system");
   const what = positionals[0]!, nats = values.nats;
   // A bare system name runs the world's own copy (fetched from its Object Store); else a file here.
   const byName = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(what);
@@ -310,8 +318,7 @@ async function driver(
   if (positionals.length !== 1 || values.nats === undefined || values.nats === "auto") {
     throw new UsageError("Usage: deno task driver <name> --nats nats://HOST:PORT [--creds FILE]");
   }
-  const foreign = Object.keys(values).find((flag) => !["nats", "creds", "jail"].includes(flag));
-  if (foreign) throw new UsageError(`The flag --${foreign} does not apply to deno task driver`);
+  rejectForeignFlags(values, DRIVER_FLAGS, "driver");
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name!)) {
     throw new UsageError(`"${name}" is not a driver's name (letters, digits and "_")`);
   }
@@ -376,8 +383,7 @@ async function graph(
       `Unexpected argument "${positionals[0]}": pass the scripts folder as --scripts DIR`,
     );
   }
-  const foreign = Object.keys(values).find((flag) => !GRAPH_FLAGS.has(flag));
-  if (foreign) throw new UsageError(`The flag --${foreign} does not apply to deno task graph`);
+  rejectForeignFlags(values, GRAPH_FLAGS, "graph");
   const scriptsDir = values.scripts ?? DEFAULT_WORLD_OPTIONS.scriptsDir;
   if (!(await Deno.stat(scriptsDir).catch(() => null))?.isDirectory) {
     throw new UsageError(
