@@ -111,6 +111,8 @@ export interface LiveWorld extends AsyncDisposable {
   settleKills(): Promise<void>;
   /** Applies what is still queued and saves the state. */
   save(): Promise<void>;
+  /** Applies what is still queued and logs what changed since the last save (a store's change log). */
+  logChanges(): Promise<void>;
   /** Writes a line of the world's own (not a script's) where its output goes; nothing when quiet. */
   note(line: string): void;
   /** The report of DESIGN §8 for `ticks` ticks run in `durationMs`. */
@@ -144,7 +146,7 @@ export async function createWorld(
   };
   if (jail.isolation !== "jail") write?.(`⚠ ${jail.description}`);
 
-  const store = parts.store ?? new FileWorldStore(paths.statePath);
+  const store: WorldStore = parts.store ?? new FileWorldStore(paths.statePath);
   const saved = parts.world || options.fresh ? null : await store.load();
   const world = parts.world ?? saved?.world ?? new World();
   if (!parts.world && !saved) world.seed = options.seed >>> 0;
@@ -336,7 +338,7 @@ export async function createWorld(
         write?.(
           `↺ restored ${entities(saved.world.entityCount)} from ${
             escapeControls(store.describe)
-          } at tick ${saved.tick}`,
+          } at tick ${saved.tick}${saved.detail ? ` (${saved.detail})` : ""}`,
         );
       }
       await Promise.all([supervisor.startAll(), ...drivers.map((d) => d.start())]);
@@ -406,6 +408,10 @@ export async function createWorld(
     async save() {
       coordinator.flushCommands();
       await store.save(coordinator.world, coordinator.tick);
+    },
+    async logChanges() {
+      coordinator.flushCommands();
+      await (store.logChanges ?? store.save).call(store, coordinator.world, coordinator.tick);
     },
     report: (ticks, durationMs) =>
       buildReport(

@@ -34,9 +34,17 @@ const SAVE_EVERY_MS = 10_000;
 
 /**
  * In distributed mode the world's snapshot goes to JetStream every this many
- * ticks (1 s at 60 Hz): a coordinator killed with SIGKILL loses at most these.
+ * ticks (10 s at 60 Hz), and sooner when the changes logged since add up to
+ * more than it (jetstream_store.ts).
  */
-export const SNAPSHOT_EVERY_TICKS = 60;
+export const SNAPSHOT_EVERY_TICKS = 600;
+
+/**
+ * In distributed mode what changed goes to JetStream's change log every this
+ * many ticks (0.1 s at 60 Hz): a coordinator killed with SIGKILL loses at
+ * most these, and the entries JetStream had not yet stored.
+ */
+export const CHANGES_EVERY_TICKS = 6;
 
 /** Runs a world until its ticks are done or `options.signal` aborts; returns the report. */
 export async function runWorld(
@@ -121,7 +129,7 @@ async function runWorldOn(
       live.note(
         `✔ on NATS at ${bus.url}${
           bus.server ? ` (its own nats-server, pid ${bus.server.pid})` : ""
-        }; snapshots every ${SNAPSHOT_EVERY_TICKS} ticks to ${bus.store.describe}`,
+        }; changes logged every ${CHANGES_EVERY_TICKS} ticks and snapshots every ${SNAPSHOT_EVERY_TICKS} to ${bus.store.describe}`,
       );
     }
     options.onStarted?.();
@@ -129,6 +137,7 @@ async function runWorldOn(
     let next = performance.now();
     let lastSave = performance.now();
     let snapshot: Promise<void> | null = null;
+    let changesFailing = false;
     while (!stopping && (options.ticks === null || ticksRun < options.ticks)) {
       if (bus && !bus.link.connected) {
         await pauseForNats(bus, options.signal);
@@ -154,6 +163,16 @@ async function runWorldOn(
           );
           for (const resolve of asked) resolve(answer);
         });
+      }
+      if (bus && coordinator.tick % CHANGES_EVERY_TICKS === 0) {
+        // Sent now, stored while the world ticks on; entries land in the order they are sent.
+        void live.logChanges().then(
+          () => (changesFailing = false),
+          (error) => {
+            if (!changesFailing) live.note(`⚠ ${error.message}; the next snapshot holds them`);
+            changesFailing = true;
+          },
+        );
       }
       if (bus && coordinator.tick % SNAPSHOT_EVERY_TICKS === 0 && !snapshot) {
         // Encoded now, uploaded while the world ticks on (the JetStream store copies first);

@@ -100,6 +100,52 @@ export class EntityAllocator {
     this.#free.push(index);
   }
 
+  /**
+   * Makes `id` live whatever this allocator thought of its index (replaying
+   * a log of changes made with another allocator's ids); indexes skipped on
+   * the way become free. Call {@linkcode settle} after the replay.
+   */
+  claim(id: number): void {
+    const index = entityIndex(id);
+    if (index === 0) return;
+    this.#reach(index);
+    this.#generations[index] = entityGeneration(id);
+    this.#alive[index] = 1;
+  }
+
+  /**
+   * Records that `id` lived and died elsewhere, between two entries of a
+   * change log: its generation moves past it, so it never comes back.
+   */
+  retire(id: number): void {
+    const index = entityIndex(id);
+    if (index === 0 || this.#alive[index] && index < this.#next) return;
+    const fresh = index >= this.#next;
+    this.#reach(index);
+    if (this.#generations[index]! > entityGeneration(id)) return;
+    const generation = entityGeneration(id) + 1;
+    this.#generations[index] = Math.min(MAX_GENERATION, generation);
+    if (fresh && generation <= MAX_GENERATION) this.#free.push(index);
+  }
+
+  /** After a replay: the free list without live indexes, each index once, in its order. */
+  settle(): void {
+    const seen = new Set<number>();
+    this.#free = this.#free.slice(this.#freeHead).filter((index) =>
+      !this.#alive[index] && !seen.has(index) && seen.add(index)
+    );
+    this.#freeHead = 0;
+  }
+
+  /** Indexes up to `index` exist; new ones before it are free. */
+  #reach(index: number): void {
+    while (this.#next <= index) {
+      this.#grow(this.#next);
+      if (this.#next < index) this.#free.push(this.#next);
+      this.#next++;
+    }
+  }
+
   #grow(index: number): void {
     if (index < this.#generations.length) return;
     let size = this.#generations.length * 2;

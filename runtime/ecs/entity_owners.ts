@@ -49,6 +49,11 @@ export class EntityOwners {
     return this.#owner.get(id) ?? null;
   }
 
+  /** The components of `id` others attached and pay for, by key, or undefined when none. */
+  foreignOf(id: number): ReadonlyMap<string, string> | undefined {
+    return this.#foreign.get(id);
+  }
+
   /** Who pays for component `key` of entity `id`. */
   payerOf(id: number, key: string): string | null {
     return this.#foreign.get(id)?.get(key) ?? this.ownerOf(id);
@@ -140,6 +145,18 @@ export class EntityOwners {
     const foreign: SavedOwners["foreign"] = [];
     for (const [id, m] of this.#foreign) for (const [key, file] of m) foreign.push([id, key, file]);
     return { owners, foreign: foreign.sort((a, b) => a[0] - b[0]) };
+  }
+
+  /**
+   * Sets who owns `id` and who pays for the components others attached to
+   * it (`[component key, payer]`), replaying a change log; totals come from
+   * a recount.
+   */
+  assign(id: number, owner: string | null, foreign: readonly (readonly [string, string])[]): void {
+    if (owner === null) this.#owner.delete(id);
+    else this.#owner.set(id, owner);
+    this.#foreign.delete(id);
+    if (foreign.length > 0) this.#foreign.set(id, new Map(foreign));
   }
 
   /** Restores owners and payers of the given live entities (totals come from a recount). */

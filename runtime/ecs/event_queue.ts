@@ -46,6 +46,12 @@ export class EventQueue {
     return files.flatMap((f) => this.#emitted.get(f)!);
   }
 
+  /** The pending events are `events` and no others (each entry of a change log holds them all). */
+  replace(events: readonly QueuedEvent[]): void {
+    this.#emitted = new Map();
+    this.restore(events);
+  }
+
   /** Puts back saved pending events: they are delivered first, in their saved order. */
   restore(events: readonly QueuedEvent[]): void {
     // "" sorts before every file name.

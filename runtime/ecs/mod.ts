@@ -23,6 +23,7 @@ export {
   idsOf,
   scatterColumn,
   scatterText,
+  wholeArchetypes,
 } from "./row_set.ts";
 export type { RowRange, RowSet } from "./row_set.ts";
 export { plainField, ResourceStore } from "./resource_store.ts";

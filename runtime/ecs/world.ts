@@ -82,6 +82,11 @@ export class World {
   #clock = 0;
   allocator = new EntityAllocator();
   readonly owners = new EntityOwners();
+  /**
+   * When not null, every despawned id is appended here: what a log of the
+   * world's changes (the JetStream store's) must say besides changed rows.
+   */
+  despawnLog: number[] | null = null;
   readonly #archetypes = new Map<string, Archetype>();
   readonly #archOf: (Archetype | undefined)[] = [];
   readonly #rowOf: number[] = [];
@@ -223,6 +228,7 @@ export class World {
     this.#archOf[index] = undefined;
     this.allocator.free(id);
     this.#count--;
+    this.despawnLog?.push(id);
     return true;
   }
 
@@ -250,6 +256,9 @@ export class World {
     if (!arch.has(component)) {
       ({ arch, row } = this.#move(id, [...arch.components, component], by));
       this.owners.attached(id, component, by, this.#stride(component));
+    } else {
+      // A moved row is stamped as it arrives; a value set in place is stamped here.
+      arch.stamps.get(component)!.set(row, this.#clock, arch.length);
     }
     this.#setValues(arch, row, component, values);
     return true;
@@ -428,8 +437,15 @@ export class World {
     }
   }
 
-  /** Re-creates an archetype's rows from saved data (ids must be live in the allocator). */
-  restoreRows(
+  /**
+   * Puts the entities `ids` in the archetype of `components` with the saved
+   * values `columns` (bytes per field, or a text field's strings; what is
+   * missing or the wrong size keeps the defaults): a restore's rows, and a
+   * change log's replay, where an entity may be live elsewhere (it moves
+   * here), live here (its values are replaced) or not live (its id is
+   * claimed from the allocator).
+   */
+  placeRows(
     components: readonly string[],
     ids: Uint32Array,
     columns: Record<string, Record<string, Uint8Array | string[]>>,
@@ -437,12 +453,25 @@ export class World {
   ): void {
     if (ids.length === 0) return;
     const arch = this.#archetype(components, creator);
-    for (const id of ids) {
-      const row = arch.push(id, this.#clock);
-      this.#place(id, arch, row);
-      this.#count++;
-    }
-    const start = arch.length - ids.length;
+    const rows = new Uint32Array(ids.length);
+    ids.forEach((id, i) => {
+      const index = id & 0xffffff;
+      const from = this.isAlive(id) ? this.#archOf[index] : undefined;
+      if (from === arch) {
+        rows[i] = this.#rowOf[index]!;
+        for (const stamps of arch.stamps.values()) stamps.set(rows[i]!, this.#clock, arch.length);
+        return;
+      }
+      if (from) this.#removeRow(from, this.#rowOf[index]!);
+      else {
+        if (!this.isAlive(id)) this.allocator.claim(id);
+        this.#count++;
+      }
+      rows[i] = arch.push(id, this.#clock);
+      this.#place(id, arch, rows[i]!);
+    });
+    // A restore's rows follow one another: each column is one copy.
+    const block = rows.every((row, i) => row === rows[0]! + i);
     for (const [name, fields] of arch.columns) {
       for (const [fieldName, col] of fields) {
         const saved = columns[name]?.[fieldName];
@@ -451,13 +480,19 @@ export class World {
           if (!Array.isArray(saved) || saved.length !== ids.length) continue;
           saved.forEach((t, i) => {
             const flat = typeof t === "string" && flattenFieldValue(col.field, t);
-            if (Array.isArray(flat)) col.text![start + i] = flat[0] as string;
+            if (Array.isArray(flat)) col.text![rows[i]!] = flat[0] as string;
           });
           continue;
         }
         const w = col.field.width;
-        const bytes = bytesOf(col.data, start * w, arch.length * w);
-        if (saved instanceof Uint8Array && saved.length === bytes.length) bytes.set(saved);
+        const size = col.data.BYTES_PER_ELEMENT * w;
+        if (!(saved instanceof Uint8Array) || saved.length !== ids.length * size) continue;
+        if (block) bytesOf(col.data, rows[0]! * w, (rows[0]! + ids.length) * w).set(saved);
+        else {
+          rows.forEach((row, i) =>
+            bytesOf(col.data, row * w, row * w + w).set(saved.subarray(i * size, i * size + size))
+          );
+        }
       }
     }
   }

@@ -24,6 +24,7 @@ export { answerQuery, connectAs, connectOrSay, openWorldBus } from "./world_bus.
 export { formatAnswer, queryWorld, snapshotWorld } from "./query_client.ts";
 export type { SnapshotAnswer } from "./query_client.ts";
 export { JetStreamWorldStore, WORLD_BUCKET, WORLD_OBJECT } from "./jetstream_store.ts";
+export { CHANGES_STREAM } from "./change_stream.ts";
 export type { QueryAnswer, QueryRequest, WorldBus } from "./world_bus.ts";
 export { RemoteSystems, ShardedSystem, SILENT_AFTER_MS } from "./remote_systems.ts";
 export type { Heartbeat, PoolWorld, Registration, RemoteInstance } from "./remote_systems.ts";

@@ -31,6 +31,8 @@ export const SUBJECTS = {
   /** The owner's tool asks for a snapshot now (answered once it is in JetStream). */
   snapshotRequest: "engine.coord.snapshot",
   queryResponse: "engine.query.response",
+  /** The world's change log since its snapshot, one subject per snapshot chain (change_stream.ts). */
+  worldChanges: (chain: string) => `engine.world.changes.${chain}`,
 } as const;
 
 /** The Object Store bucket of one system's bundle (bundle_shelf.ts). */

@@ -10,3 +10,5 @@ export { FileWorldStore, loadWorld, saveWorld } from "./file_store.ts";
 export { decodeWorld, encodeWorld, streamWorld } from "./world_codec.ts";
 export { decodeStored, errorMessage, SaveQueue } from "./save_queue.ts";
 export { tickWorld } from "./tick_world.ts";
+export { applyChanges, ChangeLog, decodeChanges, settleChanges } from "./world_changes.ts";
+export type { ChangesDocument } from "./world_changes.ts";

@@ -159,7 +159,7 @@ export function decodeWorld(bytes: Uint8Array): SavedWorld {
   }, live);
   for (const a of saved.archetypes) {
     const creator = typeof a.creator === "string" ? a.creator : null;
-    world.restoreRows(a.components, new Uint32Array(aligned(a.entities)), a.columns, creator);
+    world.placeRows(a.components, new Uint32Array(aligned(a.entities)), a.columns, creator);
   }
   world.owners.restore({
     owners: Object.fromEntries(

@@ -13,6 +13,8 @@ import type { World } from "../ecs/mod.ts";
 export interface SavedWorld {
   world: World;
   tick: number;
+  /** How it was put together, when more than one save (a snapshot and a change log). */
+  detail?: string;
 }
 
 /**
@@ -41,6 +43,13 @@ export interface WorldStore {
    * from the world's own tables).
    */
   save(world: World, tick: number): Promise<void>;
+  /**
+   * Stores that keep a log of changes between saves (the JetStream store)
+   * log what changed in `world` since the last save or entry, now at `tick`;
+   * where the change cannot be logged the store saves the world whole. A
+   * world loaded after a crash is the last save with the log after it.
+   */
+  logChanges?(world: World, tick: number): Promise<void>;
 }
 
 /**
