@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { DEFAULT_FRAME_LIMITS, type FrameLimits } from "../protocol/mod.ts";
+import { DEFAULT_FRAME_LIMITS, type FrameLimits, ManifestError } from "../protocol/mod.ts";
 import { resolve } from "node:path";
-import { bundleScript } from "../../sandbox/bundle/mod.ts";
+import { bundleScript, type RuntimeLibraries } from "../../sandbox/bundle/mod.ts";
 import { deriveChildCommand } from "../../sandbox/command/mod.ts";
 import { detectJail, FlagsOnlyJail, type Jail } from "../../sandbox/jail/mod.ts";
 import type { CgroupManager } from "../../sandbox/cgroup/mod.ts";
@@ -37,7 +37,11 @@ export function resultFrameLimits(spawns: number): Readonly<FrameLimits> {
 
 /** Builds the launcher that bundles, jails, budgets and spawns scripts. */
 export function makeLauncher(
-  options: Pick<WorldOptions, "scriptsDir"> & { bundles: string },
+  options: Pick<WorldOptions, "scriptsDir"> & {
+    bundles: string;
+    /** The runtime's npm libraries, for its own built-in drivers only. */
+    libraries?: RuntimeLibraries;
+  },
   jail: Jail,
   cgroups: CgroupManager | null,
   admit: ScriptLauncher["admit"],
@@ -48,8 +52,24 @@ export function makeLauncher(
   const denoPath = Deno.execPath();
   let groups = 0;
   return {
-    bundle: (file) => bundleScript(file, { scriptsDir: options.scriptsDir, outDir }),
+    bundle: (file) =>
+      bundleScript(file, {
+        scriptsDir: options.scriptsDir,
+        outDir,
+        ...(options.libraries ? { libraries: options.libraries } : {}),
+      }),
     prepare: async (bundle, grants, name, file) => {
+      if ((grants?.ffi?.length ?? 0) > 0 && jail.isolation !== "jail") {
+        // A native library runs with the process's rights: Deno's flags cannot hold it.
+        throw new ManifestError(
+          `Cannot start "${name}" with ffi ${JSON.stringify(grants?.ffi)}: a native library ` +
+            `runs with the process's rights, so ffi is given only inside the OS jail, and this ` +
+            `world runs ${jail.isolation} (${
+              jail.description.split(":")[0]
+            }); install bubblewrap ` +
+            `and run with --jail on or auto`,
+        );
+      }
       const { heapMb, memoryMb, threads, initSpawns, spawnsPerTick } = limits(file);
       const budget = { memoryBytes: memoryMb * 1024 * 1024, maxPids: threads };
       const command = deriveChildCommand({
@@ -67,6 +87,7 @@ export function makeLauncher(
         writePaths: grants?.write ?? [],
         ffi: grants?.ffi ?? [],
         gpu: grants?.gpu === true,
+        mount: grants?.mount ?? [],
       });
       const group = cgroups ? await cgroups.create(`${name}-${++groups}`, budget) : null;
       return {

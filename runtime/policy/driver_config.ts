@@ -13,6 +13,15 @@
  * driver's own setting, handed to it as `ctx.config`. A driver that asks
  * for more than was approved is refused with the exact lines to add.
  *
+ * Two more approvals are the owner's alone, for the native libraries of a
+ * driver approved for `ffi` or `gpu` (an OpenXR loader finding its runtime):
+ * `env`, fixed values the owner writes (`{ "XR_RUNTIME_JSON": "/opt/xr/rt.json" }`,
+ * never taken from the world's environment; names that steer Deno, the
+ * dynamic loader or glibc are refused), and `mount`, absolute paths bound
+ * read-only into its jail with no Deno flag. They grant no permission to the
+ * driver's own code, which cannot read its environment (no `--allow-env`);
+ * a driver with neither ffi nor gpu is given neither.
+ *
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
@@ -20,11 +29,19 @@ import { isValidName } from "../../std/mod.ts";
 import { type DriverCapabilityLists, ManifestError } from "../protocol/mod.ts";
 import type { DriverManifest } from "../roles/mod.ts";
 import type { AdmittedGrants } from "../supervision/mod.ts";
-import { validateNetGrant } from "../../sandbox/command/mod.ts";
+import { validateEnvName, validateEnvValue, validateNetGrant } from "../../sandbox/command/mod.ts";
 import { didYouMean } from "./did_you_mean.ts";
 
-/** The capabilities a driver may be approved for (`read` and `write` relative to the root). */
-export type DriverApproval = DriverCapabilityLists;
+/**
+ * The capabilities a driver may be approved for (`read` and `write` relative
+ * to the root), and the owner's `env` and `mount` for its native libraries.
+ */
+export interface DriverApproval extends DriverCapabilityLists {
+  /** @default {} */
+  env?: Record<string, string>;
+  /** @default [] */
+  mount?: string[];
+}
 
 /** One enabled driver. */
 export interface DriverEntry {
@@ -51,7 +68,7 @@ export interface DriverEntry {
 
 /** The capabilities approved as lists; `gpu` is approved with `true`. */
 const APPROVALS = ["serve", "net", "read", "write", "ffi"] as const;
-const APPROVAL_KEYS = [...APPROVALS, "gpu"] as const;
+const APPROVAL_KEYS = [...APPROVALS, "gpu", "env", "mount"] as const;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -73,13 +90,15 @@ export function parseDrivers(raw: unknown, fail: (why: string) => never): Driver
       );
     }
     if (!isRecord(approve)) fail(`"drivers"."${name}".approve must be an object`);
-    const approval: DriverApproval = {
+    const approval: Required<DriverApproval> = {
       serve: [],
       net: [],
       read: [],
       write: [],
       ffi: [],
       gpu: false,
+      env: {},
+      mount: [],
     };
     for (const [key, list] of Object.entries(approve as Record<string, unknown>)) {
       if (!(APPROVAL_KEYS as readonly string[]).includes(key)) {
@@ -97,6 +116,19 @@ export function parseDrivers(raw: unknown, fail: (why: string) => never): Driver
         approval.gpu = list as boolean;
         continue;
       }
+      if (key === "env") {
+        if (!isRecord(list)) {
+          fail(`"drivers"."${name}".approve.env must be an object of names to values`);
+        }
+        try {
+          for (const [variable, value] of Object.entries(list as Record<string, unknown>)) {
+            approval.env[validateEnvName(variable)] = validateEnvValue(variable, value);
+          }
+        } catch (error) {
+          fail(`"drivers"."${name}".approve.env: ${(error as Error).message}`);
+        }
+        continue;
+      }
       if (!Array.isArray(list) || !list.every((v) => typeof v === "string")) {
         fail(`"drivers"."${name}".approve.${key} must be an array of strings`);
       }
@@ -111,7 +143,10 @@ export function parseDrivers(raw: unknown, fail: (why: string) => never): Driver
       if (key === "ffi" && values.some((v) => !isAbsolute(v))) {
         fail(`"drivers"."${name}".approve.ffi must list absolute paths of libraries`);
       }
-      approval[key as (typeof APPROVALS)[number]] = values;
+      if (key === "mount" && values.some((v) => !isAbsolute(v) || resolve(v) !== v)) {
+        fail(`"drivers"."${name}".approve.mount must list normalized absolute paths`);
+      }
+      approval[key as (typeof APPROVALS)[number] | "mount"] = values;
     }
     entries.push({
       name,
@@ -168,6 +203,7 @@ export function approveDriverCapabilities(
       write: entry.approve.write.map(absolute),
       ffi: entry.approve.ffi,
       gpu: entry.approve.gpu,
+      ...nativeSettings(entry, entry.approve.ffi.length > 0 || entry.approve.gpu),
     };
   }
   const missing: Record<string, string[] | boolean> = {};
@@ -199,5 +235,19 @@ export function approveDriverCapabilities(
     write: manifest.capabilities.write.map(absolute),
     ffi: manifest.capabilities.ffi,
     gpu: manifest.capabilities.gpu,
+    ...nativeSettings(entry, manifest.capabilities.ffi.length > 0 || manifest.capabilities.gpu),
+  };
+}
+
+/** The owner's `env` and `mount`, for a driver that loads native code (ffi or gpu) only. */
+function nativeSettings(
+  entry: DriverEntry,
+  native: boolean,
+): { env?: Record<string, string>; mount?: string[] } {
+  const { env = {}, mount = [] } = entry.approve;
+  if (!native) return {};
+  return {
+    ...(Object.keys(env).length > 0 && { env: { ...env } }),
+    ...(mount.length > 0 && { mount: [...mount] }),
   };
 }

@@ -94,6 +94,9 @@ export async function loadWorldConfig(cwd = "."): Promise<WorldConfig> {
   };
 }
 
+/** Approvals only a driver may get (`"drivers".<name>.approve`), never a script. */
+const DRIVER_ONLY = ["ffi", "gpu", "serve", "read", "write", "env", "mount"];
+
 /** Validates a configuration object. */
 export function parseWorldConfig(raw: unknown, source: string): WorldConfig {
   const fail = (why: string): never => {
@@ -105,6 +108,14 @@ export function parseWorldConfig(raw: unknown, source: string): WorldConfig {
   const capabilities: Record<string, Approval> = {};
   for (const [file, value] of Object.entries(caps as Record<string, unknown>)) {
     const v = (value ?? {}) as { net?: unknown; storage?: unknown };
+    const driverOnly = DRIVER_ONLY.filter((k) => Object.hasOwn(v, k));
+    if (driverOnly.length > 0) {
+      fail(
+        `"capabilities"."${file}" approves ${driverOnly.join(", ")}, which no script may be ` +
+          `given: a script may be approved for net and storage; approve a driver's in ` +
+          `"drivers".<name>.approve`,
+      );
+    }
     if (v.net !== undefined && !Array.isArray(v.net)) fail(`"${file}".net must be an array`);
     let net: string[] = [];
     try {

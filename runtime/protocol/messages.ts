@@ -55,6 +55,11 @@ export interface WireManifest {
   modules: Record<string, string | null>;
   net: string[];
   storage: boolean;
+  /**
+   * The driver capabilities its manifest declared (`ffi`, `gpu`, …), which
+   * no script may have: the runtime refuses it, naming them.
+   */
+  driverOnly?: string[];
 }
 
 /** Columns by component, then field: raw little-endian bytes. */

@@ -256,6 +256,14 @@ export function validateManifest(
       ? module.slice(0, 256)
       : own;
   }
+  if (Array.isArray(m.driverOnly) && m.driverOnly.length > 0) {
+    const asked = m.driverOnly.slice(0, 8).map((k) => JSON.stringify(String(k).slice(0, 32)));
+    throw new ManifestError(
+      `Script "${file}" asks for ${asked.join(", ")}, which no script may have: ffi, gpu, ` +
+        `serve, read and write are for drivers (defineDriver, enabled in syncra.json "drivers" ` +
+        `and approved there); a script may ask for net and storage`,
+    );
+  }
   if (m.net !== undefined && !Array.isArray(m.net)) {
     throw new ManifestError(`Invalid manifest in "${file}": "net" must be an array of "host:port"`);
   }

@@ -25,13 +25,17 @@ export interface AdmittedGrants {
   ffi?: string[];
   /** Whether it may use WebGPU (drivers approved for `gpu`). */
   gpu?: boolean;
+  /** The owner's environment variables for its native libraries (drivers with ffi or gpu). */
+  env?: Record<string, string>;
+  /** Paths bound read-only into its jail for its native libraries (drivers with ffi or gpu). */
+  mount?: string[];
 }
 
 /** Whether a child needs any flag or mount beyond the zero-permission start. */
 export function hasGrants(g: AdmittedGrants): boolean {
   return g.net.length > 0 || g.storageDir !== null || (g.serve?.length ?? 0) > 0 ||
     (g.read?.length ?? 0) > 0 || (g.write?.length ?? 0) > 0 || (g.ffi?.length ?? 0) > 0 ||
-    g.gpu === true;
+    g.gpu === true || Object.keys(g.env ?? {}).length > 0 || (g.mount?.length ?? 0) > 0;
 }
 
 /** The ways of starting a child's process, whatever its role. */

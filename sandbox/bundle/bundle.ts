@@ -65,6 +65,20 @@ export interface BundleOptions {
    * @default 16777216 (16 MiB)
    */
   maxBundleBytes?: number;
+  /**
+   * The runtime's own dependencies a built-in driver imports by name (three
+   * for the renderer). Never given for a world's scripts or drivers: theirs
+   * is the confined resolver alone.
+   */
+  libraries?: RuntimeLibraries;
+}
+
+/** Bare specifiers a built-in driver may import, and the folders their files live in. */
+export interface RuntimeLibraries {
+  /** Specifier → absolute path of the file it stands for (e.g. "three/webgpu" → its module). */
+  aliases: Readonly<Record<string, string>>;
+  /** Folders whose files are trusted like std's, and may import each other. */
+  folders: readonly string[];
 }
 
 /** The default of {@linkcode BundleOptions.timeBudgetMs}. */
@@ -172,6 +186,10 @@ interface Slot {
   scriptsReal: string;
   outDir: string;
   trusted: TrustedPaths;
+  /** Real paths of the libraries' aliases (built-in drivers only; empty for scripts). */
+  aliases: ReadonlyMap<string, string>;
+  /** The trusted folders: std, the guest, the protocol, and the libraries' folders. */
+  trustedFolders: readonly string[];
   /** Real paths (and virtual `namespace:path` keys) the resolver accepted during the current build. */
   approved: Set<string>;
   /** The size budget of the current build, and the bytes of user files read for it so far. */
@@ -224,8 +242,24 @@ export async function bundleScript(file: string, options: BundleOptions): Promis
       { cause: error },
     );
   }
+  const aliases = new Map<string, string>();
+  const libraryFolders: string[] = [];
+  try {
+    for (const [name, path] of Object.entries(options.libraries?.aliases ?? {})) {
+      aliases.set(name, await Deno.realPath(path));
+    }
+    for (const folder of options.libraries?.folders ?? []) {
+      libraryFolders.push(await Deno.realPath(folder));
+    }
+  } catch (error) {
+    throw new BundleError(
+      `Cannot bundle "${scriptRel}": a runtime library is missing (${(error as Error).message})`,
+      scriptRel,
+      { cause: error },
+    );
+  }
   return await runBuild({ file: scriptRel, timeMs }, (api) => {
-    const key = JSON.stringify([cwd, scriptsReal, outDir]);
+    const key = JSON.stringify([cwd, scriptsReal, outDir, [...aliases], libraryFolders]);
     let slot = slots.get(key);
     if (slot === undefined) {
       slot = {
@@ -236,6 +270,8 @@ export async function bundleScript(file: string, options: BundleOptions): Promis
         scriptsReal,
         outDir,
         trusted,
+        aliases,
+        trustedFolders: [...trusted.folders, ...libraryFolders],
         approved: new Set(),
         maxBundleBytes,
         read: { maxBytes: maxBundleBytes, usedBytes: 0 },
@@ -355,7 +391,7 @@ async function buildSlot(slot: Slot, api: EsbuildApi): Promise<Bundle> {
  * costs an event-loop turn while esbuild waits, and bundles have few files.
  */
 function confine(slot: Slot): esbuild.Plugin {
-  const { cwd, scriptsReal, trusted, approved } = slot;
+  const { cwd, scriptsReal, trusted, approved, aliases, trustedFolders } = slot;
   const approve = (path: string) => {
     approved.add(path);
     return { path };
@@ -423,15 +459,17 @@ function confine(slot: Slot): esbuild.Plugin {
             approved.add(`${STD_NAMESPACE}:${module}`);
             return { path: module, namespace: STD_NAMESPACE };
           }
+          const library = aliases.get(specifier);
+          if (library !== undefined) return approve(library);
           resolved = isRelative
             ? resolveLocal(specifier, args.resolveDir, [scriptsReal])
             : CONFINED;
         } else if (
           args.namespace === "file" &&
-          trusted.folders.some((folder) => isInside(args.importer, folder))
+          trustedFolders.some((folder) => isInside(args.importer, folder))
         ) {
           resolved = isRelative
-            ? resolveLocal(specifier, args.resolveDir, trusted.folders)
+            ? resolveLocal(specifier, args.resolveDir, trustedFolders)
             : "trusted modules may import only each other";
         } else {
           resolved = `its importer "${args.importer}" is neither a script nor trusted`;
@@ -572,7 +610,7 @@ async function findTopLevelAwait(
  * used only as types: esbuild drops them unresolved, and no code remains.)
  */
 async function checkInputs(metafile: esbuild.Metafile, slot: Slot): Promise<string[]> {
-  const { cwd, scriptsReal, trusted, approved } = slot;
+  const { cwd, scriptsReal, trustedFolders, approved } = slot;
   const inputs = Object.entries(metafile.inputs);
   for (const [key, input] of inputs) {
     const glob = input.imports.find((imported) => imported.external && imported.path.includes("*"));
@@ -592,7 +630,7 @@ async function checkInputs(metafile: esbuild.Metafile, slot: Slot): Promise<stri
     if (key.startsWith(`${STD_NAMESPACE}:`) && approved.has(key)) continue;
     const path = resolve(cwd, key);
     const inScripts = isInside(path, scriptsReal);
-    const inTrusted = trusted.folders.some((folder) => isInside(path, folder));
+    const inTrusted = trustedFolders.some((folder) => isInside(path, folder));
     const attributes = input.with === undefined ||
       (Object.keys(input.with).length === 1 && input.with.type === "json");
     if (!attributes || !approved.has(path) || !(inScripts || inTrusted)) {

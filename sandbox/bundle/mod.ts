@@ -5,7 +5,7 @@
  * @module
  */
 export { bundleScript, DEFAULT_BUNDLE_TIME_BUDGET_MS, stopBundler } from "./bundle.ts";
-export type { Bundle } from "./bundle.ts";
+export type { Bundle, RuntimeLibraries } from "./bundle.ts";
 export { bundledModules, bundleVersion } from "./bundle_identity.ts";
 export { bundlerStatus, configureBundler } from "./bundler_service.ts";
 export type { BundlerStatus } from "./bundler_service.ts";

@@ -3,7 +3,10 @@
  * (DESIGN §4). The line is minimal and explicit so `deno task explain` can
  * show it: no `--allow-*` for a script with only ECS grants, `--allow-ffi`
  * only for a driver approved for exactly those libraries, never
- * `--allow-run`, `--allow-env`, `--allow-sys` or `-A`.
+ * `--allow-run`, `--allow-env`, `--allow-sys` or `-A`. The environment is
+ * built here too, never inherited: a driver's owner-approved `env` (fixed
+ * values for the native libraries it loads) is the only thing added, and no
+ * name that steers Deno, the dynamic loader or glibc may be set that way.
  *
  * @module
  */
@@ -24,6 +27,13 @@ export interface ChildGrants {
   ffi?: readonly string[];
   /** Whether WebGPU stays visible (drivers). */
   gpu?: boolean;
+  /**
+   * Environment variables the owner set for the driver's native libraries
+   * (`XR_RUNTIME_JSON`), names checked with {@linkcode validateEnvName}.
+   */
+  env?: Readonly<Record<string, string>>;
+  /** Absolute paths bound read-only into the jail for its native libraries (no Deno flag). */
+  mount?: readonly string[];
 }
 
 /** Everything needed to build a script's command line. */
@@ -61,6 +71,44 @@ export function validateNetGrant(grant: unknown): string {
     throw new ManifestError(`Invalid net grant "${grant}": port must be 1-65535`);
   }
   return grant;
+}
+
+/**
+ * Names no approval may set: each changes how Deno enforces its flags
+ * (`DENO_PERMISSION_BROKER_PATH`, `DENO_V8_FLAGS`, …), loads code besides the
+ * approved libraries (`LD_PRELOAD`, `GCONV_PATH`, `GLIBC_TUNABLES`), or where
+ * the child's network and files go (proxies, `PATH`, `HOME`, `TMPDIR`).
+ */
+const RESERVED_ENV =
+  /^(DENO_|LD_|NODE_|NPM_|RUST_|V8_|GLIBC_|MALLOC_|SSL_|DYLD_)|^(PATH|HOME|PWD|TMPDIR|NO_COLOR|GCONV_PATH|LOCPATH|NLSPATH|HOSTALIASES|RES_OPTIONS|LOCALDOMAIN|HTTP_PROXY|HTTPS_PROXY|ALL_PROXY|NO_PROXY|TZDIR)$/;
+
+/** Validates the name of an approved environment variable; throws ManifestError naming it. */
+export function validateEnvName(name: string): string {
+  if (!/^[A-Z][A-Z0-9_]{0,63}$/.test(name)) {
+    throw new ManifestError(
+      `Invalid environment variable name ${
+        JSON.stringify(name)
+      }: expected capital letters, digits and "_", starting with a letter (up to 64)`,
+    );
+  }
+  if (RESERVED_ENV.test(name)) {
+    throw new ManifestError(
+      `Cannot approve environment variable "${name}": it steers Deno, the dynamic loader, glibc ` +
+        `or where the child connects, which no approval may change`,
+    );
+  }
+  return name;
+}
+
+/** Validates an approved environment variable's value: text without NUL, up to 4096 bytes. */
+export function validateEnvValue(name: string, value: unknown): string {
+  if (typeof value !== "string" || value.includes("\0") || value.length > 4096) {
+    throw new ManifestError(
+      `Invalid value for environment variable "${name}": expected a string without NUL, up to ` +
+        `4096 characters`,
+    );
+  }
+  return value;
 }
 
 function validatePath(path: string, what: string): string {
@@ -109,6 +157,11 @@ export function deriveDenoArgs(spec: ChildCommandSpec): string[] {
 /** The complete command of a script's process, before any jail wraps it. */
 export function deriveChildCommand(spec: ChildCommandSpec): ChildCommand {
   const backend = spec.grants.gpu ? Deno.env.get("DENO_WEBGPU_BACKEND") : undefined;
+  // Checked again here, whoever built the grants (a remote host receives them over NATS).
+  const approved = Object.entries(spec.grants.env ?? {}).map((
+    [name, value],
+  ) => [validateEnvName(name), validateEnvValue(name, value)]);
+  for (const path of spec.grants.mount ?? []) validatePath(path, "mount");
   return {
     program: spec.denoPath,
     args: deriveDenoArgs(spec),
@@ -119,6 +172,9 @@ export function deriveChildCommand(spec: ChildCommandSpec): ChildCommand {
       DENO_NO_UPDATE_CHECK: "1",
       // A driver approved for gpu gets the world's choice of WebGPU backend (vulkan, gl).
       ...(backend ? { DENO_WEBGPU_BACKEND: backend } : {}),
+      // The owner's fixed values for its native libraries (Deno code cannot read them: no
+      // --allow-env); none can override the two above (reserved names).
+      ...Object.fromEntries(approved),
     },
   };
 }

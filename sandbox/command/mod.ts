@@ -3,6 +3,11 @@
  *
  * @module
  */
-export { deriveChildCommand, validateNetGrant } from "./command_line.ts";
+export {
+  deriveChildCommand,
+  validateEnvName,
+  validateEnvValue,
+  validateNetGrant,
+} from "./command_line.ts";
 export { findExecutable, requireExecutable } from "./find_executable.ts";
 export type { ChildCommand, ChildGrants } from "./command_line.ts";

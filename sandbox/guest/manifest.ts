@@ -31,6 +31,9 @@ function isComponentType(value: unknown): value is ComponentType {
 
 const QUERY_KEYS = ["reads", "writes", "with", "without", "optional", "changed"] as const;
 
+/** Manifest keys of drivers' capabilities that no system may declare. */
+const DRIVER_ONLY = ["ffi", "gpu", "serve", "read", "write", "env", "mount", "capabilities"];
+
 /** A list of types from a manifest, checked: each made by `defineComponent` (or its kin). */
 function typeList<T extends { readonly name: string; readonly fields: readonly FieldInfo[] }>(
   value: unknown,
@@ -198,5 +201,10 @@ export function describeManifest(system: SystemDefinition): WireManifest {
     modules,
     net: Array.isArray(system.net) ? system.net.map(String) : [],
     storage: system.storage === true,
+    // Said, not dropped: a script that asks for a driver's capability is refused with a reason.
+    driverOnly: DRIVER_ONLY.filter((key) => {
+      const value = (system as unknown as Record<string, unknown>)[key];
+      return value !== undefined && value !== false;
+    }),
   };
 }

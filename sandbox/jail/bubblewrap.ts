@@ -3,7 +3,8 @@
  * namespace holding only the deno binary, the shared libraries it links (found
  * with `ldd`) and the dynamic loader, the bundle (read-only, at its own path so
  * the command line stays true), an empty `/tmp` tmpfs for deno's cache, `/proc`,
- * a minimal `/dev` and, when granted, its storage folder (read-write); the root
+ * a minimal `/dev` and, when granted, its storage folder (read-write), a driver's
+ * approved paths, libraries and `mount` paths (read-only); the root
  * is read-only. It also gets new user, pid, ipc, uts and cgroup namespaces,
  * a network namespace of its own (only loopback) unless it holds a net grant,
  * no capabilities, a new session (no controlling terminal) and dies with the
@@ -301,6 +302,9 @@ export class BubblewrapJail implements Jail {
         for (const path of SYSTEM_LIBRARIES) args.push("--ro-bind-try", path, path);
       }
       for (const path of ffi) args.push("--ro-bind-try", checkMountPath(path, "library"), path);
+      for (const path of mounts.mount ?? []) {
+        args.push("--ro-bind-try", checkMountPath(path, "mount path"), path);
+      }
       if (mounts.gpu) {
         for (const path of GPU_FILES) args.push("--ro-bind-try", path, path);
         args.push("--dev-bind-try", "/dev/dri", "/dev/dri");

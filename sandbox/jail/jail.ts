@@ -34,6 +34,12 @@ export interface JailMounts {
   ffi?: readonly string[];
   /** Whether it may use WebGPU: the system's libraries, the GPU drivers and /dev/dri. */
   gpu?: boolean;
+  /**
+   * Absolute paths bound read-only for the native libraries of a driver
+   * approved for them (an OpenXR runtime's manifest and library), with no
+   * Deno flag: only native code reads them.
+   */
+  mount?: readonly string[];
 }
 
 /** Wraps a script's command so that it runs isolated from the host. */
