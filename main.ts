@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import {
   DEFAULT_WORLD_OPTIONS,
   entities,
+  type RendererOptions,
   runDriverHost,
   runSystemHost,
   runWorld,
@@ -51,6 +52,13 @@ World flags:
   --port N           the viewer's port (default 8000, or the next free one; 0 picks any)
   --no-viewer        run without the viewer (headless)
   --editable         the viewer's inspector may edit components
+  --renderer         run the native renderer driver (three.js on Deno's WebGPU, headless)
+  --frames DIR       the renderer writes PNG frames into DIR (implies --renderer)
+  --frame-size WxH   the renderer's frame size (default 320x240)
+  --frame-rate N     frames a second at most (default 10)
+  --frame-batching M instanced (default, the viewer's way) or batched (three.js BatchedMesh)
+  --audio            run the spatial audio driver (48 kHz stereo on its "audio" port)
+  --audio-out FILE   the audio driver writes its mix to FILE as WAV (implies --audio)
   --nats auto|URL    distributed mode: auto starts nats-server (from PATH) for this world;
                      a nats:// URL joins a server configured with .syncra/nats/authorization.conf
   --creds FILE       the coordinator's NATS credentials (default .syncra/nats/coordinator.creds)
@@ -104,6 +112,13 @@ const OPTIONS = {
   port: { type: "string" },
   "no-viewer": { type: "boolean" },
   editable: { type: "boolean" },
+  renderer: { type: "boolean" },
+  frames: { type: "string" },
+  "frame-size": { type: "string" },
+  "frame-rate": { type: "string" },
+  "frame-batching": { type: "string" },
+  audio: { type: "boolean" },
+  "audio-out": { type: "string" },
   quiet: { type: "boolean" },
   nats: { type: "string" },
   creds: { type: "string" },
@@ -154,6 +169,10 @@ async function main(argv: string[]): Promise<number> {
   if (values.svg !== undefined && command !== "graph") {
     throw new UsageError("The flag --svg is for deno task graph only");
   }
+  const worldOnly = NATIVE_DRIVER_FLAGS.find((flag) => values[flag] !== undefined);
+  if (worldOnly !== undefined && command !== "world") {
+    throw new UsageError(`The flag --${worldOnly} is for deno task world only`);
+  }
   if (command === "world") {
     if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
     const ticks = number(
@@ -197,6 +216,10 @@ async function main(argv: string[]): Promise<number> {
         watch: !values["no-watch"],
         viewer: !values["no-viewer"],
         editable: values.editable ?? false,
+        renderer: rendererFlags(values),
+        audio: values.audio || values["audio-out"] !== undefined
+          ? { out: values["audio-out"] ?? null }
+          : null,
         ...(port !== undefined && { port }),
         quiet: values.quiet ?? false,
         nats: values.nats ?? null,
@@ -230,6 +253,45 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "graph") return await graph(values, positionals, jail);
   throw new UsageError(`Unknown command "${command}"`);
+}
+
+/** The flags of the native drivers (the renderer's, the audio driver's): deno task world only. */
+const NATIVE_DRIVER_FLAGS = [
+  "renderer",
+  "frames",
+  "frame-size",
+  "frame-rate",
+  "frame-batching",
+  "audio",
+  "audio-out",
+] as const;
+
+/** `--renderer`, `--frames DIR`, `--frame-size WxH`, `--frame-rate N`, `--frame-batching M`. */
+function rendererFlags(values: ReturnType<typeof parse>["values"]): RendererOptions | null {
+  const wanted = values.renderer ||
+    NATIVE_DRIVER_FLAGS.slice(1, 5).some((f) => values[f] !== undefined);
+  if (!wanted) return null;
+  const size = values["frame-size"] ?? "320x240";
+  const match = /^([0-9]{1,4})x([0-9]{1,4})$/.exec(size);
+  const [width, height] = match ? [Number(match[1]), Number(match[2])] : [0, 0];
+  if (!(width >= 16 && width <= 4096 && height >= 16 && height <= 4096)) {
+    throw new UsageError(
+      `Invalid value for --frame-size: "${size}" is not WIDTHxHEIGHT, each 16 to 4096 (e.g. 1280x720)`,
+    );
+  }
+  const rate = number(
+    "frame-rate",
+    values["frame-rate"],
+    (n) => n > 0 && n <= 240,
+    "frames a second, above 0 and at most 240",
+  ) ?? 10;
+  const batching = values["frame-batching"] ?? "instanced";
+  if (batching !== "instanced" && batching !== "batched") {
+    throw new UsageError(
+      `Invalid value for --frame-batching: "${batching}" is not one of instanced, batched`,
+    );
+  }
+  return { frames: values.frames ?? null, width, height, rate, batching };
 }
 
 /** Runs `work` with a signal that SIGINT or SIGTERM aborts. */

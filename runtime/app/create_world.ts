@@ -55,6 +55,7 @@ import {
   type WorldReport,
 } from "./world_report.ts";
 import { prepareViewer, writeViewerGraph } from "./viewer_page.ts";
+import { audioEntry, DRIVERS_DIR, nativeDriverLibraries, rendererEntry } from "./native_drivers.ts";
 
 /** What a caller may swap when creating a world (tests, the bench). */
 export interface WorldParts {
@@ -210,12 +211,23 @@ export async function createWorld(
   });
   // Their ports, wired by name and type unless the owner drew the graph (syncra.json "dataflow").
   const router = new PortRouter(config.dataflow ?? null);
+  // The native drivers the flags ask for: the runtime's own code, bundled with its npm libraries.
+  const native = [
+    ...(options.renderer ? [await rendererEntry(options.renderer)] : []),
+    ...(options.audio ? [await audioEntry(options.audio, paths.root, options.hz || 60)] : []),
+  ];
+  const libraries = native.length > 0 ? await nativeDriverLibraries() : null;
   // Drivers the owner enabled (DESIGN §9), each bundled within its own folder.
-  const entries = [...(viewer ? [viewer.entry] : []), ...(config.drivers ?? [])];
+  const entries = [...(viewer ? [viewer.entry] : []), ...native, ...(config.drivers ?? [])];
   const drivers = entries.map((entry) => {
     const file = resolve(paths.root, entry.file);
+    const isNative = native.includes(entry);
     const localLauncher = makeLauncher(
-      { scriptsDir: dirname(file), bundles: paths.bundles },
+      {
+        scriptsDir: isNative ? DRIVERS_DIR : dirname(file),
+        bundles: paths.bundles,
+        ...(isNative && libraries ? { libraries } : {}),
+      },
       jail,
       cgroups,
       () => {

@@ -11,6 +11,7 @@ import { bundleTrusted } from "../../sandbox/bundle/mod.ts";
 import type { DriverEntry } from "../policy/mod.ts";
 import type { DriverRole, SystemRole } from "../roles/mod.ts";
 import { buildWorldGraph } from "./world_graph.ts";
+import { packageFile } from "./package_file.ts";
 import { toSvg } from "./graph_render.ts";
 
 const PAGE = new URL("../../drivers/viewer/page/", import.meta.url);
@@ -22,33 +23,6 @@ const PAGE_DEPENDENCIES = [
   "three/addons/loaders/GLTFLoader.js",
   "three/addons/controls/OrbitControls.js",
 ];
-
-/**
- * The file a bare specifier of the page stands for: the package (mapped in
- * deno.json) and, for a subpath such as "three/webgpu", its package.json
- * `exports` entry (exact or "./dir/*").
- */
-async function packageFile(specifier: string): Promise<string> {
-  const slash = specifier.indexOf("/");
-  const name = slash < 0 ? specifier : specifier.slice(0, slash);
-  const main = fileURLToPath(import.meta.resolve(name));
-  if (slash < 0) return main;
-  const marker = `/node_modules/${name}/`;
-  const root = main.slice(0, main.lastIndexOf(marker) + marker.length);
-  const exports: Record<string, unknown> =
-    JSON.parse(await Deno.readTextFile(join(root, "package.json"))).exports ?? {};
-  const subpath = `.${specifier.slice(slash)}`;
-  const exact = exports[subpath];
-  const target = typeof exact === "string"
-    ? exact
-    : Object.entries(exports).flatMap(([key, to]) =>
-      key.endsWith("*") && typeof to === "string" && subpath.startsWith(key.slice(0, -1))
-        ? [to.replace("*", subpath.slice(key.length - 1))]
-        : []
-    )[0];
-  if (!target) throw new Error(`The page imports "${specifier}", which ${name} does not export`);
-  return join(root, target);
-}
 
 /** Builds the page into `outDir`; returns the bundle's size in bytes. */
 export async function buildViewerPage(outDir: string): Promise<number> {

@@ -14,6 +14,7 @@ import {
 import type { SupervisorEvent } from "../supervision/mod.ts";
 import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits, type WorldConfig } from "../policy/mod.ts";
 import { type AuditLogOptions, DEFAULT_AUDIT_LOG_OPTIONS } from "./audit_log.ts";
+import type { AudioOptions, RendererOptions } from "./native_drivers.ts";
 
 /** Options of a world run (the CLI flags of DESIGN §8). */
 export interface WorldOptions {
@@ -60,6 +61,10 @@ export interface WorldOptions {
   port: number;
   /** The viewer's inspector may edit components (its edits carry editor authority). @default false */
   editable: boolean;
+  /** Run the renderer driver (--renderer, --frames DIR); null leaves it out. @default null */
+  renderer: RendererOptions | null;
+  /** Run the spatial audio driver (--audio, --audio-out FILE); null leaves it out. @default null */
+  audio: AudioOptions | null;
   /**
    * Distributed mode (DESIGN §7): "auto" runs the world's own nats-server,
    * a `nats://` URL joins one; null is local mode. @default null
@@ -110,6 +115,8 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   viewer: false,
   port: 8000,
   editable: false,
+  renderer: null,
+  audio: null,
   nats: null,
   natsCreds: null,
   remoteSystems: [],

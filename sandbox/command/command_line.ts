@@ -154,9 +154,27 @@ export function deriveDenoArgs(spec: ChildCommandSpec): string[] {
   return args;
 }
 
+let vulkan: boolean | null = null;
+
+/** Whether a Vulkan driver (an ICD manifest) is installed on this machine. */
+function vulkanInstalled(): boolean {
+  if (vulkan !== null) return vulkan;
+  vulkan = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"].some((dir) => {
+    try {
+      return [...Deno.readDirSync(dir)].some((e) => e.name.endsWith(".json"));
+    } catch {
+      return false;
+    }
+  });
+  return vulkan;
+}
+
 /** The complete command of a script's process, before any jail wraps it. */
 export function deriveChildCommand(spec: ChildCommandSpec): ChildCommand {
-  const backend = spec.grants.gpu ? Deno.env.get("DENO_WEBGPU_BACKEND") : undefined;
+  const gpu = spec.grants.gpu === true;
+  const backend = gpu
+    ? Deno.env.get("DENO_WEBGPU_BACKEND") ?? (vulkanInstalled() ? "vulkan" : undefined)
+    : undefined;
   // Checked again here, whoever built the grants (a remote host receives them over NATS).
   const approved = Object.entries(spec.grants.env ?? {}).map((
     [name, value],
@@ -170,8 +188,13 @@ export function deriveChildCommand(spec: ChildCommandSpec): ChildCommand {
     env: {
       NO_COLOR: "1",
       DENO_NO_UPDATE_CHECK: "1",
-      // A driver approved for gpu gets the world's choice of WebGPU backend (vulkan, gl).
+      // A driver approved for gpu gets the world's choice of WebGPU backend, else Vulkan where a
+      // Vulkan driver is installed: wgpu's GL backend on Mesa's llvmpipe cannot compile some of
+      // three.js's shaders (BatchedMesh's), its Vulkan one on lavapipe can.
       ...(backend ? { DENO_WEBGPU_BACKEND: backend } : {}),
+      // And a runtime folder (the jail's fresh /tmp): Vulkan's window-system probe complains
+      // on stderr, once per adapter, when there is none.
+      ...(gpu ? { XDG_RUNTIME_DIR: "/tmp" } : {}),
       // The owner's fixed values for its native libraries (Deno code cannot read them: no
       // --allow-env); none can override the two above (reserved names).
       ...Object.fromEntries(approved),

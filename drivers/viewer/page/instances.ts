@@ -6,7 +6,8 @@ type Plain = Record<string, number | boolean | string | number[]>;
 
 const SHAPES = ["Box", "Sphere", "Plane", "Cylinder", "Cone"];
 
-function geometry(shape: number, size: number[]): THREE.BufferGeometry {
+/** The geometry of a Mesh's shape at its size (shared with the native renderer's batches). */
+export function meshGeometry(shape: number, size: number[]): THREE.BufferGeometry {
   const [x = 1, y = 1, z = 1] = size;
   switch (SHAPES[shape]) {
     case "Sphere":
@@ -54,7 +55,7 @@ export class InstancedBatches {
         metalness,
         emissive: new THREE.Color(emissive[0], emissive[1], emissive[2]),
       });
-      batch = { mesh: this.#mesh(geometry(shape, size), m, 16), ids: [] };
+      batch = { mesh: this.#mesh(meshGeometry(shape, size), m, 16), ids: [] };
       this.#batches.set(key, batch);
       this.#scene.add(batch.mesh);
     }

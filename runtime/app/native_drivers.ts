@@ -1,0 +1,79 @@
+/**
+ * The built-in drivers a world runs on a flag, besides the viewer: the
+ * renderer (`--renderer`, `--frames DIR`) and spatial audio (`--audio`,
+ * `--audio-out FILE`). Each is a driver entry the runtime approves itself —
+ * exactly what its flags call for (WebGPU and the frames folder; the assets
+ * to read and the WAV's folder to write), nothing else — and its settings,
+ * which reach the driver as `ctx.config`. Their code is the runtime's own,
+ * bundled with the npm libraries it needs (three.js for the renderer).
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { dirname, join, resolve } from "node:path";
+import type { RuntimeLibraries } from "../../sandbox/bundle/mod.ts";
+import type { DriverEntry } from "../policy/mod.ts";
+import { packageFile } from "./package_file.ts";
+
+/** The folder of the runtime's drivers: a built-in driver may import what its neighbours share. */
+export const DRIVERS_DIR: string = fileURLToPath(new URL("../../drivers/", import.meta.url));
+
+/** What the renderer driver draws and where (`drivers/renderer/renderer_settings.ts`). */
+export interface RendererOptions {
+  /** Folder for PNG frames, or null (frames go to its port only). */
+  frames: string | null;
+  width: number;
+  height: number;
+  /** Frames a second, at most. */
+  rate: number;
+  batching: "instanced" | "batched";
+}
+
+/** Where the audio driver's mix goes (`drivers/audio/`). */
+export interface AudioOptions {
+  /** The WAV file it writes, or null (the mix goes to its port only). */
+  out: string | null;
+}
+
+const NO_APPROVALS = { serve: [], net: [], read: [], write: [], ffi: [], gpu: false };
+
+/** The renderer's entry: WebGPU, and writing its frames folder (made here, by the trusted side). */
+export async function rendererEntry(options: RendererOptions): Promise<DriverEntry> {
+  const frames = options.frames === null ? null : resolve(options.frames);
+  if (frames !== null) await Deno.mkdir(frames, { recursive: true });
+  return {
+    name: "renderer",
+    file: join(DRIVERS_DIR, "renderer", "renderer.ts"),
+    builtin: true,
+    approve: { ...NO_APPROVALS, gpu: true, write: frames === null ? [] : [frames] },
+    settings: { ...options, frames },
+  };
+}
+
+/** The audio driver's entry: reading the world's assets, and writing its WAV's folder. */
+export async function audioEntry(
+  options: AudioOptions,
+  root: string,
+  hz: number,
+): Promise<DriverEntry> {
+  const out = options.out === null ? null : resolve(options.out);
+  if (out !== null) await Deno.mkdir(dirname(out), { recursive: true });
+  const assets = join(root, "assets");
+  return {
+    name: "audio",
+    file: join(DRIVERS_DIR, "audio", "audio.ts"),
+    builtin: true,
+    approve: { ...NO_APPROVALS, read: [assets], write: out === null ? [] : [dirname(out)] },
+    settings: { out, assets, hz },
+  };
+}
+
+/** What three.js is made of, for a built-in driver's bundle. */
+const THREE_SPECIFIERS = ["three", "three/webgpu"];
+
+/** The npm libraries the built-in drivers may import by name. */
+export async function nativeDriverLibraries(): Promise<RuntimeLibraries> {
+  const aliases: Record<string, string> = {};
+  for (const name of THREE_SPECIFIERS) aliases[name] = await packageFile(name);
+  return { aliases, folders: [...new Set(Object.values(aliases).map((file) => dirname(file)))] };
+}
