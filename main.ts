@@ -59,6 +59,9 @@ World flags:
   --frame-batching M instanced (default, the viewer's way) or batched (three.js BatchedMesh)
   --audio            run the spatial audio driver (48 kHz stereo on its "audio" port)
   --audio-out FILE   the audio driver writes its mix to FILE as WAV (implies --audio)
+  --openxr           run the OpenXR driver: a headset's poses (the machine's active runtime,
+                     Monado's) into a Player
+  --openxr-runtime F the OpenXR runtime manifest F instead (implies --openxr)
   --nats auto|URL    distributed mode: auto starts nats-server (from PATH) for this world;
                      a nats:// URL joins a server configured with .syncra/nats/authorization.conf
   --creds FILE       the coordinator's NATS credentials (default .syncra/nats/coordinator.creds)
@@ -119,6 +122,8 @@ const OPTIONS = {
   "frame-batching": { type: "string" },
   audio: { type: "boolean" },
   "audio-out": { type: "string" },
+  openxr: { type: "boolean" },
+  "openxr-runtime": { type: "string" },
   quiet: { type: "boolean" },
   nats: { type: "string" },
   creds: { type: "string" },
@@ -220,6 +225,9 @@ async function main(argv: string[]): Promise<number> {
         audio: values.audio || values["audio-out"] !== undefined
           ? { out: values["audio-out"] ?? null }
           : null,
+        openxr: values.openxr || values["openxr-runtime"] !== undefined
+          ? { runtime: values["openxr-runtime"] ?? null }
+          : null,
         ...(port !== undefined && { port }),
         quiet: values.quiet ?? false,
         nats: values.nats ?? null,
@@ -264,6 +272,8 @@ const NATIVE_DRIVER_FLAGS = [
   "frame-batching",
   "audio",
   "audio-out",
+  "openxr",
+  "openxr-runtime",
 ] as const;
 
 /** `--renderer`, `--frames DIR`, `--frame-size WxH`, `--frame-rate N`, `--frame-batching M`. */

@@ -21,6 +21,7 @@ import {
   startLiveWorld,
   type TestFolder,
 } from "./_world.ts";
+import { cli } from "./_cli.ts";
 
 const LOADER = `/usr/lib/${Deno.build.arch}-linux-gnu/libopenxr_loader.so.1`;
 const LAYER_MANIFESTS = "/usr/share/openxr/1/api_layers/explicit.d";
@@ -414,4 +415,45 @@ Deno.test("the owner's env approval refuses names that steer Deno, the dynamic l
     () => parse({}, ["relative/dir"]),
     /approve\.mount must list normalized absolute paths/,
   );
+});
+
+Deno.test({
+  name:
+    "deno task world --openxr-runtime FILE runs the built-in OpenXR driver on that runtime; --openxr without one says so and runs on",
+  ignore: missing(HAS_LOADER, HAS_GCC, HAS_BWRAP),
+  async fn() {
+    await using runtime = await buildTestRuntime();
+    await using folder = await makeScriptsWithCounter({});
+    const dump = join(folder.root, "dump.json");
+    const tracked = await cli(
+      [
+        "world",
+        "--no-viewer",
+        "--ticks",
+        "90",
+        "--hz",
+        "60",
+        "--dump",
+        dump,
+        "--openxr-runtime",
+        runtime.manifest,
+      ],
+      folder.root,
+    );
+    assert.equal(tracked.code, 0, tracked.stderr);
+    assert.match(
+      tracked.stderr,
+      /driver openxr \(.*drivers\/openxr\/openxr\.ts\): running, isolation jail/,
+    );
+    const player = JSON.parse(await Deno.readTextFile(dump)).entities
+      .find((e: { components: Record<string, unknown> }) => e.components.Player)?.components.Player;
+    assert.ok(player, tracked.stderr);
+    assert.equal(player.tracked, 7);
+    assert.ok(player.headPosition[0] > 0 && Math.abs(player.headPosition[1] - 1.6) < 1e-5);
+
+    // This machine has no runtime of its own: the driver says so once and the world runs on.
+    const alone = await cli(["world", "--no-viewer", "--ticks", "30", "--openxr"], folder.root);
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.equal(alone.stderr.match(/no OpenXR runtime/g)?.length, 1, alone.stderr);
+  },
 });

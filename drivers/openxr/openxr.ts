@@ -7,15 +7,10 @@ import { defineDriver, Player, PlayerTracked, Transform } from "@syncra/std";
 import { OpenXRLoader } from "./openxr_ffi.ts";
 import { type FramePoses, OpenXRTracker } from "./openxr_session.ts";
 import { OpenXRError } from "./xr_result.ts";
+import { OPENXR_LOADER, OPENXR_LOADER_FILES } from "./loader_paths.ts";
 
-/** Where Debian puts the loader (libopenxr-loader1) on this machine's architecture. */
-const LOADER = `/usr/lib/${Deno.build.arch}-linux-gnu/libopenxr_loader.so.1`;
-
-/**
- * What the loader reads besides itself (bound read-only into the jail): API layer manifests and
- * the installed runtimes' manifests, and the active runtime's link.
- */
-const LOADER_FILES = ["/usr/share/openxr", "/etc/xdg/openxr"];
+const LOADER = OPENXR_LOADER;
+const LOADER_FILES = [...OPENXR_LOADER_FILES];
 
 /** How long to wait between event polls while the session is not running, in ms. */
 const IDLE_POLL_MS = 10;

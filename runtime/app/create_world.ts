@@ -55,7 +55,13 @@ import {
   type WorldReport,
 } from "./world_report.ts";
 import { prepareViewer, writeViewerGraph } from "./viewer_page.ts";
-import { audioEntry, DRIVERS_DIR, nativeDriverLibraries, rendererEntry } from "./native_drivers.ts";
+import {
+  audioEntry,
+  DRIVERS_DIR,
+  nativeDriverLibraries,
+  openxrEntry,
+  rendererEntry,
+} from "./native_drivers.ts";
 
 /** What a caller may swap when creating a world (tests, the bench). */
 export interface WorldParts {
@@ -215,6 +221,7 @@ export async function createWorld(
   const native = [
     ...(options.renderer ? [await rendererEntry(options.renderer)] : []),
     ...(options.audio ? [await audioEntry(options.audio, paths.root, options.hz || 60)] : []),
+    ...(options.openxr ? [await openxrEntry(options.openxr)] : []),
   ];
   const libraries = native.length > 0 ? await nativeDriverLibraries() : null;
   // Drivers the owner enabled (DESIGN §9), each bundled within its own folder.

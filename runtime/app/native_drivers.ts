@@ -1,9 +1,11 @@
 /**
  * The built-in drivers a world runs on a flag, besides the viewer: the
- * renderer (`--renderer`, `--frames DIR`) and spatial audio (`--audio`,
- * `--audio-out FILE`). Each is a driver entry the runtime approves itself —
- * exactly what its flags call for (WebGPU and the frames folder; the assets
- * to read and the WAV's folder to write), nothing else — and its settings,
+ * renderer (`--renderer`, `--frames DIR`), spatial audio (`--audio`,
+ * `--audio-out FILE`) and OpenXR tracking (`--openxr`, `--openxr-runtime
+ * FILE`). Each is a driver entry the runtime approves itself — exactly what
+ * its flags call for (WebGPU and the frames folder; the assets to read and
+ * the WAV's folder to write; the OpenXR loader and the runtime it is
+ * pointed at), nothing else — and its settings,
  * which reach the driver as `ctx.config`. Their code is the runtime's own,
  * bundled with the npm libraries it needs (three.js for the renderer).
  *
@@ -14,6 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import type { RuntimeLibraries } from "../../sandbox/bundle/mod.ts";
 import type { DriverEntry } from "../policy/mod.ts";
 import { packageFile } from "./package_file.ts";
+import { OPENXR_LOADER, OPENXR_LOADER_FILES } from "../../drivers/openxr/loader_paths.ts";
 
 /** The folder of the runtime's drivers: a built-in driver may import what its neighbours share. */
 export const DRIVERS_DIR: string = fileURLToPath(new URL("../../drivers/", import.meta.url));
@@ -33,6 +36,12 @@ export interface RendererOptions {
 export interface AudioOptions {
   /** The WAV file it writes, or null (the mix goes to its port only). */
   out: string | null;
+}
+
+/** Which OpenXR runtime the tracking driver uses. */
+export interface OpenXROptions {
+  /** A runtime's manifest (JSON), or null: the machine's active runtime (Monado's, say). */
+  runtime: string | null;
 }
 
 const NO_APPROVALS = { serve: [], net: [], read: [], write: [], ffi: [], gpu: false };
@@ -66,6 +75,67 @@ export async function audioEntry(
     approve: { ...NO_APPROVALS, read: [assets], write: out === null ? [] : [dirname(out)] },
     settings: { out, assets, hz },
   };
+}
+
+/**
+ * The OpenXR driver's entry: the loader through FFI, what the loader reads,
+ * and the runtime it is pointed at (its manifest's folder, and the library
+ * the manifest names) or, when the machine runs Monado, its socket.
+ */
+export async function openxrEntry(options: OpenXROptions): Promise<DriverEntry> {
+  const env: Record<string, string> = {};
+  const mount: string[] = [];
+  if (options.runtime !== null) {
+    const manifest = resolve(options.runtime);
+    env.XR_RUNTIME_JSON = manifest;
+    mount.push(dirname(manifest));
+    const library = await runtimeLibrary(manifest);
+    if (library !== null && !library.startsWith(`${dirname(manifest)}/`)) mount.push(library);
+  }
+  // Monado's service listens on a socket in the user's runtime folder: that socket, and no more.
+  const runtimeDir = Deno.env.get("XDG_RUNTIME_DIR");
+  const monado = runtimeDir ? join(runtimeDir, "monado_comp_ipc") : null;
+  if (runtimeDir && monado && await Deno.stat(monado).then(() => true, () => false)) {
+    env.XDG_RUNTIME_DIR = runtimeDir;
+    mount.push(monado);
+  }
+  return {
+    name: "openxr",
+    file: join(DRIVERS_DIR, "openxr", "openxr.ts"),
+    builtin: true,
+    approve: {
+      ...NO_APPROVALS,
+      ffi: [OPENXR_LOADER],
+      read: [...OPENXR_LOADER_FILES],
+      env,
+      mount,
+    },
+    settings: {},
+  };
+}
+
+/** The library a runtime manifest names, absolute; null when it cannot be read. */
+async function runtimeLibrary(manifest: string): Promise<string | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(manifest);
+  } catch (error) {
+    throw new Error(`Cannot use the OpenXR runtime "${manifest}": ${(error as Error).message}`);
+  }
+  let library: unknown;
+  try {
+    library = JSON.parse(text)?.runtime?.library_path;
+  } catch {
+    throw new Error(`Cannot use the OpenXR runtime "${manifest}": it is not JSON`);
+  }
+  if (typeof library !== "string" || library === "") {
+    throw new Error(
+      `Cannot use the OpenXR runtime "${manifest}": it names no runtime.library_path`,
+    );
+  }
+  // A bare name is found by the dynamic loader in the system's folders, which the jail holds.
+  if (!library.includes("/")) return null;
+  return resolve(dirname(manifest), library);
 }
 
 /** What three.js is made of, for a built-in driver's bundle. */

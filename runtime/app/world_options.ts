@@ -14,7 +14,7 @@ import {
 import type { SupervisorEvent } from "../supervision/mod.ts";
 import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits, type WorldConfig } from "../policy/mod.ts";
 import { type AuditLogOptions, DEFAULT_AUDIT_LOG_OPTIONS } from "./audit_log.ts";
-import type { AudioOptions, RendererOptions } from "./native_drivers.ts";
+import type { AudioOptions, OpenXROptions, RendererOptions } from "./native_drivers.ts";
 
 /** Options of a world run (the CLI flags of DESIGN §8). */
 export interface WorldOptions {
@@ -65,6 +65,8 @@ export interface WorldOptions {
   renderer: RendererOptions | null;
   /** Run the spatial audio driver (--audio, --audio-out FILE); null leaves it out. @default null */
   audio: AudioOptions | null;
+  /** Run the OpenXR tracking driver (--openxr, --openxr-runtime FILE); null leaves it out. @default null */
+  openxr: OpenXROptions | null;
   /**
    * Distributed mode (DESIGN §7): "auto" runs the world's own nats-server,
    * a `nats://` URL joins one; null is local mode. @default null
@@ -117,6 +119,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   editable: false,
   renderer: null,
   audio: null,
+  openxr: null,
   nats: null,
   natsCreds: null,
   remoteSystems: [],
