@@ -155,3 +155,45 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "a Mesh with a glTF asset is drawn as its model; one whose asset cannot load, as its shape, said once",
+  ignore: !adapter,
+  async fn() {
+    await using folder = await makeScripts({
+      "scene.ts": await Deno.readTextFile(join(FIXTURES, "model_scene.ts")),
+    });
+    await Deno.mkdir(join(folder.root, "assets", "models"), { recursive: true });
+    await Deno.copyFile(
+      new URL("../assets/models/tree.gltf", import.meta.url).pathname,
+      join(folder.root, "assets", "models", "tree.gltf"),
+    );
+    const dir = join(folder.root, "frames");
+    const run = await runTestWorld(folder, {
+      ticks: 60,
+      hz: 60,
+      renderer: { frames: dir, width: WIDTH, height: HEIGHT, rate: 20, batching: "instanced" },
+    });
+    const frames = await framesOf(dir);
+    const last = frames.get(Math.max(...frames.keys()))!;
+    // The tree's canopy (green) above its trunk, where the model stands; no box in its place.
+    let green = 0;
+    for (let y = 40; y < 120; y++) {
+      for (let x = 130; x < 190; x++) {
+        const [r, g, b] = pixel(last, x, y);
+        if (g! > r! + 30 && g! > b! + 30) green++;
+      }
+    }
+    assert.ok(green > 300, `${green} green pixels where the tree is`);
+    // The missing model's entity is its blue box, 2 m to the right.
+    const blue = region(last, [0, 0, 255])!;
+    assert.ok(blue && blue.x > 230, JSON.stringify(blue));
+    const lines = run.events.flatMap((e) => e.type === "log" ? [e.text] : []);
+    assert.equal(
+      lines.filter((l) => l.includes('the model "models/missing.glb" cannot load')).length,
+      1,
+      lines.join("\n"),
+    );
+  },
+});

@@ -1,15 +1,16 @@
 /**
  * The renderer's three.js scene, kept from the viewer's mirror of the world
- * (viewer/mirror.ts): a mesh per entity with a Mesh (instanced or batched),
- * a light per Light, and the camera at the active Camera entity — drawn as
- * the viewer's page draws them (its instances, its light kinds, its
- * background), under their Parent chains.
+ * (viewer/mirror.ts): a mesh per entity with a Mesh (instanced or batched,
+ * or its glTF model), a light per Light, and the camera at the active
+ * Camera entity — drawn as the viewer's page draws them (its instances, its
+ * models, its light kinds, its background), under their Parent chains.
  *
  * @module
  */
 import * as THREE from "three/webgpu";
 import type { Mirror, MirrorDelta, PlainComponent } from "../viewer/mirror.ts";
 import { InstancedBatches } from "../viewer/page/instances.ts";
+import { type AssetReader, Models } from "../viewer/page/models.ts";
 import { BatchedMeshes } from "./batched_meshes.ts";
 
 /** How meshes are grouped into draw calls. */
@@ -50,6 +51,7 @@ export class NativeScene {
   readonly scene = new THREE.Scene();
   readonly camera: THREE.PerspectiveCamera;
   readonly #batches: Batches;
+  readonly #models: Models | null;
   readonly #lights = new Map<number, THREE.Light>();
   readonly #lenses = new Set<number>();
   readonly #matrix = new THREE.Matrix4();
@@ -57,19 +59,43 @@ export class NativeScene {
   readonly #q = new THREE.Quaternion();
   readonly #s = new THREE.Vector3();
 
-  constructor(aspect: number, batching: Batching) {
+  /**
+   * `readAsset` reads the world's assets (glTF models); without it a Mesh
+   * with an asset is drawn as its shape. `onModelFailure` hears, once per
+   * asset, why one cannot load (it is drawn as its shape from then on).
+   */
+  constructor(
+    aspect: number,
+    batching: Batching,
+    readAsset: AssetReader | null = null,
+    onModelFailure: (asset: string, why: string) => void = () => {},
+  ) {
     this.scene.background = new THREE.Color(0x9fb4c8);
     this.camera = new THREE.PerspectiveCamera(60, aspect, 0.1, 1000);
     this.#batches = batching === "batched"
       ? new BatchedMeshes(this.scene)
       : new InstancedBatches(this.scene);
+    this.#models = readAsset ? new Models(this.scene, readAsset) : null;
+    if (this.#models) {
+      this.#models.onFailure = (asset, why) => {
+        onModelFailure(asset, why);
+        this.#failed.add(asset);
+      };
+    }
   }
+
+  /** Assets that failed to load since the last {@linkcode apply}: their entities are rebuilt. */
+  readonly #failed = new Set<string>();
 
   /** Follows what one feed changed: new and changed entities rebuilt, gone ones dropped. */
   apply(mirror: Mirror, delta: MirrorDelta): void {
     for (const id of delta.gone) this.#drop(id);
     const touched = new Set<number>(delta.removed.map(([id]) => id));
     for (const id of Object.keys(delta.set)) touched.add(Number(id));
+    if (this.#failed.size > 0) {
+      for (const [id, c] of mirror) if (this.#failed.has(String(c.Mesh?.asset))) touched.add(id);
+      this.#failed.clear();
+    }
     for (const id of touched) {
       const components = mirror.get(id);
       if (components) this.#rebuild(id, components);
@@ -81,10 +107,13 @@ export class NativeScene {
   place(mirror: Mirror): void {
     for (const [id, components] of mirror) {
       const light = this.#lights.get(id);
-      if (!light && !this.#batches.has(id)) continue;
+      const model = this.#models?.has(id) ?? false;
+      if (!light && !model && !this.#batches.has(id)) continue;
       this.#worldMatrix(mirror, id, components, this.#matrix, 0);
       if (light) this.#matrix.decompose(light.position, light.quaternion, light.scale);
-      else this.#batches.setMatrix(id, this.#matrix);
+      else if (model) {
+        this.#models!.setMatrix(id, this.#matrix, (components.Mesh?.size as number[]) ?? [1, 1, 1]);
+      } else this.#batches.setMatrix(id, this.#matrix);
     }
     const lens = this.activeLens(mirror);
     if (lens !== null) {
@@ -115,8 +144,15 @@ export class NativeScene {
   }
 
   #rebuild(id: number, c: Record<string, PlainComponent>): void {
-    if (c.Mesh) this.#batches.set(id, c.Mesh, c.Material);
-    else this.#batches.remove(id);
+    const asset = typeof c.Mesh?.asset === "string" ? c.Mesh.asset : "";
+    if (c.Mesh && asset !== "" && this.#models && !this.#models.failed(asset)) {
+      this.#models.set(id, asset);
+      this.#batches.remove(id);
+    } else {
+      this.#models?.remove(id);
+      if (c.Mesh) this.#batches.set(id, c.Mesh, c.Material);
+      else this.#batches.remove(id);
+    }
     if (c.Camera) this.#lenses.add(id);
     else this.#lenses.delete(id);
     const light = this.#lights.get(id);
@@ -148,6 +184,7 @@ export class NativeScene {
 
   #drop(id: number): void {
     this.#batches.remove(id);
+    this.#models?.remove(id);
     this.#lenses.delete(id);
     this.#removeLight(id);
   }

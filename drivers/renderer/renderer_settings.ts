@@ -11,6 +11,8 @@ import type { Batching } from "./native_scene.ts";
 export interface RendererSettings {
   /** Absolute folder the PNG frames are written to, or null (frames go only to its port). */
   frames: string | null;
+  /** The world's assets folder (glTF models), absolute, or null: models drawn as their shapes. */
+  assets: string | null;
   width: number;
   height: number;
   /** Frames a second, at most (one per feed at most). */
@@ -21,6 +23,7 @@ export interface RendererSettings {
 /** The defaults: a small frame, ten a second, instanced meshes (the viewer's way). */
 export const DEFAULT_RENDERER_SETTINGS: Readonly<RendererSettings> = Object.freeze({
   frames: null,
+  assets: null,
   width: 320,
   height: 240,
   rate: 10,
@@ -44,6 +47,9 @@ export function rendererSettings(config: Readonly<Record<string, unknown>>): Ren
   if (s.frames !== null && (typeof s.frames !== "string" || !s.frames.startsWith("/"))) {
     throw new TypeError(`renderer setting "frames" must be an absolute folder or null`);
   }
+  if (s.assets !== null && (typeof s.assets !== "string" || !s.assets.startsWith("/"))) {
+    throw new TypeError(`renderer setting "assets" must be an absolute folder or null`);
+  }
   if (typeof s.rate !== "number" || !(s.rate > 0 && s.rate <= 240)) {
     throw new RangeError(
       `renderer setting "rate" must be frames a second, above 0 and at most 240`,
@@ -54,6 +60,7 @@ export function rendererSettings(config: Readonly<Record<string, unknown>>): Ren
   }
   return {
     frames: s.frames as string | null,
+    assets: s.assets as string | null,
     width: side("width"),
     height: side("height"),
     rate: s.rate,

@@ -219,7 +219,7 @@ export async function createWorld(
   const router = new PortRouter(config.dataflow ?? null);
   // The native drivers the flags ask for: the runtime's own code, bundled with its npm libraries.
   const native = [
-    ...(options.renderer ? [await rendererEntry(options.renderer)] : []),
+    ...(options.renderer ? [await rendererEntry(options.renderer, paths.root)] : []),
     ...(options.audio ? [await audioEntry(options.audio, paths.root, options.hz || 60)] : []),
     ...(options.openxr ? [await openxrEntry(options.openxr)] : []),
   ];

@@ -46,16 +46,25 @@ export interface OpenXROptions {
 
 const NO_APPROVALS = { serve: [], net: [], read: [], write: [], ffi: [], gpu: false };
 
-/** The renderer's entry: WebGPU, and writing its frames folder (made here, by the trusted side). */
-export async function rendererEntry(options: RendererOptions): Promise<DriverEntry> {
+/**
+ * The renderer's entry: WebGPU, reading the world's assets (its glTF
+ * models), and writing its frames folder (made here, by the trusted side).
+ */
+export async function rendererEntry(options: RendererOptions, root: string): Promise<DriverEntry> {
   const frames = options.frames === null ? null : resolve(options.frames);
   if (frames !== null) await Deno.mkdir(frames, { recursive: true });
+  const assets = join(root, "assets");
   return {
     name: "renderer",
     file: join(DRIVERS_DIR, "renderer", "renderer.ts"),
     builtin: true,
-    approve: { ...NO_APPROVALS, gpu: true, write: frames === null ? [] : [frames] },
-    settings: { ...options, frames },
+    approve: {
+      ...NO_APPROVALS,
+      gpu: true,
+      read: [assets],
+      write: frames === null ? [] : [frames],
+    },
+    settings: { ...options, frames, assets },
   };
 }
 
@@ -138,12 +147,14 @@ async function runtimeLibrary(manifest: string): Promise<string | null> {
   return resolve(dirname(manifest), library);
 }
 
-/** What three.js is made of, for a built-in driver's bundle. */
-const THREE_SPECIFIERS = ["three", "three/webgpu"];
+/** What of three.js the built-in drivers import (the renderer, and the page's models it shares). */
+const THREE_SPECIFIERS = ["three", "three/webgpu", "three/addons/loaders/GLTFLoader.js"];
 
-/** The npm libraries the built-in drivers may import by name. */
+/** The npm libraries the built-in drivers may import by name: their packages' files are trusted. */
 export async function nativeDriverLibraries(): Promise<RuntimeLibraries> {
   const aliases: Record<string, string> = {};
   for (const name of THREE_SPECIFIERS) aliases[name] = await packageFile(name);
-  return { aliases, folders: [...new Set(Object.values(aliases).map((file) => dirname(file)))] };
+  const marker = "/node_modules/three/";
+  const file = aliases.three!;
+  return { aliases, folders: [file.slice(0, file.lastIndexOf(marker) + marker.length)] };
 }

@@ -468,6 +468,9 @@ function confine(slot: Slot): esbuild.Plugin {
           args.namespace === "file" &&
           trustedFolders.some((folder) => isInside(args.importer, folder))
         ) {
+          // A library's module imports its package by name (three's loaders import "three").
+          const library = aliases.get(specifier);
+          if (library !== undefined) return approve(library);
           resolved = isRelative
             ? resolveLocal(specifier, args.resolveDir, trustedFolders)
             : "trusted modules may import only each other";

@@ -2,6 +2,7 @@
 // glTF models (std Mesh's `asset`): each file under the world's assets/ is fetched and parsed
 // once, and every entity that shows it gets its own copy, placed each frame like an instance.
 // A model that cannot load is reported once and its entities are drawn as their primitive shape.
+// The native renderer (drivers/renderer) uses it too, reading the files itself.
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
 
@@ -10,9 +11,21 @@ export function assetUrl(asset: string): string {
   return `assets/${asset.split("/").map(encodeURIComponent).join("/")}`;
 }
 
+/** The bytes of an asset, and the URL its relative resources (a .gltf's .bin) resolve against. */
+export type AssetReader = (asset: string) => Promise<{ bytes: ArrayBuffer; base: string }>;
+
+/** The page's way: over HTTP from the viewer, which serves assets/ read-only. */
+async function fetchAsset(asset: string): Promise<{ bytes: ArrayBuffer; base: string }> {
+  const url = assetUrl(asset);
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return { bytes: await response.arrayBuffer(), base: url.slice(0, url.lastIndexOf("/") + 1) };
+}
+
 /** The models of the scene, by entity. */
 export class Models {
   readonly #scene: THREE.Scene;
+  readonly #read: AssetReader;
   readonly #loader = new GLTFLoader();
   readonly #files = new Map<string, Promise<THREE.Object3D | null>>();
   readonly #shown = new Map<number, { asset: string; object: THREE.Object3D | null }>();
@@ -22,22 +35,24 @@ export class Models {
   /** Called once for each asset that cannot load. */
   onFailure: (asset: string, why: string) => void = () => {};
 
-  constructor(scene: THREE.Scene) {
+  constructor(scene: THREE.Scene, read: AssetReader = fetchAsset) {
     this.#scene = scene;
+    this.#read = read;
   }
 
   #load(asset: string): Promise<THREE.Object3D | null> {
     const known = this.#files.get(asset);
     if (known) return known;
-    const file = this.#loader.loadAsync(assetUrl(asset)).then(
-      (gltf: { scene: THREE.Object3D }) => gltf.scene,
-      (error: unknown) => {
-        const why = error instanceof Error ? error.message : String(error);
-        this.failures.set(asset, why);
-        this.onFailure(asset, why);
-        return null;
-      },
-    );
+    const file = this.#read(asset).then(({ bytes, base }) => this.#loader.parseAsync(bytes, base))
+      .then(
+        (gltf: { scene: THREE.Object3D }) => gltf.scene,
+        (error: unknown) => {
+          const why = error instanceof Error ? error.message : String(error);
+          this.failures.set(asset, why);
+          this.onFailure(asset, why);
+          return null;
+        },
+      );
     this.#files.set(asset, file);
     return file;
   }
