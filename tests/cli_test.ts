@@ -80,6 +80,17 @@ Deno.test("bad flags and a missing folder get clear errors and exit 2 or 1", asy
   const missing = await cli(["world", "--scripts", "/nonexistent/scripts", "--ticks", "1"]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /scripts folder "\/nonexistent\/scripts" does not exist/);
+  // The native drivers' flags: checked before anything starts, and for deno task world only.
+  const size = await cli(["world", "--frame-size", "10x10"]);
+  assert.equal(size.code, 2);
+  assert.match(size.stderr, /Invalid value for --frame-size: "10x10" is not WIDTHxHEIGHT, each 16/);
+  const batching = await cli(["world", "--frame-batching", "merged"]);
+  assert.match(batching.stderr, /"merged" is not one of instanced, batched/);
+  const rate = await cli(["world", "--frame-rate", "0"]);
+  assert.match(rate.stderr, /Invalid value for --frame-rate: "0"/);
+  const elsewhere = await cli(["graph", "--audio-out", "x.wav"]);
+  assert.equal(elsewhere.code, 2);
+  assert.match(elsewhere.stderr, /The flag --audio-out is for deno task world only/);
 });
 
 Deno.test("broken scripts are refused with file and line while the rest of the world runs", async () => {
