@@ -57,6 +57,17 @@ const LOG_WORLD = 100_000;
 const CHANGED = [100, 1_000, 10_000];
 const REPLAYED = 50;
 
+/** The median time of encoding `world` whole, as a snapshot does. */
+function encodeMs(world: World): number {
+  const encodes: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = performance.now();
+    encodeWorld(world, i);
+    encodes.push(performance.now() - start);
+  }
+  return round(median(encodes));
+}
+
 /** `n` rows of `world` moved, as one tick's merge would. */
 function move(world: World, ids: Uint32Array, n: number, tick: number): void {
   world.advanceClock();
@@ -69,13 +80,7 @@ function move(world: World, ids: Uint32Array, n: number, tick: number): void {
 async function changeLog(nc: NatsConnection, url: string) {
   const world = tickWorld(1, LOG_WORLD);
   const ids = Uint32Array.from(world.dump().map((e) => e.id));
-  const snapshotEncodes: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = performance.now();
-    encodeWorld(world, i);
-    snapshotEncodes.push(performance.now() - start);
-  }
-  const snapshotMs = round(median(snapshotEncodes));
+  const snapshotMs = encodeMs(world);
   const rows = [];
   for (const changed of CHANGED) {
     const store = new JetStreamWorldStore(nc, url);
@@ -137,15 +142,8 @@ if (import.meta.main) {
     for (const entities of COUNTS) {
       const file = await time(new FileWorldStore(join(root, `w${entities}.state`)), entities);
       const js = await time(new JetStreamWorldStore(nc, server.url), entities);
-      const world = tickWorld(1, entities);
-      const encodes: number[] = [];
-      for (let i = 0; i < RUNS; i++) {
-        const start = performance.now();
-        encodeWorld(world, i);
-        encodes.push(performance.now() - start);
-      }
-      const encodeMs = round(median(encodes));
-      rows.push({ entities, file, jetstream: js, encodeMs });
+      const encoded = encodeMs(tickWorld(1, entities));
+      rows.push({ entities, file, jetstream: js, encodeMs: encoded });
       const ratio = (a: number, b: number) => `${round(a / b)}×`;
       console.log(
         `| ${entities} | ${file.saveMs} ms | ${js.saveMs} ms | ${
@@ -153,7 +151,7 @@ if (import.meta.main) {
         } | ` +
           `${file.loadMs} ms | ${js.loadMs} ms | ${
             ratio(js.loadMs, file.loadMs)
-          } | ${encodeMs} ms |`,
+          } | ${encoded} ms |`,
       );
     }
     const log = await changeLog(nc, server.url);

@@ -9,7 +9,7 @@
  * @module
  */
 import * as THREE from "three/webgpu";
-import { meshGeometry } from "../viewer/page/instances.ts";
+import { lookMaterial, meshGeometry, meshLook } from "../viewer/page/instances.ts";
 
 type Plain = Record<string, number | boolean | string | number[]>;
 
@@ -38,15 +38,13 @@ export class BatchedMeshes {
 
   /** Puts `id` in the batch of its material, as an instance of its shape and size. */
   set(id: number, mesh: Plain, material: Plain | undefined): void {
-    const shape = Number(mesh.shape ?? 0), size = (mesh.size as number[]) ?? [1, 1, 1];
-    const emissive = (material?.emissive as number[] | undefined) ?? [0, 0, 0];
-    const roughness = Number(material?.roughness ?? 0.5);
-    const metalness = Number(material?.metalness ?? 0);
-    const key = `${roughness}|${metalness}|${emissive.join(",")}`;
+    const look = meshLook(mesh, material);
+    const { shape, size } = look;
+    const key = `${look.roughness}|${look.metalness}|${look.emissive.join(",")}`;
     const geometryKey = `${shape}|${size.join(",")}`;
     const at = this.#where.get(id);
     if (at && (at.key !== key || at.geometry !== geometryKey)) this.remove(id);
-    const batch = this.#batch(key, roughness, metalness, emissive);
+    const batch = this.#batch(key, () => lookMaterial(look));
     let instance = this.#where.get(id)?.instance;
     if (instance === undefined) {
       const geometry = this.#geometry(batch, geometryKey, shape, size);
@@ -57,8 +55,8 @@ export class BatchedMeshes {
       this.#where.set(id, { key, geometry: geometryKey, instance: added });
       instance = added;
     }
-    const c = (material?.color as number[] | undefined) ?? [0.8, 0.8, 0.8];
-    batch.mesh.setColorAt(instance, this.#color.setRGB(c[0]!, c[1]!, c[2]!));
+    const [r, g, b] = look.color;
+    batch.mesh.setColorAt(instance, this.#color.setRGB(r!, g!, b!));
   }
 
   /** Takes `id` out of its batch. */
@@ -86,15 +84,10 @@ export class BatchedMeshes {
     return this.#where.has(id);
   }
 
-  #batch(key: string, roughness: number, metalness: number, emissive: number[]): Batch {
+  #batch(key: string, material: () => THREE.Material): Batch {
     let batch = this.#batches.get(key);
     if (batch) return batch;
-    const material = new THREE.MeshStandardMaterial({
-      roughness,
-      metalness,
-      emissive: new THREE.Color(emissive[0], emissive[1], emissive[2]),
-    });
-    const mesh = new THREE.BatchedMesh(INSTANCES, VERTICES, VERTICES * 2, material);
+    const mesh = new THREE.BatchedMesh(INSTANCES, VERTICES, VERTICES * 2, material());
     // Instances move anywhere: bounds are not worth recomputing every frame.
     mesh.frustumCulled = false;
     mesh.perObjectFrustumCulled = false;

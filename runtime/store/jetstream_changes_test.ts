@@ -54,6 +54,19 @@ function change(w: World, ids: number[], tick: number): void {
   w.despawn(ids.shift()!);
 }
 
+/** A world of `entities` saved at `tick` to a new store on `nc`. */
+async function savedWorld(nc: NatsConnection, url: string, entities: number, tick: number) {
+  const { world: w, ids } = world(entities);
+  const store = new JetStreamWorldStore(nc, url);
+  await store.save(w, tick);
+  /** One tick's change, logged. */
+  const step = async (at: number) => {
+    change(w, ids, at);
+    await store.logChanges(w, at);
+  };
+  return { w, ids, store, step };
+}
+
 async function chains(nc: NatsConnection): Promise<string[]> {
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(CHANGES_STREAM, { subjects_filter: ">" });
@@ -65,13 +78,8 @@ Deno.test({
   ignore: missing,
   fn: () =>
     withServer(async (nc, url) => {
-      const { world: w, ids } = world(100);
-      const store = new JetStreamWorldStore(nc, url);
-      await store.save(w, 10);
-      for (let tick = 11; tick <= 15; tick++) {
-        change(w, ids, tick);
-        await store.logChanges(w, tick);
-      }
+      const { w, step } = await savedWorld(nc, url, 100, 10);
+      for (let tick = 11; tick <= 15; tick++) await step(tick);
       const saved = await new JetStreamWorldStore(nc, url).load();
       assert.equal(saved?.tick, 15);
       assert.deepEqual(saved.world.dump(), w.dump());
@@ -85,15 +93,11 @@ Deno.test({
   ignore: missing,
   fn: () =>
     withServer(async (nc, url) => {
-      const { world: w, ids } = world(10);
-      const store = new JetStreamWorldStore(nc, url);
-      await store.save(w, 1);
-      change(w, ids, 2);
-      await store.logChanges(w, 2);
+      const { w, store, step } = await savedWorld(nc, url, 10, 1);
+      await step(2);
       assert.equal((await chains(nc)).length, 1);
       await store.save(w, 3);
-      change(w, ids, 4);
-      await store.logChanges(w, 4);
+      await step(4);
       const left = await chains(nc);
       assert.equal(left.length, 1, `only the new snapshot's chain is left: ${left}`);
       const saved = await new JetStreamWorldStore(nc, url).load();
@@ -107,17 +111,13 @@ Deno.test({
   ignore: missing,
   fn: () =>
     withServer(async (nc, url) => {
-      const { world: w, ids } = world(10);
-      const store = new JetStreamWorldStore(nc, url);
-      await store.save(w, 1);
-      change(w, ids, 2);
-      await store.logChanges(w, 2);
+      const { w, step } = await savedWorld(nc, url, 10, 1);
+      await step(2);
       const atTwo = w.dump();
       const [subject] = await chains(nc);
       // Only the coordinator's user may publish there; here it writes garbage itself.
       await jetstream(nc).publish(subject!, new Uint8Array([0x81, 0xa1, 0x61, 0xc1]));
-      change(w, ids, 3);
-      await store.logChanges(w, 3);
+      await step(3);
       const saved = await new JetStreamWorldStore(nc, url).load();
       assert.equal(saved?.tick, 2);
       assert.deepEqual(saved.world.dump(), atTwo);

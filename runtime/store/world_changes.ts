@@ -25,6 +25,7 @@ import {
 import { ResourceStore } from "../ecs/mod.ts";
 import type { QueuedEvent, SavedResource, World } from "../ecs/mod.ts";
 import { decodeMessagePack, isWireMap, MessagePackWriter } from "../protocol/mod.ts";
+import { SAVED_STATE_LIMITS } from "./world_codec.ts";
 
 const FORMAT = "syncra.changes/1";
 
@@ -179,14 +180,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** An entry's bytes decoded and checked for shape; throws an Error saying what is wrong. */
 export function decodeChanges(bytes: Uint8Array): ChangesDocument {
-  const doc = decodeMessagePack(bytes, {
-    maxDepth: 16,
-    maxStringBytes: 1 << 16,
-    maxBinBytes: 1 << 30,
-    maxItems: 1 << 24,
-    maxValues: Number.MAX_SAFE_INTEGER,
-    maxContainers: Number.MAX_SAFE_INTEGER,
-  });
+  const doc = decodeMessagePack(bytes, SAVED_STATE_LIMITS);
   if (!isWireMap(doc) || doc.format !== FORMAT) {
     throw new Error(`not a ${FORMAT} entry (format ${String(isWireMap(doc) ? doc.format : doc)})`);
   }

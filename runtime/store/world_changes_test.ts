@@ -1,20 +1,9 @@
 import assert from "node:assert/strict";
 import { World } from "../ecs/mod.ts";
 import { resolveSchema } from "../../std/mod.ts";
+import { seeded } from "../../sandbox/guest/tick_context.ts";
 import { decodeWorld, encodeWorld } from "./world_codec.ts";
 import { applyChanges, ChangeLog, decodeChanges, settleChanges } from "./world_changes.ts";
-
-/** A tiny seeded generator, so that a failing sequence is the same on every run. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Everything a replay must bring back, as comparable values. */
 function state(world: World) {
@@ -34,7 +23,7 @@ const LABEL = { text: { type: "text" as const, default: [""] as [string], max: 1
 
 Deno.test("a snapshot and the change log after it replay to the same world, through spawns, despawns, adds, removes and id reuse", () => {
   for (const seed of [1, 2, 3]) {
-    const next = random(seed);
+    const next = seeded(seed);
     const world = new World();
     const label = world.registry.resolve({ name: "Label", schema: LABEL, module: null }).key;
     world.resources.declare("Score", resolveSchema("Score", { points: "u32" }, "resource"));

@@ -129,16 +129,19 @@ function upgradeV1(saved: SavedWorldV1): WorldDocument {
   };
 }
 
+/** What a saved world's bytes may hold: large columns, but no deep nesting or long strings. */
+export const SAVED_STATE_LIMITS = Object.freeze({
+  maxDepth: 16,
+  maxStringBytes: 1 << 16,
+  maxBinBytes: 1 << 30,
+  maxItems: 1 << 24,
+  maxValues: Number.MAX_SAFE_INTEGER,
+  maxContainers: Number.MAX_SAFE_INTEGER,
+});
+
 /** Rebuilds a world from `encodeWorld` bytes; throws a clear Error when the file is not one. */
 export function decodeWorld(bytes: Uint8Array): SavedWorld {
-  let saved = decodeMessagePack(bytes, {
-    maxDepth: 16,
-    maxStringBytes: 1 << 16,
-    maxBinBytes: 1 << 30,
-    maxItems: 1 << 24,
-    maxValues: Number.MAX_SAFE_INTEGER,
-    maxContainers: Number.MAX_SAFE_INTEGER,
-  }) as WorldDocument;
+  let saved = decodeMessagePack(bytes, SAVED_STATE_LIMITS) as WorldDocument;
   if (saved?.format === FORMAT_1) saved = upgradeV1(saved as unknown as SavedWorldV1);
   if (saved?.format !== FORMAT) {
     throw new Error(

@@ -341,7 +341,7 @@ export class TickContext implements SystemContext {
 }
 
 /** A small fast generator (mulberry32) of numbers in [0, 1) from a u32 seed. */
-function seeded(seed: number): () => number {
+export function seeded(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -23,6 +23,39 @@ export function meshGeometry(shape: number, size: number[]): THREE.BufferGeometr
   }
 }
 
+/** What of a Mesh and its Material decides how it is drawn, with the page's defaults. */
+export interface MeshLook {
+  shape: number;
+  size: number[];
+  roughness: number;
+  metalness: number;
+  emissive: number[];
+  /** Per instance: the rest is shared by a batch. */
+  color: number[];
+}
+
+/** The look of an entity's Mesh and Material (missing fields at their defaults). */
+export function meshLook(mesh: Plain, material: Plain | undefined): MeshLook {
+  return {
+    shape: Number(mesh.shape ?? 0),
+    size: (mesh.size as number[]) ?? [1, 1, 1],
+    roughness: Number(material?.roughness ?? 0.5),
+    metalness: Number(material?.metalness ?? 0),
+    emissive: (material?.emissive as number[] | undefined) ?? [0, 0, 0],
+    color: (material?.color as number[] | undefined) ?? [0.8, 0.8, 0.8],
+  };
+}
+
+/** The material a batch of one look shares (its colour is set per instance). */
+export function lookMaterial(look: MeshLook): THREE.MeshStandardMaterial {
+  const [r, g, b] = look.emissive;
+  return new THREE.MeshStandardMaterial({
+    roughness: look.roughness,
+    metalness: look.metalness,
+    emissive: new THREE.Color(r, g, b),
+  });
+}
+
 interface Batch {
   mesh: THREE.InstancedMesh;
   ids: number[];
@@ -41,20 +74,14 @@ export class InstancedBatches {
 
   /** Puts `id` in the batch of its mesh and material (moving it if they changed). */
   set(id: number, mesh: Plain, material: Plain | undefined): void {
-    const shape = Number(mesh.shape ?? 0), size = (mesh.size as number[]) ?? [1, 1, 1];
-    const emissive = (material?.emissive as number[] | undefined) ?? [0, 0, 0];
-    const roughness = Number(material?.roughness ?? 0.5),
-      metalness = Number(material?.metalness ?? 0);
+    const look = meshLook(mesh, material);
+    const { shape, size, roughness, metalness, emissive } = look;
     const key = `${shape}|${size.join(",")}|${roughness}|${metalness}|${emissive.join(",")}`;
     const at = this.#where.get(id);
     if (at && at.key !== key) this.remove(id);
     let batch = this.#batches.get(key);
     if (!batch) {
-      const m = new THREE.MeshStandardMaterial({
-        roughness,
-        metalness,
-        emissive: new THREE.Color(emissive[0], emissive[1], emissive[2]),
-      });
+      const m = lookMaterial(look);
       batch = { mesh: this.#mesh(meshGeometry(shape, size), m, 16), ids: [] };
       this.#batches.set(key, batch);
       this.#scene.add(batch.mesh);
@@ -69,8 +96,8 @@ export class InstancedBatches {
       batch.mesh.count = batch.ids.length;
       this.#where.set(id, { key, index });
     }
-    const c = (material?.color as number[] | undefined) ?? [0.8, 0.8, 0.8];
-    batch.mesh.setColorAt(index, this.#color.setRGB(c[0]!, c[1]!, c[2]!));
+    const [r, g, b] = look.color;
+    batch.mesh.setColorAt(index, this.#color.setRGB(r!, g!, b!));
     batch.mesh.instanceColor!.needsUpdate = true;
   }
 
