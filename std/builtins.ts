@@ -130,13 +130,27 @@ export type AudioSourceSchema = {
   readonly volume: { readonly type: "f32"; readonly default: 1 };
   readonly loop: "bool";
   readonly playing: "bool";
+  readonly asset: "text";
+  readonly tone: "f32";
 };
-/** A sound source at the entity's Transform. */
+/**
+ * A sound source at the entity's Transform, heard from the listener (the
+ * active Camera, else a Player's head). What it plays: `asset`, a WAV file
+ * (PCM 16/24/32-bit or float) in the world's `assets/` folder by its path
+ * there (`"sounds/bell.wav"`), or when `asset` is empty a sine `tone` of that
+ * frequency in Hz; `clip` is a number for drivers of your own (the built-in
+ * audio driver plays `asset` or `tone`). `volume` scales it (1 = as
+ * recorded, a full-scale tone); `loop` repeats the asset, otherwise it plays
+ * once; `playing: false` is silence, and setting it true again starts from
+ * the beginning.
+ */
 export const AudioSource: ComponentType<AudioSourceSchema> = defineComponent("AudioSource", {
   clip: "u32",
   volume: { type: "f32", default: 1 },
   loop: "bool",
   playing: "bool",
+  asset: "text",
+  tone: "f32",
 });
 
 /** The schema of {@linkcode Player}. */

@@ -26,11 +26,16 @@ export interface DriverUnderTest {
   entry?: Record<string, unknown>;
   /** World options that enable a built-in driver instead (`{ viewer: true }`). */
   world?: Partial<WorldOptions>;
+  /** Folders made in the world (relative to its root) first: the jail binds a `write` folder. */
+  folders?: readonly string[];
 }
 
 /** Runs the contract as steps of the calling test. */
 export async function runDriverContract(t: Deno.TestContext, driver: DriverUnderTest) {
   await using folder = await makeScriptsWithCounter({});
+  for (const path of driver.folders ?? []) {
+    await Deno.mkdir(join(folder.root, path), { recursive: true });
+  }
   if (driver.module) {
     await Deno.mkdir(join(folder.root, "drivers"));
     const base = driver.module.split("/").pop()!;

@@ -4,6 +4,7 @@
 // gets its own Player entity, removed when it leaves; its controls arrive as Input, and in VR its
 // headset's and controllers' poses as the Player's pose fields.
 import {
+  AudioSource,
   Camera,
   defineDriver,
   Input,
@@ -18,8 +19,11 @@ import {
 import { type Mirror, mirrorChanges } from "./mirror.ts";
 import { TransformEncoder } from "./transform_codec.ts";
 
-/** What the page renders: every entity of these components reaches it. */
-const READS = [Transform, Mesh, Material, Light, Camera, Player, Parent];
+/**
+ * What the page renders (and, for AudioSource, plays positionally with
+ * WebAudio): every entity of these components reaches it.
+ */
+const READS = [Transform, Mesh, Material, Light, Camera, Player, Parent, AudioSource];
 
 /** Where a new page's player starts. */
 const SPAWN_AT = [0, 1.6, 6];

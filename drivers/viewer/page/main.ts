@@ -14,6 +14,7 @@ import { type InputValues, PageControls } from "./controls.ts";
 import { type Pose, VrSession } from "./xr.ts";
 import { Inspector, type WorldStatus } from "./inspector.ts";
 import { type ViewMode, ViewRig } from "./views.ts";
+import { PageSound } from "./sound_control.ts";
 
 type Plain = Record<string, number | boolean | string | number[]>;
 type Components = Record<string, Plain>;
@@ -96,6 +97,15 @@ const batches = new InstancedBatches(scene);
 const models = new Models(scene);
 const avatars = new Avatars(scene);
 const controls = new PageControls(view, (target) => inspector.owns(target));
+// Positional audio of the world's AudioSources, heard from the camera, once "sound on" is pressed.
+const sound = new PageSound(
+  document.getElementById("sound") as HTMLButtonElement,
+  async (asset) => {
+    const response = await fetch(`/assets/${asset}`);
+    if (!response.ok) throw new Error(`/assets/${asset}: ${response.status}`);
+    return response.arrayBuffer();
+  },
+);
 // Only the WebGL renderer enters VR, and it is never replaced.
 const vr = new VrSession(startedOn.renderer);
 /** Seconds between transform frames, smoothed: how long a blend lasts. */
@@ -243,6 +253,22 @@ const api = {
   },
   /** Starts "Enter VR" (what the button does). */
   enterVr: () => vr.enter(),
+  /**
+   * The page's positional audio: `state` ("off" until "sound on" is pressed),
+   * `sources` (entities with an AudioSource), `toggle()` (what the button
+   * does), and `render(seconds)`: what the page plays now, rendered offline
+   * at 48 kHz stereo, as RMS per channel and the peak.
+   */
+  audio: {
+    get state() {
+      return sound.state;
+    },
+    get sources() {
+      return sound.sources;
+    },
+    toggle: () => sound.toggle(),
+    render: (seconds?: number) => sound.render(seconds),
+  },
 };
 (globalThis as unknown as { syncra: typeof api }).syncra = api;
 
@@ -286,6 +312,7 @@ function rebuild(id: number): void {
   else avatars.remove(id);
   if (c.Camera) lenses.add(id);
   else lenses.delete(id);
+  sound.set(id, c.AudioSource);
   if (e.light && (!c.Light || e.light.userData.kind !== c.Light.kind)) removeLight(e);
   if (c.Light && !c.Mesh && !e.light) {
     e.light = light(c.Light);
@@ -308,6 +335,7 @@ function drop(id: number): void {
   models.remove(id);
   avatars.remove(id);
   lenses.delete(id);
+  sound.set(id, null);
   if (e) removeLight(e);
   entities.delete(id);
   transforms.forget(id);
@@ -525,6 +553,7 @@ function resize(): void {
 addEventListener("resize", resize);
 
 const world = new THREE.Matrix4();
+const soundAt = new THREE.Matrix4();
 let lastLoopAt = performance.now();
 let framesThisSecond = 0, secondStartedAt = lastLoopAt;
 
@@ -573,6 +602,11 @@ function drawFrame(_time: number, frame?: Parameters<typeof vr.poses>[0]): void 
       : null,
     vr.presenting,
   );
+  sound.update(camera, (id, out) => {
+    if (!entities.get(id)?.motion) return false;
+    out.setFromMatrixPosition(worldMatrix(id, now, soundAt));
+    return true;
+  });
 
   const poses = vr.poses(frame);
   const input = poses ? vr.input(poses, controls, dt) : controls.read(dt);
