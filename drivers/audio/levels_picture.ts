@@ -2,7 +2,7 @@
 // jailed driver and all) where one tone circles the listener once in four seconds, and the left
 // and right levels of each tick read back from the WAV the driver wrote.
 //
-//   deno run -A drivers/audio/levels_picture.ts
+//   deno run -A drivers/audio/levels_picture.ts && deno fmt drivers/audio/levels.svg
 import { join } from "node:path";
 
 const SCRIPT = `
