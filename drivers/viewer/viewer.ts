@@ -70,6 +70,8 @@ export default defineDriver({
   reads: READS,
   writes: [Player, Input, Transform],
   spawns: true,
+  // The renderer driver's frames (drivers/renderer), when the world runs one, for the pages.
+  inputs: { frames: "image/png" },
   // The runtime picks the port (--port) and grants exactly that address.
   capabilities: { serve: ["127.0.0.1:8000"], read: [".syncra/viewer", "assets"] },
   start(ctx) {
@@ -86,6 +88,12 @@ export default defineDriver({
     let pageCount = 0;
     /** The world's last state for the inspector, as JSON (sent to a page when it connects). */
     let status: string | null = null;
+    /** The renderer's last frame, as a page's message (sent to a page when it connects). */
+    let rendered: string | null = null;
+    ctx.onPort("frames", (png, from) => {
+      rendered = JSON.stringify({ t: "frame", from, tick, png: base64(png) });
+      for (const page of pages) send(page, rendered);
+    });
 
     const serveFile = async (root: string, path: string): Promise<Response> => {
       // Only plain names below the root: no "..", no absolute paths, no hidden files.
@@ -126,6 +134,7 @@ export default defineDriver({
         const snapshot = transforms.snapshot(tick);
         if (snapshot) send(page, snapshot);
         if (status) send(page, status);
+        if (rendered) send(page, rendered);
       };
       socket.onmessage = (event) => {
         const text = typeof event.data === "string" ? event.data : "";
@@ -241,6 +250,15 @@ export default defineDriver({
     });
   },
 });
+
+/** Bytes as base64, in pieces (a spread of a large frame would overflow the stack). */
+function base64(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
 
 /** The mirror for a page's first state, transforms left to their binary snapshot. */
 function withoutTransforms(mirror: Mirror): Record<number, Record<string, unknown>> {

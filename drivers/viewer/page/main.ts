@@ -15,6 +15,7 @@ import { type Pose, VrSession } from "./xr.ts";
 import { Inspector, type WorldStatus } from "./inspector.ts";
 import { type ViewMode, ViewRig } from "./views.ts";
 import { PageSound } from "./sound_control.ts";
+import { NativeView } from "./native_view.ts";
 
 type Plain = Record<string, number | boolean | string | number[]>;
 type Components = Record<string, Plain>;
@@ -106,6 +107,8 @@ const sound = new PageSound(
     return response.arrayBuffer();
   },
 );
+// The native renderer's frames, relayed by the viewer when the world runs one.
+const nativeView = new NativeView(document.getElementById("native-view")!);
 // Only the WebGL renderer enters VR, and it is never replaced.
 const vr = new VrSession(startedOn.renderer);
 /** Seconds between transform frames, smoothed: how long a blend lasts. */
@@ -269,6 +272,8 @@ const api = {
     toggle: () => sound.toggle(),
     render: (seconds?: number) => sound.render(seconds),
   },
+  /** The native renderer's frames shown (`frames`, `from`, and the last one's `size`). */
+  native: nativeView,
 };
 (globalThis as unknown as { syncra: typeof api }).syncra = api;
 
@@ -416,6 +421,9 @@ function onJson(message: {
   set?: Record<string, Components>;
   gone?: number[];
   removed?: [number, string][];
+  /** A native renderer's frame (`t: "frame"`): the driver, and the PNG as base64. */
+  from?: string;
+  png?: string;
 }): void {
   if (typeof message.tick === "number") tick = message.tick;
   if (message.t === "hello") {
@@ -423,6 +431,10 @@ function onJson(message: {
     editable = (message as { editable?: boolean }).editable === true;
   }
   if (message.t === "status") inspector.renderStatus(message as unknown as WorldStatus);
+  if (message.t === "frame") {
+    nativeView.show(String(message.from), String(message.png), Number(message.tick));
+    return;
+  }
   if (message.t === "refused") {
     refusals.push(String((message as { why?: unknown }).why));
     say(`refused: ${refusals.at(-1)}`);
