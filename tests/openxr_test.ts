@@ -22,6 +22,7 @@ import {
   type TestFolder,
 } from "./_world.ts";
 import { cli } from "./_cli.ts";
+import { runDriverContract } from "./driver_contract.ts";
 
 const LOADER = `/usr/lib/${Deno.build.arch}-linux-gnu/libopenxr_loader.so.1`;
 const LAYER_MANIFESTS = "/usr/share/openxr/1/api_layers/explicit.d";
@@ -455,5 +456,17 @@ Deno.test({
     const alone = await cli(["world", "--no-viewer", "--ticks", "30", "--openxr"], folder.root);
     assert.equal(alone.code, 0, alone.stderr);
     assert.equal(alone.stderr.match(/no OpenXR runtime/g)?.length, 1, alone.stderr);
+  },
+});
+
+Deno.test({
+  name: "the OpenXR driver, tracking through the test runtime, meets the driver contract",
+  ignore: missing(HAS_LOADER, HAS_GCC, HAS_BWRAP),
+  async fn(t) {
+    await using runtime = await buildTestRuntime();
+    await runDriverContract(t, {
+      name: "openxr",
+      world: { openxr: { runtime: runtime.manifest } },
+    });
   },
 });

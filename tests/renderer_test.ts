@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { IN_CI, makeScripts, runTestWorld, type TestFolder } from "./_world.ts";
 import { decodePng } from "../drivers/renderer/png.ts";
+import { runDriverContract } from "./driver_contract.ts";
 
 const FIXTURES = new URL("./fixtures/renderer/", import.meta.url).pathname;
 const MOVE_AT = 30, GONE_AT = 55;
@@ -195,5 +196,18 @@ Deno.test({
       1,
       lines.join("\n"),
     );
+  },
+});
+
+Deno.test({
+  name: "the renderer meets the driver contract",
+  ignore: !adapter,
+  async fn(t) {
+    await runDriverContract(t, {
+      name: "renderer",
+      world: {
+        renderer: { frames: null, width: 64, height: 48, rate: 10, batching: "instanced" },
+      },
+    });
   },
 });
