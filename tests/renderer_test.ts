@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { IN_CI, makeScripts, runTestWorld, type TestFolder } from "./_world.ts";
 import { decodePng } from "../drivers/renderer/png.ts";
 import { runDriverContract } from "./driver_contract.ts";
+import { cli } from "./_cli.ts";
+import { copy } from "./browser/_copy.ts";
 
 const FIXTURES = new URL("./fixtures/renderer/", import.meta.url).pathname;
 const MOVE_AT = 30, GONE_AT = 55;
@@ -209,5 +211,39 @@ Deno.test({
         renderer: { frames: null, width: 64, height: 48, rate: 10, batching: "instanced" },
       },
     });
+  },
+});
+
+Deno.test({
+  name: "deno task world --frames DIR writes frames of the example world that show it",
+  ignore: !adapter,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "syncra_example_frames_" });
+    try {
+      const repo = new URL("../", import.meta.url).pathname;
+      await copy(join(repo, "scripts"), join(root, "scripts"));
+      await copy(join(repo, "assets"), join(root, "assets"));
+      const out = join(root, "out");
+      const run = await cli(
+        ["world", "--no-viewer", "--ticks", "120", "--frames", "out/", "--frame-rate", "5"],
+        root,
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const frames = await framesOf(out);
+      assert.ok(frames.size >= 3, `${frames.size} frames`);
+      const last = frames.get(Math.max(...frames.keys()))!;
+      // The scene fills the view: ground, boxes, trees (their green), the sky above.
+      let sky = 0, green = 0;
+      for (let i = 0; i < last.length; i += 4) {
+        const [r, g, b] = [last[i]!, last[i + 1]!, last[i + 2]!];
+        if (Math.abs(r - 0x9f) < 6 && Math.abs(g - 0xb4) < 6 && Math.abs(b - 0xc8) < 6) sky++;
+        if (g > r + 30 && g > b + 20) green++;
+      }
+      const pixels = last.length / 4;
+      assert.ok(sky > pixels * 0.1 && sky < pixels * 0.8, `${sky} of ${pixels} pixels are sky`);
+      assert.ok(green > 200, `${green} green pixels (the trees, the green box)`);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
   },
 });
