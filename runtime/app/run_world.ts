@@ -41,10 +41,12 @@ export const SNAPSHOT_EVERY_TICKS = 600;
 
 /**
  * In distributed mode what changed goes to JetStream's change log every this
- * many ticks (0.1 s at 60 Hz): a coordinator killed with SIGKILL loses at
- * most these, and the entries JetStream had not yet stored.
+ * many milliseconds (6 ticks at 60 Hz), at a tick boundary: a coordinator
+ * killed with SIGKILL loses at most the last of these, and the entries
+ * JetStream had not yet stored. By time, not ticks: a world ticking back to
+ * back would otherwise write its changed rows hundreds of times a second.
  */
-export const CHANGES_EVERY_TICKS = 6;
+export const CHANGES_EVERY_MS = 100;
 
 /** Runs a world until its ticks are done or `options.signal` aborts; returns the report. */
 export async function runWorld(
@@ -129,7 +131,7 @@ async function runWorldOn(
       live.note(
         `✔ on NATS at ${bus.url}${
           bus.server ? ` (its own nats-server, pid ${bus.server.pid})` : ""
-        }; changes logged every ${CHANGES_EVERY_TICKS} ticks and snapshots every ${SNAPSHOT_EVERY_TICKS} to ${bus.store.describe}`,
+        }; changes logged every ${CHANGES_EVERY_MS} ms and snapshots every ${SNAPSHOT_EVERY_TICKS} ticks to ${bus.store.describe}`,
       );
     }
     options.onStarted?.();
@@ -138,6 +140,7 @@ async function runWorldOn(
     let lastSave = performance.now();
     let snapshot: Promise<void> | null = null;
     let changesFailing = false;
+    let lastLogged = performance.now();
     while (!stopping && (options.ticks === null || ticksRun < options.ticks)) {
       if (bus && !bus.link.connected) {
         await pauseForNats(bus, options.signal);
@@ -164,7 +167,8 @@ async function runWorldOn(
           for (const resolve of asked) resolve(answer);
         });
       }
-      if (bus && coordinator.tick % CHANGES_EVERY_TICKS === 0) {
+      if (bus && performance.now() - lastLogged >= CHANGES_EVERY_MS) {
+        lastLogged = performance.now();
         // Sent now, stored while the world ticks on; entries land in the order they are sent.
         void live.logChanges().then(
           () => (changesFailing = false),
