@@ -19,12 +19,21 @@ import {
   runDriverHost,
   runSystemHost,
   runWorld,
+  worldPaths,
 } from "./runtime/app/mod.ts";
 import { explainScript, formatExplanation } from "./runtime/app/mod.ts";
 import { explainDriver, formatDriverExplanation } from "./runtime/app/mod.ts";
 import { graphOfFolder, toMermaid, toSvg } from "./runtime/app/mod.ts";
 import { didYouMean } from "./runtime/policy/mod.ts";
 import { credentialsPath, formatAnswer, queryWorld, snapshotWorld } from "./runtime/nats/mod.ts";
+import {
+  DEFAULT_TOKEN_TTL_SECONDS,
+  ensureWorldKey,
+  issueToken,
+  MAX_TOKEN_TTL_SECONDS,
+  revokeClient,
+  validateClientName,
+} from "./runtime/network/mod.ts";
 
 const USAGE = `Usage:
   deno task world [flags]        run the world in ./scripts until Ctrl-C
@@ -35,6 +44,7 @@ const USAGE = `Usage:
   deno task driver <name> --nats URL     run a driver syncra.json marks "remote" on this machine
   deno task query "A,B" --nats URL   print the entities of a world on NATS that have A and B
   deno task query --snapshot --nats URL   make a world on NATS save a snapshot to JetStream now
+  deno task token --name NAME    print a client's token for this world; --revoke NAME revokes
 
 World flags:
   --scripts DIR      folder of scripts (default "scripts")
@@ -68,6 +78,12 @@ World flags:
   --remote A,B       systems that run only on hosts (deno task system): the world makes their
                      NATS credentials in .syncra/nats/
   --quiet            no logs or status line
+
+Token flags (deno task token: one line, a client's token for this world):
+  --scripts DIR      the world's scripts folder (default "scripts"): its key is in .syncra/keys/
+  --name NAME        the client the token is for (letters, digits, "_", ".", "-")
+  --ttl SECONDS      how long it lasts (default a week, at most a year)
+  --revoke NAME      revoke every token of NAME issued so far instead
 
 System host flags:
   --nats URL         the world's NATS server (required)
@@ -131,6 +147,9 @@ const OPTIONS = {
   snapshot: { type: "boolean" },
   instance: { type: "string" },
   limit: { type: "string" },
+  name: { type: "string" },
+  ttl: { type: "string" },
+  revoke: { type: "string" },
   svg: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -260,6 +279,7 @@ async function main(argv: string[]): Promise<number> {
     return explanation.state === "ok" || explanation.state === "module" ? 0 : 1;
   }
   if (command === "graph") return await graph(values, positionals, jail);
+  if (command === "token") return await token(values, positionals);
   throw new UsageError(`Unknown command "${command}"`);
 }
 
@@ -439,6 +459,58 @@ async function query(
   const answer = await queryWorld(values.nats, creds, components, limit);
   console.log(formatAnswer(answer));
   return answer.error ? 1 : 0;
+}
+
+/** Flags `token` understands. */
+const TOKEN_FLAGS = new Set(["scripts", "name", "ttl", "revoke", "help"]);
+
+/**
+ * `deno task token --name NAME [--ttl SECONDS]`: one line, a token for that client of the world
+ * (signed by its key under .syncra/keys/, made on first use); `--revoke NAME` revokes its tokens.
+ */
+async function token(
+  values: ReturnType<typeof parse>["values"],
+  positionals: string[],
+): Promise<number> {
+  rejectForeignFlags(values, TOKEN_FLAGS, "token");
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+  if ((values.name === undefined) === (values.revoke === undefined)) {
+    throw new UsageError(
+      "Usage: deno task token [--scripts DIR] --name NAME [--ttl SECONDS], or --revoke NAME",
+    );
+  }
+  const guard = (name: string) => {
+    try {
+      return validateClientName(name);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  };
+  const scriptsDir = values.scripts ?? DEFAULT_WORLD_OPTIONS.scriptsDir;
+  if (!(await Deno.stat(scriptsDir).catch(() => null))?.isDirectory) {
+    throw new UsageError(
+      `The scripts folder "${scriptsDir}" does not exist: run where the world is`,
+    );
+  }
+  const root = worldPaths({ scriptsDir, workDir: null, statePath: null }).root;
+  if (values.revoke !== undefined) {
+    const at = await revokeClient(root, guard(values.revoke));
+    console.error(
+      `✔ the tokens of "${values.revoke}" issued until ${new Date(at).toISOString()} are revoked`,
+    );
+    return 0;
+  }
+  if (values.ttl !== undefined && values.name === undefined) {
+    throw new UsageError("The flag --ttl goes with --name");
+  }
+  const ttl = number(
+    "ttl",
+    values.ttl,
+    (n) => Number.isInteger(n) && n >= 1 && n <= MAX_TOKEN_TTL_SECONDS,
+    `whole seconds from 1 to ${MAX_TOKEN_TTL_SECONDS}`,
+  ) ?? DEFAULT_TOKEN_TTL_SECONDS;
+  console.log(await issueToken(await ensureWorldKey(root), guard(values.name!), ttl));
+  return 0;
 }
 
 /** Flags `graph` understands; any other set flag is a mistake worth saying. */
