@@ -247,3 +247,14 @@ Deno.test({
     }
   },
 });
+
+Deno.test("deno task explain drivers/renderer/renderer.ts shows the renderer as --renderer starts it", async () => {
+  await using folder = await sceneFolder();
+  const file = new URL("../drivers/renderer/renderer.ts", import.meta.url).pathname;
+  const explained = await cli(["explain", file], folder.root);
+  assert.equal(explained.code, 0, explained.stderr);
+  assert.match(explained.stdout, /^name\s+renderer$/m);
+  assert.match(explained.stdout, /^outputs\s+frames \(image\/png\)$/m);
+  assert.match(explained.stdout, /^asks for\s+gpu$/m);
+  assert.match(explained.stdout, /^command\s+.* --allow-read=\S+\/assets .*\.js --gpu$/m);
+});

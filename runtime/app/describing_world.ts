@@ -10,7 +10,18 @@ import type { WorldOptions } from "./world_options.ts";
 
 /** The options a describing world takes from its caller. */
 export type DescribingOptions = Partial<
-  Pick<WorldOptions, "workDir" | "heapMb" | "memoryMb" | "maxThreads" | "jail" | "viewer">
+  Pick<
+    WorldOptions,
+    | "workDir"
+    | "heapMb"
+    | "memoryMb"
+    | "maxThreads"
+    | "jail"
+    | "viewer"
+    | "renderer"
+    | "audio"
+    | "openxr"
+  >
 >;
 
 /** Wires such a world around `scriptsDir`; nothing is started. */

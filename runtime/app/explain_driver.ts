@@ -2,13 +2,15 @@
  * `deno task explain <driver>`: what a driver the world enables asks for and
  * gets — its manifest as its zero-permission child reports it, the
  * approvals that apply, the exact command line and the jail — for a driver
- * named in `syncra.json` `"drivers"` or the built-in viewer.
+ * named in `syncra.json` `"drivers"`, the built-in viewer, or a native driver
+ * (renderer, audio, OpenXR) as its flag would start it.
  *
  * @module
  */
 import { resolve } from "node:path";
 import { describingWorld } from "./describing_world.ts";
 import { VIEWER_DRIVER } from "./viewer_page.ts";
+import { nativeDriverOptions } from "./native_drivers.ts";
 import { quote } from "./explain.ts";
 import type { WorldOptions } from "./world_options.ts";
 
@@ -48,7 +50,11 @@ export async function explainDriver(
   options: ExplainOptions,
 ): Promise<DriverExplanation | null> {
   const viewer = resolve(file) === VIEWER_DRIVER;
-  await using live = await describingWorld(scriptsDir, { ...options, viewer });
+  await using live = await describingWorld(scriptsDir, {
+    ...options,
+    viewer,
+    ...nativeDriverOptions(file),
+  });
   const driver = live.drivers.find((d) => resolve(d.file) === resolve(file));
   if (!driver) return null;
   await driver.start();

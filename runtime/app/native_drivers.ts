@@ -147,6 +147,24 @@ async function runtimeLibrary(manifest: string): Promise<string | null> {
   return resolve(dirname(manifest), library);
 }
 
+/**
+ * The world options that enable the native driver whose module is `file`
+ * with its flags' defaults (for `deno task explain`), or null when it is none.
+ */
+export function nativeDriverOptions(
+  file: string,
+): { renderer: RendererOptions } | { audio: AudioOptions } | { openxr: OpenXROptions } | null {
+  const is = (...parts: string[]) => resolve(file) === join(DRIVERS_DIR, ...parts);
+  if (is("renderer", "renderer.ts")) {
+    return {
+      renderer: { frames: null, width: 320, height: 240, rate: 10, batching: "instanced" },
+    };
+  }
+  if (is("audio", "audio.ts")) return { audio: { out: null } };
+  if (is("openxr", "openxr.ts")) return { openxr: { runtime: null } };
+  return null;
+}
+
 /** What of three.js the built-in drivers import (the renderer, and the page's models it shares). */
 const THREE_SPECIFIERS = ["three", "three/webgpu", "three/addons/loaders/GLTFLoader.js"];
 
