@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { World } from "../ecs/mod.ts";
 import { resolveSchema } from "../../std/mod.ts";
-import { seeded } from "../../sandbox/guest/tick_context.ts";
+import { seeded } from "../../sandbox/guest/mod.ts";
 import { decodeWorld, encodeWorld } from "./world_codec.ts";
 import { applyChanges, ChangeLog, decodeChanges, settleChanges } from "./world_changes.ts";
 

@@ -19,6 +19,7 @@ export {
   createTickContext,
   resultOf,
   sameBytes,
+  seeded,
   TickContext,
 } from "./tick_context.ts";
 export type { TickContextOptions } from "./tick_context.ts";
