@@ -26,14 +26,6 @@ import { explainDriver, formatDriverExplanation } from "./runtime/app/mod.ts";
 import { graphOfFolder, toMermaid, toSvg } from "./runtime/app/mod.ts";
 import { didYouMean } from "./runtime/policy/mod.ts";
 import { credentialsPath, formatAnswer, queryWorld, snapshotWorld } from "./runtime/nats/mod.ts";
-import {
-  DEFAULT_TOKEN_TTL_SECONDS,
-  ensureWorldKey,
-  issueToken,
-  MAX_TOKEN_TTL_SECONDS,
-  revokeClient,
-  validateClientName,
-} from "./runtime/network/mod.ts";
 
 const USAGE = `Usage:
   deno task world [flags]        run the world in ./scripts until Ctrl-C
@@ -473,6 +465,15 @@ async function token(
   positionals: string[],
 ): Promise<number> {
   rejectForeignFlags(values, TOKEN_FLAGS, "token");
+  // Loaded here only: the network module brings X.509 code no other command needs.
+  const {
+    DEFAULT_TOKEN_TTL_SECONDS,
+    ensureWorldKey,
+    issueToken,
+    MAX_TOKEN_TTL_SECONDS,
+    revokeClient,
+    validateClientName,
+  } = await import("./runtime/network/mod.ts");
   if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
   if ((values.name === undefined) === (values.revoke === undefined)) {
     throw new UsageError(

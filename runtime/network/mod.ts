@@ -1,6 +1,8 @@
 /**
  * Multi-user networking (DESIGN §11): the world's key and its client
- * tokens, and the TLS of the network driver.
+ * tokens, and the network driver's TLS — a world's development CA and
+ * server certificate under `.syncra/tls/`, and the operator's own
+ * certificate and key (`--tls-cert`/`--tls-key`), checked before use.
  *
  * @module
  */
@@ -17,3 +19,10 @@ export {
   verifyToken,
 } from "./world_tokens.ts";
 export type { Revocations, TokenClaims } from "./world_tokens.ts";
+export { ensureDevCertificate, hostsOf, tlsFolder } from "./dev_certificate.ts";
+export type { DevCertificate } from "./dev_certificate.ts";
+export { loadTlsFiles, TlsFileError } from "./tls_files.ts";
+export type { TlsFileProblem, TlsFiles } from "./tls_files.ts";
+export { certificateHosts, LOOPBACK_HOSTS } from "./certificate_hosts.ts";
+export type { CertificateHosts } from "./certificate_hosts.ts";
+export { spkiFingerprint } from "./spki_fingerprint.ts";
