@@ -6,6 +6,9 @@
  */
 import { type ComponentType, defineComponent } from "./component.ts";
 
+/** What the world's clients need to see and hear it: sent by the network driver (DESIGN §11). */
+const REPLICATED = { replicate: true } as const;
+
 /** The schema of {@linkcode Transform}. */
 export type TransformSchema = {
   readonly position: "vec3";
@@ -17,7 +20,7 @@ export const Transform: ComponentType<TransformSchema> = defineComponent("Transf
   position: "vec3",
   rotation: "quat",
   scale: { type: "vec3", default: [1, 1, 1] },
-});
+}, REPLICATED);
 
 /** The schema of {@linkcode Velocity}. */
 export type VelocitySchema = { readonly linear: "vec3"; readonly angular: "vec3" };
@@ -30,7 +33,11 @@ export const Velocity: ComponentType<VelocitySchema> = defineComponent("Velocity
 /** The schema of {@linkcode Parent}. */
 export type ParentSchema = { readonly entity: "entity" };
 /** The entity this one hangs from: its `Transform` is relative to the parent's (for the viewer). */
-export const Parent: ComponentType<ParentSchema> = defineComponent("Parent", { entity: "entity" });
+export const Parent: ComponentType<ParentSchema> = defineComponent(
+  "Parent",
+  { entity: "entity" },
+  REPLICATED,
+);
 
 /** Mesh shapes, for {@linkcode Mesh}'s `shape` field. */
 export const MeshShape: Readonly<Record<"Box" | "Sphere" | "Plane" | "Cylinder" | "Cone", number>> =
@@ -51,7 +58,7 @@ export const Mesh: ComponentType<MeshSchema> = defineComponent("Mesh", {
   shape: "u8",
   size: { type: "vec3", default: [1, 1, 1] },
   asset: "text",
-});
+}, REPLICATED);
 
 /** The schema of {@linkcode Material}. */
 export type MaterialSchema = {
@@ -66,7 +73,7 @@ export const Material: ComponentType<MaterialSchema> = defineComponent("Material
   roughness: { type: "f32", default: 0.5 },
   metalness: "f32",
   emissive: "vec3",
-});
+}, REPLICATED);
 
 /** Light kinds, for {@linkcode Light}'s `kind` field. */
 export const LightKind: Readonly<Record<"Directional" | "Point" | "Ambient" | "Spot", number>> =
@@ -85,7 +92,7 @@ export const Light: ComponentType<LightSchema> = defineComponent("Light", {
   color: { type: "vec3", default: [1, 1, 1] },
   intensity: { type: "f32", default: 1 },
   range: "f32",
-});
+}, REPLICATED);
 
 /** The schema of {@linkcode Camera}. */
 export type CameraSchema = {
@@ -151,7 +158,7 @@ export const AudioSource: ComponentType<AudioSourceSchema> = defineComponent("Au
   playing: "bool",
   asset: "text",
   tone: "f32",
-});
+}, REPLICATED);
 
 /** The schema of {@linkcode Player}. */
 export type PlayerSchema = {
@@ -190,7 +197,7 @@ export const Player: ComponentType<PlayerSchema> = defineComponent("Player", {
   leftRotation: "quat",
   rightPosition: "vec3",
   rightRotation: "quat",
-});
+}, REPLICATED);
 
 /** Every built-in component, by name. */
 export const BUILTIN_COMPONENTS: readonly ComponentType[] = Object.freeze(

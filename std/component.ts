@@ -86,6 +86,18 @@ export interface ComponentType<S extends Schema = Schema> {
    * one name are two components, told apart by their modules.
    */
   readonly module: string | null;
+  /**
+   * Whether it may leave the server to the world's clients (DESIGN §11):
+   * the network driver is granted exactly the replicated components, so a
+   * component that is not is never sent to anyone.
+   */
+  readonly replicate: boolean;
+}
+
+/** How a component is shared, besides its schema. */
+export interface ComponentOptions {
+  /** Send it to the world's clients (the network driver). @default false */
+  readonly replicate?: boolean;
 }
 
 const FIELD_LAYOUT: Record<FieldType, { width: number; bytes: number }> = {
@@ -342,9 +354,22 @@ export function resolveSchema(component: string, schema: unknown, what = "compon
  * assert.equal(Spin.name, "Spin");
  * assert.deepEqual(Spin.fields.map((f) => [f.name, f.width]), [["speed", 1], ["axis", 3]]);
  * ```
+ *
+ * @example A component the world's clients receive
+ * ```ts
+ * import { defineComponent } from "@syncra/std";
+ * import assert from "node:assert/strict";
+ *
+ * const Score = defineComponent("Score", { points: "u32" }, { replicate: true });
+ * assert.equal(Score.replicate, true);
+ * ```
  */
-export function defineComponent<const S extends Schema>(name: string, schema: S): ComponentType<S> {
-  return defineComponentIn(null, name, schema);
+export function defineComponent<const S extends Schema>(
+  name: string,
+  schema: S,
+  options: ComponentOptions = {},
+): ComponentType<S> {
+  return defineComponentIn(null, name, schema, options);
 }
 
 /**
@@ -356,6 +381,7 @@ export function defineComponentIn<const S extends Schema>(
   module: string | null,
   name: string,
   schema: S,
+  options: ComponentOptions = {},
 ): ComponentType<S> {
   if (!isValidName(name)) {
     throw new TypeError(
@@ -363,5 +389,11 @@ export function defineComponentIn<const S extends Schema>(
     );
   }
   const fields = Object.freeze(resolveSchema(name, schema).map((f) => Object.freeze(f)));
-  return Object.freeze({ name, schema, fields, module });
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`Cannot define component "${name}": its options must be an object`);
+  }
+  if (options.replicate !== undefined && typeof options.replicate !== "boolean") {
+    throw new TypeError(`Cannot define component "${name}": "replicate" must be true or false`);
+  }
+  return Object.freeze({ name, schema, fields, module, replicate: options.replicate === true });
 }

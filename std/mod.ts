@@ -28,6 +28,7 @@ export {
 export type {
   ArrayFor,
   Columns,
+  ComponentOptions,
   ComponentType,
   ComponentValue,
   FieldInfo,

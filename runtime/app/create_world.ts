@@ -19,6 +19,7 @@ import {
   limitsFor,
   type LimitsInForce,
   loadWorldConfig,
+  replicateRule,
   type ScriptLimits,
   type WorldConfig,
   worldPolicy,
@@ -158,6 +159,8 @@ export async function createWorld(
   const world = parts.world ?? saved?.world ?? new World();
   if (!parts.world && !saved) world.seed = options.seed >>> 0;
   const config = options.config ?? await loadWorldConfig(paths.root);
+  // Which components leave the server: the owner's rules first, then their definitions.
+  world.registry.setReplicationRule((component) => replicateRule(config, component));
   const cgroups = options.cgroups ? await detectCgroups() : null;
   if (!cgroups && options.cgroups) {
     write?.("⚠ No cgroup can be created here: script memory is bounded by the V8 heap cap only");

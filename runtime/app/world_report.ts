@@ -85,6 +85,11 @@ export interface WorldReport {
   /** The frame channel the children had, e.g. "unix socket on fds 0/1 (launched through FFI)". */
   channel: string;
   /**
+   * The components that may leave the server to the world's clients
+   * (DESIGN §11), by name (qualified `Name@module` where two share a name).
+   */
+  replicated: string[];
+  /**
    * The runtime process's peak resident memory over its life, MiB (Linux's
    * VmHWM; the current RSS elsewhere): what the world cost the trusted side.
    * Set once state and dump are written.
@@ -169,6 +174,8 @@ export function buildReport(
     scripts: slots.map(reportScript),
     drivers: drivers.map(reportDriver),
     channel,
+    replicated: coordinator.world.registry.replicated()
+      .map((c) => coordinator.world.registry.displayName(c.key)).sort(),
     runtimePeakRssMb: null,
   };
 }

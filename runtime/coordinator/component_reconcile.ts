@@ -49,6 +49,10 @@ export function resolveComponents(
       registry.resolve({ name, schema: m.components[name]!, module: m.modules[name] ?? null }),
     );
   }
+  for (const name of m.replicated ?? []) {
+    const info = components.get(name);
+    if (info) registry.markReplicated(info.key);
+  }
   const dropped = registry.declare(
     file,
     [...components].map(([name, c]) => [c.key, m.modules[name] ?? null] as const),

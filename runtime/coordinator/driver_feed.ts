@@ -48,6 +48,10 @@ export class DriverFeed {
         }),
       );
     }
+    for (const name of manifest.replicated ?? []) {
+      const info = this.#components.get(name);
+      if (info) world.registry.markReplicated(info.key);
+    }
     // Declared, so that the registry keeps them while the driver runs.
     world.registry.declare(
       file,

@@ -42,6 +42,14 @@ export interface ComponentInfo {
   readonly stride: number;
 }
 
+/**
+ * The owner's rule on whether a component leaves the server: true or false,
+ * or null to leave it to its definition (`replicate: true`).
+ */
+export type ReplicationRule = (
+  component: { name: string; modules: readonly string[] },
+) => boolean | null;
+
 /** Converts resolved fields to their wire form. */
 export function toWireSchema(fields: readonly FieldInfo[]): WireSchema {
   const out: WireSchema = {};
@@ -91,8 +99,41 @@ export class ComponentRegistry {
   /** Component keys each script file declares (its last known manifest), with their modules. */
   readonly #declared = new Map<string, Map<string, string | null>>();
 
+  /** Keys of the components that may leave the server (DESIGN §11: the network driver's grants). */
+  readonly #replicated = new Set<string>();
+
   constructor() {
-    for (const c of BUILTIN_COMPONENTS) this.#register(c.name, c.fields, c.name, STD_MODULE);
+    for (const c of BUILTIN_COMPONENTS) {
+      this.#register(c.name, c.fields, c.name, STD_MODULE);
+      if (c.replicate) this.#replicated.add(c.name);
+    }
+  }
+
+  /**
+   * Marks `key` as replicated: a definition said `replicate: true`, or the
+   * world's config names it. Once marked it stays so for the run.
+   */
+  markReplicated(key: string): void {
+    if (this.#byKey.has(key)) this.#replicated.add(key);
+  }
+
+  #rule: ReplicationRule = () => null;
+
+  /** The world owner's say (syncra.json "components"), which overrides a definition's. */
+  setReplicationRule(rule: ReplicationRule): void {
+    this.#rule = rule;
+  }
+
+  /** Whether the component of `key` may leave the server. */
+  isReplicated(key: string): boolean {
+    const info = this.#byKey.get(key);
+    if (!info) return false;
+    return this.#rule({ name: info.name, modules: this.modules(key) }) ?? this.#replicated.has(key);
+  }
+
+  /** The components that may leave the server. */
+  replicated(): ComponentInfo[] {
+    return [...this.#byKey.values()].filter((c) => this.isReplicated(c.key));
   }
 
   #register(name: string, fields: readonly FieldInfo[], key: string, module: string | null) {

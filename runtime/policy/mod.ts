@@ -4,7 +4,12 @@
  *
  * @module
  */
-export { approveCapabilities, loadWorldConfig, worldPolicy } from "./world_config.ts";
+export {
+  approveCapabilities,
+  loadWorldConfig,
+  replicateRule,
+  worldPolicy,
+} from "./world_config.ts";
 export type { WorldConfig } from "./world_config.ts";
 export { configKey } from "./config_key.ts";
 export { DEFAULT_SCRIPT_LIMITS, formatLimits, LIMIT_RANGES, limitsFor } from "./script_limits.ts";

@@ -41,8 +41,10 @@ export interface Approval {
 
 /** Rules for one component. */
 export interface ComponentRule {
-  /** Script files (relative to the scripts folder) that may write it; no one else may. */
-  writers: string[];
+  /** Script files (relative to the scripts folder) that may write it; no one else may. Absent: any granted script. */
+  writers?: string[];
+  /** Whether it may leave the server to the world's clients (DESIGN §11), whatever its definition says. */
+  replicate?: boolean;
 }
 
 /** The world configuration. */
@@ -131,11 +133,27 @@ export function parseWorldConfig(raw: unknown, source: string): WorldConfig {
   }
   const components: Record<string, ComponentRule> = {};
   for (const [name, value] of Object.entries(rules as Record<string, unknown>)) {
-    const writers = (value as { writers?: unknown } | null)?.writers;
-    if (!Array.isArray(writers) || !writers.every((w) => typeof w === "string")) {
+    const { writers, replicate, ...other } = (value ?? {}) as Record<string, unknown>;
+    const unknown = Object.keys(other)[0];
+    if (unknown !== undefined) {
+      fail(`"components"."${name}" has "${unknown}": a rule has "writers" and "replicate"`);
+    }
+    if (
+      writers !== undefined &&
+      (!Array.isArray(writers) || !writers.every((w) => typeof w === "string"))
+    ) {
       fail(`"components"."${name}".writers must be an array of script files`);
     }
-    components[name] = { writers: writers as string[] };
+    if (replicate !== undefined && typeof replicate !== "boolean") {
+      fail(`"components"."${name}".replicate must be true or false`);
+    }
+    if (writers === undefined && replicate === undefined) {
+      fail(`"components"."${name}" must have "writers" or "replicate"`);
+    }
+    components[name] = {
+      ...(writers !== undefined && { writers: writers as string[] }),
+      ...(replicate !== undefined && { replicate: replicate as boolean }),
+    };
   }
   const limits = parseLimits((raw as { limits?: unknown }).limits, fail);
   const drivers = parseDrivers((raw as { drivers?: unknown }).drivers, fail);
@@ -154,16 +172,38 @@ export function writeRefusal(
   scriptsDir: string,
   component: { name: string; modules: readonly string[] },
 ): string | null {
-  const rules = config.components ?? {};
-  const qualified = component.modules.map((m) => `${component.name}@${m}`)
-    .find((q) => Object.hasOwn(rules, q));
-  const ruleName = qualified ?? (Object.hasOwn(rules, component.name) ? component.name : null);
+  const ruleName = ruleFor(config, component, (rule) => rule.writers !== undefined);
   if (ruleName === null) return null;
-  const writers = rules[ruleName]!.writers;
+  const writers = config.components![ruleName]!.writers!;
   if (writers.includes(configKey(file, scriptsDir))) return null;
   return `the world owner lets only ${
     writers.length ? writers.join(", ") : "no script"
   } write it (${config.source}: "components"."${ruleName}"."writers")`;
+}
+
+/**
+ * The name of the rule of `component` that `has` holds for: the qualified
+ * name's (`Name@module`, for any module that defines it) before the bare
+ * name's; null when there is none.
+ */
+function ruleFor(
+  config: WorldConfig,
+  component: { name: string; modules: readonly string[] },
+  has: (rule: ComponentRule) => boolean,
+): string | null {
+  const rules = config.components ?? {};
+  const holds = (name: string) => Object.hasOwn(rules, name) && has(rules[name]!);
+  const qualified = component.modules.map((m) => `${component.name}@${m}`).find(holds);
+  return qualified ?? (holds(component.name) ? component.name : null);
+}
+
+/** Whether the owner's rules say `component` leaves the server (true or false), or null when silent. */
+export function replicateRule(
+  config: WorldConfig,
+  component: { name: string; modules: readonly string[] },
+): boolean | null {
+  const ruleName = ruleFor(config, component, (rule) => rule.replicate !== undefined);
+  return ruleName === null ? null : config.components![ruleName]!.replicate!;
 }
 
 /** The owner's rules as the coordinator applies them. */

@@ -53,6 +53,8 @@ export interface WireManifest {
    * it bundled: a script cannot pass its component off as another module's.
    */
   modules: Record<string, string | null>;
+  /** The components it names that were defined with `replicate: true` (absent: none). */
+  replicated?: string[];
   net: string[];
   storage: boolean;
   /**
@@ -97,6 +99,8 @@ export interface WireDriverManifest {
   /** Schemas and defining modules of every component named above. */
   components: Record<string, WireSchema>;
   modules: Record<string, string | null>;
+  /** The components it names that were defined with `replicate: true` (absent: none). */
+  replicated?: string[];
   capabilities: DriverCapabilityLists;
   /** Dataflow ports: name → type. */
   inputs: Record<string, string>;

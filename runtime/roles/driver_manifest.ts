@@ -9,7 +9,7 @@ import type { WireDriverManifest, WireSchema } from "../protocol/mod.ts";
 import { ManifestError, quoteUntrusted } from "../protocol/mod.ts";
 import { toWireSchema } from "../ecs/mod.ts";
 import { validateNetGrant } from "../../sandbox/command/mod.ts";
-import { nameFromFile } from "./system_manifest.ts";
+import { nameFromFile, replicatedOf } from "./system_manifest.ts";
 
 /** A validated driver manifest. */
 export interface DriverManifest extends WireDriverManifest {
@@ -97,6 +97,11 @@ export function validateDriverManifest(raw: unknown, file: string): DriverManife
     outputs: ports(raw.outputs, "outputs"),
     components,
     modules,
+    replicated: replicatedOf(
+      raw.replicated,
+      Object.keys(components),
+      `driver manifest in "${file}"`,
+    ),
     capabilities: {
       serve: address(strings(caps.serve, "serve"), "serve"),
       net: address(strings(caps.net, "net"), "net"),

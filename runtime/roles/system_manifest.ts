@@ -289,7 +289,31 @@ export function validateManifest(
     hasRun: m.hasRun === true,
     components,
     modules,
+    replicated: replicatedOf(m.replicated, named, `manifest in "${file}"`),
     net,
     storage: m.storage === true,
   };
+}
+
+/**
+ * The components a manifest says were defined with `replicate: true`:
+ * names among those it declares, at most one each. Throws ManifestError
+ * naming `where` for anything else.
+ */
+export function replicatedOf(raw: unknown, declared: Iterable<string>, where: string): string[] {
+  if (raw === undefined) return [];
+  const known = new Set(declared);
+  if (!Array.isArray(raw) || raw.length > known.size) {
+    throw new ManifestError(`Invalid ${where}: "replicated" must list components it declares`);
+  }
+  const names = new Set<string>();
+  for (const name of raw) {
+    if (typeof name !== "string" || !known.has(name)) {
+      throw new ManifestError(
+        `Invalid ${where}: "replicated" names ${quoteUntrusted(name)}, which it does not declare`,
+      );
+    }
+    names.add(name);
+  }
+  return [...names].sort();
 }

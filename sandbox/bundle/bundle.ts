@@ -146,8 +146,8 @@ function getTrustedPaths(): Promise<TrustedPaths> {
 function stdModuleSource(module: string, trusted: TrustedPaths): string {
   return `export * from ${JSON.stringify(trusted.stdMod)};\n` +
     `import { defineComponentIn } from ${JSON.stringify(trusted.stdComponent)};\n` +
-    `export function defineComponent(name, schema) {\n` +
-    `  return defineComponentIn(${JSON.stringify(module)}, name, schema);\n}\n`;
+    `export function defineComponent(name, schema, options) {\n` +
+    `  return defineComponentIn(${JSON.stringify(module)}, name, schema, options);\n}\n`;
 }
 
 function toPosix(path: string): string {

@@ -55,6 +55,8 @@ function typeList<T extends { readonly name: string; readonly fields: readonly F
 class ComponentCollector {
   readonly components: WireManifest["components"] = {};
   readonly modules: WireManifest["modules"] = {};
+  /** The components defined with `replicate: true`, by name. */
+  readonly replicated = new Set<string>();
   readonly #seen = new Map<string, ComponentType>();
   readonly #who: string;
 
@@ -85,6 +87,7 @@ class ComponentCollector {
       this.#seen.set(c.name, c);
       this.components[c.name] = wireSchema(c);
       this.modules[c.name] = typeof c.module === "string" ? c.module : null;
+      if (c.replicate === true) this.replicated.add(c.name);
     }
     return listed.map((c) => c.name);
   }
@@ -125,6 +128,7 @@ export function describeDriverManifest(driver: DriverDefinition): WireDriverMani
     outputs: ports(driver.outputs, "outputs"),
     components: collected.components,
     modules: collected.modules,
+    ...(collected.replicated.size > 0 ? { replicated: [...collected.replicated] } : {}),
     capabilities: {
       serve: strings(caps.serve, "serve"),
       net: strings(caps.net, "net"),
@@ -199,6 +203,7 @@ export function describeManifest(system: SystemDefinition): WireManifest {
     hasRun: typeof system.run === "function",
     components,
     modules,
+    ...(collected.replicated.size > 0 ? { replicated: [...collected.replicated] } : {}),
     net: Array.isArray(system.net) ? system.net.map(String) : [],
     storage: system.storage === true,
     // Said, not dropped: a script that asks for a driver's capability is refused with a reason.
