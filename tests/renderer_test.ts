@@ -161,17 +161,26 @@ Deno.test({
 
 Deno.test({
   name:
-    "a Mesh with a glTF asset is drawn as its model; one whose asset cannot load, as its shape, said once",
+    "a Mesh with a glTF asset is drawn as its model (its .bin read from beside it); one whose asset cannot load, as its shape, said once",
   ignore: !adapter,
   async fn() {
     await using folder = await makeScripts({
       "scene.ts": await Deno.readTextFile(join(FIXTURES, "model_scene.ts")),
     });
-    await Deno.mkdir(join(folder.root, "assets", "models"), { recursive: true });
-    await Deno.copyFile(
-      new URL("../assets/models/tree.gltf", import.meta.url).pathname,
-      join(folder.root, "assets", "models", "tree.gltf"),
+    // The example world's tree, its buffer moved out to a .bin beside it, as exporters write them.
+    const models = join(folder.root, "assets", "models");
+    await Deno.mkdir(models, { recursive: true });
+    const tree = JSON.parse(
+      await Deno.readTextFile(new URL("../assets/models/tree.gltf", import.meta.url)),
     );
+    const embedded = tree.buffers[0].uri as string;
+    const bin = Uint8Array.from(
+      atob(embedded.slice(embedded.indexOf(",") + 1)),
+      (c) => c.charCodeAt(0),
+    );
+    await Deno.writeFile(join(models, "tree.bin"), bin);
+    tree.buffers[0].uri = "tree.bin";
+    await Deno.writeTextFile(join(models, "tree.gltf"), JSON.stringify(tree));
     const dir = join(folder.root, "frames");
     const run = await runTestWorld(folder, {
       ticks: 60,

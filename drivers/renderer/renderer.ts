@@ -8,21 +8,10 @@ import { NativeScene } from "./native_scene.ts";
 import { OffscreenRenderer } from "./offscreen.ts";
 import { encodePng } from "./png.ts";
 import { rendererSettings } from "./renderer_settings.ts";
+import { readModel } from "./model_files.ts";
 
 /** What it draws: the viewer's render components. */
 const READS = [Transform, Mesh, Material, Light, Camera, Parent];
-
-/**
- * A model's bytes from the world's assets folder (the only folder it may read). Its relative
- * resources cannot be fetched here: a .gltf must embed them (data: URIs), or be a .glb.
- */
-async function readAsset(assets: string, asset: string) {
-  if (asset.startsWith("/") || asset.split("/").some((part) => part === ".." || part === "")) {
-    throw new Error(`"${asset}" is not a path inside the assets folder`);
-  }
-  const bytes = await Deno.readFile(`${assets}/${asset}`);
-  return { bytes: bytes.buffer as ArrayBuffer, base: "" };
-}
 
 /** A frame larger than this does not go to the port (its budget is 1 MiB a tick). */
 const PORT_FRAME_BYTES = 1024 * 1024;
@@ -52,7 +41,7 @@ export default defineDriver({
     const scene = new NativeScene(
       width / height,
       settings.batching,
-      assets ? (asset) => readAsset(assets, asset) : null,
+      assets ? (asset) => readModel(assets, asset) : null,
       (asset, why) => ctx.log(`the model "${asset}" cannot load (${why}); drawn as its shape`),
     );
     let lastFrameAt = -Infinity;
