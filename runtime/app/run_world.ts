@@ -29,7 +29,10 @@ import {
 import { listScripts, SystemNames, type SystemRole } from "../roles/mod.ts";
 import { loadWorldConfig } from "../policy/mod.ts";
 
-/** How often a running world saves its state. */
+/**
+ * How often a world in local mode saves its state (distributed mode has its
+ * snapshots and the change log between them instead).
+ */
 const SAVE_EVERY_MS = 10_000;
 
 /**
@@ -186,7 +189,8 @@ async function runWorldOn(
           live.note(`⚠ the snapshot of tick ${at} failed: ${error.message}`)
         ).finally(() => (snapshot = null));
       }
-      if (performance.now() - lastSave > SAVE_EVERY_MS) {
+      // Awaited: the file store writes from the world's own tables.
+      if (!bus && performance.now() - lastSave > SAVE_EVERY_MS) {
         lastSave = performance.now();
         await live.save();
       }
