@@ -13,6 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import {
+  DEFAULT_RENDERER_OPTIONS,
   DEFAULT_WORLD_OPTIONS,
   entities,
   type RendererOptions,
@@ -275,13 +276,13 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`Unknown command "${command}"`);
 }
 
-/** The flags of the native drivers (the renderer's, the audio driver's): deno task world only. */
+/** The renderer's flags besides --renderer: any of them starts it too. */
+const RENDERER_FLAGS = ["frames", "frame-size", "frame-rate", "frame-batching"] as const;
+
+/** The flags of the native drivers (renderer, audio, OpenXR): deno task world only. */
 const NATIVE_DRIVER_FLAGS = [
   "renderer",
-  "frames",
-  "frame-size",
-  "frame-rate",
-  "frame-batching",
+  ...RENDERER_FLAGS,
   "audio",
   "audio-out",
   "openxr",
@@ -290,10 +291,10 @@ const NATIVE_DRIVER_FLAGS = [
 
 /** `--renderer`, `--frames DIR`, `--frame-size WxH`, `--frame-rate N`, `--frame-batching M`. */
 function rendererFlags(values: ReturnType<typeof parse>["values"]): RendererOptions | null {
-  const wanted = values.renderer ||
-    NATIVE_DRIVER_FLAGS.slice(1, 5).some((f) => values[f] !== undefined);
+  const wanted = values.renderer || RENDERER_FLAGS.some((f) => values[f] !== undefined);
   if (!wanted) return null;
-  const size = values["frame-size"] ?? "320x240";
+  const defaults = DEFAULT_RENDERER_OPTIONS;
+  const size = values["frame-size"] ?? `${defaults.width}x${defaults.height}`;
   const match = /^([0-9]{1,4})x([0-9]{1,4})$/.exec(size);
   const [width, height] = match ? [Number(match[1]), Number(match[2])] : [0, 0];
   if (!(width >= 16 && width <= 4096 && height >= 16 && height <= 4096)) {
@@ -306,8 +307,8 @@ function rendererFlags(values: ReturnType<typeof parse>["values"]): RendererOpti
     values["frame-rate"],
     (n) => n > 0 && n <= 240,
     "frames a second, above 0 and at most 240",
-  ) ?? 10;
-  const batching = values["frame-batching"] ?? "instanced";
+  ) ?? defaults.rate;
+  const batching = values["frame-batching"] ?? defaults.batching;
   if (batching !== "instanced" && batching !== "batched") {
     throw new UsageError(
       `Invalid value for --frame-batching: "${batching}" is not one of instanced, batched`,
@@ -480,6 +481,9 @@ async function token(
       "Usage: deno task token [--scripts DIR] --name NAME [--ttl SECONDS], or --revoke NAME",
     );
   }
+  if (values.ttl !== undefined && values.name === undefined) {
+    throw new UsageError("The flag --ttl goes with --name");
+  }
   const guard = (name: string) => {
     try {
       return validateClientName(name);
@@ -500,9 +504,6 @@ async function token(
       `✔ the tokens of "${values.revoke}" issued until ${new Date(at).toISOString()} are revoked`,
     );
     return 0;
-  }
-  if (values.ttl !== undefined && values.name === undefined) {
-    throw new UsageError("The flag --ttl goes with --name");
   }
   const ttl = number(
     "ttl",

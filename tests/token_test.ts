@@ -54,6 +54,9 @@ Deno.test("deno task token names what is wrong with its flags", async () => {
   assert.match(name.stderr, /Invalid client name "no spaces"/);
   const ttl = await cli(["token", "--scripts", folder.scripts, "--name", "a", "--ttl", "0"]);
   assert.match(ttl.stderr, /Invalid value for --ttl: "0"/);
+  const lifetime = await cli(["token", "--scripts", folder.scripts, "--revoke", "a", "--ttl", "5"]);
+  assert.equal(lifetime.code, 2);
+  assert.match(lifetime.stderr, /The flag --ttl goes with --name/);
   const foreign = await cli(["token", "--scripts", folder.scripts, "--name", "a", "--hz", "5"]);
   assert.equal(foreign.code, 2);
   assert.match(foreign.stderr, /--hz/);

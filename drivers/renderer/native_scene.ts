@@ -12,9 +12,9 @@ import type { Mirror, MirrorDelta, PlainComponent } from "../viewer/mirror.ts";
 import { InstancedBatches } from "../viewer/page/instances.ts";
 import { type AssetReader, Models } from "../viewer/page/models.ts";
 import { BatchedMeshes } from "./batched_meshes.ts";
+import type { Batching } from "./renderer_settings.ts";
 
-/** How meshes are grouped into draw calls. */
-export type Batching = "instanced" | "batched";
+export type { Batching };
 
 /** Where the camera is when the world has no active Camera: the viewer's new player's place. */
 const DEFAULT_EYE: readonly [number, number, number] = [0, 1.6, 6];

@@ -5,7 +5,9 @@
  *
  * @module
  */
-import type { Batching } from "./native_scene.ts";
+
+/** How meshes are grouped into draw calls. */
+export type Batching = "instanced" | "batched";
 
 /** What the renderer draws and where its frames go. */
 export interface RendererSettings {

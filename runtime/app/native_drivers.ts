@@ -17,6 +17,7 @@ import type { RuntimeLibraries } from "../../sandbox/bundle/mod.ts";
 import type { DriverEntry } from "../policy/mod.ts";
 import { packageFile } from "./package_file.ts";
 import { OPENXR_LOADER, OPENXR_LOADER_FILES } from "../../drivers/openxr/loader_paths.ts";
+import { DEFAULT_RENDERER_SETTINGS } from "../../drivers/renderer/renderer_settings.ts";
 
 /** The folder of the runtime's drivers: a built-in driver may import what its neighbours share. */
 export const DRIVERS_DIR: string = fileURLToPath(new URL("../../drivers/", import.meta.url));
@@ -31,6 +32,15 @@ export interface RendererOptions {
   rate: number;
   batching: "instanced" | "batched";
 }
+
+/** The renderer's flags' defaults: its own settings' (a small frame, ten a second, instanced). */
+export const DEFAULT_RENDERER_OPTIONS: Readonly<RendererOptions> = Object.freeze({
+  frames: null,
+  width: DEFAULT_RENDERER_SETTINGS.width,
+  height: DEFAULT_RENDERER_SETTINGS.height,
+  rate: DEFAULT_RENDERER_SETTINGS.rate,
+  batching: DEFAULT_RENDERER_SETTINGS.batching,
+});
 
 /** Where the audio driver's mix goes (`drivers/audio/`). */
 export interface AudioOptions {
@@ -156,9 +166,7 @@ export function nativeDriverOptions(
 ): { renderer: RendererOptions } | { audio: AudioOptions } | { openxr: OpenXROptions } | null {
   const is = (...parts: string[]) => resolve(file) === join(DRIVERS_DIR, ...parts);
   if (is("renderer", "renderer.ts")) {
-    return {
-      renderer: { frames: null, width: 320, height: 240, rate: 10, batching: "instanced" },
-    };
+    return { renderer: { ...DEFAULT_RENDERER_OPTIONS } };
   }
   if (is("audio", "audio.ts")) return { audio: { out: null } };
   if (is("openxr", "openxr.ts")) return { openxr: { runtime: null } };
