@@ -45,14 +45,19 @@ Deno.test("explain shows the limits in force and where they come from; a bad lim
   await using folder = await makeScripts({ "idle.ts": IDLE });
   await Deno.writeTextFile(
     join(folder.root, "syncra.json"),
-    JSON.stringify({ limits: { default: { deadlineMs: 100 }, "idle.ts": { logLinesPerTick: 5 } } }),
+    JSON.stringify({
+      limits: {
+        default: { deadlineMs: 100 },
+        "idle.ts": { logLinesPerTick: 5, backgroundCpuPercent: 150 },
+      },
+    }),
   );
   const jail = ["--jail", "auto"];
   const explained = await cli(["explain", join(folder.scripts, "idle.ts"), ...jail], folder.root);
   assert.equal(explained.code, 0, explained.stderr);
   assert.match(
     explained.stdout,
-    /limits\s+heap 128 MiB, memory 256 MiB, 64 threads, deadline 100 ms, 256 spawns\/tick, 10000 init spawns, 100000 entities, 5 log lines\/tick \(.*syncra\.json: "default", "idle\.ts"\)/,
+    /limits\s+heap 128 MiB, memory 256 MiB, 64 threads, deadline 100 ms, 256 spawns\/tick, 10000 init spawns, 100000 entities, 5 log lines\/tick, 150% of a core between ticks \(.*syncra\.json: "default", "idle\.ts"\)/,
   );
 
   await Deno.writeTextFile(

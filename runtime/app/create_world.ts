@@ -411,7 +411,7 @@ export async function createWorld(
       if (options.watch) supervisor.watch();
       watchdog = new ResourceWatchdog(() => supervisor.slots(), {
         intervalMs: 1000,
-        maxIdleCpuShare: 0.5,
+        maxIdleCpuShareOf: (file) => limitsOf(file).backgroundCpuPercent / 100,
         strikes: 2,
         memoryBytes: cgroups ? null : options.memoryMb * 1024 * 1024,
         memoryBytesOf: (file) => limitsOf(file).memoryMb * 1024 * 1024,

@@ -173,5 +173,6 @@ export function baseScriptLimits(
     initSpawns: DEFAULT_COORDINATOR_OPTIONS.maxInitSpawns,
     entities: options.maxEntitiesPerScript,
     logLinesPerTick,
+    backgroundCpuPercent: DEFAULT_SCRIPT_LIMITS.backgroundCpuPercent,
   };
 }

@@ -32,6 +32,8 @@ export interface ScriptLimits {
   entities: number;
   /** Log lines kept per tick; the rest are counted and dropped. */
   logLinesPerTick: number;
+  /** CPU its process tree may burn outside its ticks (timers, threads), percent of one core. */
+  backgroundCpuPercent: number;
 }
 
 /** The limits every script has unless the flags or syncra.json say otherwise. */
@@ -44,6 +46,7 @@ export const DEFAULT_SCRIPT_LIMITS: Readonly<ScriptLimits> = Object.freeze({
   initSpawns: 10_000,
   entities: 100_000,
   logLinesPerTick: 100,
+  backgroundCpuPercent: 50,
 });
 
 /** The owner's limits as configured: defaults for every script, then per file. */
@@ -65,6 +68,8 @@ export const LIMIT_RANGES: Readonly<Record<keyof ScriptLimits, { min: number; ma
     // Entity ids have a 24-bit index.
     entities: { min: 0, max: 16_000_000 },
     logLinesPerTick: { min: 0, max: 100_000 },
+    // Above 100 a script may keep Worker threads busy between ticks.
+    backgroundCpuPercent: { min: 1, max: 6400 },
   });
 
 const NAMES = Object.keys(LIMIT_RANGES) as (keyof ScriptLimits)[];
@@ -135,6 +140,7 @@ export function formatLimits({ limits, from }: LimitsInForce, source: string): s
   const l = limits;
   return `heap ${l.heapMb} MiB, memory ${l.memoryMb} MiB, ${l.threads} threads, deadline ` +
     `${l.deadlineMs} ms, ${l.spawnsPerTick} spawns/tick, ${l.initSpawns} init spawns, ` +
-    `${l.entities} entities, ${l.logLinesPerTick} log lines/tick` +
+    `${l.entities} entities, ${l.logLinesPerTick} log lines/tick, ` +
+    `${l.backgroundCpuPercent}% of a core between ticks` +
     (from.length ? ` (${source}: ${from.map((f) => `"${f}"`).join(", ")})` : " (defaults)");
 }

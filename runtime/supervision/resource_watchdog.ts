@@ -70,8 +70,8 @@ export async function readTreeUsage(root: number): Promise<TreeUsage | null> {
 export interface WatchdogOptions {
   /** How often to sample. @default 1000 */
   intervalMs: number;
-  /** CPU outside ticks allowed, as a share of one core. @default 0.5 */
-  maxIdleCpuShare: number;
+  /** CPU outside ticks allowed to a file, as a share of one core (the owner's `backgroundCpuPercent`). */
+  maxIdleCpuShareOf: (file: string) => number;
   /** Consecutive samples over the CPU budget before a kill. @default 2 */
   strikes: number;
   /** Resident memory per script tree; null when a cgroup enforces memory. */
@@ -117,7 +117,8 @@ export class ResourceWatchdog implements Disposable {
     if (!child) return;
     const usage = await readTreeUsage(child.process.pid);
     if (!usage || slot.active !== child) return;
-    const { maxIdleCpuShare, strikes } = this.#options;
+    const { strikes } = this.#options;
+    const maxIdleCpuShare = this.#options.maxIdleCpuShareOf(slot.file);
     const memoryBytes = this.#options.memoryBytes === null
       ? null
       : this.#options.memoryBytesOf?.(slot.file) ?? this.#options.memoryBytes;
