@@ -58,6 +58,12 @@ export interface DriverChanges {
    */
   rows<S extends Schema>(component: ComponentType<S>): ComponentRows<S>;
   /**
+   * The components this feed holds rows of: the driver's `reads`, and with
+   * `readsReplicated` every replicated component of the world as the world
+   * defines it (their schemas came from the world, not the driver).
+   */
+  readonly components: readonly ComponentType[];
+  /**
    * The world's state for an inspector — its scripts and drivers with their
    * state, restarts, violations and last error, tick times, recent log
    * lines — when the runtime sends it (to the built-in viewer, about once a
@@ -118,6 +124,12 @@ export interface DriverManifest {
   readonly name?: string;
   /** Components whose every entity's values it receives in its change feed. */
   readonly reads?: readonly ComponentType[];
+  /**
+   * Also receive every component the world replicates (DESIGN §11), whatever
+   * scripts define them: a network driver's grants are exactly those, so
+   * nothing private reaches it. `changes.components` lists them.
+   */
+  readonly readsReplicated?: boolean;
   /** Components it may set on its own entities (and attach, with `spawns`). */
   readonly writes?: readonly ComponentType[];
   /** Whether it may create and destroy its own entities. */

@@ -86,3 +86,59 @@ Deno.test("a bad replicate option or rule is refused naming it; a manifest canno
     /"components"."Score".replicate must be true or false/,
   );
 });
+
+const PEEK = `
+import { defineDriver } from "@syncra/std";
+export default defineDriver({
+  readsReplicated: true,
+  start(ctx) {
+    ctx.onChanges((changes) => {
+      const names = changes.components.map((c) => c.name).sort();
+      const score = changes.components.find((c) => c.name === "Score");
+      const points = score ? [...changes.rows(score).columns.points] : [];
+      if (points.length > 0) ctx.log("feed", JSON.stringify({ names, points }));
+      try {
+        changes.rows({ name: "Secret", fields: [] } as never);
+      } catch (error) {
+        ctx.log("secret:", (error as Error).message);
+      }
+    });
+  },
+});`;
+
+const SCORE_UP = `
+import { defineSystem } from "@syncra/std";
+import { Score } from "./scores.ts";
+export default defineSystem({
+  writes: [Score],
+  run(ctx) { ctx.write(Score).points.fill(ctx.tick + 1); },
+});`;
+
+Deno.test("a driver with readsReplicated is fed every replicated component as the world defines it, and nothing else", async () => {
+  await using folder = await makeScripts({ "scores.ts": SCORES, "score_up.ts": SCORE_UP });
+  await Deno.mkdir(join(folder.root, "drivers"));
+  await Deno.writeTextFile(join(folder.root, "drivers", "peek.ts"), PEEK);
+  await Deno.writeTextFile(
+    join(folder.root, "syncra.json"),
+    JSON.stringify({ drivers: { peek: { file: "drivers/peek.ts" } } }),
+  );
+  const run = await runTestWorld(folder, { ticks: 20, hz: 60 });
+  const feeds = run.events.flatMap((e) =>
+    e.type === "log" && e.script === "peek" && e.text.startsWith("feed ")
+      ? [JSON.parse(e.text.slice(5)) as { names: string[]; points: number[] }]
+      : []
+  );
+  assert.ok(feeds.length >= 3, `fed ${feeds.length} times with a Score`);
+  for (const feed of feeds) assert.deepEqual(feed.names, [...BUILTIN_REPLICATED, "Score"].sort());
+  // The score climbs tick by tick, and the driver hears it.
+  assert.ok(feeds.at(-1)!.points[0]! > feeds[0]!.points[0]!, JSON.stringify(feeds));
+  const refusal = run.events.find((e) =>
+    e.type === "log" && e.script === "peek" && e.text.startsWith("secret:")
+  );
+  assert.match(
+    refusal && "text" in refusal ? refusal.text : "",
+    /Cannot read component "Secret" in driver "peek": it is not in the driver's reads/,
+  );
+  const peek = run.report.drivers.find((d) => d.name === "peek")!;
+  assert.deepEqual([peek.state, peek.violations], ["running", 0], peek.lastError ?? "");
+});

@@ -22,6 +22,8 @@ export interface DriverExplanation {
   /** Why it did not start, or null. */
   error: string | null;
   reads: string[];
+  /** Whether it also reads every component the world replicates (the network driver). */
+  readsReplicated: boolean;
   writes: string[];
   spawns: boolean;
   inputs: Record<string, string>;
@@ -65,6 +67,7 @@ export async function explainDriver(
     name: driver.name,
     error: driver.pending ? null : driver.lastError,
     reads: m?.reads ?? [],
+    readsReplicated: m?.readsReplicated ?? false,
     writes: m?.writes ?? [],
     spawns: m?.spawns ?? false,
     inputs: m?.inputs ?? {},
@@ -90,7 +93,9 @@ export function formatDriverExplanation(e: DriverExplanation): string {
     `driver      ${e.file}`,
     `name        ${e.name}`,
     ...(e.error ? [`REFUSED     ${e.error}`] : []),
-    `reads       ${list(e.reads)} (its change feed: every entity's values)`,
+    `reads       ${list(e.reads)}${
+      e.readsReplicated ? ", and every component the world replicates" : ""
+    } (its change feed: every entity's values)`,
     `writes      ${list(e.writes)}`,
     `spawns      ${e.spawns ? "yes (its own entities, for as long as its process lives)" : "no"}`,
     `inputs      ${ports(e.inputs)}`,

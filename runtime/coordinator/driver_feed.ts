@@ -7,12 +7,17 @@
  * stamps and lists and go out together, so a slow driver misses nothing and
  * never makes the world wait.
  *
+ * A driver that reads the replicated components (the network driver) is fed
+ * whatever the world replicates at each feed; when that set changes its next
+ * feed is a snapshot carrying the new schemas.
+ *
  * @module
  */
 import type { DriverManifest } from "../roles/mod.ts";
-import type { ChangesMessage, WireRows } from "../protocol/mod.ts";
+import type { ChangesMessage, WireRows, WireSchema } from "../protocol/mod.ts";
 import {
   changedSince,
+  toWireSchema,
   type ComponentInfo,
   gatherColumn,
   gatherEntities,
@@ -28,6 +33,9 @@ export class DriverFeed {
   readonly #world: World;
   readonly #components = new Map<string, ComponentInfo>();
   readonly #reads: ComponentInfo[];
+  readonly #readsReplicated: boolean;
+  /** The replicated set its last feed was built from, as "key key …" (to see it change). */
+  #fedSet = "";
   readonly #reserveSize: number;
   readonly #reserved = new Set<number>();
   /** The change clock of its last feed (-1: none yet, so the next is a snapshot). */
@@ -58,6 +66,7 @@ export class DriverFeed {
       [...this.#components].map(([name, c]) => [c.key, manifest.modules[name] ?? null] as const),
     );
     this.#reads = manifest.reads.map((n) => this.#components.get(n)!);
+    this.#readsReplicated = manifest.readsReplicated === true;
     this.#reserveSize = manifest.spawns ? reserveSize : 0;
   }
 
@@ -66,9 +75,27 @@ export class DriverFeed {
     return this.#components.get(name);
   }
 
-  /** The components it reads. */
+  /**
+   * The components it reads: its own, and the world's replicated ones if it
+   * asked (one per name: the rows travel by name).
+   */
   get reads(): readonly ComponentInfo[] {
-    return this.#reads;
+    if (!this.#readsReplicated) return this.#reads;
+    const byName = new Map(this.#reads.map((c) => [c.name, c]));
+    for (const c of this.#world.registry.replicated()) if (!byName.has(c.name)) byName.set(c.name, c);
+    return [...byName.values()];
+  }
+
+  /**
+   * Whether its reads are the replicated set and that set changed since its
+   * last feed (which then starts over from a snapshot with the new schemas).
+   */
+  readsChanged(reads: readonly ComponentInfo[]): boolean {
+    if (!this.#readsReplicated) return false;
+    const set = reads.map((c) => c.key).join(" ");
+    if (set === this.#fedSet) return false;
+    this.#fedSet = set;
+    return true;
   }
 
   /** The ids it was given and has not spawned with yet. */
@@ -105,7 +132,7 @@ export class DriverFeed {
   /** A component left an entity (a read one, or another: the driver ignores what it lacks). */
   removed(id: number, key: string): void {
     if (this.since < 0) return;
-    const info = this.#reads.find((c) => c.key === key);
+    const info = this.reads.find((c) => c.key === key);
     if (!info) return;
     this.#removed.push([id, info.name]);
     if (this.#removed.length > MAX_PENDING) this.#overflow();
@@ -129,9 +156,17 @@ export class DriverFeed {
 
 /** The next feed of a driver, at the end of tick `tick`; marks it fed up to now. */
 export function buildFeed(world: World, feed: DriverFeed, tick: number): ChangesMessage {
+  const reads = feed.reads;
+  const newSet = feed.readsChanged(reads);
+  if (newSet) feed.since = -1;
   const snapshot = feed.since < 0;
   const rows: Record<string, WireRows> = {};
-  for (const info of feed.reads) {
+  let schemas: Record<string, WireSchema> | null = null;
+  if (newSet) {
+    schemas = {};
+    for (const info of reads) schemas[info.name] = toWireSchema(info.fields);
+  }
+  for (const info of reads) {
     let set = world.query([info.key]);
     if (!snapshot) set = changedSince(set, [info.key], feed.since);
     const columns: Record<string, Uint8Array | string[]> = {};
@@ -158,6 +193,7 @@ export function buildFeed(world: World, feed: DriverFeed, tick: number): Changes
     despawned: new Uint8Array(ids.buffer),
     removed,
     rows,
+    ...(schemas ? { schemas } : {}),
     ...(reserve.length > 0 ? { reserve: new Uint8Array(reserve.buffer) } : {}),
   };
 }

@@ -95,6 +95,8 @@ export interface WireDriverManifest {
   reads: string[];
   /** Components it may set on its own entities. */
   writes: string[];
+  /** Whether it also reads every replicated component of the world (the network driver). */
+  readsReplicated?: boolean;
   spawns: boolean;
   /** Schemas and defining modules of every component named above. */
   components: Record<string, WireSchema>;
@@ -137,6 +139,11 @@ export interface ChangesMessage {
   despawned: Uint8Array;
   removed: [number, string][];
   rows: Record<string, WireRows>;
+  /**
+   * For a driver that reads the replicated components: their schemas, by
+   * name, whenever that set changed (and with a snapshot).
+   */
+  schemas?: Record<string, WireSchema>;
   /** More ids it may hand out from `spawn`. */
   reserve?: Uint8Array;
   /** The world's state for an inspector (the built-in viewer only, about once a second). */

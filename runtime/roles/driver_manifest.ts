@@ -92,6 +92,7 @@ export function validateDriverManifest(raw: unknown, file: string): DriverManife
     name,
     reads,
     writes,
+    readsReplicated: raw.readsReplicated === true,
     spawns: raw.spawns === true,
     inputs: ports(raw.inputs, "inputs"),
     outputs: ports(raw.outputs, "outputs"),

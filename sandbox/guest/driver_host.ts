@@ -20,7 +20,9 @@ import type {
   DriverContext,
   DriverDefinition,
   FieldValue,
+  Schema,
 } from "../../std/mod.ts";
+import { defineComponent } from "../../std/mod.ts";
 import { fieldArray } from "../../std/internal.ts";
 import {
   type ChildMessage,
@@ -47,6 +49,23 @@ function u32(bytes: unknown): Uint32Array {
   return new Uint32Array(alignedCopy(b, b.length & ~3).buffer);
 }
 
+/** The world's replicated components from a feed's schemas, less those the driver reads itself. */
+function componentsOf(
+  schemas: Record<string, unknown>,
+  own: readonly ComponentType[],
+): ComponentType[] {
+  const out: ComponentType[] = [];
+  for (const [name, schema] of Object.entries(schemas)) {
+    if (own.some((c) => c.name === name)) continue;
+    try {
+      out.push(defineComponent(name, schema as Schema, { replicate: true }));
+    } catch (error) {
+      console.error(`The world sent a schema for "${name}" that does not resolve: ${error}`);
+    }
+  }
+  return out;
+}
+
 /** One feed as the driver sees it: columns copied out of the frame, so handlers may keep them. */
 class ReceivedChanges implements DriverChanges {
   readonly tick: number;
@@ -54,6 +73,7 @@ class ReceivedChanges implements DriverChanges {
   readonly despawned: Uint32Array;
   readonly removed: readonly (readonly [number, string])[];
   readonly status: Readonly<Record<string, unknown>> | null;
+  readonly components: readonly ComponentType[];
   readonly #rows: Record<string, WireRows>;
   readonly #reads: readonly ComponentType[];
   readonly #name: string;
@@ -68,6 +88,7 @@ class ReceivedChanges implements DriverChanges {
     // Plain objects, copied out of the frame like the columns.
     this.status = isRecord(raw.status) ? structuredClone(raw.status) : null;
     this.#reads = reads;
+    this.components = reads;
     this.#name = name;
     // Copied now: the frame's buffer is reused for the next frame.
     for (const c of reads) this.rows(c);
@@ -76,16 +97,18 @@ class ReceivedChanges implements DriverChanges {
   rows(component: ComponentType): never {
     const cached = this.#cache.get(component.name);
     if (cached) return cached as never;
-    if (!this.#reads.some((c) => c.name === component.name)) {
+    // Decoded by the schema the feed was built with (the world's, for replicated reads).
+    const known = this.#reads.find((c) => c.name === component?.name);
+    if (!known) {
       throw new GrantViolationError(
         `Cannot read component "${component.name}" in driver "${this.#name}": it is not in ` +
           `the driver's reads; add it to reads`,
       );
     }
-    const wire = this.#rows[component.name];
+    const wire = this.#rows[known.name];
     const entities = u32(wire?.entities);
     const columns: Record<string, unknown> = {};
-    for (const f of component.fields) {
+    for (const f of known.fields) {
       const got = wire?.columns?.[f.name];
       if (f.type === "text") {
         columns[f.name] = Array.isArray(got) && got.length === entities.length
@@ -100,7 +123,7 @@ class ReceivedChanges implements DriverChanges {
       );
     }
     const rows = { entities, columns } as ComponentRows;
-    this.#cache.set(component.name, rows);
+    this.#cache.set(known.name, rows);
     return rows as never;
   }
 }
@@ -287,6 +310,8 @@ async function serve(
     return die(`start() failed: ${error instanceof Error ? error.stack : String(error)}`);
   }
   ctx.flush();
+  /** The world's replicated components, for a driver that reads them (from the feed's schemas). */
+  let replicated: ComponentType[] = [];
   while (true) {
     const message = await channel.next() as Record<string, unknown> | null;
     if (message === null || message.t === "shutdown") {
@@ -309,7 +334,10 @@ async function serve(
     }
     if (message.t !== "changes") continue;
     ctx.addReserve(u32(message.reserve));
-    const changes = new ReceivedChanges(message, driver.reads ?? [], name);
+    if (driver.readsReplicated && isRecord(message.schemas)) {
+      replicated = componentsOf(message.schemas, driver.reads ?? []);
+    }
+    const changes = new ReceivedChanges(message, [...(driver.reads ?? []), ...replicated], name);
     for (const handler of ctx.handlers) {
       try {
         await handler(changes);

@@ -123,6 +123,7 @@ export function describeDriverManifest(driver: DriverDefinition): WireDriverMani
     name: typeof driver.name === "string" ? driver.name : null,
     reads,
     writes,
+    readsReplicated: driver.readsReplicated === true,
     spawns: driver.spawns === true,
     inputs: ports(driver.inputs, "inputs"),
     outputs: ports(driver.outputs, "outputs"),
