@@ -17,11 +17,11 @@ import type { DriverManifest } from "../roles/mod.ts";
 import type { ChangesMessage, WireRows, WireSchema } from "../protocol/mod.ts";
 import {
   changedSince,
-  toWireSchema,
   type ComponentInfo,
   gatherColumn,
   gatherEntities,
   gatherText,
+  toWireSchema,
   type World,
 } from "../ecs/mod.ts";
 
@@ -82,7 +82,9 @@ export class DriverFeed {
   get reads(): readonly ComponentInfo[] {
     if (!this.#readsReplicated) return this.#reads;
     const byName = new Map(this.#reads.map((c) => [c.name, c]));
-    for (const c of this.#world.registry.replicated()) if (!byName.has(c.name)) byName.set(c.name, c);
+    for (const c of this.#world.registry.replicated()) {
+      if (!byName.has(c.name)) byName.set(c.name, c);
+    }
     return [...byName.values()];
   }
 
