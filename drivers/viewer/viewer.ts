@@ -13,11 +13,11 @@ import {
   Mesh,
   Parent,
   Player,
-  PlayerTracked,
   Transform,
 } from "@syncra/std";
 import { type Mirror, mirrorChanges } from "./mirror.ts";
 import { TransformEncoder } from "./transform_codec.ts";
+import { lookOf, type PlayerPose, poseOf, vec3 } from "./page_input.ts";
 
 /**
  * What the page renders (and, for AudioSource, plays positionally with
@@ -52,17 +52,6 @@ interface Page {
   pose: PlayerPose | null;
   /** Whether `pose` changed since it was last written. */
   posed: boolean;
-}
-
-/** The pose fields of a Player (std Player), as a page in VR sends them. */
-interface PlayerPose {
-  tracked: number;
-  headPosition: number[];
-  headRotation: number[];
-  leftPosition: number[];
-  leftRotation: number[];
-  rightPosition: number[];
-  rightRotation: number[];
 }
 
 export default defineDriver({
@@ -268,55 +257,4 @@ function withoutTransforms(mirror: Mirror): Record<number, Record<string, unknow
     out[id] = rest;
   }
   return out;
-}
-
-/**
- * A page's VR poses (each 7 finite numbers within 100 m, or null when not
- * tracked; an untracked pose keeps its last value). Anything else is "not tracked".
- */
-function poseOf(message: Record<string, unknown>, last: PlayerPose | null): PlayerPose {
-  const pose: PlayerPose = last ? structuredClone(last) : {
-    tracked: 0,
-    headPosition: [0, 0, 0],
-    headRotation: [0, 0, 0, 1],
-    leftPosition: [0, 0, 0],
-    leftRotation: [0, 0, 0, 1],
-    rightPosition: [0, 0, 0],
-    rightRotation: [0, 0, 0, 1],
-  };
-  pose.tracked = 0;
-  const parts = [
-    ["head", PlayerTracked.Head],
-    ["left", PlayerTracked.Left],
-    ["right", PlayerTracked.Right],
-  ] as const;
-  for (const [part, bit] of parts) {
-    const value = message[part];
-    if (
-      !Array.isArray(value) || value.length !== 7 ||
-      !value.every((v) => typeof v === "number" && Number.isFinite(v) && Math.abs(v) <= 100)
-    ) continue;
-    pose.tracked |= bit;
-    pose[`${part}Position`] = value.slice(0, 3);
-    pose[`${part}Rotation`] = value.slice(3);
-  }
-  return pose;
-}
-
-/** Where a page looks: yaw wrapped to ±π, pitch within ±π/2 (radians). */
-function lookOf(value: unknown): number[] {
-  if (!Array.isArray(value) || value.length !== 3) return [0, 0, 0];
-  const [yaw, pitch] = value.map((v) => (typeof v === "number" && Number.isFinite(v) ? v : 0));
-  return [
-    Math.atan2(Math.sin(yaw!), Math.cos(yaw!)),
-    Math.max(-1.5708, Math.min(1.5708, pitch!)),
-    0,
-  ];
-}
-
-function vec3(value: unknown): number[] {
-  if (!Array.isArray(value) || value.length !== 3) return [0, 0, 0];
-  return value.map((
-    v,
-  ) => (typeof v === "number" && Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : 0));
 }

@@ -4,13 +4,15 @@
  * payload JSON `{ world, name, iat, exp, id }` (times in Unix ms) and an Ed25519 signature by
  * the world's key (world_key.ts), both base64url. A revocation names a
  * client: its tokens issued until then are refused from then on, and a
- * token issued after it works again. Revocations live beside the key, in
- * `revoked.json`.
+ * token issued after it works again. Revocations live in
+ * `.syncra/revocations/revoked.json`, a folder of their own: the network
+ * driver may read it (and sees a revocation while it runs) without a way to
+ * the private key.
  *
  * @module
  */
 import { join } from "node:path";
-import { keysFolder, type WorldKey } from "./world_key.ts";
+import type { WorldKey } from "./world_key.ts";
 
 const PREFIX = "syncra1";
 /** How long a token lasts unless told: a week. */
@@ -150,13 +152,23 @@ export async function verifyToken(
   return claims;
 }
 
-const revokedFile = (root: string) => join(keysFolder(root), "revoked.json");
+/** The folder of a world's revocations (readable by the network driver). */
+export const revocationsFolder = (root: string): string => join(root, ".syncra", "revocations");
+
+/** The file of a world's revocations. */
+export const revocationsFile = (root: string): string =>
+  join(revocationsFolder(root), "revoked.json");
 
 /** The world's revocations (none when it has revoked nothing). */
-export async function loadRevocations(root: string): Promise<Revocations> {
+export function loadRevocations(root: string): Promise<Revocations> {
+  return readRevocations(revocationsFile(root));
+}
+
+/** The revocations in `file` (none when it does not exist). */
+export async function readRevocations(file: string): Promise<Revocations> {
   let text: string;
   try {
-    text = await Deno.readTextFile(revokedFile(root));
+    text = await Deno.readTextFile(file);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return {};
     throw error;
@@ -178,9 +190,9 @@ export async function revokeClient(
   validateClientName(name);
   const revoked = await loadRevocations(root);
   revoked[name] = now;
-  await Deno.mkdir(keysFolder(root), { recursive: true, mode: 0o700 });
-  const partial = `${revokedFile(root)}.partial`;
+  await Deno.mkdir(revocationsFolder(root), { recursive: true });
+  const partial = `${revocationsFile(root)}.partial`;
   await Deno.writeTextFile(partial, JSON.stringify(revoked, null, 2) + "\n");
-  await Deno.rename(partial, revokedFile(root));
+  await Deno.rename(partial, revocationsFile(root));
   return now;
 }
