@@ -16,6 +16,8 @@ import {
   DEFAULT_RENDERER_OPTIONS,
   DEFAULT_WORLD_OPTIONS,
   entities,
+  type NetworkOptions,
+  parseNetworkAddress,
   type RendererOptions,
   runDriverHost,
   runSystemHost,
@@ -65,6 +67,11 @@ World flags:
   --openxr           run the OpenXR driver: a headset's poses (the machine's active runtime,
                      Monado's) into a Player
   --openxr-runtime F the OpenXR runtime manifest F instead (implies --openxr)
+  --network ADDR     serve the world to clients over WebSocket with TLS on HOST:PORT (port 0:
+                     any free one); prints "network: wss://HOST:PORT/"
+  --tls-cert FILE    the network's certificate chain (PEM); without it and --tls-key a
+                     development certificate is made in .syncra/tls/ (clients trust dev-ca.pem)
+  --tls-key FILE     the network's private key (PEM)
   --nats auto|URL    distributed mode: auto starts nats-server (from PATH) for this world;
                      a nats:// URL joins a server configured with .syncra/nats/authorization.conf
   --creds FILE       the coordinator's NATS credentials (default .syncra/nats/coordinator.creds)
@@ -133,6 +140,9 @@ const OPTIONS = {
   "audio-out": { type: "string" },
   openxr: { type: "boolean" },
   "openxr-runtime": { type: "string" },
+  network: { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
   quiet: { type: "boolean" },
   nats: { type: "string" },
   creds: { type: "string" },
@@ -240,6 +250,7 @@ async function main(argv: string[]): Promise<number> {
         openxr: values.openxr || values["openxr-runtime"] !== undefined
           ? { runtime: values["openxr-runtime"] ?? null }
           : null,
+        network: networkFlags(values),
         ...(port !== undefined && { port }),
         quiet: values.quiet ?? false,
         nats: values.nats ?? null,
@@ -287,6 +298,9 @@ const NATIVE_DRIVER_FLAGS = [
   "audio-out",
   "openxr",
   "openxr-runtime",
+  "network",
+  "tls-cert",
+  "tls-key",
 ] as const;
 
 /** `--renderer`, `--frames DIR`, `--frame-size WxH`, `--frame-rate N`, `--frame-batching M`. */
@@ -315,6 +329,31 @@ function rendererFlags(values: ReturnType<typeof parse>["values"]): RendererOpti
     );
   }
   return { frames: values.frames ?? null, width, height, rate, batching };
+}
+
+/** `--network ADDR` with `--tls-cert FILE --tls-key FILE` (both or neither). */
+function networkFlags(values: ReturnType<typeof parse>["values"]): NetworkOptions | null {
+  const cert = values["tls-cert"] ?? null, key = values["tls-key"] ?? null;
+  if (values.network === undefined) {
+    if (cert !== null || key !== null) {
+      throw new UsageError(
+        `The flag --${cert !== null ? "tls-cert" : "tls-key"} needs --network ADDR`,
+      );
+    }
+    return null;
+  }
+  if ((cert === null) !== (key === null)) {
+    throw new UsageError(
+      "The flags --tls-cert and --tls-key go together: give both, or neither for a development " +
+        "certificate",
+    );
+  }
+  try {
+    parseNetworkAddress(values.network);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return { address: values.network, tlsCert: cert, tlsKey: key };
 }
 
 /** Runs `work` with a signal that SIGINT or SIGTERM aborts. */

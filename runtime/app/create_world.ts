@@ -56,12 +56,13 @@ import {
   type WorldReport,
 } from "./world_report.ts";
 import { prepareViewer, writeViewerGraph } from "./viewer_page.ts";
+import { networkEntry } from "./network_entry.ts";
 import {
   audioEntry,
-  DRIVERS_DIR,
   nativeDriverLibraries,
   openxrEntry,
   rendererEntry,
+  RUNTIME_SOURCE,
 } from "./native_drivers.ts";
 
 /** What a caller may swap when creating a world (tests, the bench). */
@@ -226,6 +227,11 @@ export async function createWorld(
     ...(options.audio ? [await audioEntry(options.audio, paths.root, options.hz || 60)] : []),
     ...(options.openxr ? [await openxrEntry(options.openxr)] : []),
   ];
+  // The network driver (DESIGN §11): TLS, the world's key and the address, chosen here.
+  const network = options.network && !parts.describing
+    ? await networkEntry(options.network, paths.root, options.hz)
+    : null;
+  if (network) native.push(network.entry);
   const libraries = native.length > 0 ? await nativeDriverLibraries() : null;
   // Drivers the owner enabled (DESIGN §9), each bundled within its own folder.
   const entries = [...(viewer ? [viewer.entry] : []), ...native, ...(config.drivers ?? [])];
@@ -234,7 +240,7 @@ export async function createWorld(
     const isNative = native.includes(entry);
     const localLauncher = makeLauncher(
       {
-        scriptsDir: isNative ? DRIVERS_DIR : dirname(file),
+        scriptsDir: isNative ? RUNTIME_SOURCE : dirname(file),
         bundles: paths.bundles,
         ...(isNative && libraries ? { libraries } : {}),
       },
@@ -392,6 +398,14 @@ export async function createWorld(
       const viewerDriver = drivers.find((d) => d.name === "viewer");
       // DESIGN §8: exactly this line on stdout, for people and tools to open.
       if (viewer && viewerDriver?.state === "running") console.log(`viewer: ${viewer.url}`);
+      // DESIGN §11: exactly this line, the address clients join.
+      const networkDriver = drivers.find((d) => d.name === "network");
+      if (network && networkDriver?.state === "running") {
+        console.log(`network: ${network.url}`);
+        if (network.caPath) {
+          write?.(`  clients trust ${escapeControls(network.caPath)} (a development certificate)`);
+        }
+      }
       for (const d of drivers) {
         write?.(
           `• driver ${escapeControls(d.name)} (${escapeControls(d.file)}): ${d.state}, isolation ${

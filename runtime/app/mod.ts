@@ -22,6 +22,8 @@ export type { DriverHostOptions } from "./driver_host.ts";
 export type { SystemHostOptions } from "./system_host.ts";
 export { chooseViewerPort } from "./viewer_page.ts";
 export { DEFAULT_RENDERER_OPTIONS } from "./native_drivers.ts";
+export { parseNetworkAddress } from "./network_entry.ts";
+export type { NetworkOptions } from "./network_entry.ts";
 export type { AudioOptions, OpenXROptions, RendererOptions } from "./native_drivers.ts";
 export { DEFAULT_WORLD_OPTIONS, worldPaths } from "./world_options.ts";
 export type { WorldOptions, WorldPaths } from "./world_options.ts";

@@ -19,8 +19,15 @@ import { packageFile } from "./package_file.ts";
 import { OPENXR_LOADER, OPENXR_LOADER_FILES } from "../../drivers/openxr/loader_paths.ts";
 import { DEFAULT_RENDERER_SETTINGS } from "../../drivers/renderer/renderer_settings.ts";
 
-/** The folder of the runtime's drivers: a built-in driver may import what its neighbours share. */
+/** The folder of the runtime's drivers. */
 export const DRIVERS_DIR: string = fileURLToPath(new URL("../../drivers/", import.meta.url));
+
+/**
+ * What a built-in driver's bundle may import from: the runtime's own source,
+ * so a driver shares its neighbours' code and the runtime's (the network
+ * driver checks tokens with runtime/network's code, not a copy of it).
+ */
+export const RUNTIME_SOURCE: string = fileURLToPath(new URL("../../", import.meta.url));
 
 /** What the renderer driver draws and where (`drivers/renderer/renderer_settings.ts`). */
 export interface RendererOptions {

@@ -15,6 +15,7 @@ import type { SupervisorEvent } from "../supervision/mod.ts";
 import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits, type WorldConfig } from "../policy/mod.ts";
 import { type AuditLogOptions, DEFAULT_AUDIT_LOG_OPTIONS } from "./audit_log.ts";
 import type { AudioOptions, OpenXROptions, RendererOptions } from "./native_drivers.ts";
+import type { NetworkOptions } from "./network_entry.ts";
 
 /** Options of a world run (the CLI flags of DESIGN §8). */
 export interface WorldOptions {
@@ -67,6 +68,8 @@ export interface WorldOptions {
   audio: AudioOptions | null;
   /** Run the OpenXR tracking driver (--openxr, --openxr-runtime FILE); null leaves it out. @default null */
   openxr: OpenXROptions | null;
+  /** Serve the world to clients (--network ADDR, --tls-cert, --tls-key); null: no network. @default null */
+  network: NetworkOptions | null;
   /**
    * Distributed mode (DESIGN §7): "auto" runs the world's own nats-server,
    * a `nats://` URL joins one; null is local mode. @default null
@@ -120,6 +123,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   renderer: null,
   audio: null,
   openxr: null,
+  network: null,
   nats: null,
   natsCreds: null,
   remoteSystems: [],

@@ -9,6 +9,9 @@
  * @module
  */
 import { join } from "node:path";
+import { publicKeyOf } from "./token_check.ts";
+
+export { publicKeyOf } from "./token_check.ts";
 
 /** A world's key pair and id. */
 export interface WorldKey {
@@ -70,17 +73,6 @@ export async function loadWorldKey(root: string): Promise<WorldKey | null> {
         `away to make a new one (every token issued with the old one stops working)`,
     );
   }
-}
-
-/** The verifying key of a raw Ed25519 public key. */
-export function publicKeyOf(raw: Uint8Array): Promise<CryptoKey> {
-  return crypto.subtle.importKey(
-    "raw",
-    raw as Uint8Array<ArrayBuffer>,
-    { name: "Ed25519" },
-    true,
-    ["verify"],
-  );
 }
 
 /** A world's id: the first 8 bytes of its public key's SHA-256, in hex. */

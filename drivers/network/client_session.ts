@@ -1,0 +1,114 @@
+// One client of the network driver: who it is (its token's name), its Player entity, what it
+// holds of the world (the entities in its interest and the integer transforms it decoded), what
+// it is owed, and its budgets — bytes per second out, messages per second in. A session outlives
+// its socket by the reconnect grace: the same name joining again gets the same Player back.
+import { TransformEncoder } from "../viewer/transform_codec.ts";
+import type { PlayerPose } from "../viewer/page_input.ts";
+
+/** A session's limits, from the driver's settings. */
+export interface SessionLimits {
+  /** Bytes per second of world updates (a join's first state is allowed a burst on top). */
+  bytesPerSecond: number;
+  /** Messages per second a client may send; more are refused and counted. */
+  messagesPerSecond: number;
+  /** Refused messages after which the client is disconnected. */
+  maxRefusals: number;
+}
+
+/** What one client holds and is owed. */
+export class ClientSession {
+  readonly name: string;
+  readonly player: number;
+  /** Its Player's `id` (a number per name, stable across reconnects). */
+  readonly playerId: number;
+  socket: WebSocket | null = null;
+  /** The integer transforms the client holds (transform_codec.ts). */
+  readonly transforms = new TransformEncoder();
+  /** Entities the client holds. */
+  readonly known = new Set<number>();
+  /** Transform moves owed: entity → the tick since which it is owed. */
+  readonly owed = new Map<number, number>();
+  /** Bytes it may be sent now (refilled each tick, capped at a second's worth). */
+  budget = 0;
+  /** The tick its interest was last worked out, or -1 to do it at the next tick. */
+  interestAt = -1;
+  /** Its VR pose as last sent, and whether the world has not been told yet. */
+  pose: PlayerPose | null = null;
+  posed = false;
+  /** Where it last put its avatar, and when (ms), for the speed check. */
+  lastPlace: { position: number[]; at: number } | null = null;
+  /** Counters for the report line. */
+  bytesSent = 0;
+  refused = 0;
+  /** Message allowance (a token bucket). */
+  #allowance: number;
+  #refilledAt = performance.now();
+  /** When its socket closed (ms), while it is within its grace. */
+  leftAt: number | null = null;
+  readonly #limits: SessionLimits;
+
+  constructor(name: string, player: number, playerId: number, limits: SessionLimits) {
+    this.name = name;
+    this.player = player;
+    this.playerId = playerId;
+    this.#limits = limits;
+    this.#allowance = limits.messagesPerSecond;
+  }
+
+  /** A new socket for this session: it holds nothing yet and is sent everything again. */
+  attach(socket: WebSocket, joinBurst: number): void {
+    this.socket = socket;
+    this.leftAt = null;
+    this.known.clear();
+    this.owed.clear();
+    this.transforms.state.clear();
+    this.interestAt = -1;
+    this.budget = joinBurst;
+  }
+
+  /** Whether one more message may be taken now (false: it is refused as a flood). */
+  takeMessage(): boolean {
+    const now = performance.now();
+    const rate = this.#limits.messagesPerSecond;
+    this.#allowance = Math.min(rate, this.#allowance + (now - this.#refilledAt) * rate / 1000);
+    this.#refilledAt = now;
+    if (this.#allowance < 1) return false;
+    this.#allowance--;
+    return true;
+  }
+
+  /** Counts a refusal; true when the client has now been refused too often and must go. */
+  refuse(): boolean {
+    this.refused++;
+    return this.refused >= this.#limits.maxRefusals;
+  }
+
+  /** A tick's worth of bandwidth, never more than a second's (plus what a join burst left). */
+  refill(hz: number): void {
+    const perTick = this.#limits.bytesPerSecond / hz;
+    this.budget = Math.max(
+      this.budget,
+      Math.min(this.budget + perTick, this.#limits.bytesPerSecond),
+    );
+  }
+
+  /** Sends a message if the socket is open; returns the bytes sent. */
+  send(data: string | Uint8Array): number {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return 0;
+    // A client that cannot keep up is dropped rather than buffered without bound (it may rejoin).
+    if (socket.bufferedAmount > 16 * 1024 * 1024) {
+      socket.close(1013, "too slow: more than 16 MiB waiting");
+      return 0;
+    }
+    socket.send(data);
+    const bytes = typeof data === "string" ? data.length : data.byteLength;
+    this.bytesSent += bytes;
+    return bytes;
+  }
+
+  /** Whether its socket is backed up (moves then wait: they are owed, not lost). */
+  get congested(): boolean {
+    return (this.socket?.bufferedAmount ?? 0) > 1024 * 1024;
+  }
+}
