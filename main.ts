@@ -72,6 +72,11 @@ World flags:
   --tls-cert FILE    the network's certificate chain (PEM); without it and --tls-key a
                      development certificate is made in .syncra/tls/ (clients trust dev-ca.pem)
   --tls-key FILE     the network's private key (PEM)
+  --join URL         run as a client of the world at URL (wss://…): mirror its replicated
+                     components into this world's ECS beside its own scripts (no viewer unless
+                     --port is given; nothing of the mirror is saved)
+  --token T          the token to join with (deno task token on the world's machine)
+  --ca FILE          trust this CA certificate for --join (the world's .syncra/tls/dev-ca.pem)
   --nats auto|URL    distributed mode: auto starts nats-server (from PATH) for this world;
                      a nats:// URL joins a server configured with .syncra/nats/authorization.conf
   --creds FILE       the coordinator's NATS credentials (default .syncra/nats/coordinator.creds)
@@ -143,6 +148,9 @@ const OPTIONS = {
   network: { type: "string" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
+  join: { type: "string" },
+  token: { type: "string" },
+  ca: { type: "string" },
   quiet: { type: "boolean" },
   nats: { type: "string" },
   creds: { type: "string" },
@@ -196,7 +204,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.svg !== undefined && command !== "graph") {
     throw new UsageError("The flag --svg is for deno task graph only");
   }
-  const worldOnly = NATIVE_DRIVER_FLAGS.find((flag) => values[flag] !== undefined);
+  const worldOnly = WORLD_ONLY_FLAGS.find((flag) => values[flag] !== undefined);
   if (worldOnly !== undefined && command !== "world") {
     throw new UsageError(`The flag --${worldOnly} is for deno task world only`);
   }
@@ -241,7 +249,8 @@ async function main(argv: string[]): Promise<number> {
         ...(deadline !== undefined && { deadlineMs: deadline }),
         jail,
         watch: !values["no-watch"],
-        viewer: !values["no-viewer"],
+        viewer: !values["no-viewer"] && (values.join === undefined || values.port !== undefined),
+        join: joinFlags(values),
         editable: values.editable ?? false,
         renderer: rendererFlags(values),
         audio: values.audio || values["audio-out"] !== undefined
@@ -290,8 +299,8 @@ async function main(argv: string[]): Promise<number> {
 /** The renderer's flags besides --renderer: any of them starts it too. */
 const RENDERER_FLAGS = ["frames", "frame-size", "frame-rate", "frame-batching"] as const;
 
-/** The flags of the native drivers (renderer, audio, OpenXR): deno task world only. */
-const NATIVE_DRIVER_FLAGS = [
+/** The flags of the native drivers (renderer, audio, OpenXR, network) and of a client: deno task world only. */
+const WORLD_ONLY_FLAGS = [
   "renderer",
   ...RENDERER_FLAGS,
   "audio",
@@ -301,6 +310,9 @@ const NATIVE_DRIVER_FLAGS = [
   "network",
   "tls-cert",
   "tls-key",
+  "join",
+  "token",
+  "ca",
 ] as const;
 
 /** `--renderer`, `--frames DIR`, `--frame-size WxH`, `--frame-rate N`, `--frame-batching M`. */
@@ -329,6 +341,38 @@ function rendererFlags(values: ReturnType<typeof parse>["values"]): RendererOpti
     );
   }
   return { frames: values.frames ?? null, width, height, rate, batching };
+}
+
+/** `--join URL --token T [--ca FILE]`: a client instance. */
+function joinFlags(
+  values: ReturnType<typeof parse>["values"],
+): { url: string; token: string; ca: string | null } | null {
+  if (values.join === undefined) {
+    if (values.ca !== undefined) throw new UsageError("The flag --ca needs --join URL");
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(values.join);
+  } catch {
+    url = new URL("invalid:");
+  }
+  if (url.protocol !== "wss:") {
+    throw new UsageError(
+      `Invalid value for --join: "${values.join}" is not a wss:// URL (what the world printed ` +
+        `as "network: wss://HOST:PORT/"; worlds serve only TLS)`,
+    );
+  }
+  if (values.token === undefined) {
+    throw new UsageError(
+      "The flag --join needs --token T (deno task token --name NAME on the world's machine)",
+    );
+  }
+  const clash = (["network", "nats", "remote"] as const).find((f) => values[f] !== undefined);
+  if (clash) {
+    throw new UsageError(`The flag --join cannot go with --${clash}: a client serves nothing`);
+  }
+  return { url: values.join, token: values.token, ca: values.ca ?? null };
 }
 
 /** `--network ADDR` with `--tls-cert FILE --tls-key FILE` (both or neither). */

@@ -48,17 +48,19 @@ export default defineDriver({
   // The runtime picks the address (--network) and grants exactly it, and the revocations' folder.
   capabilities: { serve: ["127.0.0.1:7443"], read: [".syncra/revocations"] },
   async start(ctx) {
+    // Every setting comes from the runtime (runtime/app/network_entry.ts, with the owner's
+    // syncra.json "network" section checked against its ranges in runtime/policy).
     const c = ctx.config;
-    const hostname = String(c.hostname ?? "127.0.0.1");
-    const port = Number(c.port ?? 0);
-    const hz = Number(c.hz ?? 60) || 60;
-    const radius = Number(c.interestRadius ?? 50);
-    const graceMs = Number(c.graceMs ?? 10_000);
-    const maxSpeed = Number(c.maxSpeed ?? 20);
+    const hostname = String(c.hostname);
+    const port = Number(c.port);
+    const hz = Number(c.hz) || 60;
+    const radius = Number(c.interestRadius);
+    const graceMs = Number(c.graceMs);
+    const maxSpeed = Number(c.maxSpeed);
     const limits = {
-      bytesPerSecond: Number(c.bytesPerSecond ?? 256 * 1024),
-      messagesPerSecond: Number(c.messagesPerSecond ?? 240),
-      maxRefusals: Number(c.maxRefusals ?? 200),
+      bytesPerSecond: Number(c.bytesPerSecond),
+      messagesPerSecond: Number(c.messagesPerSecond),
+      maxRefusals: Number(c.maxRefusals),
     };
     const revocationsFile = String(c.revocationsFile ?? "");
     const world = {

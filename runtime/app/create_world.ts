@@ -11,7 +11,12 @@ import { dirname, join, resolve } from "node:path";
 import { type BundlerLease, openBundler } from "../../sandbox/bundle/mod.ts";
 import { type CgroupManager, detectCgroups } from "../../sandbox/cgroup/mod.ts";
 import type { Jail } from "../../sandbox/jail/mod.ts";
-import { Coordinator, DEFAULT_COORDINATOR_OPTIONS, type SystemRunner } from "../coordinator/mod.ts";
+import {
+  Coordinator,
+  DEFAULT_COORDINATOR_OPTIONS,
+  type DriverRunner,
+  type SystemRunner,
+} from "../coordinator/mod.ts";
 import { World } from "../ecs/mod.ts";
 import {
   approveCapabilities,
@@ -86,6 +91,8 @@ export interface WorldParts {
   store?: WorldStore;
   /** A world that only describes its children (explain, graph): the viewer's page is not built. */
   describing?: boolean;
+  /** Drivers that run in this process (a joined world's mirror: runtime/network/remote_mirror.ts). */
+  inProcessDrivers?: readonly DriverRunner[];
 }
 
 /** A wired world: start it, step it, stop it. */
@@ -229,7 +236,11 @@ export async function createWorld(
   ];
   // The network driver (DESIGN §11): TLS, the world's key and the address, chosen here.
   const network = options.network && !parts.describing
-    ? await networkEntry(options.network, paths.root, options.hz)
+    ? await networkEntry(
+      { ...options.network, settings: { ...options.network.settings, ...config.network } },
+      paths.root,
+      options.hz,
+    )
     : null;
   if (network) native.push(network.entry);
   const libraries = native.length > 0 ? await nativeDriverLibraries() : null;
@@ -276,6 +287,7 @@ export async function createWorld(
     role.connect(router);
     return role;
   });
+  const allDrivers: readonly DriverRunner[] = [...drivers, ...(parts.inProcessDrivers ?? [])];
   const local = () => supervisor.slots();
   const systems = parts.systems?.({
     local,
@@ -302,7 +314,7 @@ export async function createWorld(
       maxArchetypesPerScript: options.maxArchetypesPerScript,
     },
     { ...worldPolicy(config, options.scriptsDir, world.registry), budgets: limitsOf },
-    () => drivers,
+    () => allDrivers,
   );
 
   /** What the viewer's inspector shows of the world: scripts, drivers, tick times, the log. */

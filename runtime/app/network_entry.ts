@@ -10,7 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { DriverEntry } from "../policy/mod.ts";
+import { DEFAULT_NETWORK_SETTINGS, type DriverEntry } from "../policy/mod.ts";
 import {
   ensureDevCertificate,
   ensureWorldKey,
@@ -97,6 +97,7 @@ export async function networkEntry(
         gpu: false,
       },
       settings: {
+        ...DEFAULT_NETWORK_SETTINGS,
         ...options.settings,
         hostname: host,
         port,

@@ -28,6 +28,16 @@ import {
 } from "../nats/mod.ts";
 import { listScripts, SystemNames, type SystemRole } from "../roles/mod.ts";
 import { loadWorldConfig } from "../policy/mod.ts";
+import { joinWorld } from "../network/mod.ts";
+import type { WorldStore } from "../store/mod.ts";
+import { join, resolve } from "node:path";
+
+/** A client instance's store: the mirror of a joined world is never saved as this world's state. */
+const NO_STATE: WorldStore = {
+  describe: "nowhere (a client keeps no state: the joined world is the server's)",
+  load: () => Promise.resolve(null),
+  save: () => Promise.resolve(),
+};
 
 /**
  * How often a world in local mode saves its state (distributed mode has its
@@ -62,6 +72,29 @@ export async function runWorld(
     const scriptsDir = partial.scriptsDir ?? DEFAULT_WORLD_OPTIONS.scriptsDir;
     const root = worldPaths({ scriptsDir, workDir: null, statePath: null }).root;
     partial = { ...partial, config: await loadWorldConfig(root) };
+  }
+  // A client instance (DESIGN §11): join first, so a refused token stops it before anything runs.
+  if (partial.join) {
+    const quiet = partial.quiet ?? false;
+    const scriptsDir = partial.scriptsDir ?? DEFAULT_WORLD_OPTIONS.scriptsDir;
+    await using client = await joinWorld({
+      ...partial.join,
+      file: join(resolve(scriptsDir), "@network"),
+      note: (line) => quiet || console.error(`[network] ${escapeControls(line)}`),
+    });
+    if (!quiet) {
+      console.error(
+        `✔ joined ${escapeControls(partial.join.url)} as "${escapeControls(client.name)}" ` +
+          `(its entity ${client.player}), mirroring ${Object.keys(client.mirror.schemas).length} ` +
+          `replicated components`,
+      );
+    }
+    return await runWorldOn(
+      { ...partial, fresh: true, join: null },
+      { ...parts, store: NO_STATE, inProcessDrivers: [client.mirror] },
+      null,
+      () => null,
+    );
   }
   const bus = partial.nats ? await openBus(partial) : null;
   let remote: RemoteSystems | null = null;
@@ -221,11 +254,13 @@ async function runWorldOn(
     d.stoppedCleanly = live.drivers.find((x) => x.name === d.name)?.stoppedCleanly ?? null;
   }
   await live.save();
-  live.note(
-    `✔ saved ${entities(coordinator.world.entityCount)} to ${
-      escapeControls(live.store.describe)
-    } at tick ${coordinator.tick}`,
-  );
+  if (live.store !== NO_STATE) {
+    live.note(
+      `✔ saved ${entities(coordinator.world.entityCount)} to ${
+        escapeControls(live.store.describe)
+      } at tick ${coordinator.tick}`,
+    );
+  }
   if (options.dumpPath) await writeDump(options.dumpPath, coordinator.world, coordinator.tick);
   // Last, so that the peak covers saving and dumping too.
   report.runtimePeakRssMb = peakResidentMb();

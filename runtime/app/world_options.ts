@@ -71,6 +71,11 @@ export interface WorldOptions {
   /** Serve the world to clients (--network ADDR, --tls-cert, --tls-key); null: no network. @default null */
   network: NetworkOptions | null;
   /**
+   * Join another world as a client (--join URL --token T [--ca FILE]) and
+   * mirror it into this one; null: none. @default null
+   */
+  join: { url: string; token: string; ca: string | null } | null;
+  /**
    * Distributed mode (DESIGN §7): "auto" runs the world's own nats-server,
    * a `nats://` URL joins one; null is local mode. @default null
    */
@@ -124,6 +129,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   audio: null,
   openxr: null,
   network: null,
+  join: null,
   nats: null,
   natsCreds: null,
   remoteSystems: [],

@@ -29,3 +29,6 @@ export type { TlsFileProblem, TlsFiles } from "./tls_files.ts";
 export { certificateHosts, LOOPBACK_HOSTS } from "./certificate_hosts.ts";
 export type { CertificateHosts } from "./certificate_hosts.ts";
 export { spkiFingerprint } from "./spki_fingerprint.ts";
+export { JoinError, joinWorld } from "./world_client.ts";
+export type { JoinOptions, WorldClient } from "./world_client.ts";
+export { RemoteMirror } from "./remote_mirror.ts";

@@ -17,3 +17,5 @@ export type { LimitsConfig, LimitsInForce, ScriptLimits } from "./script_limits.
 export { didYouMean } from "./did_you_mean.ts";
 export { approveDriverCapabilities, parseDataflow, parseDrivers } from "./driver_config.ts";
 export type { DriverApproval, DriverEntry } from "./driver_config.ts";
+export { DEFAULT_NETWORK_SETTINGS, parseNetworkSettings } from "./network_settings.ts";
+export type { NetworkSettings } from "./network_settings.ts";

@@ -25,6 +25,7 @@
 import { join, resolve } from "node:path";
 import { configKey } from "./config_key.ts";
 import { type LimitsConfig, parseLimits } from "./script_limits.ts";
+import { type NetworkSettings, parseNetworkSettings } from "./network_settings.ts";
 import { type DriverEntry, parseDataflow, parseDrivers } from "./driver_config.ts";
 import { validateNetGrant } from "../../sandbox/command/mod.ts";
 import { ManifestError } from "../protocol/mod.ts";
@@ -59,6 +60,8 @@ export interface WorldConfig {
   drivers?: DriverEntry[];
   /** The owner's wiring of driver ports (`"driver.port"` → `"driver.port"`); null: by name and type. */
   dataflow?: { from: string; to: string }[] | null;
+  /** How the network driver treats its clients (network_settings.ts). */
+  network?: NetworkSettings;
   /** Where the config came from, for messages. */
   source: string;
 }
@@ -158,7 +161,8 @@ export function parseWorldConfig(raw: unknown, source: string): WorldConfig {
   const limits = parseLimits((raw as { limits?: unknown }).limits, fail);
   const drivers = parseDrivers((raw as { drivers?: unknown }).drivers, fail);
   const dataflow = parseDataflow((raw as { dataflow?: unknown }).dataflow, fail);
-  return { capabilities, components, limits, drivers, dataflow, source };
+  const network = parseNetworkSettings((raw as { network?: unknown }).network, fail);
+  return { capabilities, components, limits, drivers, dataflow, network, source };
 }
 
 /**

@@ -1,0 +1,265 @@
+/**
+ * Multi-user worlds (DESIGN §11) through real processes: a world served by
+ * the CLI with `--network`, clients on the wire over TLS with real tokens,
+ * and a headless `deno task world --join` instance mirroring the world into
+ * its own ECS.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeScripts, type TestFolder } from "./_world.ts";
+import { cli } from "./_cli.ts";
+import { positionOf, startNetworkWorld, TestClient, tokenFor } from "./_network.ts";
+
+/**
+ * The scene: three boxes; A moves to x = 5 at tick 30, D is spawned at tick
+ * 40 and B despawned at tick 50; a private component never leaves.
+ */
+const SCENE = `
+import { defineComponent, defineSystem, Mesh, MeshShape, Transform } from "@syncra/std";
+export const Secret = defineComponent("Secret", { pin: "u32" });
+export const Label = defineComponent("Label", { text: "text" }, { replicate: true });
+export default defineSystem({
+  writes: [Transform, Mesh, Label, Secret], spawns: true,
+  init(ctx) {
+    for (const [x, text] of [[0, "A"], [1, "B"], [2, "C"]]) {
+      ctx.spawn({ Transform: { position: [x, 1, 0] }, Mesh: { shape: MeshShape.Box }, Label: { text }, Secret: { pin: 1234 } });
+    }
+  },
+  run(ctx) {
+    const label = ctx.read(Label).text;
+    const p = ctx.write(Transform).position;
+    for (let i = 0; i < ctx.count; i++) {
+      if (label[i] === "A" && ctx.tick === 30) p[i * 3] = 5;
+      if (label[i] === "B" && ctx.tick === 50) ctx.despawn(ctx.entities[i]);
+    }
+    if (ctx.tick === 40) ctx.spawn({ Transform: { position: [3, 1, 0] }, Mesh: { shape: MeshShape.Box }, Label: { text: "D" } });
+  },
+});`;
+
+/** A client instance's own script: it reads the mirrored boxes like its own. */
+const LOOKER = `
+import { defineSystem, Mesh, Transform } from "@syncra/std";
+export default defineSystem({
+  reads: [Mesh, Transform],
+  run(ctx) {
+    if (ctx.tick % 20 !== 0) return;
+    const p = ctx.read(Transform).position;
+    let maxX = 0;
+    for (let i = 0; i < ctx.count; i++) maxX = Math.max(maxX, p[i * 3]);
+    ctx.log("sees", ctx.count, "boxes, the farthest at x", maxX.toFixed(3));
+  },
+});`;
+
+/** Labels of the entities a client holds, sorted. */
+function labels(client: TestClient): string[] {
+  return [...client.entities.values()].flatMap((e) => e.Label ? [String(e.Label.text)] : []).sort();
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function sceneFolder(config: Record<string, unknown> = {}): Promise<TestFolder> {
+  const folder = await makeScripts({ "scene.ts": SCENE });
+  await Deno.writeTextFile(join(folder.root, "syncra.json"), JSON.stringify(config));
+  return folder;
+}
+
+Deno.test("--network prints exactly its wss:// line and serves only TLS; a client with a token gets the replicated world and nothing private", async () => {
+  await using folder = await sceneFolder();
+  await using world = await startNetworkWorld(folder);
+  assert.match(world.output(), /^network: wss:\/\/127\.0\.0\.1:\d+\/$/m);
+  const port = new URL(world.url).port;
+  // A plain WebSocket or HTTP connection never gets an answer: the port speaks only TLS.
+  const plain = new WebSocket(`ws://127.0.0.1:${port}/`);
+  const plainEnd = await new Promise<string>((resolve) => {
+    plain.onopen = () => resolve("open");
+    plain.onerror = () => resolve("error");
+    plain.onclose = () => resolve("closed");
+  });
+  assert.notEqual(plainEnd, "open", "a plain ws:// connection is refused");
+  await assert.rejects(() => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()));
+  // Over TLS with the world's dev CA, without a join first: nothing but a timeout or a close.
+  const client = await TestClient.join(world, await tokenFor(folder, "alice"));
+  await client.until(() => labels(client).length === 3, "the three boxes");
+  const schemas = Object.keys(client.hello!.schemas as Record<string, unknown>);
+  assert.ok(schemas.includes("Transform") && schemas.includes("Label"), schemas.join());
+  assert.ok(!schemas.includes("Secret") && !schemas.includes("Input"), schemas.join());
+  for (const e of client.entities.values()) assert.equal(e.Secret, undefined);
+  assert.equal(client.hello!.name, "alice");
+  await client.close();
+});
+
+Deno.test("a late joiner sees what moved, what was spawned and not what was despawned; a headless --join instance mirrors it and its own scripts read it", async () => {
+  await using folder = await sceneFolder();
+  await using world = await startNetworkWorld(folder);
+  await sleep(2000); // past tick 50 at 60 Hz
+  const late = await TestClient.join(world, await tokenFor(folder, "late"));
+  await late.until(() => late.hello !== null, "hello");
+  assert.ok(Number(late.hello!.tick) > 60, `joined at tick ${late.hello!.tick}`);
+  await late.until(() => labels(late).join() === "A,C,D", `A, C and D (holds ${labels(late)})`);
+  const a = [...late.entities].find(([, e]) => e.Label?.text === "A")![0];
+  await late.until(() => Math.abs((positionOf(late, a)?.[0] ?? 0) - 5) < 0.001, "A at x = 5");
+  await late.close();
+
+  // A headless instance: its own scripts folder, its own ECS, the world mirrored into it.
+  await using own = await makeScripts({ "looker.ts": LOOKER });
+  const dump = join(own.root, "dump.json");
+  const out = await cli([
+    "world",
+    "--scripts",
+    own.scripts,
+    "--join",
+    world.url,
+    "--token",
+    await tokenFor(folder, "headless"),
+    "--ca",
+    world.caPath,
+    "--ticks",
+    "90",
+    "--hz",
+    "60",
+    "--dump",
+    dump,
+  ]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stderr, /✔ joined wss:\/\/127\.0\.0\.1:\d+\/ as "headless"/);
+  assert.match(out.stderr, /\[looker\] sees 3 boxes, the farthest at x 5\.000/);
+  assert.doesNotMatch(out.stdout + out.stderr, /saved \d+ entit/, "a client saves no state");
+  const mirrored = JSON.parse(await Deno.readTextFile(dump)).entities as {
+    components: Record<string, Record<string, unknown>>;
+  }[];
+  const boxes = mirrored.filter((e) => e.components.Label).map((e) => e.components);
+  assert.deepEqual(boxes.map((c) => c.Label!.text).sort(), ["A", "C", "D"]);
+  const boxA = boxes.find((c) => c.Label!.text === "A")!;
+  assert.ok(Math.abs((boxA.Transform!.position as number[])[0]! - 5) < 0.001);
+  assert.ok(mirrored.every((e) => !e.components.Secret), "nothing private was mirrored");
+  // Its own Player is mirrored too: the world gave it one.
+  assert.ok(mirrored.some((e) => e.components.Player), "its Player");
+});
+
+Deno.test("a refused token stops a --join instance with the reason; a revoked client is cut off and cannot come back with its token", async () => {
+  await using folder = await sceneFolder();
+  await using world = await startNetworkWorld(folder);
+  const refused = await cli([
+    "world",
+    "--scripts",
+    folder.scripts,
+    "--join",
+    world.url,
+    "--token",
+    "syncra1.not.real",
+    "--ca",
+    world.caPath,
+    "--ticks",
+    "5",
+  ]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /Cannot join wss:\/\/.*: token refused: its payload or signature/);
+  const untrusted = await cli([
+    "world",
+    "--scripts",
+    folder.scripts,
+    "--join",
+    world.url,
+    "--token",
+    await tokenFor(folder, "x"),
+    "--ticks",
+    "5",
+  ]);
+  assert.equal(untrusted.code, 1);
+  assert.match(untrusted.stderr, /UnknownIssuer.*--ca FILE/);
+
+  const token = await tokenFor(folder, "mallory");
+  const client = await TestClient.join(world, token);
+  await client.until(() => client.hello !== null, "hello");
+  const revoke = await cli(["token", "--scripts", folder.scripts, "--revoke", "mallory"]);
+  assert.equal(revoke.code, 0, revoke.stderr);
+  await client.until(() => client.closed !== null, "the revoked client cut off", 5000);
+  assert.deepEqual([client.closed!.code, client.closed!.reason], [4001, "token revoked"]);
+  const again = await TestClient.join(world, token);
+  await again.until(() => again.closed !== null, "the old token refused");
+  assert.match(again.refusals[0] ?? "", /token refused: the tokens of "mallory" were revoked/);
+});
+
+Deno.test("a hostile client is refused message by message — garbage, another's entity, a teleport, a flood — and the others and the world are untouched", async () => {
+  await using folder = await sceneFolder({ network: { messagesPerSecond: 50, maxRefusals: 1000 } });
+  await using world = await startNetworkWorld(folder, ["--report", "report.json"]);
+  const good = await TestClient.join(world, await tokenFor(folder, "good"));
+  const evil = await TestClient.join(world, await tokenFor(folder, "evil"));
+  await good.until(() => good.hello !== null && evil.hello !== null, "both joined");
+  await evil.until(() => evil.entities.has(good.player), "the good client's avatar");
+  const goodAt = positionOf(evil, good.player);
+  evil.sendRaw(new Uint8Array([1, 2, 3]));
+  evil.sendRaw("{not json");
+  evil.sendRaw("x".repeat(5000));
+  evil.send({
+    t: "set",
+    entity: good.player,
+    component: "Transform",
+    values: { position: [9, 9, 9] },
+  });
+  evil.send({ t: "set", entity: evil.player, component: "Secret", values: { pin: 1 } });
+  evil.send({ t: "transform", position: [0, 1.6, 6] });
+  evil.send({ t: "transform", position: [900, 1.6, 6] });
+  evil.send({ t: "transform", position: [Number.MAX_VALUE, 0, 0] });
+  evil.send({ t: "join", token: "again" });
+  evil.send({ t: "launch-missiles" });
+  await evil.until(() => evil.refusals.length >= 9, `nine refusals (got ${evil.refusals})`);
+  const said = evil.refusals.join("\n");
+  for (
+    const why of [
+      /binary frames are not accepted/,
+      /a message is not JSON/,
+      /at most 4096 bytes/,
+      new RegExp(`may not write Transform of entity ${good.player}: a client writes only`),
+      /may not write Secret of entity/,
+      /moved 900\.0 m in \d+ ms: faster than 20 m\/s/,
+      /a position within 10000 m/,
+      /already joined/,
+      /unknown message "launch-missiles"/,
+    ]
+  ) assert.match(said, why);
+  // A flood: past 50 messages a second the rest are refused, and it is still connected.
+  for (let i = 0; i < 300; i++) evil.send({ t: "input", move: [0, 0, 0] });
+  await evil.until(
+    () => evil.refusals.some((r) => /more messages than allowed per second/.test(r)),
+    "the flood refused",
+  );
+  assert.equal(evil.closed, null, "refused, not disconnected, below maxRefusals");
+  await sleep(300);
+  assert.deepEqual(positionOf(good, good.player), goodAt, "the good client's avatar did not move");
+  assert.deepEqual(good.refusals, []);
+  await good.close();
+  await evil.close();
+  const { code } = await world.stop();
+  assert.equal(code, 0);
+  const report = JSON.parse(await Deno.readTextFile(join(folder.root, "report.json")));
+  const network = report.drivers.find((d: { name: string }) => d.name === "network");
+  assert.deepEqual([network.state, network.restarts, network.violations], ["running", 0, 0]);
+});
+
+Deno.test("a client moves its own avatar and the others see it; a rejoin within the grace gets the same Player; after it the avatar is gone for everyone", async () => {
+  await using folder = await sceneFolder({ network: { graceMs: 1000 } });
+  await using world = await startNetworkWorld(folder);
+  const token = await tokenFor(folder, "walker");
+  let walker = await TestClient.join(world, token);
+  const watcher = await TestClient.join(world, await tokenFor(folder, "watcher"));
+  await watcher.until(() => walker.hello !== null && watcher.hello !== null, "both joined");
+  const avatar = walker.player;
+  for (let i = 1; i <= 10; i++) {
+    walker.send({ t: "transform", position: [i * 0.1, 1.6, 6], rotation: [0, 0, 0, 1] });
+    await sleep(30);
+  }
+  await watcher.until(
+    () => Math.abs((positionOf(watcher, avatar)?.[0] ?? 0) - 1) < 0.001,
+    "the walker's avatar at x = 1",
+  );
+  await walker.close();
+  walker = await TestClient.join(world, token);
+  await walker.until(() => walker.hello !== null, "hello again");
+  assert.equal(walker.player, avatar, "the same Player within the grace");
+  await walker.until(() => labels(walker).length === 3, "everything again after the rejoin");
+  await walker.close();
+  await watcher.until(() => watcher.gone.includes(avatar), "the avatar gone after the grace", 5000);
+  assert.equal(watcher.entities.has(avatar), false, "no ghost avatar");
+  await watcher.close();
+});
