@@ -263,3 +263,80 @@ Deno.test("a client moves its own avatar and the others see it; a rejoin within 
   assert.equal(watcher.entities.has(avatar), false, "no ghost avatar");
   await watcher.close();
 });
+
+/**
+ * 150 boxes circling within 12 m of the spawn point until tick 240, and one
+ * far box that jumps from 100 m away to 3 m at tick 150.
+ */
+const CROWD = `
+import { defineComponent, defineSystem, Mesh, MeshShape, Transform } from "@syncra/std";
+export const Label = defineComponent("Label", { text: "text" }, { replicate: true });
+export default defineSystem({
+  writes: [Transform, Mesh, Label], spawns: true,
+  init(ctx) {
+    for (let i = 0; i < 150; i++) ctx.spawn({ Transform: {}, Mesh: { shape: MeshShape.Box }, Label: { text: "c" + i } });
+    ctx.spawn({ Transform: { position: [100, 1, 0] }, Mesh: { shape: MeshShape.Box }, Label: { text: "far" } });
+  },
+  run(ctx) {
+    const label = ctx.read(Label).text;
+    const p = ctx.write(Transform).position;
+    const t = Math.min(ctx.tick, 240) / 60;
+    for (let i = 0; i < ctx.count; i++) {
+      if (label[i] === "far") {
+        if (ctx.tick === 150) p[i * 3] = 3;
+        continue;
+      }
+      const k = Number(label[i].slice(1)), r = 2 + (k % 10), w = 0.5 + (k % 7) * 0.2;
+      p[i * 3] = r * Math.cos(w * t + k);
+      p[i * 3 + 1] = 1;
+      p[i * 3 + 2] = 6 + r * Math.sin(w * t + k);
+    }
+  },
+});`;
+
+Deno.test("interest and a bandwidth budget: a far entity arrives when it comes near, updates stay within the budget, and a throttled client converges to the server's state", async () => {
+  const folder = await makeScripts({ "crowd.ts": CROWD });
+  await using _ = folder;
+  const budget = 3000;
+  await Deno.writeTextFile(
+    join(folder.root, "syncra.json"),
+    JSON.stringify({ network: { interestRadius: 30, bytesPerSecond: budget } }),
+  );
+  const dump = join(folder.root, "dump.json");
+  await using world = await startNetworkWorld(folder, ["--dump", dump]);
+  const client = await TestClient.join(world, await tokenFor(folder, "slowpoke"));
+  await client.until(() => labels(client).length >= 150, "the crowd");
+  assert.ok(Number(client.hello!.tick) < 120, `joined early, at tick ${client.hello!.tick}`);
+  assert.ok(!labels(client).includes("far"), "the far box is out of its interest");
+  // Past the first state, what it is sent stays within its budget (frame overhead aside).
+  const from = performance.now() + 500;
+  await sleep(2500);
+  const rate = client.bytesBetween(from, from + 2000) / 2;
+  assert.ok(rate <= budget * 1.25, `${rate.toFixed(0)} B/s against a budget of ${budget}`);
+  assert.ok(rate >= budget * 0.5, `${rate.toFixed(0)} B/s: the budget is used`);
+  await client.until(
+    () => labels(client).includes("far"),
+    "the far box, once it came near",
+    10_000,
+  );
+  // Movement stops at tick 240 (4 s); owed moves drain within the budget.
+  await sleep(4000);
+  const held = new Map([...client.entities].map(([id, e]) => [id, e.Transform?.position]));
+  await world.stop();
+  const truth = JSON.parse(await Deno.readTextFile(dump)).entities as {
+    id: number;
+    components: Record<string, Record<string, unknown>>;
+  }[];
+  let compared = 0;
+  for (const e of truth) {
+    if (!e.components.Label) continue;
+    const got = held.get(e.id) as number[] | undefined;
+    assert.ok(got, `the client holds ${e.components.Label.text}`);
+    const want = e.components.Transform!.position as number[];
+    const off = Math.hypot(...want.map((v, i) => v - got[i]!));
+    assert.ok(off < 0.001, `${e.components.Label.text} is ${off.toFixed(4)} m off`);
+    compared++;
+  }
+  assert.equal(compared, 151);
+  await client.close();
+});

@@ -83,13 +83,18 @@ export class ClientSession {
     return this.refused >= this.#limits.maxRefusals;
   }
 
-  /** A tick's worth of bandwidth, never more than a second's (plus what a join burst left). */
+  /** A tick's worth of bandwidth, never more than a second's (a join's burst aside). */
   refill(hz: number): void {
     const perTick = this.#limits.bytesPerSecond / hz;
     this.budget = Math.max(
       this.budget,
       Math.min(this.budget + perTick, this.#limits.bytesPerSecond),
     );
+  }
+
+  /** The first state went out: what is left of the join's burst is not a budget to keep. */
+  endBurst(hz: number): void {
+    this.budget = Math.min(this.budget, this.#limits.bytesPerSecond / hz);
   }
 
   /** Sends a message if the socket is open; returns the bytes sent. */

@@ -322,7 +322,8 @@ export default defineDriver({
         s.transforms.forget(id);
         gone.push(id);
       }
-      if (s.interestAt < 0 || tick - s.interestAt >= INTEREST_EVERY) {
+      const first = s.interestAt < 0;
+      if (first || tick - s.interestAt >= INTEREST_EVERY) {
         s.interestAt = tick;
         const wanted = entitiesInRange(mirror, center, radius, s.player);
         for (const id of s.known) {
@@ -350,7 +351,10 @@ export default defineDriver({
       if (Object.keys(set).length > 0 || gone.length > 0 || removed.length > 0) {
         s.budget -= s.send(JSON.stringify({ t: "delta", tick, set, gone, removed }));
       }
-      if (s.owed.size === 0 || s.congested || s.budget <= 0) return;
+      if (s.owed.size === 0 || s.congested || s.budget <= 0) {
+        if (first && !s.congested) s.endBurst(hz);
+        return;
+      }
       // About 7 bytes a move once the client holds the entity, about 25 for a new one.
       const ids = mostUrgent(mirror, s.owed, center, tick, Math.max(16, Math.floor(s.budget / 8)));
       const position = new Float32Array(ids.length * 3);
@@ -365,6 +369,7 @@ export default defineDriver({
       });
       const frame = s.transforms.encode(tick, Uint32Array.from(ids), position, rotation, scale);
       if (frame) s.budget -= s.send(frame);
+      if (first) s.endBurst(hz);
     };
   },
 });
