@@ -71,6 +71,8 @@ export type {
   TransformSchema,
   VelocitySchema,
 } from "./builtins.ts";
+export { RemoteChange } from "./remote_change.ts";
+export type { RemoteChangeSchema, RemoteChangeValue } from "./remote_change.ts";
 export {
   AudioSource,
   BUILTIN_COMPONENTS,

@@ -6,6 +6,7 @@
  */
 import type { Columns, ComponentType, ComponentValue, Schema } from "./component.ts";
 import type { EventType, PlainValue, ResourceType } from "./resource.ts";
+import { RemoteChange, type RemoteChangeValue } from "./remote_change.ts";
 
 /**
  * A query: which entities a system is shipped, and which of their columns.
@@ -148,6 +149,13 @@ export interface SystemManifest extends SystemCapabilities {
   init?(ctx: SystemContext): void | Promise<void>;
   /** Runs every tick. */
   run?(ctx: SystemContext): void | Promise<void>;
+  /**
+   * Runs each tick before `run`, once per value a driver set since the tick
+   * before (a network client moving its avatar, a page's input): the change
+   * is already in the world, and the hook may react with the tick's context.
+   * Defining it receives {@linkcode RemoteChange} events.
+   */
+  onRemoteChange?(ctx: SystemContext, change: RemoteChangeValue): void | Promise<void>;
 }
 
 /** A system, as returned by {@linkcode defineSystem}. */
@@ -180,5 +188,12 @@ export function defineSystem(manifest: SystemManifest): SystemDefinition {
   if (typeof manifest !== "object" || manifest === null) {
     throw new TypeError("Cannot define system: the manifest must be an object");
   }
-  return Object.freeze({ ...manifest, kind: "syncra.system" as const });
+  if (manifest.onRemoteChange !== undefined && typeof manifest.onRemoteChange !== "function") {
+    throw new TypeError("Cannot define system: onRemoteChange must be a function");
+  }
+  // The hook's events are received like any others: its manifest says so.
+  const receives = manifest.onRemoteChange && !manifest.receives?.includes(RemoteChange)
+    ? { receives: [...(manifest.receives ?? []), RemoteChange] }
+    : {};
+  return Object.freeze({ ...manifest, ...receives, kind: "syncra.system" as const });
 }

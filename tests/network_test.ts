@@ -340,3 +340,43 @@ Deno.test("interest and a bandwidth budget: a far entity arrives when it comes n
   assert.equal(compared, 151);
   await client.close();
 });
+
+/** A world rule as a hook: no avatar goes below the floor, and every move is told. */
+const FLOOR = `
+import { defineSystem, Player, Transform } from "@syncra/std";
+export default defineSystem({
+  queries: { avatars: { reads: [Player], writes: [Transform] } },
+  onRemoteChange(ctx, change) {
+    if (change.component !== "Transform") return;
+    const avatars = ctx.query("avatars");
+    const row = avatars.indexOf(change.entity);
+    if (row < 0) return;
+    const p = avatars.write(Transform).position;
+    if (p[row * 3 + 1] < 0) {
+      ctx.log("clamped entity", change.entity, "moved by", change.driver, "to the floor");
+      p[row * 3 + 1] = 0;
+    }
+  },
+});`;
+
+Deno.test("onRemoteChange: a world script hears a client's move and its correction reaches every client", async () => {
+  await using folder = await makeScripts({ "scene.ts": SCENE, "floor.ts": FLOOR });
+  await using world = await startNetworkWorld(folder);
+  const diver = await TestClient.join(world, await tokenFor(folder, "diver"));
+  const watcher = await TestClient.join(world, await tokenFor(folder, "watcher"));
+  await watcher.until(() => diver.hello !== null && watcher.hello !== null, "both joined");
+  diver.send({ t: "transform", position: [0, -5, 6], rotation: [0, 0, 0, 1] });
+  const y = (c: TestClient) => positionOf(c, diver.player)?.[1] ?? NaN;
+  await watcher.until(
+    () => Math.abs(y(watcher)) < 0.001,
+    `the avatar on the floor (y ${y(watcher)})`,
+  );
+  await diver.until(() => Math.abs(y(diver)) < 0.001, "the diver told of its correction too");
+  await diver.close();
+  await watcher.close();
+  const { output } = await world.stop();
+  assert.match(
+    output,
+    new RegExp(`\\[floor\\] clamped entity ${diver.player} moved by network to the floor`),
+  );
+});

@@ -14,7 +14,7 @@
  */
 import type { Manifest } from "../roles/mod.ts";
 import { ManifestError } from "../protocol/mod.ts";
-import { buildSchedule } from "../ecs/mod.ts";
+import { buildSchedule, type QueuedEvent } from "../ecs/mod.ts";
 import type { RunningSystem, SystemRunner } from "./system_runner.ts";
 import { validateCommandList, validateResult, type ValidCommand } from "./result_validation.ts";
 import type { DriverRunner, RunningDriver } from "./driver_runner.ts";
@@ -42,6 +42,9 @@ import {
 } from "./query_shipping.ts";
 import { type FieldInfo, resolveSchema } from "../../std/mod.ts";
 import type { WireValue } from "../protocol/mod.ts";
+
+/** The std event of a value a driver set (std/remote_change.ts). */
+const REMOTE_CHANGE = "RemoteChange";
 
 /** Coordinator settings. */
 export interface CoordinatorOptions {
@@ -415,6 +418,10 @@ export class Coordinator {
   #applyDriverWrites(): void {
     const drivers = [...this.#drivers()].sort((a, b) => (a.name < b.name ? -1 : 1));
     const unspawned: number[] = [];
+    // The values drivers set become RemoteChange events, if a running system receives them.
+    const told = this.#slots().some((s) =>
+      s.active?.manifest.events.receives.includes(REMOTE_CHANGE) === true
+    );
     for (const driver of drivers) {
       const raw = driver.takeWrites();
       const entry = this.#feeds.get(driver);
@@ -440,8 +447,22 @@ export class Coordinator {
       }
       entry.feed.used(validation.usedIds);
       this.#applyQueue(driver, validation.commands, unspawned);
+      if (told) this.#tellRemoteChanges(driver, validation.commands);
     }
     this.world.allocator.release(unspawned);
+  }
+
+  /** A driver's sets, as events for the systems with an onRemoteChange hook (std RemoteChange). */
+  #tellRemoteChanges(driver: DriverRunner, commands: readonly ValidCommand[]): void {
+    const events: QueuedEvent[] = [];
+    for (const c of commands) {
+      if (c.op !== "add" || !this.world.isAlive(c.id)) continue;
+      const name = this.world.registry.get(c.component)?.name;
+      if (name) {
+        events.push([REMOTE_CHANGE, { entity: c.id, component: name, driver: driver.name }]);
+      }
+    }
+    this.world.events.emit(driver.file, events);
   }
 
   async #runSystem(

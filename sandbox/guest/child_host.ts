@@ -17,7 +17,8 @@
  *
  * @module
  */
-import type { DriverDefinition, SystemDefinition } from "../../std/mod.ts";
+import type { DriverDefinition, RemoteChangeValue, SystemDefinition } from "../../std/mod.ts";
+import { RemoteChange } from "../../std/mod.ts";
 import { PROTOCOL_VERSION, ProtocolError, type WireError } from "../../runtime/protocol/mod.ts";
 import { hardenProcess } from "./hardening.ts";
 import { FrameChannel } from "./channel.ts";
@@ -71,7 +72,7 @@ function whenIdle(): { idle: Promise<void>; cancel(): void } {
 }
 
 /** Awaits what `init` or `run` returned; a promise that can never settle is the script's error. */
-async function settle(work: unknown, hook: "init" | "run"): Promise<void> {
+async function settle(work: unknown, hook: "init" | "run" | "onRemoteChange"): Promise<void> {
   if (!(work instanceof Promise)) return;
   const watch = whenIdle();
   try {
@@ -142,6 +143,11 @@ export async function runChildHost(
     try {
       // Awaited before the next read, so an async run's timers and I/O settle first.
       const hook = message.t === "init" ? "init" : "run";
+      if (hook === "run" && system.onRemoteChange) {
+        for (const change of ctx.events(RemoteChange) as RemoteChangeValue[]) {
+          await settle(system.onRemoteChange(ctx, change), "onRemoteChange");
+        }
+      }
       await settle(hook === "init" ? system.init?.(ctx) : system.run?.(ctx), hook);
     } catch (e) {
       error = toWireError(e, host.inspect);

@@ -201,7 +201,7 @@ export function describeManifest(system: SystemDefinition): WireManifest {
     eventSchemas,
     spawns: system.spawns === true,
     hasInit: typeof system.init === "function",
-    hasRun: typeof system.run === "function",
+    hasRun: typeof system.run === "function" || typeof system.onRemoteChange === "function",
     components,
     modules,
     ...(collected.replicated.size > 0 ? { replicated: [...collected.replicated] } : {}),
