@@ -144,6 +144,8 @@ export class TestClient {
     const bytes = typeof data === "string" ? data.length : (data as ArrayBuffer).byteLength;
     this.received.push({ at: performance.now(), bytes });
     if (typeof data !== "string") {
+      // Voice frames (kind 3) are for whoever listens for them; transform frames are kind 2.
+      if (new Uint8Array(data as ArrayBuffer)[0] !== 2) return;
       const { moved } = this.#transforms.decode(data as ArrayBuffer);
       for (const id of moved) {
         this.#entity(id).Transform = floatsOf(this.#transforms.state.get(id)!) as unknown as Plain;

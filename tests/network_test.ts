@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { makeScripts, type TestFolder } from "./_world.ts";
 import { cli } from "./_cli.ts";
 import { positionOf, startNetworkWorld, TestClient, tokenFor } from "./_network.ts";
+import OpusScript from "opusscript";
+import { Buffer } from "node:buffer";
 
 /**
  * The scene: three boxes; A moves to x = 5 at tick 30, D is spawned at tick
@@ -207,7 +209,7 @@ Deno.test("a hostile client is refused message by message — garbage, another's
   const said = evil.refusals.join("\n");
   for (
     const why of [
-      /binary frames are not accepted/,
+      /a binary frame must be voice/,
       /a message is not JSON/,
       /at most 4096 bytes/,
       new RegExp(`may not write Transform of entity ${good.player}: a client writes only`),
@@ -379,4 +381,119 @@ Deno.test("onRemoteChange: a world script hears a client's move and its correcti
     output,
     new RegExp(`\\[floor\\] clamped entity ${diver.player} moved by network to the floor`),
   );
+});
+
+/** 440 Hz in 20 ms Opus frames, encoded before the test sends them (as a microphone's would be). */
+function toneFrames(count: number): Uint8Array[] {
+  const encoder = new OpusScript(48_000, 1, OpusScript.Application.VOIP);
+  const frames: Uint8Array[] = [];
+  for (let f = 0; f < count; f++) {
+    const pcm = new Int16Array(960);
+    for (let i = 0; i < 960; i++) {
+      pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (f * 960 + i)) / 48_000));
+    }
+    frames.push(new Uint8Array(encoder.encode(Buffer.from(pcm.buffer), 960)));
+  }
+  encoder.delete();
+  return frames;
+}
+
+/** A voice frame as a client sends it: [3][u32 sequence][Opus]. */
+function voiceFrame(seq: number, opus: Uint8Array): Uint8Array {
+  const out = new Uint8Array(5 + opus.length);
+  out[0] = 3;
+  new DataView(out.buffer).setUint32(1, seq, true);
+  out.set(opus, 5);
+  return out;
+}
+
+/** Joins asking for voice, keeping the voice frames it hears: [speaker, sequence, Opus]. */
+async function voiceClient(world: { url: string; caPath: string }, token: string, voice = true) {
+  const client = new TestClient(world.url, world.caPath);
+  const heard: [number, number, Uint8Array][] = [];
+  const said: Record<string, unknown>[] = [];
+  client.socket.addEventListener("message", (event) => {
+    if (typeof event.data === "string") {
+      const m = JSON.parse(event.data);
+      if (m.t === "said") said.push(m);
+      return;
+    }
+    const bytes = new Uint8Array(event.data as ArrayBuffer);
+    if (bytes[0] !== 3) return;
+    const view = new DataView(bytes.buffer);
+    heard.push([view.getUint32(1, true), view.getUint32(5, true), bytes.slice(9)]);
+  });
+  // Voice frames are not transform frames: the test client's decoder must not see them.
+  await client.opened;
+  client.send({ t: "join", token, voice });
+  await client.until(() => client.hello !== null, "hello");
+  return { client, heard, said };
+}
+
+Deno.test("voice is relayed as sent to the clients in range that asked for it, within a rate; custom channels carry JSON by the owner's rules", async () => {
+  await using folder = await sceneFolder({
+    network: {
+      maxSpeed: 100_000,
+      channels: { chat: { maxBytes: 128, perSecond: 5, range: "world" } },
+    },
+  });
+  await using world = await startNetworkWorld(folder);
+  const a = await voiceClient(world, await tokenFor(folder, "a"));
+  const near = await voiceClient(world, await tokenFor(folder, "near"));
+  const deaf = await voiceClient(world, await tokenFor(folder, "deaf"), false);
+  const far = await voiceClient(world, await tokenFor(folder, "far"));
+  far.client.send({ t: "transform", position: [500, 1.6, 6], rotation: [0, 0, 0, 1] });
+  await sleep(300);
+  const frames = toneFrames(40);
+  for (let i = 0; i < frames.length; i++) {
+    a.client.sendRaw(voiceFrame(i, frames[i]!));
+    await sleep(20);
+  }
+  await near.client.until(() => near.heard.length === 40, `40 frames (got ${near.heard.length})`);
+  assert.ok(near.heard.every(([speaker]) => speaker === a.client.player), "each says who spoke");
+  assert.deepEqual(near.heard.map(([, seq]) => seq), [...Array(40).keys()]);
+  // The bytes arrive as sent: decoded, they are the tone again.
+  const decoder = new OpusScript(48_000, 1, OpusScript.Application.VOIP);
+  let crossings = 0, energy = 0, samples = 0;
+  for (const [, , opus] of near.heard.slice(5)) {
+    const pcm = new Int16Array(Uint8Array.from(decoder.decode(Buffer.from(opus))).buffer);
+    for (let i = 1; i < pcm.length; i++) if ((pcm[i - 1]! < 0) !== (pcm[i]! < 0)) crossings++;
+    for (const v of pcm) energy += v * v;
+    samples += pcm.length;
+  }
+  decoder.delete();
+  const hz = crossings / 2 / (samples / 48_000);
+  assert.ok(Math.abs(hz - 440) < 20, `heard ${hz.toFixed(0)} Hz`);
+  assert.ok(Math.sqrt(energy / samples) > 2000, "not silence");
+  assert.equal(deaf.heard.length, 0, "a client that did not ask for voice hears none");
+  assert.equal(far.heard.length, 0, "a client out of range hears none");
+  // A burst past 60 frames a second is refused, not relayed.
+  for (let i = 0; i < 100; i++) a.client.sendRaw(voiceFrame(100 + i, frames[0]!));
+  await a.client.until(
+    () => a.client.refusals.some((r) => /more than 60 voice frames a second/.test(r)),
+    "the voice flood refused",
+  );
+
+  // A custom channel: heard in the whole world, bounded in size and rate.
+  a.client.send({ t: "say", channel: "chat", data: { text: "hello" } });
+  await far.client.until(() => far.said.length === 1, "the far client hears the chat");
+  assert.deepEqual(far.said[0], {
+    t: "said",
+    channel: "chat",
+    from: a.client.player,
+    name: "a",
+    data: { text: "hello" },
+  });
+  const before = a.client.refusals.length;
+  a.client.send({ t: "say", channel: "shout", data: 1 });
+  a.client.send({ t: "say", channel: "chat", data: "x".repeat(200) });
+  for (let i = 0; i < 8; i++) a.client.send({ t: "say", channel: "chat", data: i });
+  await a.client.until(() => a.client.refusals.length >= before + 4, "the channel refusals");
+  const said = a.client.refusals.slice(before).join("\n");
+  assert.match(said, /there is no channel "shout" \(this world's are chat\)/);
+  assert.match(said, /"chat" takes messages of at most 128 bytes/);
+  assert.match(said, /more than 5 messages a second on "chat"/);
+  await near.client.until(() => near.said.length >= 5, "the chat within its rate");
+  assert.ok(near.said.length <= 6, `${near.said.length} chat messages got through`);
+  for (const c of [a, near, deaf, far]) await c.client.close();
 });

@@ -8,9 +8,20 @@ export const MAX_CLIENT_MESSAGE = 4096;
 /** How far from the origin a client may put its avatar, in metres. */
 export const WORLD_BOUND = 10_000;
 
+/** The first byte of a voice frame (transform frames are 2: drivers/viewer/transform_codec.ts). */
+export const VOICE_FRAME = 3;
+
+/** The most Opus bytes in one voice frame (RFC 6716's largest packet is 1275). */
+export const MAX_VOICE_BYTES = 1275;
+
+/** A channel's name: what `"say"` messages name. */
+const CHANNEL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+
 /** A client's message, checked. */
 export type ClientFrame =
-  | { t: "join"; token: string }
+  | { t: "join"; token: string; voice: boolean }
+  | { t: "voice"; seq: number; opus: Uint8Array }
+  | { t: "say"; channel: string; data: unknown; bytes: number }
   | { t: "input"; move: number[]; look: number[]; buttons: number }
   | { t: "pose"; pose: (last: PlayerPose | null) => PlayerPose }
   | { t: "transform"; position: number[]; rotation: number[] }
@@ -39,9 +50,18 @@ function rotation(value: unknown): number[] | null {
 
 /** Parses one message of a client; throws ClientFrameError saying what is wrong. */
 export function parseClientFrame(data: unknown): ClientFrame {
-  if (typeof data !== "string") {
-    throw new ClientFrameError("binary frames are not accepted: messages are JSON text");
+  if (data instanceof ArrayBuffer) data = new Uint8Array(data);
+  if (data instanceof Uint8Array) {
+    // Binary frames are voice: [u8 3][u32 sequence, little-endian][Opus packet].
+    if (data.length < 6 || data[0] !== VOICE_FRAME || data.length > 5 + MAX_VOICE_BYTES) {
+      throw new ClientFrameError(
+        `a binary frame must be voice: [3][u32 sequence][an Opus packet of 1 to ${MAX_VOICE_BYTES} bytes]`,
+      );
+    }
+    const seq = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(1, true);
+    return { t: "voice", seq, opus: data.slice(5) };
   }
+  if (typeof data !== "string") throw new ClientFrameError("a message is neither text nor bytes");
   if (data.length === 0 || data.length > MAX_CLIENT_MESSAGE) {
     throw new ClientFrameError(`messages are JSON text of at most ${MAX_CLIENT_MESSAGE} bytes`);
   }
@@ -59,7 +79,15 @@ export function parseClientFrame(data: unknown): ClientFrame {
       if (typeof message.token !== "string" || message.token.length > 2048) {
         throw new ClientFrameError("join needs a token");
       }
-      return { t: "join", token: message.token };
+      return { t: "join", token: message.token, voice: message.voice === true };
+    case "say": {
+      if (typeof message.channel !== "string" || !CHANNEL_NAME.test(message.channel)) {
+        throw new ClientFrameError(
+          "say needs a channel name (a letter, then letters, digits, _ or -)",
+        );
+      }
+      return { t: "say", channel: message.channel, data: message.data ?? null, bytes: data.length };
+    }
     case "input":
       return {
         t: "input",
@@ -101,7 +129,7 @@ export function parseClientFrame(data: unknown): ClientFrame {
     default:
       throw new ClientFrameError(
         `unknown message ${JSON.stringify(String(message.t).slice(0, 32))}: a client sends ` +
-          `join, input, pose, transform or set`,
+          `join, input, pose, transform, say or set (and voice as binary frames)`,
       );
   }
 }

@@ -15,6 +15,28 @@ export interface SessionLimits {
   maxRefusals: number;
 }
 
+/** So many a second, with a second's worth of burst (a token bucket). */
+export class RateBucket {
+  readonly #rate: number;
+  #allowance: number;
+  #at = performance.now();
+
+  constructor(perSecond: number) {
+    this.#rate = perSecond;
+    this.#allowance = perSecond;
+  }
+
+  /** Whether one more may go now. */
+  take(): boolean {
+    const now = performance.now();
+    this.#allowance = Math.min(this.#rate, this.#allowance + (now - this.#at) * this.#rate / 1000);
+    this.#at = now;
+    if (this.#allowance < 1) return false;
+    this.#allowance--;
+    return true;
+  }
+}
+
 /** What one client holds and is owed. */
 export class ClientSession {
   readonly name: string;
@@ -40,9 +62,11 @@ export class ClientSession {
   /** Counters for the report line. */
   bytesSent = 0;
   refused = 0;
-  /** Message allowance (a token bucket). */
-  #allowance: number;
-  #refilledAt = performance.now();
+  /** Message allowance, and per custom channel and for voice. */
+  readonly #messages: RateBucket;
+  readonly buckets = new Map<string, RateBucket>();
+  /** Whether it asked for voice (its join said `voice: true`). */
+  hearsVoice = false;
   /** When its socket closed (ms), while it is within its grace. */
   leftAt: number | null = null;
   readonly #limits: SessionLimits;
@@ -52,7 +76,7 @@ export class ClientSession {
     this.player = player;
     this.playerId = playerId;
     this.#limits = limits;
-    this.#allowance = limits.messagesPerSecond;
+    this.#messages = new RateBucket(limits.messagesPerSecond);
   }
 
   /** A new socket for this session: it holds nothing yet and is sent everything again. */
@@ -68,13 +92,14 @@ export class ClientSession {
 
   /** Whether one more message may be taken now (false: it is refused as a flood). */
   takeMessage(): boolean {
-    const now = performance.now();
-    const rate = this.#limits.messagesPerSecond;
-    this.#allowance = Math.min(rate, this.#allowance + (now - this.#refilledAt) * rate / 1000);
-    this.#refilledAt = now;
-    if (this.#allowance < 1) return false;
-    this.#allowance--;
-    return true;
+    return this.#messages.take();
+  }
+
+  /** Whether one more on `kind` (a channel, or "voice") may go now, at `perSecond`. */
+  takeOn(kind: string, perSecond: number): boolean {
+    let bucket = this.buckets.get(kind);
+    if (!bucket) this.buckets.set(kind, bucket = new RateBucket(perSecond));
+    return bucket.take();
   }
 
   /** Counts a refusal; true when the client has now been refused too often and must go. */

@@ -10,7 +10,7 @@
 import { defineDriver, Input, Player, Transform } from "@syncra/std";
 import { type Mirror, mirrorChanges, type PlainComponent } from "../viewer/mirror.ts";
 import { ClientSession } from "./client_session.ts";
-import { ClientFrameError, parseClientFrame } from "./client_frames.ts";
+import { ClientFrameError, parseClientFrame, VOICE_FRAME } from "./client_frames.ts";
 import { entitiesInRange, mostUrgent, placeOf } from "./interest.ts";
 import {
   publicKeyOf,
@@ -62,6 +62,11 @@ export default defineDriver({
       messagesPerSecond: Number(c.messagesPerSecond),
       maxRefusals: Number(c.maxRefusals),
     };
+    const voiceRate = Number(c.voiceFramesPerSecond);
+    const channels = (c.channels ?? {}) as Record<
+      string,
+      { maxBytes: number; perSecond: number; range: "interest" | "world" }
+    >;
     const revocationsFile = String(c.revocationsFile ?? "");
     const world = {
       publicKey: await publicKeyOf(base64Bytes(String(c.publicKey ?? ""))),
@@ -83,6 +88,17 @@ export default defineDriver({
       if (logged++ < 5) ctx.log(`refused client "${session.name}": ${why}`);
       session.send(JSON.stringify({ t: "refused", why }));
       if (session.refuse()) session.socket?.close(1008, "too many refused messages");
+    };
+
+    /** The other connected clients that hear `from`: within the interest radius, or all. */
+    const inRange = (from: ClientSession, range: "interest" | "world"): ClientSession[] => {
+      const center = centerOf(from);
+      return [...sessions.values()].filter((s) => {
+        if (s === from || !s.socket) return false;
+        if (range === "world") return true;
+        const p = centerOf(s);
+        return Math.hypot(p[0]! - center[0]!, p[1]! - center[1]!, p[2]! - center[2]!) <= radius;
+      });
     };
 
     /** Its avatar's place as the world has it (the mirror), else where it started. */
@@ -118,6 +134,53 @@ export default defineDriver({
       switch (frame.t) {
         case "join":
           return refuse(session, "already joined");
+        case "voice": {
+          if (!session.takeOn("voice", voiceRate)) {
+            return refuse(session, `more than ${voiceRate} voice frames a second`);
+          }
+          // Relayed as it came (the server never decodes it), with who spoke, to those in range.
+          const out = new Uint8Array(9 + frame.opus.length);
+          const view = new DataView(out.buffer);
+          out[0] = VOICE_FRAME;
+          view.setUint32(1, player, true);
+          view.setUint32(5, frame.seq, true);
+          out.set(frame.opus, 9);
+          for (const other of inRange(session, "interest")) if (other.hearsVoice) other.send(out);
+          return;
+        }
+        case "say": {
+          const channel = channels[frame.channel];
+          if (!channel) {
+            const known = Object.keys(channels);
+            return refuse(
+              session,
+              `there is no channel "${frame.channel}" (${
+                known.length ? `this world's are ${known.join(", ")}` : "this world declares none"
+              })`,
+            );
+          }
+          if (frame.bytes > channel.maxBytes) {
+            return refuse(
+              session,
+              `"${frame.channel}" takes messages of at most ${channel.maxBytes} bytes`,
+            );
+          }
+          if (!session.takeOn(`say:${frame.channel}`, channel.perSecond)) {
+            return refuse(
+              session,
+              `more than ${channel.perSecond} messages a second on "${frame.channel}"`,
+            );
+          }
+          const said = JSON.stringify({
+            t: "said",
+            channel: frame.channel,
+            from: player,
+            name: session.name,
+            data: frame.data,
+          });
+          for (const other of inRange(session, channel.range)) other.send(said);
+          return;
+        }
         case "input":
           ctx.set(player, Input, { move: frame.move, look: frame.look, buttons: frame.buttons });
           return;
@@ -161,10 +224,12 @@ export default defineDriver({
 
     const join = async (socket: WebSocket, data: unknown): Promise<ClientSession | null> => {
       let token: string;
+      let voice = false;
       try {
         const frame = parseClientFrame(data);
         if (frame.t !== "join") throw new ClientFrameError("the first message must be a join");
         token = frame.token;
+        voice = frame.voice;
       } catch (error) {
         socket.close(4000, (error as Error).message.slice(0, 120));
         return null;
@@ -200,6 +265,7 @@ export default defineDriver({
         ctx.log(`client "${name}" came back to entity ${session.player}`);
       }
       session.attach(socket, JOIN_BURST);
+      session.hearsVoice = voice;
       session.send(JSON.stringify({
         t: "hello",
         v: NETWORK_PROTOCOL,
@@ -208,6 +274,7 @@ export default defineDriver({
         tick,
         editable: false,
         schemas,
+        channels: Object.keys(channels),
       }));
       session.send(JSON.stringify({ t: "state", tick, entities: {} }));
       return session;

@@ -18,4 +18,4 @@ export { didYouMean } from "./did_you_mean.ts";
 export { approveDriverCapabilities, parseDataflow, parseDrivers } from "./driver_config.ts";
 export type { DriverApproval, DriverEntry } from "./driver_config.ts";
 export { DEFAULT_NETWORK_SETTINGS, parseNetworkSettings } from "./network_settings.ts";
-export type { NetworkSettings } from "./network_settings.ts";
+export type { ChannelSettings, NetworkSettings } from "./network_settings.ts";
