@@ -83,6 +83,27 @@ export async function startNetworkWorld(
   };
 }
 
+/** Runs `deno task world --join` on `world` with `token` (trusting its CA unless `ca` is false). */
+export function joinCli(
+  world: { url: string; caPath: string },
+  scripts: string,
+  token: string,
+  more: readonly string[],
+  ca = true,
+): ReturnType<typeof cli> {
+  return cli([
+    "world",
+    "--scripts",
+    scripts,
+    "--join",
+    world.url,
+    "--token",
+    token,
+    ...(ca ? ["--ca", world.caPath] : []),
+    ...more,
+  ]);
+}
+
 /** A client token for `name` from `deno task token`. */
 export async function tokenFor(folder: TestFolder, name: string): Promise<string> {
   const out = await cli(["token", "--scripts", folder.scripts, "--name", name]);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeScripts, type TestFolder } from "./_world.ts";
 import { cli } from "./_cli.ts";
-import { positionOf, startNetworkWorld, TestClient, tokenFor } from "./_network.ts";
+import { joinCli, positionOf, startNetworkWorld, TestClient, tokenFor } from "./_network.ts";
 import OpusScript from "opusscript";
 import { Buffer } from "node:buffer";
 
@@ -105,20 +105,9 @@ Deno.test("a late joiner sees what moved, what was spawned and not what was desp
   // A headless instance: its own scripts folder, its own ECS, the world mirrored into it.
   await using own = await makeScripts({ "looker.ts": LOOKER });
   const dump = join(own.root, "dump.json");
-  const out = await cli([
-    "world",
-    "--scripts",
-    own.scripts,
-    "--join",
-    world.url,
-    "--token",
-    await tokenFor(folder, "headless"),
-    "--ca",
-    world.caPath,
+  const out = await joinCli(world, own.scripts, await tokenFor(folder, "headless"), [
     "--ticks",
     "90",
-    "--hz",
-    "60",
     "--dump",
     dump,
   ]);
@@ -141,32 +130,13 @@ Deno.test("a late joiner sees what moved, what was spawned and not what was desp
 Deno.test("a refused token stops a --join instance with the reason; a revoked client is cut off and cannot come back with its token", async () => {
   await using folder = await sceneFolder();
   await using world = await startNetworkWorld(folder);
-  const refused = await cli([
-    "world",
-    "--scripts",
-    folder.scripts,
-    "--join",
-    world.url,
-    "--token",
-    "syncra1.not.real",
-    "--ca",
-    world.caPath,
-    "--ticks",
-    "5",
-  ]);
+  const refused = await joinCli(world, folder.scripts, "syncra1.not.real", ["--ticks", "5"]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /Cannot join wss:\/\/.*: token refused: its payload or signature/);
-  const untrusted = await cli([
-    "world",
-    "--scripts",
-    folder.scripts,
-    "--join",
-    world.url,
-    "--token",
-    await tokenFor(folder, "x"),
+  const untrusted = await joinCli(world, folder.scripts, await tokenFor(folder, "x"), [
     "--ticks",
     "5",
-  ]);
+  ], false);
   assert.equal(untrusted.code, 1);
   assert.match(untrusted.stderr, /UnknownIssuer.*--ca FILE/);
 

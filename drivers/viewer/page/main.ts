@@ -2,8 +2,9 @@
 // The viewer's page: builds a three.js scene from the world's render components, keeps it live
 // from the viewer's WebSocket (JSON for structure, binary frames for transforms), sends its
 // controls as this page's Player Input (and, in VR, the headset's and controllers' poses), and
-// lists the entities in an inspector. It exposes globalThis.syncra for devtools and tests
-// (DESIGN §10).
+// lists the entities in an inspector. With `?join=wss://…&token=…` in its address it shows a world
+// served by the network driver instead, joined with that token (join.ts, DESIGN §11). It exposes
+// globalThis.syncra for devtools and tests (DESIGN §10).
 import * as THREE from "three";
 import { floatsOf, TransformDecoder } from "../transform_codec.ts";
 import { InstancedBatches } from "./instances.ts";
@@ -16,6 +17,7 @@ import { Inspector, type WorldStatus } from "./inspector.ts";
 import { type ViewMode, ViewRig } from "./views.ts";
 import { PageSound } from "./sound_control.ts";
 import { NativeView } from "./native_view.ts";
+import { type Connection, connectionOf, FINAL_CLOSES } from "./join.ts";
 
 type Plain = Record<string, number | boolean | string | number[]>;
 type Components = Record<string, Plain>;
@@ -122,6 +124,8 @@ let editable = false;
 let fps = 0;
 let updateMs = 0, renderMs = 0;
 const refusals: string[] = [];
+/** Why the page stopped connecting (a refused token, a bad `?join=`), or null. */
+let ended: string | null = null;
 
 /** A message for the status line, shown beside the world's state for a few seconds. */
 let notice = "", noticeUntil = 0;
@@ -154,6 +158,14 @@ const api = {
   },
   get player() {
     return player;
+  },
+  /** The world joined with `?join=` (its wss:// URL), or null: the page's own viewer. */
+  get joined() {
+    return connection?.joined ?? null;
+  },
+  /** Why the page stopped connecting for good (such as "refused: token refused: …"), or null. */
+  get ended() {
+    return ended;
   },
   /** What draws the page: "webgpu", "webgl2" (WebGPU's WebGL 2 fallback) or "webxr". */
   get renderer() {
@@ -429,6 +441,8 @@ function onJson(message: {
   if (message.t === "hello") {
     player = message.player ?? 0;
     editable = (message as { editable?: boolean }).editable === true;
+    // A joined world is there once it says hello (until then it may still refuse the token).
+    if (connection?.hello) online();
   }
   if (message.t === "status") inspector.renderStatus(message as unknown as WorldStatus);
   if (message.t === "frame") {
@@ -436,8 +450,13 @@ function onJson(message: {
     return;
   }
   if (message.t === "refused") {
-    refusals.push(String((message as { why?: unknown }).why));
-    say(`refused: ${refusals.at(-1)}`);
+    const why = String((message as { why?: unknown }).why);
+    // A refused join is the status itself once the world closes (onclose); an edit's is a notice.
+    if (connection?.hello && !connected) refusedJoin = why;
+    else {
+      refusals.push(why);
+      say(`refused: ${why}`);
+    }
   }
   if (message.t === "state") {
     for (const id of [...entities.keys()]) drop(id);
@@ -481,30 +500,53 @@ function onTransforms(buffer: ArrayBuffer): void {
 
 let socket: WebSocket | null = null;
 let retryMs = 250;
+/** Why a joined world refused this connection's join, before it closed it. */
+let refusedJoin: string | null = null;
 
-function connect(): void {
-  const ws = new WebSocket(
-    `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
-  );
+let connection: Connection | null = null;
+try {
+  connection = connectionOf(location);
+} catch (error) {
+  ended = (error as Error).message;
+}
+
+/** The world is there: input flows (sent afresh) and the next drop retries quickly. */
+function online(): void {
+  connected = true;
+  retryMs = 250;
+  lastInput = "";
+}
+
+function connect(to: Connection): void {
+  const ws = new WebSocket(to.url);
   ws.binaryType = "arraybuffer";
   socket = ws;
+  refusedJoin = null;
   ws.onopen = () => {
-    connected = true;
-    retryMs = 250;
-    lastInput = "";
+    // A network driver hears the join first, on every connect: the same token, the same Player.
+    if (to.hello) ws.send(to.hello);
+    else online();
   };
   ws.onmessage = (event) => {
     if (typeof event.data === "string") onJson(JSON.parse(event.data));
     else onTransforms(event.data as ArrayBuffer);
   };
-  ws.onclose = () => {
+  ws.onclose = (event) => {
     connected = false;
-    // The viewer restarts with backoff; the page follows and resyncs from a new snapshot.
-    setTimeout(connect, retryMs);
+    const final = to.hello ? FINAL_CLOSES.get(event.code) : undefined;
+    if (final) {
+      // The same token would be refused again (or throw out the page that took its place).
+      ended = `${final}: ${refusedJoin ?? (event.reason || `closed with ${event.code}`)}`;
+      console.warn(`syncra: ${to.joined}: ${ended}`);
+      return;
+    }
+    // The world restarts with backoff; the page follows and resyncs from a new snapshot.
+    setTimeout(() => connect(to), retryMs);
     retryMs = Math.min(retryMs * 2, 4000);
   };
 }
-connect();
+if (connection) connect(connection);
+else console.error(`syncra: ${ended}`);
 
 // ---- Sending: Input every frame it changed; in VR, the poses too ----
 
@@ -512,7 +554,8 @@ let lastInput = "";
 let lastPoses = "";
 
 function sendIfChanged(input: InputValues, poses: string | null): void {
-  if (socket?.readyState !== WebSocket.OPEN) return;
+  // A joined world hears nothing before its hello (what comes during the join is dropped).
+  if (!connected || socket?.readyState !== WebSocket.OPEN) return;
   const message = JSON.stringify({ t: "input", ...input });
   if (message !== lastInput) {
     lastInput = message;
@@ -634,7 +677,7 @@ function drawFrame(_time: number, frame?: Parameters<typeof vr.poses>[0]): void 
   );
 
   status.textContent = `${
-    connected ? "connected" : "reconnecting…"
+    ended ?? (connected ? "connected" : "reconnecting…")
   } · tick ${tick} · ${entities.size} entities · ${chosen.backend}${
     vr.presenting ? " · in VR" : ""
   }${now < noticeUntil ? ` · ${notice}` : ""}`;
