@@ -61,6 +61,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function sceneFolder(config: Record<string, unknown> = {}): Promise<TestFolder> {
   const folder = await makeScripts({ "scene.ts": SCENE });
+  await Deno.mkdir(join(folder.root, "assets"));
+  await Deno.writeTextFile(join(folder.root, "assets", "hello.txt"), "hi");
+  await Deno.writeTextFile(join(folder.root, "assets", ".hidden"), "no");
   await Deno.writeTextFile(join(folder.root, "syncra.json"), JSON.stringify(config));
   return folder;
 }
@@ -87,6 +90,21 @@ Deno.test("--network prints exactly its wss:// line and serves only TLS; a clien
   assert.ok(!schemas.includes("Secret") && !schemas.includes("Input"), schemas.join());
   for (const e of client.entities.values()) assert.equal(e.Secret, undefined);
   assert.equal(client.hello!.name, "alice");
+  // The world's assets, for pages joined from another origin; nothing outside them.
+  const http = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(world.caPath)] });
+  const asset = await fetch(new URL("/assets/hello.txt", world.url.replace("wss:", "https:")), {
+    client: http,
+  });
+  assert.equal(await asset.text(), "hi");
+  assert.equal(asset.headers.get("access-control-allow-origin"), "*");
+  for (const path of ["/assets/../syncra.json", "/assets/.hidden", "/syncra.json"]) {
+    const refused = await fetch(new URL(path, world.url.replace("wss:", "https:")), {
+      client: http,
+    });
+    await refused.body?.cancel();
+    assert.ok(refused.status === 404 || refused.status === 426, `${path}: ${refused.status}`);
+  }
+  http.close();
   await client.close();
 });
 

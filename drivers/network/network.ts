@@ -12,6 +12,7 @@ import { type Mirror, mirrorChanges, type PlainComponent } from "../viewer/mirro
 import { ClientSession } from "./client_session.ts";
 import { ClientFrameError, parseClientFrame, VOICE_FRAME } from "./client_frames.ts";
 import { entitiesInRange, mostUrgent, placeOf } from "./interest.ts";
+import { serveFile } from "../viewer/serve_file.ts";
 import {
   publicKeyOf,
   readRevocations,
@@ -46,7 +47,7 @@ export default defineDriver({
   writes: [Player, Input, Transform],
   spawns: true,
   // The runtime picks the address (--network) and grants exactly it, and the revocations' folder.
-  capabilities: { serve: ["127.0.0.1:7443"], read: [".syncra/revocations"] },
+  capabilities: { serve: ["127.0.0.1:7443"], read: [".syncra/revocations", "assets"] },
   async start(ctx) {
     // Every setting comes from the runtime (runtime/app/network_entry.ts, with the owner's
     // syncra.json "network" section checked against its ranges in runtime/policy).
@@ -68,6 +69,7 @@ export default defineDriver({
       { maxBytes: number; perSecond: number; range: "interest" | "world" }
     >;
     const revocationsFile = String(c.revocationsFile ?? "");
+    const assetsDir = String(c.assetsDir ?? "");
     const world = {
       publicKey: await publicKeyOf(base64Bytes(String(c.publicKey ?? ""))),
       worldId: String(c.worldId ?? ""),
@@ -343,6 +345,13 @@ export default defineDriver({
       onListen() {},
     }, (request) => {
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        // The world's assets (models, sounds) for pages joined from another origin, read-only.
+        const path = new URL(request.url).pathname;
+        if (request.method === "GET" && path.startsWith("/assets/")) {
+          return serveFile(assetsDir, path.slice("/assets/".length), {
+            "access-control-allow-origin": "*",
+          });
+        }
         return new Response("a Syncra world: join over WebSocket\n", { status: 426 });
       }
       const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 30 });

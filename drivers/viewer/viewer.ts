@@ -16,6 +16,7 @@ import {
   Transform,
 } from "@syncra/std";
 import { type Mirror, mirrorChanges } from "./mirror.ts";
+import { serveFile } from "./serve_file.ts";
 import { TransformEncoder } from "./transform_codec.ts";
 import { lookOf, type PlayerPose, poseOf, vec3 } from "./page_input.ts";
 
@@ -30,18 +31,6 @@ const SPAWN_AT = [0, 1.6, 6];
 
 /** Largest message a page may send, in bytes: input is tiny; anything bigger is hostile. */
 const MAX_PAGE_MESSAGE = 4096;
-
-const CONTENT_TYPES: Record<string, string> = {
-  html: "text/html; charset=utf-8",
-  js: "text/javascript; charset=utf-8",
-  css: "text/css; charset=utf-8",
-  json: "application/json",
-  png: "image/png",
-  jpg: "image/jpeg",
-  glb: "model/gltf-binary",
-  gltf: "model/gltf+json",
-  map: "application/json",
-};
 
 interface Page {
   socket: WebSocket;
@@ -83,22 +72,6 @@ export default defineDriver({
       rendered = JSON.stringify({ t: "frame", from, tick, png: base64(png) });
       for (const page of pages) send(page, rendered);
     });
-
-    const serveFile = async (root: string, path: string): Promise<Response> => {
-      // Only plain names below the root: no "..", no absolute paths, no hidden files.
-      const parts = path.split("/").filter((p) => p !== "");
-      if (root === "" || parts.some((p) => p === ".." || p.startsWith("."))) {
-        return new Response("not found", { status: 404 });
-      }
-      try {
-        const body = await Deno.readFile(`${root}/${parts.join("/")}`);
-        const type = CONTENT_TYPES[parts.at(-1)?.split(".").pop() ?? ""] ??
-          "application/octet-stream";
-        return new Response(body, { headers: { "content-type": type } });
-      } catch {
-        return new Response("not found", { status: 404 });
-      }
-    };
 
     const send = (page: Page, data: string | Uint8Array) => {
       if (page.socket.readyState !== WebSocket.OPEN) return;

@@ -3,7 +3,8 @@
  * ADDR`): the address it serves (a free port when ADDR's is 0), its TLS —
  * the operator's `--tls-cert`/`--tls-key`, checked, or the world's
  * development certificate for that host — the world's public key and id
- * for checking tokens, and read access to the revocations' folder. The
+ * for checking tokens, and read access to the revocations' folder and the
+ * world's assets (served to pages joined from elsewhere). The
  * runtime approves exactly this; the driver's reads are the replicated
  * components.
  *
@@ -91,7 +92,7 @@ export async function networkEntry(
       approve: {
         serve: [`${urlHost}:${port}`],
         net: [],
-        read: [".syncra/revocations"],
+        read: [".syncra/revocations", "assets"],
         write: [],
         ffi: [],
         gpu: false,
@@ -107,6 +108,7 @@ export async function networkEntry(
         publicKey: base64(publicKey),
         worldId: key.worldId,
         revocationsFile: revocationsFile(root),
+        assetsDir: join(root, "assets"),
       },
     },
   };
