@@ -108,7 +108,7 @@ Deno.test("--network prints exactly its wss:// line and serves only TLS; a clien
   await client.close();
 });
 
-Deno.test("a late joiner sees what moved, what was spawned and not what was despawned; a headless --join instance mirrors it and its own scripts read it", async () => {
+Deno.test("a late joiner sees what moved, what was spawned and not what was despawned; two headless --join instances mirror it alike and their own scripts read it", async () => {
   await using folder = await sceneFolder();
   await using world = await startNetworkWorld(folder);
   await sleep(2000); // past tick 50 at 60 Hz
@@ -120,16 +120,35 @@ Deno.test("a late joiner sees what moved, what was spawned and not what was desp
   await late.until(() => Math.abs((positionOf(late, a)?.[0] ?? 0) - 5) < 0.001, "A at x = 5");
   await late.close();
 
-  // A headless instance: its own scripts folder, its own ECS, the world mirrored into it.
+  // Two headless instances at once: each its own scripts folder, its own ECS, the world mirrored
+  // into it — and the two agree.
   await using own = await makeScripts({ "looker.ts": LOOKER });
+  await using other = await makeScripts({});
   const dump = join(own.root, "dump.json");
-  const out = await joinCli(world, own.scripts, await tokenFor(folder, "headless"), [
-    "--ticks",
-    "90",
-    "--dump",
-    dump,
+  const otherDump = join(other.root, "dump.json");
+  const [out, otherOut] = await Promise.all([
+    joinCli(world, own.scripts, await tokenFor(folder, "headless"), [
+      "--ticks",
+      "90",
+      "--dump",
+      dump,
+    ]),
+    joinCli(world, other.scripts, await tokenFor(folder, "second"), [
+      "--ticks",
+      "90",
+      "--dump",
+      otherDump,
+    ]),
   ]);
   assert.equal(out.code, 0, out.stderr);
+  assert.equal(otherOut.code, 0, otherOut.stderr);
+  const boxesIn = async (file: string) =>
+    (JSON.parse(await Deno.readTextFile(file)).entities as {
+      components: Record<string, Record<string, unknown>>;
+    }[]).flatMap((e) =>
+      e.components.Label ? [[e.components.Label.text, e.components.Transform!.position]] : []
+    ).sort();
+  assert.deepEqual(await boxesIn(otherDump), await boxesIn(dump), "both instances agree");
   assert.match(out.stderr, /✔ joined wss:\/\/127\.0\.0\.1:\d+\/ as "headless"/);
   assert.match(out.stderr, /\[looker\] sees 3 boxes, the farthest at x 5\.000/);
   assert.doesNotMatch(out.stdout + out.stderr, /saved \d+ entit/, "a client saves no state");
