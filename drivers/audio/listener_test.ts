@@ -30,6 +30,7 @@ function snapshot(entities: Record<number, Record<string, Row>>): DriverChanges 
     despawned: new Uint32Array(0),
     removed: [],
     status: null,
+    components: [],
     rows: rows as DriverChanges["rows"],
   };
 }
