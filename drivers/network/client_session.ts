@@ -57,8 +57,11 @@ export class ClientSession {
   /** Its VR pose as last sent, and whether the world has not been told yet. */
   pose: PlayerPose | null = null;
   posed = false;
-  /** Where it last put its avatar, and when (ms), for the speed check. */
-  lastPlace: { position: number[]; at: number } | null = null;
+  /** Where it last put its avatar, for the speed check. */
+  lastPlace: number[] | null = null;
+  #stride = Infinity;
+  #strideAt = performance.now();
+  #refilledAt = performance.now();
   /** Counters for the report line. */
   bytesSent = 0;
   refused = 0;
@@ -88,6 +91,7 @@ export class ClientSession {
     this.transforms.state.clear();
     this.interestAt = -1;
     this.budget = joinBurst;
+    this.#refilledAt = performance.now();
   }
 
   /** Whether one more message may be taken now (false: it is refused as a flood). */
@@ -108,13 +112,34 @@ export class ClientSession {
     return this.refused >= this.#limits.maxRefusals;
   }
 
-  /** A tick's worth of bandwidth, never more than a second's (a join's burst aside). */
-  refill(hz: number): void {
-    const perTick = this.#limits.bytesPerSecond / hz;
+  /**
+   * The bandwidth earned since the last refill, never more than a second's
+   * (a join's burst aside): by time, so a driver fed less often than the
+   * world ticks still gives each client its bytes per second.
+   */
+  refill(): void {
+    const now = performance.now();
+    const earned = this.#limits.bytesPerSecond * Math.min(1, (now - this.#refilledAt) / 1000);
+    this.#refilledAt = now;
     this.budget = Math.max(
       this.budget,
-      Math.min(this.budget + perTick, this.#limits.bytesPerSecond),
+      Math.min(this.budget + earned, this.#limits.bytesPerSecond),
     );
+  }
+
+  /**
+   * Whether its avatar may move `metres` now: the distance allowed accrues at
+   * `maxSpeed` with a second's worth of slack, so moves that arrive bunched
+   * together (a slow network, a busy driver) are not mistaken for speed.
+   */
+  takeStride(metres: number, maxSpeed: number): number | null {
+    const now = performance.now();
+    const cap = maxSpeed + 0.5;
+    this.#stride = Math.min(cap, this.#stride + maxSpeed * (now - this.#strideAt) / 1000);
+    this.#strideAt = now;
+    if (metres > this.#stride) return this.#stride;
+    this.#stride -= metres;
+    return null;
   }
 
   /** The first state went out: what is left of the join's burst is not a budget to keep. */

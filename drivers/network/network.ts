@@ -191,20 +191,17 @@ export default defineDriver({
           session.posed = true;
           return;
         case "transform": {
-          const now = performance.now();
-          const last = session.lastPlace;
-          if (last) {
-            const metres = Math.hypot(...frame.position.map((v, i) => v - last.position[i]!));
-            const seconds = Math.max(now - last.at, 1) / 1000;
-            if (metres > maxSpeed * seconds + 0.5) {
-              return refuse(
-                session,
-                `moved ${metres.toFixed(1)} m in ${(seconds * 1000).toFixed(0)} ms: faster than ` +
-                  `${maxSpeed} m/s`,
-              );
-            }
+          const last = session.lastPlace ?? centerOf(session);
+          const metres = Math.hypot(...frame.position.map((v, i) => v - last[i]!));
+          const allowed = session.takeStride(metres, maxSpeed);
+          if (allowed !== null) {
+            return refuse(
+              session,
+              `moved ${metres.toFixed(1)} m with ${allowed.toFixed(1)} m allowed: faster than ` +
+                `${maxSpeed} m/s`,
+            );
           }
-          session.lastPlace = { position: frame.position, at: now };
+          session.lastPlace = frame.position;
           const scale = mirror.get(player)?.Transform?.scale ?? [1, 1, 1];
           const value = { position: frame.position, rotation: frame.rotation, scale };
           ctx.set(player, Transform, value);
@@ -423,7 +420,7 @@ export default defineDriver({
       const removed = delta.removed.filter(([id]) => s.known.has(id));
       for (const [id, name] of removed) if (name === "Transform") s.transforms.forget(id);
       for (const id of moved) if (s.known.has(id) && !s.owed.has(id)) s.owed.set(id, tick);
-      s.refill(hz);
+      s.refill();
       if (Object.keys(set).length > 0 || gone.length > 0 || removed.length > 0) {
         s.budget -= s.send(JSON.stringify({ t: "delta", tick, set, gone, removed }));
       }

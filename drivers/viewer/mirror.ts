@@ -42,10 +42,11 @@ export function mirrorChanges(
         const column = (columns as Record<string, ArrayLike<number> | string[]>)[f.name]!;
         if (f.type === "text") value[f.name] = (column as string[])[i]!;
         else if (f.width > 1) {
-          value[f.name] = Array.from(
-            { length: f.width },
-            (_, k) => (column as ArrayLike<number>)[i * f.width + k]!,
-          );
+          // A plain loop: Array.from with a callback was most of a busy feed's cost (measured).
+          const numbers = column as ArrayLike<number>;
+          const v = new Array<number>(f.width);
+          for (let k = 0, at = i * f.width; k < f.width; k++) v[k] = numbers[at + k]!;
+          value[f.name] = v;
         } else {
           const v = (column as ArrayLike<number>)[i]!;
           value[f.name] = f.type === "bool" ? v !== 0 : v;

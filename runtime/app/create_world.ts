@@ -243,6 +243,18 @@ export async function createWorld(
     )
     : null;
   if (network) native.push(network.entry);
+  // The network line is printed once the driver listens (its "serving" log), not before.
+  const networkListening = network
+    ? new Promise<void>((resolve) => {
+      const off = events.on((e) => {
+        if (e.type === "log" && e.script === "network" && e.text.startsWith("serving the world")) {
+          off();
+          resolve();
+        }
+      });
+      setTimeout(() => (off(), resolve()), 15_000);
+    })
+    : null;
   const libraries = native.length > 0 ? await nativeDriverLibraries() : null;
   // Drivers the owner enabled (DESIGN §9), each bundled within its own folder.
   const entries = [...(viewer ? [viewer.entry] : []), ...native, ...(config.drivers ?? [])];
@@ -413,6 +425,7 @@ export async function createWorld(
       // DESIGN §11: exactly this line, the address clients join.
       const networkDriver = drivers.find((d) => d.name === "network");
       if (network && networkDriver?.state === "running") {
+        await networkListening;
         console.log(`network: ${network.url}`);
         if (network.caPath) {
           write?.(`  clients trust ${escapeControls(network.caPath)} (a development certificate)`);

@@ -1,6 +1,7 @@
 // Where the page's socket goes: the viewer's `/ws` on the page's own origin, or, with
 // `?join=wss://HOST:PORT/&token=TOKEN` in its address, a world's network driver (DESIGN §11),
-// which hears the same protocol with a join message first.
+// which hears the same protocol with a join message first. `&voice=1` asks it for voice chat too
+// (voice.ts): the join says `voice: true`, and the page speaks and hears.
 
 /** The page's connection, worked out from its address. */
 export interface Connection {
@@ -10,6 +11,8 @@ export interface Connection {
   joined: string | null;
   /** What the page sends first on every (re)connect, or null (the viewer needs nothing). */
   hello: string | null;
+  /** Whether the page joins with voice chat (`&voice=1`, only with `?join=`). */
+  voice: boolean;
 }
 
 /**
@@ -30,7 +33,7 @@ export function connectionOf(
   const target = query.get("join");
   if (target === null) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    return { url: `${scheme}://${location.host}/ws`, joined: null, hello: null };
+    return { url: `${scheme}://${location.host}/ws`, joined: null, hello: null, voice: false };
   }
   let url: URL;
   try {
@@ -45,5 +48,7 @@ export function connectionOf(
   }
   const token = query.get("token");
   if (!token) throw new TypeError(`Cannot join "${target}": add the world's token (&token=…)`);
-  return { url: url.href, joined: url.href, hello: JSON.stringify({ t: "join", token }) };
+  const voice = query.get("voice") === "1";
+  const hello = JSON.stringify(voice ? { t: "join", token, voice } : { t: "join", token });
+  return { url: url.href, joined: url.href, hello, voice };
 }

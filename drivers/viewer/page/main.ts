@@ -3,8 +3,9 @@
 // from the viewer's WebSocket (JSON for structure, binary frames for transforms), sends its
 // controls as this page's Player Input (and, in VR, the headset's and controllers' poses), and
 // lists the entities in an inspector. With `?join=wss://…&token=…` in its address it shows a world
-// served by the network driver instead, joined with that token (join.ts, DESIGN §11). It exposes
-// globalThis.syncra for devtools and tests (DESIGN §10).
+// served by the network driver instead, joined with that token (join.ts, DESIGN §11), and with
+// `&voice=1` too it speaks and hears voice chat there (voice.ts). It exposes globalThis.syncra for
+// devtools and tests (DESIGN §10).
 import * as THREE from "three";
 import { floatsOf, TransformDecoder } from "../transform_codec.ts";
 import { InstancedBatches } from "./instances.ts";
@@ -18,6 +19,7 @@ import { type ViewMode, ViewRig } from "./views.ts";
 import { PageSound } from "./sound_control.ts";
 import { NativeView } from "./native_view.ts";
 import { type Connection, connectionOf, FINAL_CLOSES } from "./join.ts";
+import { PageVoice, VOICE_FRAME, voiceCanGo } from "./voice.ts";
 
 type Plain = Record<string, number | boolean | string | number[]>;
 type Components = Record<string, Plain>;
@@ -286,6 +288,15 @@ const api = {
   },
   /** The native renderer's frames shown (`frames`, `from`, and the last one's `size`). */
   native: nativeView,
+  /**
+   * Voice chat (`?join=…&voice=1`), or null: the microphone (`mic`: "on" or
+   * why not), hearing (`hear`), frames `sent`, `received`, `decoded` and
+   * dropped as `late`, frames received per speaker entity (`speakers`), and
+   * the RMS `level` (and `peak`) of what voices played over the last second.
+   */
+  get voice() {
+    return voice?.stats ?? null;
+  },
 };
 (globalThis as unknown as { syncra: typeof api }).syncra = api;
 
@@ -353,6 +364,7 @@ function drop(id: number): void {
   avatars.remove(id);
   lenses.delete(id);
   sound.set(id, null);
+  voice?.forget(id);
   if (e) removeLight(e);
   entities.delete(id);
   transforms.forget(id);
@@ -528,7 +540,10 @@ function connect(to: Connection): void {
     else online();
   };
   ws.onmessage = (event) => {
-    if (typeof event.data === "string") onJson(JSON.parse(event.data));
+    if (typeof event.data === "string") return onJson(JSON.parse(event.data));
+    // Binary frames say what they are in their first byte: transforms (2), or voice (3).
+    const bytes = new Uint8Array(event.data as ArrayBuffer);
+    if (bytes[0] === VOICE_FRAME) voice?.receive(bytes);
     else onTransforms(event.data as ArrayBuffer);
   };
   ws.onclose = (event) => {
@@ -545,6 +560,19 @@ function connect(to: Connection): void {
     retryMs = Math.min(retryMs * 2, 4000);
   };
 }
+/**
+ * Voice chat, for a world joined with `&voice=1`: it plays into the page's live sound (the
+ * browser may hold that until the page's first click or key) and sends only once joined (before
+ * its hello, a world takes a binary frame for a bad join).
+ */
+const voice = connection?.voice
+  ? new PageVoice(sound.context(), (frame) => {
+    if (!connected || !voiceCanGo(socket)) return false;
+    socket.send(frame);
+    return true;
+  })
+  : null;
+
 if (connection) connect(connection);
 else console.error(`syncra: ${ended}`);
 
@@ -657,11 +685,13 @@ function drawFrame(_time: number, frame?: Parameters<typeof vr.poses>[0]): void 
       : null,
     vr.presenting,
   );
-  sound.update(camera, (id, out) => {
+  const placeSound = (id: number, out: THREE.Vector3) => {
     if (!entities.get(id)?.motion) return false;
     out.setFromMatrixPosition(worldMatrix(id, now, soundAt));
     return true;
-  });
+  };
+  sound.update(camera, placeSound);
+  voice?.update(camera, placeSound);
 
   const poses = vr.poses(frame);
   const input = poses ? vr.input(poses, controls, dt) : controls.read(dt);
@@ -680,7 +710,7 @@ function drawFrame(_time: number, frame?: Parameters<typeof vr.poses>[0]): void 
     ended ?? (connected ? "connected" : "reconnecting…")
   } · tick ${tick} · ${entities.size} entities · ${chosen.backend}${
     vr.presenting ? " · in VR" : ""
-  }${now < noticeUntil ? ` · ${notice}` : ""}`;
+  }${voice ? ` · ${voice.summary}` : ""}${now < noticeUntil ? ` · ${notice}` : ""}`;
   const renderStart = performance.now();
   chosen.renderer.render(scene, camera);
   const end = performance.now();

@@ -25,6 +25,8 @@ export class PageSound {
   readonly #fetch: FetchAsset;
   readonly #sources = new Map<number, AudioSourceValues>();
   #live: SpatialAudio | null = null;
+  /** Whether the button was ever pressed (from then on it alone turns sound on and off). */
+  #pressed = false;
   #camera: THREE.Object3D | null = null;
   #place: PlaceSource = () => false;
   readonly #at = new THREE.Vector3();
@@ -75,19 +77,48 @@ export class PageSound {
     for (const id of this.#sources.keys()) if (place(id, this.#at)) live.place(id, this.#at);
   }
 
+  /**
+   * The live AudioContext, made now if it is not yet (voice chat plays into
+   * it, heard from the same listener). Made outside a gesture, a browser may
+   * hold it suspended: the page's first click or key starts it then, unless
+   * the button was pressed first.
+   */
+  context(): AudioContext {
+    if (!this.#live) {
+      const live = this.#make();
+      const context = live.context as AudioContext;
+      const start = () => {
+        removeEventListener("pointerdown", start, true);
+        removeEventListener("keydown", start, true);
+        if (this.#pressed || context.state !== "suspended") return;
+        void context.resume().then(() => this.#show());
+      };
+      if (context.state === "suspended") {
+        addEventListener("pointerdown", start, true);
+        addEventListener("keydown", start, true);
+      }
+      this.#show();
+    }
+    return this.#live!.context as AudioContext;
+  }
+
   /** Sound on (the first time: makes the AudioContext, inside the click's gesture) or off. */
   async toggle(): Promise<string> {
-    const first = !this.#live;
-    if (!this.#live) {
-      this.#live = new SpatialAudio(new AudioContext({ latencyHint: "interactive" }), this.#fetch);
-      for (const [id, values] of this.#sources) this.#live.set(id, values);
-    }
-    const context = this.#live.context as AudioContext;
-    // Made inside the click, a context may run at once; the first press always means "on".
-    if (context.state === "running" && !first) await context.suspend();
+    const made = !this.#live;
+    this.#pressed = true;
+    const context = (this.#live ?? this.#make()).context as AudioContext;
+    // Made inside the click, a context may run at once; that press always means "on".
+    if (context.state === "running" && !made) await context.suspend();
     else await context.resume();
     this.#show();
     return context.state;
+  }
+
+  #make(): SpatialAudio {
+    const live = new SpatialAudio(new AudioContext({ latencyHint: "interactive" }), this.#fetch);
+    for (const [id, values] of this.#sources) live.set(id, values);
+    (live.context as AudioContext).addEventListener("statechange", () => this.#show());
+    return this.#live = live;
   }
 
   /**

@@ -40,6 +40,46 @@ function setParam(param: AudioParam, value: number, context: BaseAudioContext, g
   else param.value = value;
 }
 
+/** A PannerNode as every sound of the page has: HRTF, the "inverse" model, refDistance 1. */
+export function spatialPanner(context: BaseAudioContext): PannerNode {
+  return new PannerNode(context, {
+    panningModel: "HRTF",
+    distanceModel: "inverse",
+    refDistance: 1,
+    rolloffFactor: 1,
+    maxDistance: 10000,
+  });
+}
+
+/** Places a panner at `position` (world space), gliding there on a live context. */
+export function placePanner(panner: PannerNode, position: THREE.Vector3, glide = true): void {
+  const c = panner.context;
+  setParam(panner.positionX, position.x, c, glide);
+  setParam(panner.positionY, position.y, c, glide);
+  setParam(panner.positionZ, position.z, c, glide);
+}
+
+/** Puts `context`'s listener at `camera`: its world position, looking where it looks, its up. */
+export function listenFrom(context: BaseAudioContext, camera: THREE.Object3D, glide = true): void {
+  const position = camera.getWorldPosition(new THREE.Vector3());
+  const q = camera.getWorldQuaternion(new THREE.Quaternion());
+  const forward = new THREE.Vector3(0, 0, -1).applyQuaternion(q);
+  const up = new THREE.Vector3(0, 1, 0).applyQuaternion(q);
+  const l = context.listener;
+  if (l.positionX) {
+    const c = context, g = glide;
+    setParam(l.positionX, position.x, c, g), setParam(l.positionY, position.y, c, g);
+    setParam(l.positionZ, position.z, c, g);
+    setParam(l.forwardX, forward.x, c, g), setParam(l.forwardY, forward.y, c, g);
+    setParam(l.forwardZ, forward.z, c, g);
+    setParam(l.upX, up.x, c, g), setParam(l.upY, up.y, c, g), setParam(l.upZ, up.z, c, g);
+  } else {
+    // Browsers without the listener's AudioParams (older Firefox).
+    l.setPosition(position.x, position.y, position.z);
+    l.setOrientation(forward.x, forward.y, forward.z, up.x, up.y, up.z);
+  }
+}
+
 /** Every AudioSource of the world as WebAudio nodes on one context. */
 export class SpatialAudio {
   readonly context: BaseAudioContext;
@@ -82,13 +122,7 @@ export class SpatialAudio {
       return;
     }
     if (!voice) {
-      const panner = new PannerNode(this.context, {
-        panningModel: "HRTF",
-        distanceModel: "inverse",
-        refDistance: 1,
-        rolloffFactor: 1,
-        maxDistance: 10000,
-      });
+      const panner = spatialPanner(this.context);
       const gain = new GainNode(this.context);
       gain.connect(panner).connect(this.context.destination);
       voice = { values, gain, panner, sound: null, playingWhat: "" };
@@ -106,31 +140,12 @@ export class SpatialAudio {
   /** Places entity `id`'s source (world position). */
   place(id: number, position: THREE.Vector3): void {
     const p = this.#voices.get(id)?.panner;
-    if (!p) return;
-    setParam(p.positionX, position.x, this.context, this.glide);
-    setParam(p.positionY, position.y, this.context, this.glide);
-    setParam(p.positionZ, position.z, this.context, this.glide);
+    if (p) placePanner(p, position, this.glide);
   }
 
   /** Hears from `camera`: its world position, looking where it looks, its up as up. */
   listen(camera: THREE.Object3D): void {
-    const position = camera.getWorldPosition(new THREE.Vector3());
-    const q = camera.getWorldQuaternion(new THREE.Quaternion());
-    const forward = new THREE.Vector3(0, 0, -1).applyQuaternion(q);
-    const up = new THREE.Vector3(0, 1, 0).applyQuaternion(q);
-    const l = this.context.listener;
-    if (l.positionX) {
-      const c = this.context, g = this.glide;
-      setParam(l.positionX, position.x, c, g), setParam(l.positionY, position.y, c, g);
-      setParam(l.positionZ, position.z, c, g);
-      setParam(l.forwardX, forward.x, c, g), setParam(l.forwardY, forward.y, c, g);
-      setParam(l.forwardZ, forward.z, c, g);
-      setParam(l.upX, up.x, c, g), setParam(l.upY, up.y, c, g), setParam(l.upZ, up.z, c, g);
-    } else {
-      // Browsers without the listener's AudioParams (older Firefox).
-      l.setPosition(position.x, position.y, position.z);
-      l.setOrientation(forward.x, forward.y, forward.z, up.x, up.y, up.z);
-    }
+    listenFrom(this.context, camera, this.glide);
   }
 
   /** Stops every source and lets the nodes go. */
