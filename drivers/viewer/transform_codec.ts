@@ -52,12 +52,22 @@ function quantizeRotation(
   z: number,
   w: number,
 ): [number, number, number, number] {
-  const q = [x, y, z, w];
-  let ri = 0;
-  for (let i = 1; i < 4; i++) if (Math.abs(q[i]!) > Math.abs(q[ri]!)) ri = i;
-  const sign = q[ri]! < 0 ? -1 : 1; // q and -q are one rotation
-  const rest = q.filter((_, i) => i !== ri).map((v) => Math.round((v * sign) / ROT_STEP));
-  return [ri, rest[0]!, rest[1]!, rest[2]!];
+  // Without intermediate arrays: this runs for every moved entity of every client's frame.
+  const ax = Math.abs(x), ay = Math.abs(y), az = Math.abs(z), aw = Math.abs(w);
+  let ri = 0, largest = ax;
+  if (ay > largest) (ri = 1, largest = ay);
+  if (az > largest) (ri = 2, largest = az);
+  if (aw > largest) ri = 3;
+  const sign = (ri === 0 ? x : ri === 1 ? y : ri === 2 ? z : w) < 0 ? -1 : 1;
+  const k = sign / ROT_STEP; // q and -q are one rotation
+  const q = (v: number) => Math.round(v * k);
+  return ri === 0
+    ? [0, q(y), q(z), q(w)]
+    : ri === 1
+    ? [1, q(x), q(z), q(w)]
+    : ri === 2
+    ? [2, q(x), q(y), q(w)]
+    : [3, q(x), q(y), q(z)];
 }
 
 /** The rotation a quantized transform stands for. */
