@@ -13,6 +13,7 @@ import { ClientSession } from "./client_session.ts";
 import { ClientFrameError, parseClientFrame, VOICE_FRAME } from "./client_frames.ts";
 import { entitiesInRange, mostUrgent, placeOf } from "./interest.ts";
 import { serveFile } from "../viewer/serve_file.ts";
+import { quantize, type QuantizedTransform } from "../viewer/transform_codec.ts";
 import {
   publicKeyOf,
   readRevocations,
@@ -373,12 +374,27 @@ export default defineDriver({
         ctx.set(s.player, Player, value);
         echo(s.player, "Player", value as unknown as PlainComponent);
       }
+      quantized = new Map();
       for (const s of sessions.values()) {
         if (!s.socket) continue;
         if (changes.snapshot) s.attach(s.socket, JOIN_BURST);
         feedSession(s, delta, moved);
       }
     });
+
+    /** Each moved entity's transform quantized once a feed, shared by every client's frame. */
+    let quantized = new Map<number, QuantizedTransform>();
+    const quantizedOf = (id: number): QuantizedTransform => {
+      let q = quantized.get(id);
+      if (!q) {
+        const t = mirror.get(id)?.Transform ?? {};
+        const position = (t.position as number[] | undefined) ?? [0, 0, 0];
+        const rotation = (t.rotation as number[] | undefined) ?? [0, 0, 0, 1];
+        const scale = (t.scale as number[] | undefined) ?? [1, 1, 1];
+        quantized.set(id, q = quantize(position, rotation, scale, 0));
+      }
+      return q;
+    };
 
     /** What one client is sent this tick: its interest's changes, then moves within its budget. */
     const feedSession = (
@@ -430,17 +446,12 @@ export default defineDriver({
       }
       // About 7 bytes a move once the client holds the entity, about 25 for a new one.
       const ids = mostUrgent(mirror, s.owed, center, tick, Math.max(16, Math.floor(s.budget / 8)));
-      const position = new Float32Array(ids.length * 3);
-      const rotation = new Float32Array(ids.length * 4);
-      const scale = new Float32Array(ids.length * 3);
-      ids.forEach((id, i) => {
-        const t = mirror.get(id)?.Transform ?? {};
-        position.set((t.position as number[] | undefined) ?? [0, 0, 0], i * 3);
-        rotation.set((t.rotation as number[] | undefined) ?? [0, 0, 0, 1], i * 4);
-        scale.set((t.scale as number[] | undefined) ?? [1, 1, 1], i * 3);
+      ids.sort((a, b) => a - b);
+      const values = ids.map((id) => {
         s.owed.delete(id);
+        return quantizedOf(id);
       });
-      const frame = s.transforms.encode(tick, Uint32Array.from(ids), position, rotation, scale);
+      const frame = s.transforms.encodeQuantized(tick, ids, values);
       if (frame) s.budget -= s.send(frame);
       if (first) s.endBurst(hz);
     };

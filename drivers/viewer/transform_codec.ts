@@ -45,6 +45,33 @@ export interface FloatTransform {
   scale: number[];
 }
 
+/** Row `i` of a feed's transform columns, quantized as both sides hold it. */
+export function quantize(
+  position: ArrayLike<number>,
+  rotation: ArrayLike<number>,
+  scale: ArrayLike<number>,
+  i: number,
+): QuantizedTransform {
+  const [ri, r0, r1, r2] = quantizeRotation(
+    rotation[i * 4]!,
+    rotation[i * 4 + 1]!,
+    rotation[i * 4 + 2]!,
+    rotation[i * 4 + 3]!,
+  );
+  return {
+    px: Math.round(position[i * 3]! / POS_STEP),
+    py: Math.round(position[i * 3 + 1]! / POS_STEP),
+    pz: Math.round(position[i * 3 + 2]! / POS_STEP),
+    ri,
+    r0,
+    r1,
+    r2,
+    sx: Math.fround(scale[i * 3]!),
+    sy: Math.fround(scale[i * 3 + 1]!),
+    sz: Math.fround(scale[i * 3 + 2]!),
+  };
+}
+
 /** Quantizes a rotation: drop the largest component (made positive), keep the other three. */
 function quantizeRotation(
   x: number,
@@ -157,6 +184,23 @@ export class TransformEncoder {
   ): Uint8Array | null {
     const order = Array.from({ length: entities.length }, (_, i) => i)
       .sort((a, b) => entities[a]! - entities[b]!);
+    return this.encodeQuantized(
+      tick,
+      order.map((i) => entities[i]!),
+      order.map((i) => quantize(position, rotation, scale, i)),
+    );
+  }
+
+  /**
+   * The frame for transforms already quantized (`ids` ascending, with their
+   * values in `values`): a server with many clients quantizes each moved
+   * entity once a tick and encodes per client only what that client lacks.
+   */
+  encodeQuantized(
+    tick: number,
+    ids: readonly number[],
+    values: readonly QuantizedTransform[],
+  ): Uint8Array | null {
     const w = new Writer();
     w.u8(TRANSFORM_FRAME);
     w.u32(tick);
@@ -164,26 +208,9 @@ export class TransformEncoder {
     w.u32(0);
     let count = 0;
     let lastId = 0;
-    for (const i of order) {
-      const id = entities[i]!;
-      const [ri, r0, r1, r2] = quantizeRotation(
-        rotation[i * 4]!,
-        rotation[i * 4 + 1]!,
-        rotation[i * 4 + 2]!,
-        rotation[i * 4 + 3]!,
-      );
-      const next: QuantizedTransform = {
-        px: Math.round(position[i * 3]! / POS_STEP),
-        py: Math.round(position[i * 3 + 1]! / POS_STEP),
-        pz: Math.round(position[i * 3 + 2]! / POS_STEP),
-        ri,
-        r0,
-        r1,
-        r2,
-        sx: Math.fround(scale[i * 3]!),
-        sy: Math.fround(scale[i * 3 + 1]!),
-        sz: Math.fround(scale[i * 3 + 2]!),
-      };
+    for (let n = 0; n < ids.length; n++) {
+      const id = ids[n]!;
+      const next = values[n]!;
       const last = this.state.get(id);
       let flags = 0;
       if (!last) flags = F_NEW | F_POS | F_ROT | F_ABS | F_SCALE;
