@@ -4,7 +4,9 @@
 // and on again. The button shows once the world has an AudioSource. The page keeps the sources'
 // values and positions whether or not sound is on, so `syncra.audio.render(seconds)` can render
 // what the page would play, from where its camera is, through an OfflineAudioContext (no gesture
-// needed: it makes no sound) — what tests listen to.
+// needed: it makes no sound) — what tests listen to. Voice chat (voice.ts) plays into the same
+// live context, made early for it: the page's first click or key then starts it, and the button
+// turns voices off and on with the world's sounds.
 import * as THREE from "three";
 import { type AudioSourceValues, type FetchAsset, SpatialAudio } from "./spatial_audio.ts";
 

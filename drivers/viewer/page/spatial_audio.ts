@@ -5,7 +5,8 @@
 // (refDistance 1, rolloff 1: what the audio driver computes for its mix). The same class drives
 // the page's live AudioContext and an OfflineAudioContext (what tests render). It follows the
 // driver's rules: `playing: false` is silence, true again starts from the beginning, a new asset or
-// tone restarts it, `loop` repeats a clip and a clip that is not looped plays once.
+// tone restarts it, `loop` repeats a clip and a clip that is not looped plays once. Its panner and
+// listener helpers place voice chat's speakers too (voice.ts).
 import * as THREE from "three";
 
 /** An AudioSource's values as the viewer sends them. */

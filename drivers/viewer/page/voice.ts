@@ -118,6 +118,8 @@ export interface VoiceStats {
   received: number;
   decoded: number;
   late: number;
+  /** Times a speaker's stream ran dry while it played (a gap heard; its buffer deepens). */
+  gaps: number;
   /** Frames received per speaker (entity id). */
   speakers: Record<number, number>;
   /** The RMS of what voices played over the last second (0 while sound is off), and its peak. */
@@ -148,6 +150,7 @@ export class PageVoice {
   #received = 0;
   #decoded = 0;
   #late = 0;
+  #gaps = 0;
   #stream: MediaStream | null = null;
   #capture: AudioContext | null = null;
   #closed = false;
@@ -194,6 +197,7 @@ export class PageVoice {
       received: this.#received,
       decoded: this.#decoded,
       late: this.#late,
+      gaps: this.#gaps,
       speakers: Object.fromEntries(this.#counts),
       level: Math.sqrt(meanSquare),
       peak,
@@ -305,6 +309,7 @@ export class PageVoice {
       if (seq < speaker.newestPlayed) return void this.#late++;
       // The stream fell behind (a gap, a slower network, a stall here): a deeper buffer from now.
       if (speaker.anchor) {
+        this.#gaps++;
         speaker.depth = Math.min(JITTER_S.most, speaker.depth + JITTER_S.step);
         speaker.dryAt = now;
       }
