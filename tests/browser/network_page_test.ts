@@ -12,19 +12,10 @@
  * (SYNCRA_CI=1), where that fails.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { makeScripts } from "../_world.ts";
-import { positionOf, startNetworkWorld, TestClient, tokenFor } from "../_network.ts";
-import { spkiFingerprint } from "../../runtime/network/mod.ts";
-import {
-  browserMissing,
-  collectErrors,
-  launchBrowser,
-  MOVER,
-  startViewerWorld,
-  walkForward,
-} from "./_browser.ts";
+import { positionOf, TestClient, tokenFor } from "../_network.ts";
+import { joinedPageSetup } from "./_joined_page.ts";
+import { browserMissing, collectErrors, MOVER, walkForward } from "./_browser.ts";
 
 const missing = browserMissing();
 
@@ -41,11 +32,6 @@ export default defineSystem({
   },
 });`;
 const PLAYER = await Deno.readTextFile(new URL("../../scripts/player.ts", import.meta.url));
-
-/** The page's world, the one that serves it: nothing in it (the page shows the joined one). */
-const EMPTY = `
-import { defineSystem } from "@syncra/std";
-export default defineSystem({ run() {} });`;
 
 type Components = Record<string, Record<string, unknown>>;
 type Syncra = {
@@ -84,35 +70,6 @@ function labelled(entities: Iterable<[number | string, Components]>, text: strin
   return 0;
 }
 
-/**
- * A world served with --network over `scripts`, a world whose viewer serves
- * the page, and a browser trusting the first world's key; disposed in reverse.
- */
-async function setUp(scripts: Record<string, string>) {
-  await using stack = new AsyncDisposableStack();
-  const folder = stack.use(await makeScripts(scripts));
-  const world = stack.use(await startNetworkWorld(folder));
-  const pageFolder = stack.use(await makeScripts({ "empty.ts": EMPTY }));
-  const { live, port } = await startViewerWorld(pageFolder);
-  stack.defer(async () => void await live.stop());
-  const cert = await Deno.readTextFile(join(folder.root, ".syncra", "tls", "server.pem"));
-  const browser = stack.use(
-    await launchBrowser([`--ignore-certificate-errors-spki-list=${await spkiFingerprint(cert)}`]),
-  );
-  const owned = stack.move();
-  return {
-    folder,
-    world,
-    browser,
-    /** The page's address joining `target` (the served world) with `token`. */
-    pageUrl: (token: string, target = world.url) =>
-      `http://127.0.0.1:${port}/?join=${encodeURIComponent(target)}&token=${
-        encodeURIComponent(token)
-      }`,
-    [Symbol.asyncDispose]: () => owned.disposeAsync(),
-  };
-}
-
 /** Waits until the page holds `what` (its syncra), for up to `timeout` ms. */
 async function pageUntil(page: Page, what: string, timeout = 15_000): Promise<void> {
   await page.waitForFunction(
@@ -130,7 +87,11 @@ Deno.test({
     "a page opened with ?join= shows the served world: its boxes, the moving one following it, and an avatar a client on the wire sees walk",
   ignore: missing !== null,
   async fn() {
-    await using setup = await setUp({ "scene.ts": SCENE, "mover.ts": MOVER, "player.ts": PLAYER });
+    await using setup = await joinedPageSetup({
+      "scene.ts": SCENE,
+      "mover.ts": MOVER,
+      "player.ts": PLAYER,
+    });
     const { folder, world, browser } = setup;
     const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
     const errors = collectErrors(page);
@@ -245,7 +206,7 @@ Deno.test({
     "a joined page reconnects with its token to the same Player; a refused token, or its name joining again elsewhere, ends it with the reason in its status and no reconnect loop",
   ignore: missing !== null,
   async fn() {
-    await using setup = await setUp({ "scene.ts": SCENE });
+    await using setup = await joinedPageSetup({ "scene.ts": SCENE });
     const { folder, world, browser } = setup;
     const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
     const sockets: string[] = [];

@@ -13,20 +13,12 @@
  * (SYNCRA_CI=1), where that fails.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import OpusScript from "opusscript";
 import type { BrowserContext, Page } from "playwright-core";
-import { makeScripts } from "../_world.ts";
-import { positionOf, startNetworkWorld, TestClient, tokenFor } from "../_network.ts";
-import { spkiFingerprint } from "../../runtime/network/mod.ts";
-import {
-  browserMissing,
-  collectErrors,
-  launchBrowser,
-  startViewerWorld,
-  walkForward,
-} from "./_browser.ts";
+import { positionOf, TestClient, tokenFor } from "../_network.ts";
+import { joinedPageSetup } from "./_joined_page.ts";
+import { browserMissing, collectErrors, walkForward } from "./_browser.ts";
 
 const missing = browserMissing();
 
@@ -38,11 +30,6 @@ export default defineSystem({
   init(ctx) { ctx.spawn({ Transform: { position: [0, 1, 2] }, Mesh: { shape: MeshShape.Box } }); },
 });`;
 const PLAYER = await Deno.readTextFile(new URL("../../scripts/player.ts", import.meta.url));
-
-/** The page's own world (the one that serves it): empty. */
-const EMPTY = `
-import { defineSystem } from "@syncra/std";
-export default defineSystem({ run() {} });`;
 
 /** Chromium's fake microphone (a beep), granted without asking. */
 const FAKE_MICROPHONE = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"];
@@ -111,22 +98,10 @@ Deno.test({
   async fn() {
     const started = performance.now();
     await using stack = new AsyncDisposableStack();
-    const folder = stack.use(await makeScripts({ "scene.ts": SCENE, "player.ts": PLAYER }));
-    const world = stack.use(await startNetworkWorld(folder));
-    const pageFolder = stack.use(await makeScripts({ "empty.ts": EMPTY }));
-    const { live, port } = await startViewerWorld(pageFolder);
-    stack.defer(async () => void await live.stop());
-    const cert = await Deno.readTextFile(join(folder.root, ".syncra", "tls", "server.pem"));
-    const browser = stack.use(
-      await launchBrowser([
-        `--ignore-certificate-errors-spki-list=${await spkiFingerprint(cert)}`,
-        ...FAKE_MICROPHONE,
-      ]),
+    const { folder, world, browser, port, pageUrl: joinUrl } = stack.use(
+      await joinedPageSetup({ "scene.ts": SCENE, "player.ts": PLAYER }, FAKE_MICROPHONE),
     );
-    const pageUrl = (token: string) =>
-      `http://127.0.0.1:${port}/?join=${encodeURIComponent(world.url)}&token=${
-        encodeURIComponent(token)
-      }&voice=1`;
+    const pageUrl = (token: string) => joinUrl(token, world.url, "&voice=1");
 
     // A headless listener first, so it hears the pages from their first frame.
     const cat = await voiceClient(world, await tokenFor(folder, "cat"));
