@@ -34,7 +34,8 @@ export class DriverFeed {
   readonly #components = new Map<string, ComponentInfo>();
   readonly #reads: ComponentInfo[];
   readonly #readsReplicated: boolean;
-  /** The replicated set its last feed was built from, as "key key …" (to see it change). */
+  /** The components its last feed held, and their keys as "key key …" (to see them change). */
+  #fedReads: readonly ComponentInfo[];
   #fedSet = "";
   readonly #reserveSize: number;
   readonly #reserved = new Set<number>();
@@ -66,6 +67,7 @@ export class DriverFeed {
       [...this.#components].map(([name, c]) => [c.key, manifest.modules[name] ?? null] as const),
     );
     this.#reads = manifest.reads.map((n) => this.#components.get(n)!);
+    this.#fedReads = this.#reads;
     this.#readsReplicated = manifest.readsReplicated === true;
     this.#reserveSize = manifest.spawns ? reserveSize : 0;
   }
@@ -76,28 +78,23 @@ export class DriverFeed {
   }
 
   /**
-   * The components it reads: its own, and the world's replicated ones if it
-   * asked (one per name: the rows travel by name).
+   * The components its next feed holds — its own reads, and the world's
+   * replicated ones if it asked (one per name: the rows travel by name) —
+   * and whether that set changed since its last feed (which then starts over
+   * from a snapshot with the new schemas). Worked out once a feed.
    */
-  get reads(): readonly ComponentInfo[] {
-    if (!this.#readsReplicated) return this.#reads;
+  nextReads(): { reads: readonly ComponentInfo[]; changed: boolean } {
+    if (!this.#readsReplicated) return { reads: this.#reads, changed: false };
     const byName = new Map(this.#reads.map((c) => [c.name, c]));
     for (const c of this.#world.registry.replicated()) {
       if (!byName.has(c.name)) byName.set(c.name, c);
     }
-    return [...byName.values()];
-  }
-
-  /**
-   * Whether its reads are the replicated set and that set changed since its
-   * last feed (which then starts over from a snapshot with the new schemas).
-   */
-  readsChanged(reads: readonly ComponentInfo[]): boolean {
-    if (!this.#readsReplicated) return false;
+    const reads = [...byName.values()];
     const set = reads.map((c) => c.key).join(" ");
-    if (set === this.#fedSet) return false;
+    const changed = set !== this.#fedSet;
     this.#fedSet = set;
-    return true;
+    this.#fedReads = reads;
+    return { reads, changed };
   }
 
   /** The ids it was given and has not spawned with yet. */
@@ -134,7 +131,8 @@ export class DriverFeed {
   /** A component left an entity (a read one, or another: the driver ignores what it lacks). */
   removed(id: number, key: string): void {
     if (this.since < 0) return;
-    const info = this.reads.find((c) => c.key === key);
+    // What its last feed held: a component replicated since then comes with a snapshot anyway.
+    const info = this.#fedReads.find((c) => c.key === key);
     if (!info) return;
     this.#removed.push([id, info.name]);
     if (this.#removed.length > MAX_PENDING) this.#overflow();
@@ -158,8 +156,7 @@ export class DriverFeed {
 
 /** The next feed of a driver, at the end of tick `tick`; marks it fed up to now. */
 export function buildFeed(world: World, feed: DriverFeed, tick: number): ChangesMessage {
-  const reads = feed.reads;
-  const newSet = feed.readsChanged(reads);
+  const { reads, changed: newSet } = feed.nextReads();
   if (newSet) feed.since = -1;
   const snapshot = feed.since < 0;
   const rows: Record<string, WireRows> = {};
