@@ -13,26 +13,39 @@ export interface SessionLimits {
   messagesPerSecond: number;
   /** Refused messages after which the client is disconnected. */
   maxRefusals: number;
+  /** How fast it may move its own avatar, metres per second. */
+  maxSpeed: number;
 }
 
-/** So many a second, with a second's worth of burst (a token bucket). */
+/**
+ * So much a second, holding at most `capacity` (a token bucket): messages,
+ * voice frames, a channel's messages, or the metres an avatar may move.
+ */
 export class RateBucket {
   readonly #rate: number;
-  #allowance: number;
+  readonly #capacity: number;
+  #level: number;
   #at = performance.now();
 
-  constructor(perSecond: number) {
+  /** Starts full; `capacity` defaults to a second's worth. */
+  constructor(perSecond: number, capacity = perSecond) {
     this.#rate = perSecond;
-    this.#allowance = perSecond;
+    this.#capacity = capacity;
+    this.#level = capacity;
   }
 
-  /** Whether one more may go now. */
-  take(): boolean {
+  /** What it holds now. */
+  get level(): number {
     const now = performance.now();
-    this.#allowance = Math.min(this.#rate, this.#allowance + (now - this.#at) * this.#rate / 1000);
+    this.#level = Math.min(this.#capacity, this.#level + (now - this.#at) * this.#rate / 1000);
     this.#at = now;
-    if (this.#allowance < 1) return false;
-    this.#allowance--;
+    return this.#level;
+  }
+
+  /** Takes `amount` if it holds that much; false (and nothing taken) if not. */
+  take(amount = 1): boolean {
+    if (amount > this.level) return false;
+    this.#level -= amount;
     return true;
   }
 }
@@ -59,19 +72,19 @@ export class ClientSession {
   posed = false;
   /** Where it last put its avatar, for the speed check. */
   lastPlace: number[] | null = null;
-  #stride = Infinity;
-  #strideAt = performance.now();
+  /**
+   * The metres its avatar may move now: accrued at `maxSpeed` with a
+   * second's worth of slack, so moves that arrive bunched together (a slow
+   * network, a busy driver) are not mistaken for speed.
+   */
+  readonly #stride: RateBucket;
   #refilledAt = performance.now();
-  /** Counters for the report line. */
-  bytesSent = 0;
+  /** Messages refused so far. */
   refused = 0;
-  /** Message allowance, and per custom channel and for voice. */
-  readonly #messages: RateBucket;
-  readonly buckets = new Map<string, RateBucket>();
+  /** Allowances by kind: messages, voice, and each custom channel. */
+  readonly #buckets = new Map<string, RateBucket>();
   /** Whether it asked for voice (its join said `voice: true`). */
   hearsVoice = false;
-  /** When its socket closed (ms), while it is within its grace. */
-  leftAt: number | null = null;
   readonly #limits: SessionLimits;
 
   constructor(name: string, player: number, playerId: number, limits: SessionLimits) {
@@ -79,13 +92,12 @@ export class ClientSession {
     this.player = player;
     this.playerId = playerId;
     this.#limits = limits;
-    this.#messages = new RateBucket(limits.messagesPerSecond);
+    this.#stride = new RateBucket(limits.maxSpeed, limits.maxSpeed + 0.5);
   }
 
   /** A new socket for this session: it holds nothing yet and is sent everything again. */
   attach(socket: WebSocket, joinBurst: number): void {
     this.socket = socket;
-    this.leftAt = null;
     this.known.clear();
     this.owed.clear();
     this.transforms.state.clear();
@@ -96,14 +108,22 @@ export class ClientSession {
 
   /** Whether one more message may be taken now (false: it is refused as a flood). */
   takeMessage(): boolean {
-    return this.#messages.take();
+    return this.takeOn("messages", this.#limits.messagesPerSecond);
   }
 
-  /** Whether one more on `kind` (a channel, or "voice") may go now, at `perSecond`. */
+  /** Whether one more on `kind` ("messages", "voice", or a channel) may go now, at `perSecond`. */
   takeOn(kind: string, perSecond: number): boolean {
-    let bucket = this.buckets.get(kind);
-    if (!bucket) this.buckets.set(kind, bucket = new RateBucket(perSecond));
+    let bucket = this.#buckets.get(kind);
+    if (!bucket) this.#buckets.set(kind, bucket = new RateBucket(perSecond));
     return bucket.take();
+  }
+
+  /** The client no longer holds `id` (gone, or out of its interest); false if it did not. */
+  forget(id: number): boolean {
+    if (!this.known.delete(id)) return false;
+    this.owed.delete(id);
+    this.transforms.forget(id);
+    return true;
   }
 
   /** Counts a refusal; true when the client has now been refused too often and must go. */
@@ -127,19 +147,10 @@ export class ClientSession {
     );
   }
 
-  /**
-   * Whether its avatar may move `metres` now: the distance allowed accrues at
-   * `maxSpeed` with a second's worth of slack, so moves that arrive bunched
-   * together (a slow network, a busy driver) are not mistaken for speed.
-   */
-  takeStride(metres: number, maxSpeed: number): number | null {
-    const now = performance.now();
-    const cap = maxSpeed + 0.5;
-    this.#stride = Math.min(cap, this.#stride + maxSpeed * (now - this.#strideAt) / 1000);
-    this.#strideAt = now;
-    if (metres > this.#stride) return this.#stride;
-    this.#stride -= metres;
-    return null;
+  /** Takes a move of `metres` from its avatar's allowance; null if allowed, else what was. */
+  takeStride(metres: number): number | null {
+    const allowed = this.#stride.level;
+    return this.#stride.take(metres) ? null : allowed;
   }
 
   /** The first state went out: what is left of the join's burst is not a budget to keep. */
@@ -157,9 +168,7 @@ export class ClientSession {
       return 0;
     }
     socket.send(data);
-    const bytes = typeof data === "string" ? data.length : data.byteLength;
-    this.bytesSent += bytes;
-    return bytes;
+    return typeof data === "string" ? data.length : data.byteLength;
   }
 
   /** Whether its socket is backed up (moves then wait: they are owed, not lost). */

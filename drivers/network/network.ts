@@ -63,6 +63,7 @@ export default defineDriver({
       bytesPerSecond: Number(c.bytesPerSecond),
       messagesPerSecond: Number(c.messagesPerSecond),
       maxRefusals: Number(c.maxRefusals),
+      maxSpeed,
     };
     const voiceRate = Number(c.voiceFramesPerSecond);
     const channels = (c.channels ?? {}) as Record<
@@ -194,7 +195,7 @@ export default defineDriver({
         case "transform": {
           const last = session.lastPlace ?? centerOf(session);
           const metres = Math.hypot(...frame.position.map((v, i) => v - last[i]!));
-          const allowed = session.takeStride(metres, maxSpeed);
+          const allowed = session.takeStride(metres);
           if (allowed !== null) {
             return refuse(
               session,
@@ -303,7 +304,6 @@ export default defineDriver({
         clearTimeout(timer);
         if (!session || session.socket !== socket) return;
         session.socket = null;
-        session.leftAt = performance.now();
         const left = session;
         // The same name within the grace gets its Player back; after it, the avatar goes.
         setTimeout(() => {
@@ -313,9 +313,7 @@ export default defineDriver({
           // Gone for everyone at once: no ghost avatar waits for the feed to say so.
           mirror.delete(left.player);
           for (const other of sessions.values()) {
-            if (!other.known.delete(left.player)) continue;
-            other.owed.delete(left.player);
-            other.transforms.forget(left.player);
+            if (!other.forget(left.player)) continue;
             other.send(
               JSON.stringify({ t: "delta", tick, set: {}, gone: [left.player], removed: [] }),
             );
@@ -405,23 +403,12 @@ export default defineDriver({
       const center = centerOf(s);
       const set: Record<number, Record<string, PlainComponent>> = {};
       const gone: number[] = [];
-      for (const id of delta.gone) {
-        if (!s.known.delete(id)) continue;
-        s.owed.delete(id);
-        s.transforms.forget(id);
-        gone.push(id);
-      }
+      for (const id of delta.gone) if (s.forget(id)) gone.push(id);
       const first = s.interestAt < 0;
       if (first || tick - s.interestAt >= INTEREST_EVERY) {
         s.interestAt = tick;
         const wanted = entitiesInRange(mirror, center, radius, s.player);
-        for (const id of s.known) {
-          if (wanted.has(id)) continue;
-          s.known.delete(id);
-          s.owed.delete(id);
-          s.transforms.forget(id);
-          gone.push(id);
-        }
+        for (const id of s.known) if (!wanted.has(id) && s.forget(id)) gone.push(id);
         for (const id of wanted) {
           if (s.known.has(id)) continue;
           s.known.add(id);
