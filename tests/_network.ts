@@ -8,8 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { TransformDecoder } from "../drivers/viewer/transform_codec.ts";
-import { floatsOf } from "../drivers/viewer/transform_codec.ts";
+import { floatsOf, TransformDecoder } from "../drivers/viewer/transform_codec.ts";
 import { cli } from "./_cli.ts";
 import type { TestFolder } from "./_world.ts";
 

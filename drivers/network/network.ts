@@ -15,6 +15,7 @@ import { entitiesInRange, mostUrgent, placeOf } from "./interest.ts";
 import { serveFile } from "../viewer/serve_file.ts";
 import { quantize, type QuantizedTransform } from "../viewer/transform_codec.ts";
 import {
+  fromBase64url,
   publicKeyOf,
   readRevocations,
   type Revocations,
@@ -39,8 +40,6 @@ const JOIN_TIMEOUT_MS = 5000;
 
 /** The components a client may write, of its own Player entity only. */
 const CLIENT_WRITES = new Set(["Transform", "Input", "Player"]);
-
-const base64Bytes = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 export default defineDriver({
   name: "network",
@@ -73,7 +72,7 @@ export default defineDriver({
     const revocationsFile = String(c.revocationsFile ?? "");
     const assetsDir = String(c.assetsDir ?? "");
     const world = {
-      publicKey: await publicKeyOf(base64Bytes(String(c.publicKey ?? ""))),
+      publicKey: await publicKeyOf(fromBase64url(String(c.publicKey ?? ""))),
       worldId: String(c.worldId ?? ""),
     };
     let revoked: Revocations = await readRevocations(revocationsFile);

@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import { DEFAULT_NETWORK_SETTINGS, type DriverEntry } from "../policy/mod.ts";
 import {
+  base64url,
   ensureDevCertificate,
   ensureWorldKey,
   loadTlsFiles,
@@ -60,8 +61,6 @@ function choosePort(host: string, port: number): number {
   }
 }
 
-const base64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-
 /** The network driver's entry and the URL clients join, `wss://HOST:PORT/`. */
 export async function networkEntry(
   options: NetworkOptions,
@@ -105,7 +104,7 @@ export async function networkEntry(
         hz: hz || 60,
         certPem: tls.certPem,
         keyPem: tls.keyPem,
-        publicKey: base64(publicKey),
+        publicKey: base64url(publicKey),
         worldId: key.worldId,
         revocationsFile: revocationsFile(root),
         assetsDir: join(root, "assets"),

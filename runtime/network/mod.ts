@@ -8,6 +8,7 @@
  */
 export { ensureWorldKey, keysFolder, loadWorldKey, publicKeyOf, worldIdOf } from "./world_key.ts";
 export type { WorldKey } from "./world_key.ts";
+export { base64url } from "./token_check.ts";
 export {
   DEFAULT_TOKEN_TTL_SECONDS,
   issueToken,

@@ -9,8 +9,7 @@
  *
  * @module
  */
-import { TransformDecoder } from "../../drivers/viewer/transform_codec.ts";
-import { floatsOf } from "../../drivers/viewer/transform_codec.ts";
+import { floatsOf, TransformDecoder } from "../../drivers/viewer/transform_codec.ts";
 import type { WireSchema } from "../protocol/mod.ts";
 import { RemoteMirror, type RemoteValue } from "./remote_mirror.ts";
 
