@@ -246,13 +246,14 @@ export async function createWorld(
   // The network line is printed once the driver listens (its "serving" log), not before.
   const networkListening = network
     ? new Promise<void>((resolve) => {
+      // Given up after 15 s; the timer goes with the log line, so it never holds the process.
+      const done = () => (off(), clearTimeout(timer), resolve());
       const off = events.on((e) => {
         if (e.type === "log" && e.script === "network" && e.text.startsWith("serving the world")) {
-          off();
-          resolve();
+          done();
         }
       });
-      setTimeout(() => (off(), resolve()), 15_000);
+      const timer = setTimeout(done, 15_000);
     })
     : null;
   const libraries = native.length > 0 ? await nativeDriverLibraries() : null;
