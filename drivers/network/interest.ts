@@ -17,6 +17,11 @@ export function placeOf(mirror: Mirror, id: number): number[] | null {
   return Array.isArray(position) ? position : null;
 }
 
+/** Metres between two places. */
+export function distance(a: readonly number[], b: readonly number[]): number {
+  return Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!);
+}
+
 /** The entities within `radius` of `center` (and every one without a place). */
 export function entitiesInRange(
   mirror: Mirror,
@@ -57,9 +62,7 @@ export function mostUrgent(
   const scored: [number, number][] = [];
   for (const [id, since] of owed) {
     const p = placeOf(mirror, id);
-    const d = p === null
-      ? 0
-      : Math.hypot(p[0]! - center[0]!, p[1]! - center[1]!, p[2]! - center[2]!);
+    const d = p === null ? 0 : distance(p, center);
     scored.push([d - 4 * (tick - since), id]);
   }
   scored.sort((a, b) => a[0] - b[0]);

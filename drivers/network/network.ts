@@ -11,7 +11,7 @@ import { defineDriver, Input, Player, Transform } from "@syncra/std";
 import { type Mirror, mirrorChanges, type PlainComponent } from "../viewer/mirror.ts";
 import { ClientSession } from "./client_session.ts";
 import { ClientFrameError, parseClientFrame, VOICE_FRAME } from "./client_frames.ts";
-import { entitiesInRange, mostUrgent, placeOf } from "./interest.ts";
+import { distance, entitiesInRange, mostUrgent, placeOf } from "./interest.ts";
 import { serveFile } from "../viewer/serve_file.ts";
 import { quantize, type QuantizedTransform } from "../viewer/transform_codec.ts";
 import {
@@ -99,8 +99,7 @@ export default defineDriver({
       return [...sessions.values()].filter((s) => {
         if (s === from || !s.socket) return false;
         if (range === "world") return true;
-        const p = centerOf(s);
-        return Math.hypot(p[0]! - center[0]!, p[1]! - center[1]!, p[2]! - center[2]!) <= radius;
+        return distance(centerOf(s), center) <= radius;
       });
     };
 
@@ -193,7 +192,7 @@ export default defineDriver({
           return;
         case "transform": {
           const last = session.lastPlace ?? centerOf(session);
-          const metres = Math.hypot(...frame.position.map((v, i) => v - last[i]!));
+          const metres = distance(frame.position, last);
           const allowed = session.takeStride(metres);
           if (allowed !== null) {
             return refuse(
