@@ -43,7 +43,6 @@ export class RemoteMirror implements DriverRunner {
   #ids: number[] = [];
   #owed: Owed = { set: new Map(), gone: new Set(), removed: [] };
   readonly #warn: (message: string) => void;
-  violations = 0;
 
   /** `file` owns the mirrored entities (a name beside the scripts, like "@network"). */
   constructor(file: string, schemas: Record<string, WireSchema>, warn: (message: string) => void) {
@@ -196,7 +195,6 @@ export class RemoteMirror implements DriverRunner {
   }
 
   recordViolation(_tick: number, message: string): void {
-    this.violations++;
     this.#warn(`the joined world sent what this world refused: ${message}`);
   }
 
