@@ -62,6 +62,11 @@ export function stats(samples: readonly number[]): Stats {
   };
 }
 
+/** Bytes a server → client WebSocket frame of `payload` bytes takes on the wire (unmasked). */
+export function wsFrameBytes(payload: number): number {
+  return payload + (payload < 126 ? 2 : payload < 65536 ? 4 : 10);
+}
+
 // ---- Processes ----
 
 /** One process under a script's link. */
@@ -82,7 +87,8 @@ function readStatus(pid: number): ProcessInfo | null {
   }
 }
 
-function childrenOf(pid: number): number[] {
+/** The children of `pid` (every thread's), from /proc. */
+export function childrenOf(pid: number | "self"): number[] {
   const out: number[] = [];
   try {
     for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
@@ -127,7 +133,7 @@ export function cpuMs(pid: number | "self"): number {
 }
 
 /** USER_HZ: 100 on every Linux this runs on. */
-const CLOCK_TICKS = 100;
+export const CLOCK_TICKS = 100;
 
 /** CPU time of a process and all its descendants, in ms. */
 export function treeCpuMs(pid: number): number {

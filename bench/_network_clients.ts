@@ -10,11 +10,7 @@
  * @module
  */
 import { floatsOf, TransformDecoder } from "../drivers/viewer/transform_codec.ts";
-
-/** Bytes a server → client WebSocket frame of `payload` bytes takes on the wire (unmasked). */
-export function wsFrameBytes(payload: number): number {
-  return payload + (payload < 126 ? 2 : payload < 65536 ? 4 : 10);
-}
+import { childrenOf, CLOCK_TICKS, cpuMs, wsFrameBytes } from "./_bench_tools.ts";
 
 /** What a client heard, counted. Wire bytes are whole WebSocket frames, header included. */
 export interface HeardCounts {
@@ -257,9 +253,6 @@ export function untilServing(world: { output(): string }, timeoutMs = 30_000): P
 
 // ---- The world's processes ----
 
-/** USER_HZ: 100 on every Linux this runs on. */
-const CLOCK_TICKS = 100;
-
 function read(path: string): string | null {
   try {
     return Deno.readTextFileSync(path);
@@ -268,30 +261,9 @@ function read(path: string): string | null {
   }
 }
 
-/** The children of `pid` (every thread's). */
-function childrenOf(pid: number | "self"): number[] {
-  const out: number[] = [];
-  try {
-    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-      const text = read(`/proc/${pid}/task/${task.name}/children`)?.trim() ?? "";
-      if (text !== "") out.push(...text.split(/\s+/).map(Number));
-    }
-  } catch { /* gone */ }
-  return out;
-}
-
 /** A process's command line, its arguments joined by spaces ("" if gone). */
 export function commandLine(pid: number): string {
   return (read(`/proc/${pid}/cmdline`) ?? "").split("\0").join(" ").trim();
-}
-
-/** User + system CPU time of one process (all its threads), ms, from /proc/PID/stat; 0 if gone. */
-export function processCpuMs(pid: number): number {
-  const text = read(`/proc/${pid}/stat`);
-  if (text === null) return 0;
-  // Fields after the command name (which may hold spaces) start at field 3: utime is 14, stime 15.
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS);
 }
 
 /** The pid of the `main.ts world` child of this process that runs over `scripts`. */
@@ -319,13 +291,13 @@ export interface WorldCpu {
 /** The CPU time so far of the world process `pid` and all its descendants, by part. */
 export function worldCpu(pid: number): WorldCpu {
   const processes: WorldCpu["processes"] = new Map();
-  processes.set(pid, { part: "runtime", ms: processCpuMs(pid) });
+  processes.set(pid, { part: "runtime", ms: cpuMs(pid) });
   const queue = childrenOf(pid);
   while (queue.length > 0) {
     const p = queue.shift()!;
     if (processes.has(p)) continue;
     const part = /bundles\/drivers\/network\//.test(commandLine(p)) ? "network" : "others";
-    processes.set(p, { part, ms: processCpuMs(p) });
+    processes.set(p, { part, ms: cpuMs(p) });
     queue.push(...childrenOf(p));
   }
   return summed(processes);

@@ -43,7 +43,7 @@ import { ensureWorldKey, issueToken } from "../runtime/network/mod.ts";
 import { makeScripts, type TestFolder } from "../tests/_world.ts";
 import { type NetworkWorld, startNetworkWorld } from "../tests/_network.ts";
 import { writeMovingBoxes } from "./_moving_boxes.ts";
-import { stats } from "./_bench_tools.ts";
+import { cpuMs, stats } from "./_bench_tools.ts";
 import {
   busyBetween,
   countsBetween,
@@ -52,7 +52,6 @@ import {
   joinClients,
   LoadClient,
   machineCpu,
-  processCpuMs,
   stolenShare,
   until,
   untilServing,
@@ -123,12 +122,12 @@ async function measure(pid: number, clients: readonly LoadClient[]): Promise<Win
   const tickAt = clients[0]?.lastTick ?? -1;
   const cpuAt = worldCpu(pid);
   const machineAt = machineCpu();
-  const selfAt = processCpuMs(Deno.pid);
+  const selfAt = cpuMs("self");
   const start = performance.now();
   await sleep(WINDOW_MS);
   const cpu = cpuBetween(cpuAt, worldCpu(pid));
   const machine = machineCpu();
-  const self = processCpuMs(Deno.pid) - selfAt;
+  const self = cpuMs("self") - selfAt;
   const ms = performance.now() - start;
   return {
     clients: clients.length,

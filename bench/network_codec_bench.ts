@@ -30,7 +30,7 @@
 // deno-lint-ignore no-import-prefix
 import { Decoder, Encoder, schema } from "npm:@colyseus/schema@3.0.76";
 import { floatsOf, TransformDecoder, TransformEncoder } from "../drivers/viewer/transform_codec.ts";
-import { type Stats, stats } from "./_bench_tools.ts";
+import { type Stats, stats, wsFrameBytes } from "./_bench_tools.ts";
 
 const COLYSEUS_VERSION = "3.0.76";
 const ENTITIES = 1000;
@@ -111,11 +111,6 @@ function simulate(): Scene {
     scale: new Float32Array(ENTITIES * 3).fill(1),
     frames,
   };
-}
-
-/** Bytes a server → client WebSocket frame of `payload` bytes takes on the wire (unmasked). */
-function wsFrameBytes(payload: number): number {
-  return payload + (payload < 126 ? 2 : payload < 65536 ? 4 : 10);
 }
 
 /** The angle between two rotations, in degrees. */

@@ -19,7 +19,7 @@
  */
 import { join } from "node:path";
 import { chooseViewerPort, runWorld } from "../runtime/app/mod.ts";
-import { stats } from "./_bench_tools.ts";
+import { stats, wsFrameBytes } from "./_bench_tools.ts";
 import { stopBundler } from "../sandbox/bundle/mod.ts";
 import { TransformDecoder } from "../drivers/viewer/transform_codec.ts";
 import { liveViewerWorld, writeMovingBoxes } from "./_moving_boxes.ts";
@@ -28,11 +28,6 @@ import { launchBrowser } from "../tests/browser/_browser.ts";
 const ENTITIES = 1000;
 const TICKS = 600;
 const CLIENTS = 10;
-
-/** Bytes a server → client WebSocket frame of `payload` bytes takes on the wire (unmasked). */
-function wsFrameBytes(payload: number): number {
-  return payload + (payload < 126 ? 2 : payload < 65536 ? 4 : 10);
-}
 
 /** A headless client speaking the page's protocol, counting what it receives. */
 function client(port: number) {

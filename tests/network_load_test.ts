@@ -34,6 +34,7 @@ import { IN_CI, makeScripts } from "./_world.ts";
 import { startNetworkWorld, tokenFor } from "./_network.ts";
 import { issueToken, loadWorldKey } from "../runtime/network/mod.ts";
 import { writeMovingBoxes } from "../bench/_moving_boxes.ts";
+import { cpuMs } from "../bench/_bench_tools.ts";
 import {
   busyBetween,
   countsBetween,
@@ -42,7 +43,6 @@ import {
   joinClients,
   type LoadClient,
   machineCpu,
-  processCpuMs,
   stolenShare,
   until,
   untilServing,
@@ -154,7 +154,7 @@ Deno.test(`${CLIENTS} clients walk their avatars for ${SECONDS} s in a world of 
     const tickAt = clients[0]!.lastTick;
     const cpuAt = worldCpu(pid);
     const machineAt = machineCpu();
-    const selfAt = processCpuMs(Deno.pid);
+    const selfAt = cpuMs("self");
     const walkStart = performance.now();
     timer = setInterval(() => {
       step++;
@@ -172,7 +172,7 @@ Deno.test(`${CLIENTS} clients walk their avatars for ${SECONDS} s in a world of 
     const cpu = cpuBetween(cpuAt, worldCpu(pid));
     const machine = machineCpu();
     const stolen = stolenShare(machineAt, machine);
-    const self = processCpuMs(Deno.pid) - selfAt;
+    const self = cpuMs("self") - selfAt;
     const elsewhere = busyBetween(machineAt, machine) - cpu.total - self;
     const ticks = clients[0]!.lastTick - tickAt;
     const heard = clients.map((c, i) => countsBetween(countsAt[i]!, c.counts));
